@@ -1,0 +1,445 @@
+"""`icp`: the command line for the engine (analyse, learn, score, backtest) and the demo.
+
+Human output is rich tables on stdout; `--json` prints one stable JSON document instead. Errors
+go to stderr as one clear sentence and exit with code 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from bot import cli_render as render
+from icp_engine.backtest import backtest as run_backtest
+from icp_engine.batch import score_batch
+from icp_engine.crm import CrmData, accounts_frame, load_crm, load_flat_table
+from icp_engine.learn import learn as run_learn
+from icp_engine.model import ICPError, load_icp, save_icp
+from icp_engine.normalize import normalize_account
+from icp_engine.readers import CsvFormatError, parse_map_options, read_accounts
+from icp_engine.scoring import score as score_one
+from icp_engine.stats import analyze as run_analyze
+
+app = typer.Typer(
+    name="icp",
+    help="ICP assistant: analyse CRM exports, learn and backtest an Ideal Customer Profile, score accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Column mapping FIELD=COLUMN (e.g. employees=Headcount); prefix with accounts., deals. or "
+        "health. to target one file. Repeatable.",
+    ),
+]
+AccountsOpt = Annotated[
+    Path, typer.Option("--accounts", help="Accounts CSV (HubSpot, Salesforce or a sheet).")
+]
+DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals/opportunities CSV.")]
+HealthOpt = Annotated[Path | None, typer.Option("--health", help="Customer health CSV (ARR, churn, NPS...).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")]
+RevenueUnitOpt = Annotated[
+    float,
+    typer.Option("--revenue-unit", help="Multiply annual revenue by this (1e6 when it is in millions)."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every expected failure into one readable line; never a traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (CsvFormatError, ICPError) as exc:
+        fail(str(exc))
+    except FileNotFoundError as exc:
+        fail(f"{exc.filename}: file not found")
+    except IsADirectoryError as exc:
+        fail(f"{exc.filename}: is a folder, not a file")
+    except PermissionError as exc:
+        fail(f"{exc.filename}: permission denied")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    except Exception as exc:
+        if os.environ.get("ICP_DEBUG"):
+            raise
+        fail(f"unexpected {type(exc).__name__}: {exc} (set ICP_DEBUG=1 to see the details)")
+
+
+def split_maps(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """`--map employees=Headcount` applies to every file; `--map deals.amount=Value` to one."""
+    result: dict[str, dict[str, str]] = {"accounts": {}, "deals": {}, "health": {}}
+    for field, column in parse_map_options(items or []).items():
+        target, dot, name = field.partition(".")
+        if dot and target in result:
+            result[target][name] = column
+        else:
+            for per_file in result.values():
+                per_file[field] = column
+    return result
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if math.isnan(o) else float(o)
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _load(
+    accounts: Path, deals: Path, health: Path | None, maps: list[str] | None, revenue_unit: float
+) -> CrmData:
+    crm = load_crm(accounts, deals, health, overrides=split_maps(maps), revenue_unit=revenue_unit)
+    if crm.closed.empty:
+        fail(f"{deals}: no closed (won or lost) deal is joined to an account; nothing to analyse")
+    return crm
+
+
+def _report_input(crm: CrmData, *, quiet: bool) -> None:
+    if crm.errors:
+        err.print(f"[yellow]{len(crm.errors):,} row(s) skipped:[/yellow]", highlight=False)
+        for line in render.error_lines(crm.errors, limit=20):
+            err.print(f"  {line}", highlight=False)
+    if not quiet and crm.findings:
+        out.print(render.bullet_list("Data quality", crm.findings[:25]))
+
+
+# --- analyze ----------------------------------------------------------------------------------
+
+
+@app.command()
+def analyze(
+    accounts: AccountsOpt,
+    deals: DealsOpt,
+    health: HealthOpt = None,
+    maps: MapOpt = None,
+    best_by: Annotated[
+        str,
+        typer.Option("--best-by", help="Best-customer cohort metric: ltv, acv, nps, retention or health."),
+    ] = "ltv",
+    alpha: Annotated[float, typer.Option(help="False discovery rate for significance.")] = 0.05,
+    revenue_unit: RevenueUnitOpt = 1.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Win rate, deal value, retention, NPS and LTV per segment, with intervals and significance."""
+    if best_by not in {"ltv", "acv", "nps", "retention", "health"}:
+        fail(f"--best-by must be one of ltv, acv, nps, retention, health (got '{best_by}')", 2)
+    with user_errors():
+        crm = _load(accounts, deals, health, maps, revenue_unit)
+        result = run_analyze(
+            crm.closed, crm.accounts, attributes=crm.attributes, best_by=best_by, alpha=alpha
+        )  # type: ignore[arg-type]
+        _report_input(crm, quiet=as_json)
+        if as_json:
+            print_json(
+                {
+                    **result.to_dict(),
+                    "input": {"errors": [str(e) for e in crm.errors], "findings": crm.findings},
+                }
+            )
+            return
+        out.print(render.bullet_list("Findings", result.summary))
+        if result.significant:
+            out.print(render.analysis_table(result))
+
+
+# --- learn ------------------------------------------------------------------------------------
+
+
+@app.command()
+def learn(
+    accounts: AccountsOpt,
+    deals: DealsOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the ICP (.yaml or .json).")],
+    health: HealthOpt = None,
+    maps: MapOpt = None,
+    name: Annotated[str, typer.Option(help="Name of the learned ICP.")] = "Learned ICP",
+    value_weighted: Annotated[
+        bool, typer.Option("--value-weighted", help="Weight won deals by their amount.")
+    ] = False,
+    revenue_unit: RevenueUnitOpt = 1.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Learn a data-backed draft ICP (points from the data, only significant patterns)."""
+    if output.suffix.lower() not in {".yaml", ".yml", ".json"}:
+        fail(f"{output}: the ICP file must end in .yaml, .yml or .json", 2)
+    with user_errors():
+        crm = _load(accounts, deals, health, maps, revenue_unit)
+        result = run_learn(
+            crm.closed, crm.accounts, attributes=crm.attributes, name=name, value_weighted=value_weighted
+        )
+        save_icp(result.icp, output)
+        _report_input(crm, quiet=as_json)
+        if as_json:
+            print_json(
+                {"icp": result.icp.to_dict(), "significant": result.significant, "notes": result.notes}
+            )
+            return
+        out.print(render.icp_table(result.icp))
+        for note in result.notes:
+            out.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        out.print(f"Wrote {output}")
+
+
+# --- score ------------------------------------------------------------------------------------
+
+
+def _parse_pairs(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(
+                f"expected attribute=value, got '{pair}' (e.g. industry=software employees=500 country=US)", 2
+            )
+        values[key.strip()] = value
+    return values
+
+
+@app.command()
+def score(
+    pairs: Annotated[list[str] | None, typer.Argument(help="attribute=value pairs for one account.")] = None,
+    icp_file: Annotated[Path, typer.Option("--icp", help="The ICP file (.yaml or .json).")] = Path(
+        "icp.yaml"
+    ),
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="Score every account in this CSV.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write batch scores to this CSV.")] = None,
+    maps: MapOpt = None,
+    revenue_unit: RevenueUnitOpt = 1.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score one account (key=value ...) or a whole accounts CSV (--accounts ... --out ...)."""
+    with user_errors():
+        icp = load_icp(icp_file)
+        if accounts is None:
+            if not pairs:
+                fail(
+                    "give attribute=value pairs (e.g. industry=software employees=500) or --accounts FILE", 2
+                )
+            values, _ = normalize_account(_parse_pairs(pairs))
+            result = score_one(values, icp)
+            if as_json:
+                sys.stdout.write(result.to_json() + "\n")
+            else:
+                out.print(render.score_card(result))
+            return
+        if pairs:
+            fail("give either attribute=value pairs or --accounts, not both", 2)
+        if output is None:
+            fail("--out FILE is needed with --accounts", 2)
+        _score_file(icp_file, accounts, output, maps, revenue_unit, as_json)
+
+
+def _score_file(
+    icp_file: Path, accounts: Path, output: Path, maps: list[str] | None, revenue_unit: float, as_json: bool
+) -> None:
+    icp = load_icp(icp_file)
+    read = read_accounts(accounts, overrides=split_maps(maps)["accounts"])
+    frame, _ = accounts_frame(read.rows, revenue_unit=revenue_unit)
+    chunks: list[pd.DataFrame] = []
+    step = 100_000
+    show = sys.stdout.isatty() and not as_json
+    with Progress(console=out, disable=not show, transient=True) as progress:
+        task = progress.add_task("Scoring", total=len(frame))
+        for start in range(0, len(frame), step):
+            part = frame.iloc[start : start + step]
+            scored = score_batch(part, icp).to_frame()
+            chunks.append(pd.concat([part[["account_id", "name"]], scored], axis=1))
+            progress.advance(task, len(part))
+    result = pd.concat(chunks) if chunks else pd.DataFrame(columns=["account_id", "name", "score", "tier"])
+    tmp = output.with_name(f".{output.name}.tmp")
+    result.to_csv(tmp, index=False)
+    tmp.replace(output)
+    counts = result["tier"].value_counts().to_dict() if len(result) else {}
+    summary = {
+        "icp": icp.name,
+        "scored": len(result),
+        "rejected": len(read.errors),
+        "tiers": {name: int(counts.get(name, 0)) for name in [*icp.tiers, "C"]},
+        "output": str(output),
+        "errors": [str(e) for e in read.errors],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    for line in render.error_lines(read.errors, limit=20):
+        err.print(f"  skipped: {line}", highlight=False)
+    tiers = ", ".join(f"{k}: {v:,}" for k, v in summary["tiers"].items())
+    out.print(f"Scored {len(result):,} accounts with '{icp.name}' ({tiers}); wrote {output}")
+
+
+# --- backtest ---------------------------------------------------------------------------------
+
+
+def _order_key(series: pd.Series) -> pd.Series:
+    """Sort by date if the column holds dates, else by number, else by text."""
+    text = series.astype("string").str.strip()
+    dates = pd.to_datetime(text, errors="coerce", format="mixed")
+    if dates.notna().mean() >= 0.95:
+        return dates
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().mean() >= 0.95:
+        return numbers
+    return text
+
+
+@app.command()
+def backtest(
+    deals: Annotated[Path, typer.Argument(help="One CSV of deals, each row with its account's attributes.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="Column that says whether the deal was won.")],
+    won: Annotated[list[str], typer.Option("--won", help="Value(s) of --outcome meaning won. Repeatable.")],
+    lost: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lost", help="Value(s) meaning lost; other rows are left out. Default: all non-won rows."
+        ),
+    ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option("--features", help="Comma-separated attribute columns (default: all others)."),
+    ] = None,
+    holdout_by: Annotated[
+        str | None,
+        typer.Option("--holdout-by", help="Order rows by this column; the last share is held out."),
+    ] = None,
+    holdout: Annotated[
+        float | None, typer.Option("--holdout", help="Share held out for testing, e.g. 0.2.")
+    ] = None,
+    holdout_seed: Annotated[
+        int | None,
+        typer.Option("--holdout-seed", help="Random split with this seed instead of --holdout-by."),
+    ] = None,
+    icp_file: Annotated[
+        Path | None, typer.Option("--icp", help="Backtest this ICP on all rows instead.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Learn on the first rows and test on the held-out rest, or backtest a given ICP (--icp)."""
+    if (holdout is None) == (icp_file is None):
+        fail("give either --holdout SHARE (learn and test) or --icp FILE (test a given ICP)", 2)
+    if holdout is not None and not 0 < holdout < 1:
+        fail(f"--holdout must be between 0 and 1 (got {holdout})", 2)
+    if holdout is not None and (holdout_by is None) == (holdout_seed is None):
+        fail("with --holdout, give --holdout-by COLUMN (ordered split) or --holdout-seed N (random split)", 2)
+    feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    with user_errors():
+        keep = [holdout_by] if holdout_by and holdout_by not in (feats or []) else []
+        table = load_flat_table(deals, outcome=outcome, won=won, lost=lost or [], features=feats, keep=keep)
+        frame = table.frame
+        if icp_file is not None:
+            icp = load_icp(icp_file)
+            bt = run_backtest(icp, frame)
+            _print_backtest(bt, icp, None, len(frame), 0, table.features, as_json)
+            return
+        assert holdout is not None
+        if holdout_by is not None:
+            order = np.argsort(_order_key(frame[holdout_by]).to_numpy(), kind="stable")
+        else:
+            order = np.random.default_rng(holdout_seed).permutation(len(frame))
+        n_test = max(1, round(len(frame) * holdout))
+        n_train = len(frame) - n_test
+        if n_train < 2:
+            fail(f"{deals}: only {len(frame)} closed rows; too few to hold out {holdout:.0%}")
+        train = frame.iloc[order[:n_train]].reset_index(drop=True)
+        test = frame.iloc[order[n_train:]].reset_index(drop=True)
+        learned = run_learn(train, attributes=table.features, name=f"Learned from {deals.name}")
+        bt = run_backtest(learned.icp, test)
+        _print_backtest(
+            bt, learned.icp, learned.significant, n_train, n_test, table.features, as_json, learned.notes
+        )
+
+
+def _print_backtest(
+    bt: Any,
+    icp: Any,
+    significant: bool | None,
+    n_train: int,
+    n_test: int,
+    features: list[str],
+    as_json: bool,
+    notes: list[str] | None = None,
+) -> None:
+    if as_json:
+        print_json(
+            {
+                "auc": round(bt.auc, 4),
+                "top_tier_lift": round(bt.top_tier_lift, 4),
+                "tiers": [
+                    {"tier": t.tier, "n": t.n, "wins": t.wins, "win_rate": round(t.win_rate, 4)}
+                    for t in bt.tiers
+                ],
+                "n_train": n_train,
+                "n_test": n_test if n_test else bt.n,
+                "win_rate": round(bt.win_rate, 4),
+                "criteria_count": len(icp.criteria),
+                "disqualifier_count": len(icp.disqualifiers),
+                "significant": bool(significant) if significant is not None else bool(icp.criteria),
+                "coverage": round(bt.coverage, 4),
+                "features": features,
+                "icp": icp.to_dict(),
+            }
+        )
+        return
+    out.print(render.icp_table(icp))
+    for note in notes or []:
+        out.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    label = f"Held-out test ({n_test:,} rows; learned on {n_train:,})" if n_test else "Backtest"
+    out.print(render.backtest_table(bt, title=label))
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the sample CSVs, the ICP and the transcript here."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample company generator.")] = 7,
+    accounts_n: Annotated[int, typer.Option("--accounts", help="Number of sample accounts.")] = 2000,
+) -> None:
+    """Run the whole engine on a generated sample company: import, analyse, learn, backtest, score."""
+    from bot.demo import run_demo
+
+    with user_errors():
+        run_demo(out, out_dir=out_dir, seed=seed, n_accounts=accounts_n)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,43 @@
+"""What listeners and services share: settings, the SQL engine, the knowledge store, a clock.
+
+Built once by `build_app` and handed to every listener module's `register(app, ctx)`: no
+globals, so tests build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.knowledge.store import KnowledgeStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    knowledge_factory: Callable[[], KnowledgeStore] | None = None
+    clock: Callable[[], datetime] = utc_now
+    _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def knowledge(self) -> KnowledgeStore | None:
+        """The vector store, opened on first use (loading the embedding model costs ~0.5 s)."""
+        if self._knowledge is None and self.knowledge_factory is not None:
+            with self._lock:
+                if self._knowledge is None:
+                    self._knowledge = self.knowledge_factory()
+        return self._knowledge

@@ -1,0 +1,56 @@
+"""The one Settings object: every knob comes from the environment (or .env), with embedded defaults.
+
+With nothing set, everything runs on this machine: SQLite and Chroma under ./data, offline
+embeddings, the offline drafter. Secrets are `SecretStr` so they never print by accident.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded stores keep their files.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset means sqlite:///<data_dir>/icp.db."
+    )
+    chroma_path: Path | None = Field(
+        default=None, description="Embedded Chroma folder; unset means <data_dir>/chroma."
+    )
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host (scale-out); unset means embedded."
+    )
+    chroma_port: int = Field(default=8000, description="Chroma server port.")
+    default_workspace: str = Field(
+        default="local", description="Workspace id used by the CLI when none is given."
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'icp.db'}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

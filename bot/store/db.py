@@ -1,0 +1,173 @@
+"""Engines, units of work and schema upgrades for the SQL store.
+
+One place decides how the store connects: ``DATABASE_URL`` unset means an embedded SQLite file
+under ./data (WAL, foreign keys on, writers wait instead of failing); a PostgreSQL URL means the
+shared server for several replicas. Alembic runs from code here (no alembic.ini to ship or find),
+so the embedded default can upgrade itself on start and ``icp db upgrade`` is one call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import Session
+
+DEFAULT_URL = "sqlite:///./data/icp.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any constant works; it only has to be the same for every replica that migrates the database.
+_PG_MIGRATION_LOCK = 0x1C9_5703E
+
+
+class StoreConfigError(ValueError):
+    """The database URL cannot be used."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``DATABASE_URL``, else the embedded SQLite file.
+
+    ``postgresql://`` and ``postgres://`` are mapped to the installed psycopg 3 driver.
+    """
+    chosen = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if chosen.startswith(prefix):
+            return "postgresql+psycopg://" + chosen[len(prefix) :]
+    return chosen
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Build an engine for ``url`` (see ``resolve_url``); creates the SQLite file's folder."""
+    resolved = resolve_url(url)
+    try:
+        parsed = make_url(resolved)
+    except ArgumentError as exc:
+        raise StoreConfigError(f"DATABASE_URL {resolved!r} is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _make_sqlite_engine(resolved, parsed.database, **kwargs)
+    if backend == "postgresql":
+        return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    raise StoreConfigError(f"DATABASE_URL {resolved!r}: only sqlite and postgresql are supported")
+
+
+def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
+    in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    connect_args.update(kwargs.pop("connect_args", {}))
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (savepoints work).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front: a writer that read first can never fail with
+        # "database is locked" on upgrade; it waits (busy_timeout) for the other writer instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit when the block ends, roll everything back if it raises."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config built in code, pointing at the migrations shipped inside this package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    if engine is not None:
+        url = engine.url.render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _as_engine(engine_or_url: Engine | str | None) -> tuple[Engine, bool]:
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url, False
+    return make_engine(engine_or_url), True
+
+
+def _run(engine_or_url: Engine | str | None, action: str, revision: str) -> None:
+    engine, owned = _as_engine(engine_or_url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Replicas starting together migrate one after the other, not on top of each other.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (head by default), in one transaction."""
+    _run(engine_or_url, "upgrade", revision)
+
+
+def downgrade(engine_or_url: Engine | str | None, revision: str = "base") -> None:
+    """Take the schema back to ``revision`` (everything dropped at ``base``)."""
+    _run(engine_or_url, "downgrade", revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def connect(url: str | None = None, *, auto_upgrade: bool | None = None) -> Engine:
+    """The engine the application uses; by default the embedded SQLite store upgrades itself.
+
+    PostgreSQL is shared by replicas, so it is upgraded by an explicit ``icp db upgrade`` (or by
+    passing ``auto_upgrade=True``), not silently by whichever replica starts first.
+    """
+    engine = make_engine(url)
+    if auto_upgrade is None:
+        auto_upgrade = engine.dialect.name == "sqlite"
+    if auto_upgrade:
+        upgrade(engine)
+    return engine

@@ -1,0 +1,217 @@
+"""ICP versions and personas: drafts, review, approval and the version history.
+
+Lifecycle: draft → in_review → approved → superseded (a draft may also be approved directly, and
+a version in review may go back to draft). Approving a version supersedes the segment's previously
+approved one in the same unit of work; approved and superseded versions are immutable. Every
+status change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion, IcpVersionCreate, Persona, PersonaCreate
+from bot.store.repo._sql import get_scoped
+from bot.store.repo.audit import append_audit
+from bot.store.repo.errors import ConflictError, InvalidTransitionError
+from bot.store.types import utcnow
+
+ALLOWED_TRANSITIONS: dict[IcpStatus, frozenset[IcpStatus]] = {
+    IcpStatus.draft: frozenset({IcpStatus.in_review, IcpStatus.approved}),
+    IcpStatus.in_review: frozenset({IcpStatus.draft, IcpStatus.approved}),
+    IcpStatus.approved: frozenset({IcpStatus.superseded}),
+    IcpStatus.superseded: frozenset(),
+}
+EDITABLE: frozenset[IcpStatus] = frozenset({IcpStatus.draft, IcpStatus.in_review})
+_VERSION_ATTEMPTS = 5
+
+
+def get_icp_version(*, session: Session, workspace_id: int, version_id: int) -> IcpVersion:
+    return get_scoped(session, IcpVersion, workspace_id=workspace_id, row_id=version_id)
+
+
+def create_icp_draft(*, session: Session, workspace_id: int, data: IcpVersionCreate) -> IcpVersion:
+    """A new draft numbered after the segment's latest version (race-safe: retried on a clash)."""
+    for _ in range(_VERSION_ATTEMPTS):
+        latest = session.exec(
+            select(func.max(IcpVersion.version)).where(
+                IcpVersion.workspace_id == workspace_id, IcpVersion.segment == data.segment
+            )
+        ).one()
+        row = IcpVersion.model_validate(
+            data,
+            update={"workspace_id": workspace_id, "version": (latest or 0) + 1, "status": IcpStatus.draft},
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue
+        append_audit(
+            session=session,
+            workspace_id=workspace_id,
+            actor=data.author,
+            action="icp.draft",
+            target_type="icp_version",
+            target_id=row.id,
+            details={"segment": row.segment, "version": row.version},
+        )
+        return row
+    raise ConflictError(f"could not number a new ICP version for segment {data.segment!r}: too many writers")
+
+
+def set_icp_status(
+    *, session: Session, workspace_id: int, version_id: int, status: IcpStatus, actor: str
+) -> IcpVersion:
+    """Move a version along its lifecycle; approving supersedes the segment's approved version."""
+    row = get_icp_version(session=session, workspace_id=workspace_id, version_id=version_id)
+    if status == row.status:
+        return row
+    if status not in ALLOWED_TRANSITIONS[row.status]:
+        raise InvalidTransitionError(
+            f"ICP version {row.version} ({row.segment}) cannot go from {row.status.value} to {status.value}"
+        )
+    now = utcnow()
+    previous = row.status
+    if status == IcpStatus.approved:
+        current = get_active_icp(session=session, workspace_id=workspace_id, segment=row.segment)
+        if current is not None:
+            current.status, current.superseded_at, current.updated_at = IcpStatus.superseded, now, now
+            session.add(current)
+            session.flush()  # the old approval must be gone before the new one exists
+            _audit_status(session, workspace_id, actor, current, IcpStatus.approved)
+        row.approver, row.approved_at = actor, now
+    elif status == IcpStatus.in_review:
+        row.submitted_at = now
+    elif status == IcpStatus.superseded:
+        row.superseded_at = now
+    row.status, row.updated_at = status, now
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"another ICP version of segment {row.segment!r} was approved at the same time"
+        ) from exc
+    _audit_status(session, workspace_id, actor, row, previous)
+    return row
+
+
+def _audit_status(
+    session: Session, workspace_id: int, actor: str, row: IcpVersion, previous: IcpStatus
+) -> None:
+    append_audit(
+        session=session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=f"icp.{row.status.value}",
+        target_type="icp_version",
+        target_id=row.id,
+        details={"segment": row.segment, "version": row.version, "from": previous.value},
+    )
+
+
+def update_icp_version(
+    *,
+    session: Session,
+    workspace_id: int,
+    version_id: int,
+    icp_json: dict[str, Any] | None = None,
+    name: str | None = None,
+    change_note: str | None = None,
+    backtest: dict[str, Any] | None = None,
+) -> IcpVersion:
+    """Edit a draft or a version in review; approved history is never rewritten."""
+    row = get_icp_version(session=session, workspace_id=workspace_id, version_id=version_id)
+    if row.status not in EDITABLE:
+        raise InvalidTransitionError(
+            f"ICP version {row.version} is {row.status.value}: create a new draft to change it"
+        )
+    if icp_json is not None:
+        row.icp_json = icp_json
+    if name is not None:
+        row.name = name
+    if change_note is not None:
+        row.change_note = change_note
+    if backtest is not None:
+        row.backtest = backtest
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_active_icp(
+    *, session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT
+) -> IcpVersion | None:
+    """The approved version of the segment (the one scoring uses), if any."""
+    return session.exec(
+        select(IcpVersion).where(
+            IcpVersion.workspace_id == workspace_id,
+            IcpVersion.segment == segment,
+            IcpVersion.status == IcpStatus.approved,
+        )
+    ).first()
+
+
+def get_latest_icp(
+    *, session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT
+) -> IcpVersion | None:
+    """The newest version of the segment whatever its status (e.g. the draft being worked on)."""
+    return session.exec(
+        select(IcpVersion)
+        .where(IcpVersion.workspace_id == workspace_id, IcpVersion.segment == segment)
+        .order_by(col(IcpVersion.version).desc())
+    ).first()
+
+
+def list_icp_versions(
+    *,
+    session: Session,
+    workspace_id: int,
+    segment: str | None = None,
+    status: IcpStatus | None = None,
+) -> list[IcpVersion]:
+    """Newest first."""
+    query = select(IcpVersion).where(IcpVersion.workspace_id == workspace_id)
+    if segment is not None:
+        query = query.where(IcpVersion.segment == segment)
+    if status is not None:
+        query = query.where(IcpVersion.status == status)
+    return list(session.exec(query.order_by(col(IcpVersion.id).desc())))
+
+
+def replace_personas(
+    *, session: Session, workspace_id: int, icp_version_id: int, personas: Sequence[PersonaCreate]
+) -> list[Persona]:
+    """Set the personas of an editable ICP version (drafting produces them as a set)."""
+    version = get_icp_version(session=session, workspace_id=workspace_id, version_id=icp_version_id)
+    if version.status not in EDITABLE:
+        raise InvalidTransitionError(
+            f"ICP version {version.version} is {version.status.value}: personas are frozen"
+        )
+    session.execute(
+        delete(Persona).where(Persona.workspace_id == workspace_id, Persona.icp_version_id == icp_version_id)
+    )
+    rows = [
+        Persona.model_validate(p, update={"workspace_id": workspace_id, "icp_version_id": icp_version_id})
+        for p in personas
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def list_personas(*, session: Session, workspace_id: int, icp_version_id: int) -> list[Persona]:
+    return list(
+        session.exec(
+            select(Persona)
+            .where(Persona.workspace_id == workspace_id, Persona.icp_version_id == icp_version_id)
+            .order_by(col(Persona.position), col(Persona.id))
+        )
+    )

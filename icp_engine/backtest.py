@@ -1,0 +1,142 @@
+"""How well an ICP separates won from lost deals on history, before anyone approves it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from icp_engine.batch import score_batch
+from icp_engine.model import FALLBACK_TIER, ICP
+
+
+def roc_auc(scores: np.ndarray, won: np.ndarray) -> float:
+    """Probability a random win outscores a random loss (ties count half); 0.5 without both classes."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(won, dtype=bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+def _wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 0.0)
+    p = wins / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class TierStat:
+    tier: str
+    label: str
+    n: int
+    wins: int
+    win_rate: float
+    ci_low: float
+    ci_high: float
+    share: float
+    won_value: float | None
+    mean_won_value: float | None
+
+
+@dataclass(frozen=True)
+class Backtest:
+    icp_name: str
+    n: int
+    wins: int
+    win_rate: float
+    auc: float
+    tiers: list[TierStat]
+    top_tier: str
+    top_tier_lift: float
+    top_tier_share: float
+    top_tier_win_capture: float
+    coverage: float
+    mean_confidence: float
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        return _rounded(d)
+
+
+def _rounded(obj: object) -> object:
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v) for v in obj]
+    return obj
+
+
+def backtest(
+    icp: ICP, deals: pd.DataFrame, *, outcome: str = "won", value: str | None = "amount"
+) -> Backtest:
+    """Score closed deals by their account attributes and compare tiers with outcomes.
+
+    `deals` has one row per closed deal: a boolean `outcome` column and the account's
+    normalised attributes. `value` (if present) is summed over won deals per tier.
+    """
+    if outcome not in deals.columns:
+        raise ValueError(f"no outcome column '{outcome}' in the deals table")
+    won = deals[outcome].to_numpy(dtype=bool)
+    result = score_batch(deals, icp)
+    n = len(deals)
+    wins = int(won.sum())
+    overall = wins / n if n else 0.0
+    amounts = None
+    if value and value in deals.columns:
+        amounts = pd.to_numeric(deals[value], errors="coerce").to_numpy(dtype=np.float64)
+
+    names = [name for name, _ in icp.ordered_tiers()] + [FALLBACK_TIER]
+    tiers: list[TierStat] = []
+    for name in names:
+        mask = result.tier == name
+        k = int(mask.sum())
+        w = int((won & mask).sum())
+        lo, hi = _wilson(w, k)
+        won_value = mean_value = None
+        if amounts is not None:
+            vals = amounts[mask & won]
+            vals = vals[~np.isnan(vals)]
+            won_value = float(vals.sum()) if len(vals) else 0.0
+            mean_value = float(vals.mean()) if len(vals) else None
+        tiers.append(
+            TierStat(
+                tier=name,
+                label=icp.tier_label(name),
+                n=k,
+                wins=w,
+                win_rate=w / k if k else 0.0,
+                ci_low=lo,
+                ci_high=hi,
+                share=k / n if n else 0.0,
+                won_value=won_value,
+                mean_won_value=mean_value,
+            )
+        )
+    top = next((t for t in tiers if t.n > 0), tiers[-1])
+    return Backtest(
+        icp_name=icp.name,
+        n=n,
+        wins=wins,
+        win_rate=overall,
+        auc=roc_auc(result.score, won),
+        tiers=tiers,
+        top_tier=top.tier,
+        top_tier_lift=(top.win_rate / overall) if overall else 0.0,
+        top_tier_share=top.share,
+        top_tier_win_capture=(top.wins / wins) if wins else 0.0,
+        coverage=float((result.confidence >= 0.5).mean()) if n else 0.0,
+        mean_confidence=float(result.confidence.mean()) if n else 0.0,
+    )

@@ -1,0 +1,230 @@
+"""From CRM export files to the column tables the engine analyses.
+
+Readers parse structure (ids, stages, amounts, dates) and report bad rows; normalisation turns
+raw attribute text into canonical values; this module joins the two into one accounts table
+and one deals table with each deal carrying its account's attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from icp_engine.normalize import (
+    CANONICAL_ATTRIBUTES,
+    DERIVED_ATTRIBUTES,
+    NormalizationReport,
+    normalize_frame,
+)
+from icp_engine.readers import (
+    AccountRow,
+    CsvFormatError,
+    RowError,
+    join_deals,
+    join_health,
+    read_accounts,
+    read_deals,
+    read_health,
+    read_table,
+)
+
+HEALTH_COLUMNS = (
+    "arr",
+    "acv",
+    "tenure_months",
+    "churned",
+    "nps",
+    "health_score",
+    "expansion_arr",
+    "referrals",
+)
+NUMERIC_SHARE = 0.95  # a custom column is numeric when this share of its values parse as numbers
+
+
+@dataclass
+class CrmData:
+    """Accounts (one row each) and deals (one row each, with the account's attributes)."""
+
+    accounts: pd.DataFrame
+    deals: pd.DataFrame
+    attributes: list[str]
+    errors: list[RowError] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    normalization: NormalizationReport = field(default_factory=NormalizationReport)
+
+    @property
+    def closed(self) -> pd.DataFrame:
+        """Won and lost deals with an account: what analysis and learning use."""
+        d = self.deals
+        return d[d["stage"].isin(["won", "lost"]) & d["account_id"].notna()].reset_index(drop=True)
+
+
+def infer_numeric(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Turn custom text columns that are (almost) all numbers into float columns."""
+    out = df.copy()
+    for name in columns:
+        col = out[name]
+        if col.dtype.kind in "iufb":
+            continue
+        present = col.notna() & (col.astype(str).str.strip() != "")
+        if not present.any():
+            continue
+        numbers = pd.to_numeric(
+            col.where(present).astype(str).str.replace(",", "", regex=False), errors="coerce"
+        )
+        if numbers[present].notna().mean() >= NUMERIC_SHARE:
+            out[name] = numbers.astype("float64")
+    return out
+
+
+def _account_key(row: AccountRow) -> str:
+    return row.account_id or f"name:{row.name}"
+
+
+def accounts_frame(
+    rows: Sequence[AccountRow], *, revenue_unit: float = 1.0
+) -> tuple[pd.DataFrame, NormalizationReport]:
+    """Normalised attributes per account; `revenue_unit` scales revenue given in, e.g., millions."""
+    raw = pd.DataFrame([r.attributes for r in rows], index=range(len(rows)), dtype=object)
+    norm, report = normalize_frame(raw)
+    if revenue_unit != 1.0 and "annual_revenue" in norm.columns:
+        norm["annual_revenue"] = norm["annual_revenue"] * revenue_unit
+        again, _ = normalize_frame(norm[["annual_revenue"]])
+        norm["revenue_band"] = again["revenue_band"]
+    custom = [c for c in norm.columns if c not in CANONICAL_ATTRIBUTES and c not in DERIVED_ATTRIBUTES]
+    norm = infer_numeric(norm, custom)
+    ids = pd.DataFrame(
+        {
+            "account_id": [_account_key(r) for r in rows],
+            "name": [r.name for r in rows],
+            "domain": [r.domain for r in rows],
+        }
+    )
+    return pd.concat([ids, norm.reset_index(drop=True)], axis=1), report
+
+
+def load_crm(
+    accounts: str | Path,
+    deals: str | Path,
+    health: str | Path | None = None,
+    *,
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    revenue_unit: float = 1.0,
+) -> CrmData:
+    """Read, validate, normalise and join CRM exports. Raises CsvFormatError for unusable files."""
+    overrides = overrides or {}
+    acc = read_accounts(accounts, overrides=overrides.get("accounts"))
+    dls = read_deals(deals, overrides=overrides.get("deals"))
+    errors = [*acc.errors, *dls.errors]
+    findings = [*acc.findings]
+    accounts_df, report = accounts_frame(acc.rows, revenue_unit=revenue_unit)
+    attributes = [c for c in accounts_df.columns if c not in ("account_id", "name", "domain")]
+
+    joined = join_deals(acc, dls)
+    errors += joined.errors
+    findings += [f for f in dict.fromkeys([*dls.findings, *joined.findings])]
+    deal_records = [
+        {
+            "deal_id": d.deal_id,
+            "account_id": _account_key(a) if a is not None else None,
+            "stage": d.stage,
+            "won": d.stage == "won",
+            "amount": d.amount if d.amount is not None else np.nan,
+            "created_date": d.created_date,
+            "close_date": d.close_date,
+        }
+        for d, a in joined.pairs
+    ]
+    deals_df = pd.DataFrame(
+        deal_records,
+        columns=["deal_id", "account_id", "stage", "won", "amount", "created_date", "close_date"],
+    )
+    deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
+
+    if health is not None:
+        hl = read_health(health, overrides=overrides.get("health"))
+        errors += hl.errors
+        hj = join_health(acc, hl)
+        errors += hj.errors
+        findings += [*hl.findings, *hj.findings]
+        records = [
+            {"account_id": _account_key(a), **{c: getattr(h, c) for c in HEALTH_COLUMNS}}
+            for h, a in hj.pairs
+            if a is not None
+        ]
+        health_df = pd.DataFrame(records, columns=["account_id", *HEALTH_COLUMNS])
+        health_df = health_df.drop_duplicates("account_id", keep="last")
+        accounts_df = accounts_df.merge(health_df, on="account_id", how="left")
+    findings += report.lines()
+    return CrmData(
+        accounts=accounts_df,
+        deals=deals_df,
+        attributes=attributes,
+        errors=errors,
+        findings=findings,
+        normalization=report,
+    )
+
+
+@dataclass
+class FlatTable:
+    """A table of closed deals, each row carrying its account's attributes (for backtests)."""
+
+    frame: pd.DataFrame  # `won` (bool) + normalised feature columns + the order column, if any
+    features: list[str]
+    excluded: int
+    errors: list[RowError]
+    findings: list[str]
+
+
+def load_flat_table(
+    path: str | Path,
+    *,
+    outcome: str,
+    won: Sequence[str],
+    lost: Sequence[str] = (),
+    features: Sequence[str] | None = None,
+    keep: Sequence[str] = (),
+) -> FlatTable:
+    """Read one CSV of deals; `won`/`lost` name outcome values (case-insensitive).
+
+    Without `lost`, every row that is not won counts as lost. Features default to every column
+    except the outcome and `keep` columns. Canonical attribute names are normalised.
+    """
+    table = read_table(path)
+    header = list(table.header)
+    missing = [c for c in [outcome, *(features or []), *keep] if c not in header]
+    if missing:
+        raise CsvFormatError(
+            f"{table.file}: no column {', '.join(repr(m) for m in missing)}; columns are: {', '.join(header)}"
+        )
+    raw = pd.DataFrame([values for _, values in table.rows], columns=header, dtype=object)
+    lines = [line for line, _ in table.rows]
+    outcome_values = raw[outcome].fillna("").astype(str).str.strip().str.casefold()
+    won_set = {w.strip().casefold() for w in won}
+    lost_set = {w.strip().casefold() for w in lost}
+    is_won = outcome_values.isin(won_set)
+    closed = is_won | (outcome_values.isin(lost_set) if lost_set else True)
+    if not is_won.any():
+        seen = ", ".join(sorted(set(raw[outcome].dropna().astype(str)))[:10])
+        raise CsvFormatError(f"{table.file}: no row has {outcome} = {', '.join(won)}; values seen: {seen}")
+    feats = list(features) if features else [c for c in header if c != outcome and c not in keep]
+    norm, report = normalize_frame(raw.loc[closed, feats].reset_index(drop=True))
+    norm = infer_numeric(norm, [c for c in norm.columns if c not in CANONICAL_ATTRIBUTES])
+    frame = norm.copy()
+    frame["won"] = is_won[closed].to_numpy()
+    for k in keep:
+        frame[k] = raw.loc[closed, k].to_numpy()
+    frame["_line"] = np.asarray(lines)[closed.to_numpy()] if len(lines) else []
+    used = [c for c in norm.columns]
+    return FlatTable(
+        frame=frame,
+        features=used,
+        excluded=int((~closed).sum()),
+        errors=list(table.errors),
+        findings=report.lines(),
+    )

@@ -1,0 +1,378 @@
+"""Derive a data-backed draft ICP from won and lost deals.
+
+Only attributes with a segment that `analyze` finds significant (after the multiple-testing
+correction) may become criteria; an attribute with none contributes nothing, so data without
+signal yields an ICP without criteria. Points come from one L2-regularised logistic regression
+over the tested segments of the supported attributes, fitted together so that two correlated
+segments do not both claim the same wins, and shrinking weakly measured values towards zero. Log-odds are
+shifted per attribute so that the weakest level earns 0 and every point is non-negative; the
+score is then an affine function of the model's log-odds, and ranking accounts by score is the
+same as ranking them by the model. Segments that almost never win become disqualifiers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from icp_engine.backtest import roc_auc
+from icp_engine.batch import score_batch
+from icp_engine.model import DEFAULT_TIERS, ICP, Condition, Criterion, Disqualifier
+from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze
+
+TOTAL_POINTS = 100
+DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the overall win rate
+
+
+@dataclass
+class LearnResult:
+    icp: ICP
+    analysis: Analysis
+    significant: bool
+    notes: list[str] = field(default_factory=list)
+    coefficients: dict[str, float] = field(default_factory=dict)
+    penalty: str = ""
+
+
+def fit_logistic(
+    x: np.ndarray, wins: np.ndarray, totals: np.ndarray, *, l2: float = 1.0, max_iter: int = 100
+) -> tuple[float, np.ndarray]:
+    """Weighted logistic regression on aggregated rows (Newton's method, ridge on slopes).
+
+    Rows are distinct feature patterns with their win and deal counts, so a million deals over
+    a few attributes cost a few hundred rows.
+    """
+    n, p = x.shape
+    design = np.hstack([np.ones((n, 1)), x.astype(np.float64)])
+    beta = np.zeros(p + 1)
+    rate = wins.sum() / max(totals.sum(), 1e-12)
+    rate = min(max(rate, 1e-6), 1 - 1e-6)
+    beta[0] = math.log(rate / (1 - rate))
+    penalty = np.full(p + 1, l2)
+    penalty[0] = 0.0
+    for _ in range(max_iter):
+        eta = design @ beta
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        grad = design.T @ (wins - totals * mu) - penalty * beta
+        w = totals * mu * (1 - mu)
+        hess = (design * w[:, None]).T @ design + np.diag(penalty) + 1e-9 * np.eye(p + 1)
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return float(beta[0]), beta[1:]
+
+
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+CV_FOLDS = 4
+
+
+def choose_l2(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> float:
+    """Pick the ridge penalty with the best mean held-out AUC.
+
+    Forward chaining over contiguous blocks of rows: each block is predicted from the blocks
+    before it. When deals come in time order (as the CLI's ordered hold-out passes them), this
+    is how the ICP will be used, so drift counts against overfitting.
+    """
+    n = len(won)
+    if n < CV_FOLDS * 20 or masks.shape[1] == 0:
+        return L2_GRID[1]
+    fold = np.arange(n) * CV_FOLDS // n
+    best, best_auc = L2_GRID[1], -1.0
+    for l2 in L2_GRID:
+        aucs = []
+        for f in range(1, CV_FOLDS):
+            train, test = fold < f, fold == f
+            if won[test].min() == won[test].max():
+                continue
+            x, wins, totals = _aggregate(masks[train], won[train], weight[train])
+            _, coefs = fit_logistic(x, wins, totals, l2=l2)
+            aucs.append(roc_auc(masks[test].astype(np.float64) @ coefs, won[test].astype(bool)))
+        mean = float(np.mean(aucs)) if aucs else 0.0
+        if mean > best_auc + 1e-9:
+            best, best_auc = l2, mean
+    return best
+
+
+def _aggregate(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Collapse deals to distinct indicator patterns with summed (weighted) wins and totals."""
+    if masks.shape[1] == 0:
+        return np.zeros((1, 0)), np.array([float((won * weight).sum())]), np.array([float(weight.sum())])
+    packed = np.packbits(masks, axis=1)
+    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    wins = np.bincount(inverse, weights=won * weight, minlength=len(uniq))
+    totals = np.bincount(inverse, weights=weight, minlength=len(uniq))
+    x = np.unpackbits(uniq, axis=1, count=masks.shape[1]).astype(np.float64)
+    return x, wins, totals
+
+
+def _condition_for(seg: SegmentDef) -> list[Condition]:
+    if seg.kind == "contains":
+        return [Condition(attribute=seg.attribute, op="contains_any", values=[seg.value])]
+    if seg.kind == "value":
+        return [Condition(attribute=seg.attribute, op="eq", values=[seg.value])]
+    conds = []
+    if seg.low is not None and math.isfinite(seg.low):
+        conds.append(Condition(attribute=seg.attribute, op="gte", values=[_num(seg.low)]))
+    if seg.high is not None and math.isfinite(seg.high):
+        conds.append(Condition(attribute=seg.attribute, op="lt", values=[_num(seg.high)]))
+    if not conds:
+        conds.append(Condition(attribute=seg.attribute, op="exists"))
+    return conds
+
+
+def _num(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _criterion(conds: list[Condition], points: int, evidence: list[str], rationale: str) -> Criterion:
+    if len(conds) == 1:
+        c = conds[0]
+        return Criterion(
+            attribute=c.attribute,
+            op=c.op,
+            values=c.values,
+            points=points,
+            evidence=evidence,
+            rationale=rationale,
+        )
+    return Criterion(all_of=conds, points=points, evidence=evidence, rationale=rationale)
+
+
+def _disqualifier(stat: SegmentStat) -> Disqualifier | None:
+    seg = stat.segment
+    reason = f"{seg.label} almost never wins ({stat.wins} of {stat.deals} deals)"
+    if seg.kind == "contains":
+        return Disqualifier(attribute=seg.attribute, op="contains_any", values=[seg.value], reason=reason)
+    if seg.kind == "value":
+        return Disqualifier(attribute=seg.attribute, op="eq", values=[seg.value], reason=reason)
+    low_open = seg.low is None or not math.isfinite(seg.low)
+    high_open = seg.high is None or not math.isfinite(seg.high)
+    if low_open and not high_open:
+        return Disqualifier(attribute=seg.attribute, op="lt", values=[_num(seg.high)], reason=reason)
+    if high_open and not low_open:
+        return Disqualifier(attribute=seg.attribute, op="gte", values=[_num(seg.low)], reason=reason)
+    return None  # a middle bin cannot be one condition; it stays a (zero-point) level instead
+
+
+def _stat_text(stat: SegmentStat, overall: float) -> str:
+    text = (
+        f"{stat.segment.label}: win rate {stat.win_rate:.0%} (n={stat.deals}, 95% CI "
+        f"{stat.ci_low:.0%}–{stat.ci_high:.0%}) vs {overall:.0%} overall, q={stat.q_value:.2g}"
+    )
+    if not stat.significant:
+        text += " (not significant alone; weighted within a supported attribute)"
+    return text
+
+
+def learn(
+    deals: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    *,
+    attributes: Sequence[str] | None = None,
+    name: str = "Learned ICP",
+    alpha: float = 0.05,
+    value_weighted: bool = False,
+    l2: float | None = None,
+    analysis: Analysis | None = None,
+    include_supported_attributes: bool = True,
+) -> LearnResult:
+    """Learn a draft ICP from closed deals (`won` bool + normalised account attributes)."""
+    if analysis is None:
+        analysis = analyze(deals, accounts, attributes=attributes, alpha=alpha)
+    overall = analysis.overall["win_rate"]
+    evidence_text: dict[str, str] = {}
+    notes: list[str] = []
+    sig = [s for s in analysis.segments if s.significant]
+    if not sig:
+        notes.append(
+            "No segment is statistically supported, so the learned ICP has no criteria: "
+            "every account scores the same. Gather more deals or use interview evidence."
+        )
+        icp = ICP(name=name, description=" ".join(analysis.summary) or notes[0], criteria=[])
+        return LearnResult(icp=icp, analysis=analysis, significant=False, notes=notes)
+
+    # 1. Near-zero segments become disqualifiers (negative ICP).
+    disqualifiers: list[Disqualifier] = []
+    kept: list[SegmentStat] = []
+    for s in sig:
+        d = _disqualifier(s) if s.ci_high < DISQUALIFY_RATIO * overall else None
+        if d is not None:
+            disqualifiers.append(d.model_copy(update={"evidence": [s.id]}))
+            evidence_text[s.id] = _stat_text(s, overall)
+        else:
+            kept.append(s)
+    # An attribute with a significant segment is supported as a whole: its other tested values
+    # join the regression too, where the ridge penalty shrinks the weakly measured ones to ~0
+    # points. Attributes without any significant segment never contribute.
+    supported = {s.segment.attribute for s in sig}
+    disq_ids = {d.evidence[0] for d in disqualifiers}
+    kept_ids = {s.id for s in kept}
+    if include_supported_attributes:
+        kept += [
+            s
+            for s in analysis.segments
+            if s.segment.attribute in supported
+            and getattr(s, "tested", True)
+            and s.id not in kept_ids
+            and s.id not in disq_ids
+        ]
+    won = deals["won"].to_numpy(dtype=bool)
+    active = np.ones(len(deals), dtype=bool)
+    for d in disqualifiers:
+        seg_stat = next(s for s in sig if s.id == d.evidence[0])
+        active &= ~seg_stat.segment.mask(deals)
+
+    # 2. One regression over all supported segments.
+    masks = (
+        np.column_stack([s.segment.mask(deals)[active] for s in kept])
+        if kept
+        else np.zeros((active.sum(), 0))
+    )
+    weight = np.ones(int(active.sum()))
+    if value_weighted and "amount" in deals.columns:
+        amount = pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=np.float64)[active]
+        typical = np.nanmedian(amount[won[active]]) if won[active].any() else np.nan
+        if np.isfinite(typical) and typical > 0:
+            weight = np.where(won[active], np.nan_to_num(amount / typical, nan=1.0).clip(0.1, 10.0), 1.0)
+    masks = masks.astype(bool)
+    y = won[active].astype(np.float64)
+    if l2 is None:
+        l2 = choose_l2(masks, y, weight)
+        notes_l2 = f"ridge penalty {l2:g} chosen by {CV_FOLDS}-fold cross-validation"
+    else:
+        notes_l2 = f"ridge penalty {l2:g}"
+    x, wins, totals = _aggregate(masks, y, weight)
+    _, coefs = fit_logistic(x, wins, totals, l2=l2)
+    coef_by_id = {s.id: float(c) for s, c in zip(kept, coefs, strict=True)}
+
+    # 3. Per attribute: shift log-odds so the weakest level earns 0.
+    by_attr: dict[str, list[SegmentStat]] = {}
+    for s in kept:
+        by_attr.setdefault(s.segment.attribute, []).append(s)
+    all_bins: dict[str, list[SegmentStat]] = {}
+    for s in analysis.segments:
+        if s.segment.kind == "bin":
+            all_bins.setdefault(s.segment.attribute, []).append(s)
+
+    levels: list[tuple[list[Condition], float, list[str], str]] = []  # conditions, raw points, evidence, why
+    attr_ranges: list[float] = []
+    for attr, stats in by_attr.items():
+        kind = stats[0].segment.kind
+        if kind == "contains":
+            # Items are independent flags: one that helps earns points when present, one that
+            # hurts earns its points when absent (`not_in` on a list means "has none of").
+            for s in stats:
+                coef = coef_by_id[s.id]
+                evidence_text[s.id] = _stat_text(s, overall)
+                if coef > 0:
+                    levels.append((_condition_for(s.segment), coef, [s.id], _stat_text(s, overall)))
+                elif coef < 0:
+                    lacks = [Condition(attribute=attr, op="not_in", values=[s.segment.value])]
+                    levels.append((lacks, -coef, [s.id], _stat_text(s, overall)))
+            attr_ranges.append(sum(abs(coef_by_id[s.id]) for s in stats))
+            continue
+        floor = min(0.0, *(coef_by_id[s.id] for s in stats))
+        top = max(0.0, *(coef_by_id[s.id] for s in stats)) - floor
+        attr_ranges.append(top)
+        for s in stats:
+            evidence_text[s.id] = _stat_text(s, overall)
+            levels.append(
+                (_condition_for(s.segment), coef_by_id[s.id] - floor, [s.id], _stat_text(s, overall))
+            )
+        if floor < 0:
+            rest_why = f"{attr}: values with no significant difference from the overall win rate"
+            if kind == "value":
+                named = [s.segment.value for s in stats]
+                levels.append(([Condition(attribute=attr, op="not_in", values=named)], -floor, [], rest_why))
+            else:
+                sig_ids = {s.id for s in stats}
+                for b in all_bins.get(attr, []):
+                    if b.id not in sig_ids:
+                        levels.append((_condition_for(b.segment), -floor, [b.id], rest_why))
+                        evidence_text[b.id] = _stat_text(b, overall)
+
+    total = sum(attr_ranges)
+    scale = TOTAL_POINTS / total if total > 0 else 0.0
+    criteria = _merge_levels(levels, scale)
+    if not criteria:
+        notes.append("The supported segments carry too little weight to earn a point after rounding.")
+    icp = ICP(
+        name=name,
+        description=" ".join(analysis.summary[:3]) or None,
+        criteria=criteria,
+        disqualifiers=disqualifiers,
+        evidence=dict(sorted(evidence_text.items())),
+    )
+    icp = icp.model_copy(update={"tiers": _tiers_from_scores(icp, deals[active])})
+    icp = ICP.model_validate(icp.model_dump())
+    return LearnResult(
+        icp=icp,
+        analysis=analysis,
+        significant=True,
+        notes=notes,
+        coefficients={k: round(v, 6) for k, v in coef_by_id.items()},
+        penalty=notes_l2,
+    )
+
+
+def _merge_levels(
+    levels: list[tuple[list[Condition], float, list[str], str]], scale: float
+) -> list[Criterion]:
+    """Round to whole points; equal-valued `eq` levels of one attribute merge into one `in`."""
+    merged: dict[tuple[str, int], dict[str, Any]] = {}
+    out: list[Criterion] = []
+    order: list[tuple[str, Any]] = []
+    for conds, raw, evidence, why in levels:
+        pts = round(raw * scale)
+        if pts <= 0:
+            continue
+        c = conds[0]
+        if len(conds) == 1 and c.op == "eq":
+            key = (c.attribute, pts)
+            if key not in merged:
+                merged[key] = {"values": [], "evidence": [], "why": []}
+                order.append(("merged", key))
+            merged[key]["values"] += c.values
+            merged[key]["evidence"] += evidence
+            merged[key]["why"].append(why)
+        else:
+            order.append(("single", _criterion(conds, pts, evidence, why)))
+    for kind, item in order:
+        if kind == "single":
+            out.append(item)
+            continue
+        attr, pts = item
+        m = merged[item]
+        values = m["values"]
+        op = "eq" if len(values) == 1 else "in"
+        out.append(
+            Criterion(
+                attribute=attr,
+                op=op,
+                values=values,
+                points=pts,
+                evidence=m["evidence"],
+                rationale="; ".join(m["why"]),
+            )
+        )
+    out.sort(key=lambda c: (-c.points, c.describe()))
+    return out
+
+
+def _tiers_from_scores(icp: ICP, deals: pd.DataFrame) -> dict[str, int | float]:
+    """A: the top fifth of historical deals, B: the next two fifths (whole-number thresholds)."""
+    if not icp.criteria or len(deals) == 0:
+        return dict(DEFAULT_TIERS)
+    scores = score_batch(deals, icp).fit_score
+    a = math.floor(float(np.quantile(scores, 0.8)))
+    b = math.floor(float(np.quantile(scores, 0.4)))
+    a = min(max(a, 2), 100)
+    b = min(max(b, 1), a - 1)
+    return {"A": a, "B": b}
