@@ -37,6 +37,23 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+    slack_scopes: str = Field(
+        default=(
+            "app_mentions:read,channels:history,chat:write,commands,files:read,groups:history,"
+            "im:history,im:read,im:write,users:read"
+        ),
+        description="Bot scopes requested by the OAuth install flow (comma-separated).",
+    )
+    slack_redirect_uri: str | None = Field(
+        default=None, description="OAuth redirect URL; unset means the one configured in the Slack app."
+    )
+    slack_oauth_state_seconds: int = Field(
+        default=600, ge=60, description="How long an OAuth install link stays valid."
+    )
+    icp_owners: str | None = Field(
+        default=None,
+        description="Comma-separated Slack user ids who own the ICP; unset means admins and the installer.",
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -49,6 +66,16 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def owner_ids(self) -> frozenset[str]:
+        """The configured ICP owners (empty: fall back to workspace admins and the installer)."""
+        return frozenset(part.strip() for part in (self.icp_owners or "").split(",") if part.strip())
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace installs need both halves of the OAuth client credentials."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
 
 @lru_cache(maxsize=1)
