@@ -3,14 +3,21 @@
 Listeners live in `bot/listeners/<kind>/` and each module exposes `register(app, ctx)`. The
 Web API base URL comes from settings (GovSlack, proxies, the e2e stand-in server), and the
 client retries on rate limits (Retry-After) and transient server errors.
+
+Two global middlewares run before any listener: other bots' messages are dropped (Bolt already
+drops our own), and a redelivered request (same event id or trigger id) is acknowledged without
+running anything twice. With SLACK_CLIENT_ID/SECRET set, the app serves multi-workspace OAuth
+installs from our own database instead of one bot token.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -20,9 +27,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.context import AppContext
+from bot.services.installations import installation_store, oauth_state_store
+from bot.services.redelivery import DeliveryLedger, delivery_key
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 def make_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -58,16 +70,65 @@ def build_app(
 
             return knowledge_store_from(settings)
 
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = App(
-        token=token,
-        signing_secret=secret,
-        client=client or make_client(settings, token),
-        token_verification_enabled=token_verification_enabled,
-        process_before_response=False,
-        name="icp-assistant",
-    )
+    if settings.oauth_enabled:
+        app = App(
+            signing_secret=secret,
+            client=client or make_client(settings),
+            oauth_settings=_oauth_settings(settings, engine),
+            token_verification_enabled=token_verification_enabled,
+            process_before_response=False,
+            name="icp-assistant",
+        )
+    else:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        app = App(
+            token=token,
+            signing_secret=secret,
+            client=client or make_client(settings, token),
+            token_verification_enabled=token_verification_enabled,
+            process_before_response=False,
+            name="icp-assistant",
+        )
+    app.use(_ignore_other_bots)
+    app.use(_once_per_delivery(DeliveryLedger(engine)))
     ctx = AppContext(settings=settings, engine=engine, knowledge_factory=knowledge_factory)  # type: ignore[arg-type]
     register_all(app, ctx)
     return app
+
+
+def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+    assert settings.slack_client_secret is not None  # oauth_enabled checked both halves
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=[s.strip() for s in settings.slack_scopes.split(",") if s.strip()],
+        redirect_uri=settings.slack_redirect_uri,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=OAUTH_REDIRECT_PATH,
+        installation_store=installation_store(settings, engine),
+        state_store=oauth_state_store(settings, engine),
+    )
+
+
+def _acknowledged() -> BoltResponse:
+    return BoltResponse(status=200, body="")
+
+
+def _ignore_other_bots(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Bolt drops our own events; messages written by any other bot are dropped here."""
+    event = body.get("event") if isinstance(body, dict) else None
+    if isinstance(event, dict) and (event.get("bot_id") or event.get("subtype") == "bot_message"):
+        return _acknowledged()
+    return next()
+
+
+def _once_per_delivery(ledger: DeliveryLedger) -> Callable[..., BoltResponse]:
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        key = delivery_key(body) if isinstance(body, dict) else None
+        if key is not None and not ledger.claim(key):
+            log.info("ignoring a redelivery of %s", key)
+            return _acknowledged()
+        return next()
+
+    return middleware

@@ -1,0 +1,1 @@
+"""Slash command listeners (one Bolt listener per Slack command)."""

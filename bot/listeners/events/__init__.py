@@ -1,0 +1,1 @@
+"""Events API listeners (messages, App Home, files, lifecycle)."""

@@ -1,0 +1,126 @@
+"""How the bot meets Slack: an HTTP endpoint (production) or a Socket Mode connection (dev).
+
+Over HTTP one path, ``/slack/events``, takes events, slash commands and interactivity; Bolt
+verifies the signature and timestamp there. The Bolt app is synchronous, so each request is
+dispatched on a worker thread and the event loop stays free for other requests and for the
+``/healthz`` probe (which checks the database answers). With OAuth configured, ``/slack/install``
+and ``/slack/oauth_redirect`` run the install flow.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything larger outright
+
+
+def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starlette:
+    """The ASGI application serving ``app``; ``engine`` is what the health check pings."""
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    async def events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+            # Bolt parses the body before verifying it: answer unsigned garbage 401, signed garbage 400.
+            if verifier is not None and not verifier.is_valid_request(body, dict(request.headers)):
+                return JSONResponse({"error": "invalid request"}, status_code=401)
+            log.info("unparseable Slack request body: %s", type(exc).__name__)
+            return JSONResponse({"error": "malformed payload"}, status_code=400)
+        bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
+        return to_starlette_response(bolt_response)
+
+    async def oauth(request: Request) -> Response:
+        flow = app.oauth_flow
+        if flow is None:
+            return Response("Not found", status_code=404)
+        bolt_request = to_bolt_request(request, await request.body())
+        if request.url.path == flow.install_path:
+            return to_starlette_response(await run_in_threadpool(flow.handle_installation, bolt_request))
+        return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
+
+    async def health(_request: Request) -> Response:
+        ok, detail = await run_in_threadpool(_db_ok, engine)
+        payload = {"status": "ok" if ok else "degraded", "db": "ok" if ok else detail}
+        return JSONResponse(payload, status_code=200 if ok else 503)
+
+    routes = [
+        Route(EVENTS_PATH, events, methods=["POST"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+    ]
+    if app.oauth_flow is not None:
+        routes.append(Route(app.oauth_flow.install_path, oauth, methods=["GET"]))
+        routes.append(Route(app.oauth_flow.redirect_uri_path, oauth, methods=["GET"]))
+    return Starlette(routes=routes)
+
+
+def _dispatch(app: App, request: BoltRequest) -> BoltResponse:
+    try:
+        return app.dispatch(request)
+    except Exception:  # Bolt handles listener errors; this is the last line before a 500
+        log.exception("dispatch failed")
+        return BoltResponse(status=500, body="")
+
+
+def _db_ok(engine: Engine) -> tuple[bool, str]:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # the probe reports, it does not crash
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+def _secret(settings: Settings) -> str | None:
+    return settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+
+
+def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
+    """Run the HTTP endpoint under uvicorn until interrupted (events, commands, interactivity)."""
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.store.db import connect
+
+    if _secret(settings) is None:
+        raise SystemExit("SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified over HTTP.")
+    if not settings.oauth_enabled and settings.slack_bot_token is None:
+        raise SystemExit("Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
+    engine = connect(settings.resolved_database_url)
+    app = build_app(settings, engine=engine)
+    asgi = build_asgi(app, engine=engine, signing_secret=_secret(settings))
+    log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
+    uvicorn.run(asgi, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+def serve_socket(settings: Settings) -> None:
+    """Connect to Slack over Socket Mode (no public URL needed) and serve until interrupted."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app
+
+    if settings.slack_app_token is None or settings.slack_bot_token is None:
+        raise SystemExit("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...).")
+    app = build_app(settings, token_verification_enabled=True)
+    log.info("connecting to Slack over Socket Mode")
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
