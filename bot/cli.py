@@ -10,7 +10,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,7 +27,7 @@ from icp_engine.backtest import backtest as run_backtest
 from icp_engine.batch import score_batch
 from icp_engine.crm import CrmData, accounts_frame, load_crm, load_flat_table
 from icp_engine.learn import learn as run_learn
-from icp_engine.model import ICPError, load_icp, save_icp
+from icp_engine.model import ICP, ICPError, load_icp, save_icp
 from icp_engine.normalize import normalize_account
 from icp_engine.readers import CsvFormatError, parse_map_options, read_accounts
 from icp_engine.scoring import score as score_one
@@ -40,7 +41,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=False)
-err = Console(stderr=True)
+# soft_wrap: an error stays one line however narrow the terminal (or 80 columns when piped).
+err = Console(stderr=True, soft_wrap=True)
 
 MapOpt = Annotated[
     list[str] | None,
@@ -63,8 +65,31 @@ RevenueUnitOpt = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    """One line on stderr, shown as written: messages quote file names and cell values."""
+    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    err.print(render.labelled("error:", "bold red", one_line), highlight=False)
     raise typer.Exit(code)
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse an output path that cannot be written before any work is done."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        fail(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(tmp_path)` then rename over `path`: a failure leaves neither half a file nor the temp file."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
@@ -132,7 +157,7 @@ def _report_input(crm: CrmData, *, quiet: bool) -> None:
     if crm.errors:
         err.print(f"[yellow]{len(crm.errors):,} row(s) skipped:[/yellow]", highlight=False)
         for line in render.error_lines(crm.errors, limit=20):
-            err.print(f"  {line}", highlight=False)
+            err.print(render.plain(f"  {line}"), highlight=False)
     if not quiet and crm.findings:
         out.print(render.bullet_list("Data quality", crm.findings[:25]))
 
@@ -196,6 +221,7 @@ def learn(
     """Learn a data-backed draft ICP (points from the data, only significant patterns)."""
     if output.suffix.lower() not in {".yaml", ".yml", ".json"}:
         fail(f"{output}: the ICP file must end in .yaml, .yml or .json", 2)
+    check_output(output, "-o/--output")
     with user_errors():
         crm = _load(accounts, deals, health, maps, revenue_unit)
         result = run_learn(
@@ -210,8 +236,8 @@ def learn(
             return
         out.print(render.icp_table(result.icp))
         for note in result.notes:
-            out.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-        out.print(f"Wrote {output}")
+            out.print(render.labelled("note:", "yellow", note), highlight=False)
+        out.print(render.plain(f"Wrote {output}"), highlight=False)
 
 
 # --- score ------------------------------------------------------------------------------------
@@ -244,31 +270,31 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Score one account (key=value ...) or a whole accounts CSV (--accounts ... --out ...)."""
-    with user_errors():
-        icp = load_icp(icp_file)
-        if accounts is None:
-            if not pairs:
-                fail(
-                    "give attribute=value pairs (e.g. industry=software employees=500) or --accounts FILE", 2
-                )
-            values, _ = normalize_account(_parse_pairs(pairs))
+    if accounts is None:
+        if not pairs:
+            fail("give attribute=value pairs (e.g. industry=software employees=500) or --accounts FILE", 2)
+        raw = _parse_pairs(pairs)
+        with user_errors():
+            icp = load_icp(icp_file)
+            values, _ = normalize_account(raw)
             result = score_one(values, icp)
             if as_json:
                 sys.stdout.write(result.to_json() + "\n")
             else:
                 out.print(render.score_card(result))
-            return
-        if pairs:
-            fail("give either attribute=value pairs or --accounts, not both", 2)
-        if output is None:
-            fail("--out FILE is needed with --accounts", 2)
-        _score_file(icp_file, accounts, output, maps, revenue_unit, as_json)
+        return
+    if pairs:
+        fail("give either attribute=value pairs or --accounts, not both", 2)
+    if output is None:
+        fail("--out FILE is needed with --accounts", 2)
+    check_output(output, "--out")
+    with user_errors():
+        _score_file(load_icp(icp_file), accounts, output, maps, revenue_unit, as_json)
 
 
 def _score_file(
-    icp_file: Path, accounts: Path, output: Path, maps: list[str] | None, revenue_unit: float, as_json: bool
+    icp: ICP, accounts: Path, output: Path, maps: list[str] | None, revenue_unit: float, as_json: bool
 ) -> None:
-    icp = load_icp(icp_file)
     read = read_accounts(accounts, overrides=split_maps(maps)["accounts"])
     frame, _ = accounts_frame(read.rows, revenue_unit=revenue_unit)
     chunks: list[pd.DataFrame] = []
@@ -282,9 +308,7 @@ def _score_file(
             chunks.append(pd.concat([part[["account_id", "name"]], scored], axis=1))
             progress.advance(task, len(part))
     result = pd.concat(chunks) if chunks else pd.DataFrame(columns=["account_id", "name", "score", "tier"])
-    tmp = output.with_name(f".{output.name}.tmp")
-    result.to_csv(tmp, index=False)
-    tmp.replace(output)
+    write_atomically(output, lambda tmp: result.to_csv(tmp, index=False))
     counts = result["tier"].value_counts().to_dict() if len(result) else {}
     summary = {
         "icp": icp.name,
@@ -298,9 +322,12 @@ def _score_file(
         print_json(summary)
         return
     for line in render.error_lines(read.errors, limit=20):
-        err.print(f"  skipped: {line}", highlight=False)
+        err.print(render.plain(f"  skipped: {line}"), highlight=False)
     tiers = ", ".join(f"{k}: {v:,}" for k, v in summary["tiers"].items())
-    out.print(f"Scored {len(result):,} accounts with '{icp.name}' ({tiers}); wrote {output}")
+    out.print(
+        render.plain(f"Scored {len(result):,} accounts with '{icp.name}' ({tiers}); wrote {output}"),
+        highlight=False,
+    )
 
 
 # --- backtest ---------------------------------------------------------------------------------
@@ -356,15 +383,18 @@ def backtest(
         fail(f"--holdout must be between 0 and 1 (got {holdout})", 2)
     if holdout is not None and (holdout_by is None) == (holdout_seed is None):
         fail("with --holdout, give --holdout-by COLUMN (ordered split) or --holdout-seed N (random split)", 2)
-    feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    feats = [f.strip() for f in (features or "").split(",") if f.strip()] or None
     with user_errors():
         keep = [holdout_by] if holdout_by and holdout_by not in (feats or []) else []
         table = load_flat_table(deals, outcome=outcome, won=won, lost=lost or [], features=feats, keep=keep)
         frame = table.frame
+        if "account_id" not in frame.columns:
+            # A flat table has no account key: each row counts as its own account.
+            frame = frame.assign(account_id=[f"row {line}" for line in frame["_line"]])
         if icp_file is not None:
             icp = load_icp(icp_file)
             bt = run_backtest(icp, frame)
-            _print_backtest(bt, icp, None, len(frame), 0, table.features, as_json)
+            _print_backtest(bt, icp, None, 0, len(frame), table.features, as_json)
             return
         assert holdout is not None
         if holdout_by is not None:
@@ -377,11 +407,16 @@ def backtest(
             fail(f"{deals}: only {len(frame)} closed rows; too few to hold out {holdout:.0%}")
         train = frame.iloc[order[:n_train]].reset_index(drop=True)
         test = frame.iloc[order[n_train:]].reset_index(drop=True)
-        learned = run_learn(train, attributes=table.features, name=f"Learned from {deals.name}")
-        bt = run_backtest(learned.icp, test)
-        _print_backtest(
-            bt, learned.icp, learned.significant, n_train, n_test, table.features, as_json, learned.notes
+        # Without --features the engine picks the columns that can describe an account, leaving
+        # out ids, dates, names and amounts (a deal id is no customer trait, and learning on it fails).
+        learned = run_learn(
+            train.drop(columns=keep),
+            attributes=table.features if feats else None,
+            name=f"Learned from {deals.name}",
         )
+        used = [plan.attribute for plan in learned.analysis.attributes]
+        bt = run_backtest(learned.icp, test)
+        _print_backtest(bt, learned.icp, learned.significant, n_train, n_test, used, as_json, learned.notes)
 
 
 def _print_backtest(
@@ -404,7 +439,7 @@ def _print_backtest(
                     for t in bt.tiers
                 ],
                 "n_train": n_train,
-                "n_test": n_test if n_test else bt.n,
+                "n_test": n_test,
                 "win_rate": round(bt.win_rate, 4),
                 "criteria_count": len(icp.criteria),
                 "disqualifier_count": len(icp.disqualifiers),
@@ -417,8 +452,8 @@ def _print_backtest(
         return
     out.print(render.icp_table(icp))
     for note in notes or []:
-        out.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-    label = f"Held-out test ({n_test:,} rows; learned on {n_train:,})" if n_test else "Backtest"
+        out.print(render.labelled("note:", "yellow", note), highlight=False)
+    label = f"Held-out test ({n_test:,} rows; learned on {n_train:,})" if n_train else "Backtest"
     out.print(render.backtest_table(bt, title=label))
 
 
@@ -432,7 +467,7 @@ def demo(
         typer.Option("--out", help="Also write the sample CSVs, the ICP and the transcript here."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample company generator.")] = 7,
-    accounts_n: Annotated[int, typer.Option("--accounts", help="Number of sample accounts.")] = 2000,
+    accounts_n: Annotated[int, typer.Option("--accounts", min=1, help="Number of sample accounts.")] = 2000,
 ) -> None:
     """Run the whole engine on a generated sample company: import, analyse, learn, backtest, score."""
     from bot.demo import run_demo

@@ -1,4 +1,9 @@
-"""Rich renderings of engine results for the terminal (pure: results in, renderables out)."""
+"""Rich renderings of engine results for the terminal (pure: results in, renderables out).
+
+Everything that comes from a user's files (values, names, paths) goes in as `Text`, never as a
+markup string: a CSV value like "[/b]" or ":rocket:" must print as written, not as a style tag
+(which raises) or an emoji.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,16 @@ from icp_engine.stats import Analysis
 MAX_ERRORS_SHOWN = 50
 
 
+def plain(text: str, style: str = "") -> Text:
+    """Show `text` exactly as written (no markup, no :emoji: codes)."""
+    return Text(text, style=style)
+
+
+def labelled(label: str, style: str, text: str) -> Text:
+    """A styled label followed by plain user text, e.g. "error: accounts.csv: file not found"."""
+    return Text.assemble((label, style), " ", text)
+
+
 def analysis_table(analysis: Analysis, *, only_significant: bool = True, limit: int = 30) -> Table:
     title = "Segments that differ significantly" if only_significant else "All segments"
     table = Table(title=title, title_justify="left")
@@ -27,7 +42,7 @@ def analysis_table(analysis: Analysis, *, only_significant: bool = True, limit: 
     rows.sort(key=lambda s: (-abs(s.lift - 1.0), s.segment.label))
     for s in rows[:limit]:
         table.add_row(
-            s.segment.label,
+            plain(s.segment.label),
             f"{s.deals:,}",
             f"{s.win_rate:.0%}",
             f"{s.ci_low:.0%}–{s.ci_high:.0%}",
@@ -43,16 +58,16 @@ def analysis_table(analysis: Analysis, *, only_significant: bool = True, limit: 
 def icp_table(icp: ICP) -> Table:
     version = f" v{icp.version}" if icp.version is not None else ""
     tiers = ", ".join(f"{name} ≥ {t:g} ({icp.tier_label(name)})" for name, t in icp.ordered_tiers())
-    table = Table(title=f"ICP '{icp.name}'{version} — tiers: {tiers}", title_justify="left")
+    table = Table(title=plain(f"ICP '{icp.name}'{version} — tiers: {tiers}"), title_justify="left")
     table.add_column("points", justify="right")
     table.add_column("criterion")
     table.add_column("evidence", overflow="fold")
     for c in icp.criteria:
-        table.add_row(f"{c.points:g}", c.describe(), c.rationale or ", ".join(c.evidence))
+        table.add_row(f"{c.points:g}", plain(c.describe()), plain(c.rationale or ", ".join(c.evidence)))
     for d in icp.disqualifiers:
-        table.add_row("[red]⛔[/red]", f"disqualifier: {d.condition.describe()}", d.reason)
+        table.add_row(plain("⛔", "red"), plain(f"disqualifier: {d.condition.describe()}"), plain(d.reason))
     if not icp.criteria and not icp.disqualifiers:
-        table.add_row("–", "no criteria", icp.description or "")
+        table.add_row("–", "no criteria", plain(icp.description or ""))
     return table
 
 
@@ -65,15 +80,17 @@ def score_card(result: ScoreResult) -> Panel:
 
 def backtest_table(bt: Backtest, *, title: str = "Backtest") -> Table:
     table = Table(
-        title=f"{title}: AUC {bt.auc:.3f}, top-tier lift {bt.top_tier_lift:.2f}×, "
-        f"{bt.n:,} deals, win rate {bt.win_rate:.1%}",
+        title=plain(
+            f"{title}: AUC {bt.auc:.3f}, top-tier lift {bt.top_tier_lift:.2f}×, "
+            f"{bt.n:,} deals, win rate {bt.win_rate:.1%}"
+        ),
         title_justify="left",
     )
     for col in ("tier", "deals", "share", "wins", "win rate", "95% CI", "won value"):
         table.add_column(col, justify="left" if col == "tier" else "right")
     for t in bt.tiers:
         table.add_row(
-            f"{t.tier} {t.label}",
+            plain(f"{t.tier} {t.label}"),
             f"{t.n:,}",
             f"{t.share:.0%}",
             f"{t.wins:,}",

@@ -6,6 +6,7 @@ normalisation -> join), so the demo also shows the data-quality findings a real 
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -25,7 +26,7 @@ SHOWCASE = 5
 
 
 def run_demo(console: Console, *, out_dir: Path | None, seed: int, n_accounts: int) -> None:
-    record = Console(record=True, width=console.width, file=open("/dev/null", "w"))  # noqa: SIM115
+    record = Console(record=True, width=console.width, file=io.StringIO())
     both = _Tee(console, record)
     with tempfile.TemporaryDirectory(prefix="icp-demo-") as tmp:
         folder = out_dir or Path(tmp)
@@ -34,7 +35,10 @@ def run_demo(console: Console, *, out_dir: Path | None, seed: int, n_accounts: i
         paths = write_csv(company, folder)
 
         both.print(Rule("1. A sample company's CRM exports"))
-        both.print(f"Generated {n_accounts:,} accounts (seed {seed}) as HubSpot-style CSVs in {folder}.")
+        where = str(folder) if out_dir is not None else "a temporary folder (--out DIR keeps them)"
+        both.print(
+            render.plain(f"Generated {n_accounts:,} accounts (seed {seed}) as HubSpot-style CSVs in {where}.")
+        )
         both.print(render.bullet_list("Planted patterns (the truth the engine should find)", company.truth))
         crm = load_crm(paths["accounts"], paths["deals"], paths["health"])
         closed = crm.closed.sort_values(["close_date", "deal_id"], kind="stable").reset_index(drop=True)
@@ -47,7 +51,8 @@ def run_demo(console: Console, *, out_dir: Path | None, seed: int, n_accounts: i
         both.print(Rule("2. What the data says"))
         analysis = analyze(closed, crm.accounts, attributes=crm.attributes)
         both.print(render.bullet_list("Findings", analysis.summary[:8]))
-        both.print(render.analysis_table(analysis, limit=15))
+        if analysis.significant:
+            both.print(render.analysis_table(analysis, limit=15))
 
         both.print(Rule("3. A data-backed draft ICP (learned from the older 80% of deals)"))
         cut = int(len(closed) * 0.8)
@@ -65,13 +70,16 @@ def run_demo(console: Console, *, out_dir: Path | None, seed: int, n_accounts: i
         for account_id, row in picks.iterrows():
             values = {k: v for k, v in row.items() if k in crm.attributes}
             result = score(values, icp)
-            both.print(f"[bold]{row['name']}[/bold] ({account_id})")
+            both.print(render.labelled(str(row["name"]), "bold", f"({account_id})"))
             both.print(render.score_card(result))
 
         if out_dir is not None:
             save_icp(icp, out_dir / "icp.yaml")
             (out_dir / "transcript.txt").write_text(record.export_text(), encoding="utf-8")
-            console.print(f"Wrote the sample CSVs, icp.yaml and transcript.txt to {out_dir}")
+            console.print(
+                render.plain(f"Wrote the sample CSVs, icp.yaml and transcript.txt to {out_dir}"),
+                highlight=False,
+            )
 
 
 class _Tee:
