@@ -1,0 +1,430 @@
+"""From the readers' typed rows to the store's Create models, with the checks storing them needs.
+
+The readers check what a file says (ids, numbers, dates, stages); this module adds what the store
+needs before anything is written: canonical account attributes normalised, every value fitting
+its column, one row per CRM id, and each deal and health row pointing at an account of the
+workspace. Every problem is a ``RowError`` (file, line, column, reason).
+
+Rows are converted twice, once to check and once (lazily) to write, so a million-row file never
+holds a million validated models in memory at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import annotated_types
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+from sqlmodel import SQLModel
+
+from bot.store.models import AccountCreate, CustomerHealthCreate, DealCreate
+from icp_engine.normalize import CANONICAL_ATTRIBUTES, ValueMapping, normalize_frame
+from icp_engine.readers import (
+    AccountRow,
+    DealRow,
+    HealthRow,
+    JoinResult,
+    ReadResult,
+    RowError,
+    normalize_company_name,
+)
+
+ModelT = TypeVar("ModelT", bound=SQLModel)
+
+# Accounts exported without an id column are keyed by their normalised name under this prefix;
+# reading them back, such ids are not offered for matching deals "by account id".
+NAME_KEY_PREFIX = "name:"
+INT_MAX = 2**31 - 1  # INTEGER columns (employees, nps, referrals) on PostgreSQL
+
+_DEAL_NAME_KEYS = frozenset({"dealname", "opportunityname", "name"})
+_CURRENCY_KEYS = frozenset({"currency", "currencycode", "currencyisocode", "dealcurrencycode"})
+_CLOSED_WORDS = frozenset({"closed", "close", "won", "win", "lost", "loss", "lose"})
+_NUMERIC_STAGE = re.compile(r"[\d\s.,:/-]+")
+
+Problems = list[tuple[str, str]]  # (model field, reason)
+Converted = tuple[int, dict[str, Any], Problems]  # (line, model field values, problems)
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _max_lengths(model: type[SQLModel]) -> dict[str, int]:
+    """The string length limits declared on a Create model (the columns' VARCHAR sizes)."""
+    limits: dict[str, int] = {}
+    for name, info in model.model_fields.items():
+        for meta in info.metadata:
+            if isinstance(meta, annotated_types.MaxLen):
+                limits[name] = meta.max_length
+    return limits
+
+
+@dataclass
+class Prepared(Generic[ModelT]):
+    """The rows of one file, checked: errors and findings now, validated models on demand."""
+
+    model: type[ModelT]
+    file: str
+    columns: dict[str, str | None]  # model field -> file column (for error messages)
+    convert: Callable[[], Iterator[Converted]]
+    errors: list[RowError] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    mappings: list[tuple[ValueMapping, int]] = field(default_factory=list)
+    bad_lines: set[int] = field(default_factory=set)
+    accepted: int = 0
+
+    def check(self, labels: Mapping[str, str]) -> None:
+        """First pass: record every row problem and value too long for its column."""
+        limits = _max_lengths(self.model)
+        for line, values, problems in self.convert():
+            found = list(problems)
+            for name, limit in limits.items():
+                value = values.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    label = labels.get(name, name.replace("_", " "))
+                    found.append((name, f"{label} is too long: {len(value):,} characters, at most {limit}"))
+            for name, reason in found:
+                self.errors.append(RowError(self.file, line, self.columns.get(name), reason))
+            if found:
+                self.bad_lines.add(line)
+            else:
+                self.accepted += 1
+
+    def models(self) -> Iterator[ModelT]:
+        """Second pass: the good rows as validated models (a failure here is a RowError too)."""
+        for line, values, _ in self.convert():
+            if line in self.bad_lines:
+                continue
+            try:
+                yield self.model.model_validate(values)
+            except ValidationError as exc:
+                raise RowRejectedError(self._validation_errors(line, exc)) from None
+
+    def _validation_errors(self, line: int, exc: ValidationError) -> list[RowError]:
+        errors = []
+        for item in exc.errors():
+            name = str(item["loc"][0]) if item["loc"] else ""
+            reason = f"{item['msg']}: {item.get('input')!r}"[:300]
+            errors.append(RowError(self.file, line, self.columns.get(name), reason))
+        return errors
+
+
+class RowRejectedError(ValueError):
+    """A row failed the store's own validation while being written (the write is rolled back)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def _with_duplicates(rows: Iterator[Converted], describe: Callable[[str, int], str]) -> Iterator[Converted]:
+    """A CRM id already taken by an earlier line is a problem of the later row."""
+    first: dict[str, int] = {}
+    for line, values, problems in rows:
+        crm_id = values["crm_id"]
+        if crm_id in first:
+            problems = [*problems, ("crm_id", describe(crm_id, first[crm_id]))]
+        else:
+            first[crm_id] = line
+        yield line, values, problems
+
+
+# ---------------------------------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------------------------------
+
+
+def account_crm_id(row: AccountRow) -> str:
+    """The CRM id an account is stored under: its own id, else its normalised name."""
+    if row.account_id:
+        return row.account_id
+    return NAME_KEY_PREFIX + normalize_company_name(row.name or "")
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    return frame[name].to_numpy() if name in frame.columns else None
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def prepare_accounts(read: ReadResult[AccountRow], *, revenue_unit: float = 1.0) -> Prepared[AccountCreate]:
+    """Normalise canonical attributes (typed columns) and keep the rest as custom attributes."""
+    rows = read.rows
+    raw = pd.DataFrame(
+        [{f: r.attributes[f] for f in CANONICAL_ATTRIBUTES if f in r.attributes} for r in rows],
+        index=range(len(rows)),
+        columns=[f for f in CANONICAL_ATTRIBUTES if f in read.columns],
+        dtype=object,
+    )
+    norm, report = normalize_frame(raw)
+    arrays = {f: _column(norm, f) for f in CANONICAL_ATTRIBUTES}
+    name_column = read.columns.get("name")
+    columns: dict[str, str | None] = {
+        "crm_id": read.columns.get("account_id", name_column),
+        "name": name_column,
+        "domain": read.columns.get("domain"),
+        **{f: read.columns.get(f) for f in CANONICAL_ATTRIBUTES},
+    }
+
+    def convert_rows() -> Iterator[Converted]:
+        for i, row in enumerate(rows):
+            problems: Problems = []
+            values: dict[str, Any] = {
+                "crm_id": account_crm_id(row),
+                "name": row.name or "",
+                "domain": row.domain,
+                "tech_stack": [],
+                "custom_attributes": {
+                    k: v for k, v in row.attributes.items() if k not in CANONICAL_ATTRIBUTES and k != "domain"
+                },
+            }
+            for name in ("industry", "country", "region"):
+                array = arrays[name]
+                values[name] = None if array is None or _missing(array[i]) else str(array[i])
+            if arrays["tech_stack"] is not None and arrays["tech_stack"][i]:
+                values["tech_stack"] = list(arrays["tech_stack"][i])
+            revenue = arrays["annual_revenue"]
+            if revenue is not None and not _missing(revenue[i]):
+                values["annual_revenue"] = float(revenue[i]) * revenue_unit
+            employees = arrays["employees"]
+            if employees is not None and not _missing(employees[i]):
+                count = math.floor(float(employees[i]) + 0.5)  # 10.5 (a '10-11' band) -> 11
+                if count > INT_MAX:
+                    problems.append(
+                        ("employees", f"more employees than can be stored ({INT_MAX:,}): {count:,}")
+                    )
+                else:
+                    values["employees"] = count
+            yield row.line, values, problems
+
+    def duplicate(crm_id: str, first: int) -> str:
+        if crm_id.startswith(NAME_KEY_PREFIX):
+            return f"duplicate account: the same company as line {first}, and neither row has an account id"
+        return f"duplicate account id '{crm_id}' (first seen on line {first})"
+
+    prepared = Prepared(
+        AccountCreate,
+        read.file,
+        columns,
+        lambda: _with_duplicates(convert_rows(), duplicate),
+        findings=list(read.findings),
+        mappings=list(report.mappings),
+    )
+    for field_name, raw_value, count, reason in report.bad_values:
+        prepared.findings.append(f"{field_name}: {raw_value!r} left unknown in {count:,} rows: {reason}")
+    prepared.check({"crm_id": "account id", "name": "account name"})
+    return prepared
+
+
+def stored_account_rows(accounts: Sequence[tuple[str, str]]) -> list[AccountRow]:
+    """Stored (crm_id, name) pairs as reader rows for joining; ``line`` is the position + 1."""
+    return [
+        AccountRow(
+            line=i,
+            account_id=None if crm_id.startswith(NAME_KEY_PREFIX) else crm_id,
+            name=name or None,
+            domain=None,
+            attributes={"crm_id": crm_id},
+        )
+        for i, (crm_id, name) in enumerate(accounts, 1)
+    ]
+
+
+_AMBIGUOUS = re.compile(r"matches accounts on lines ([\d, ]+)$")
+
+
+def stored_join_errors(errors: Sequence[RowError], accounts: Sequence[AccountRow]) -> list[RowError]:
+    """Say "stored accounts" where the readers' join speaks of an accounts file and its lines."""
+    fixed = []
+    for error in errors:
+        reason = error.reason.replace(
+            "the accounts file has no account ids", "the accounts in this workspace have no account ids"
+        )
+        match = _AMBIGUOUS.search(reason)
+        if match:
+            ids = [accounts[int(n) - 1].attributes["crm_id"] for n in match.group(1).split(", ")]
+            listed = ", ".join(f"'{i.removeprefix(NAME_KEY_PREFIX)}'" for i in ids)
+            reason = reason[: match.start()] + f"matches several stored accounts ({listed})"
+        fixed.append(RowError(error.file, error.line, error.column, reason))
+    return fixed
+
+
+def _joined_crm_id(account: AccountRow | None) -> str | None:
+    return None if account is None else str(account.attributes["crm_id"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Deals
+# ---------------------------------------------------------------------------------------------------
+
+
+def _stage_problem(deal: DealRow) -> str | None:
+    """Stage text that the readers took for 'open' but that is not a pipeline stage name."""
+    if deal.stage != "open":
+        return None
+    raw = deal.stage_raw
+    if _NUMERIC_STAGE.fullmatch(raw):
+        return f"unknown deal stage '{raw}': a number, not a stage name (export stage labels, not stage ids)"
+    closed = sorted(set(re.findall(r"[a-z]+", raw.casefold())) & _CLOSED_WORDS)
+    if closed:
+        return (
+            f"unknown deal stage '{raw}': it says '{closed[0]}' but is not a stage read as won or lost "
+            "(Won, Lost, Closed Won, Closed Lost); rename it in the file"
+        )
+    return None
+
+
+def _pop_by_key(attributes: dict[str, str], keys: frozenset[str], max_length: int) -> str | None:
+    for name in list(attributes):
+        if _key(name) in keys and len(attributes[name]) <= max_length:
+            return attributes.pop(name)
+    return None
+
+
+def prepare_deals(
+    read: ReadResult[DealRow], joined: JoinResult[DealRow], stored: Sequence[AccountRow]
+) -> Prepared[DealCreate]:
+    """Deals with the stored account they belong to; stage text must be a stage name."""
+    cols = read.columns
+    stage_from_text = "is_won" not in cols and "is_closed" not in cols
+    join_errors = stored_join_errors(joined.errors, stored)
+    unjoinable = {e.line for e in join_errors}
+    columns: dict[str, str | None] = {
+        "crm_id": cols.get("deal_id"),
+        "account_crm_id": cols.get("account_id", cols.get("account_name")),
+        "stage": cols.get("stage"),
+        "amount": cols.get("amount"),
+        "created_on": cols.get("created_date"),
+        "closed_on": cols.get("close_date"),
+    }
+
+    def convert_rows() -> Iterator[Converted]:
+        for deal, account in joined.pairs:
+            if deal.line in unjoinable:
+                continue
+            problems: Problems = []
+            if stage_from_text and (problem := _stage_problem(deal)):
+                problems.append(("stage", problem))
+            custom = dict(deal.attributes)
+            name = _pop_by_key(custom, _DEAL_NAME_KEYS, 512)
+            currency = _pop_by_key(custom, _CURRENCY_KEYS, 8)
+            for field_name, raw_value in (
+                ("stage", deal.stage_raw),
+                ("account_name", deal.account_name),
+                ("account_id", deal.account_id),
+            ):
+                if field_name in cols and raw_value:
+                    custom[cols[field_name]] = raw_value
+            values = {
+                "crm_id": deal.deal_id,
+                "account_crm_id": _joined_crm_id(account),
+                "name": name,
+                "stage": deal.stage,
+                "amount": deal.amount,
+                "currency": currency,
+                "created_on": deal.created_date,
+                "closed_on": deal.close_date,
+                "custom_attributes": custom,
+            }
+            yield deal.line, values, problems
+
+    prepared = Prepared(
+        DealCreate,
+        read.file,
+        columns,
+        convert_rows,
+        errors=list(join_errors),
+        findings=list(dict.fromkeys([*read.findings, *joined.findings])),
+    )
+    prepared.check({"crm_id": "deal id", "account_crm_id": "account id", "name": "deal name"})
+    return prepared
+
+
+# ---------------------------------------------------------------------------------------------------
+# Customer health
+# ---------------------------------------------------------------------------------------------------
+
+
+def _whole(value: float | None, name: str, problems: Problems) -> int | None:
+    if value is None:
+        return None
+    if value != int(value):
+        problems.append((name, f"not a whole number: {value:g}"))
+        return None
+    if value > INT_MAX:
+        problems.append((name, f"too large: {value:,.0f} (at most {INT_MAX:,})"))
+        return None
+    return int(value)
+
+
+def prepare_health(
+    read: ReadResult[HealthRow], joined: JoinResult[HealthRow], stored: Sequence[AccountRow]
+) -> Prepared[CustomerHealthCreate]:
+    """One health record per stored account; 0-10 NPS responses are kept as custom attributes."""
+    cols = read.columns
+    join_errors = stored_join_errors(joined.errors, stored)
+    unjoinable = {e.line for e in join_errors}
+    responses = read.nps_scale == "response"
+    nps_column = cols.get("nps", "nps")
+    columns: dict[str, str | None] = {
+        "crm_id": cols.get("account_id", cols.get("account_name")),
+        **{f: cols.get(f) for f in ("arr", "acv", "tenure_months", "churned", "nps", "health_score")},
+        **{f: cols.get(f) for f in ("expansion_arr", "referrals")},
+        "churned_on": cols.get("churn_date"),
+    }
+
+    def convert_rows() -> Iterator[Converted]:
+        for health, account in joined.pairs:
+            if health.line in unjoinable or account is None:
+                continue
+            problems: Problems = []
+            custom: dict[str, Any] = dict(health.attributes)
+            if health.customer_since is not None:
+                custom[cols.get("customer_since", "customer_since")] = health.customer_since.isoformat()
+            nps: int | None = None
+            if health.nps is not None and responses:
+                custom[nps_column] = int(health.nps)
+            elif health.nps is not None:
+                nps = round(health.nps)
+            values = {
+                "crm_id": _joined_crm_id(account),
+                "arr": health.arr,
+                "acv": health.acv,
+                "tenure_months": health.tenure_months,
+                "churned": health.churned,
+                "churned_on": health.churn_date,
+                "nps": nps,
+                "health_score": health.health_score,
+                "expansion_arr": health.expansion_arr,
+                "referrals": _whole(health.referrals, "referrals", problems),
+                "custom_attributes": custom,
+            }
+            yield health.line, values, problems
+
+    def duplicate(crm_id: str, first: int) -> str:
+        return (
+            f"a second health row for the account of line {first} ('{crm_id.removeprefix(NAME_KEY_PREFIX)}')"
+        )
+
+    prepared = Prepared(
+        CustomerHealthCreate,
+        read.file,
+        columns,
+        lambda: _with_duplicates(convert_rows(), duplicate),
+        errors=list(join_errors),
+    )
+    prepared.findings = [*read.findings, *joined.findings]
+    if responses:
+        prepared.findings.append(
+            f"NPS responses are kept as the custom attribute '{nps_column}', not as account NPS"
+        )
+    prepared.check({"crm_id": "account id"})
+    return prepared
