@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -10,12 +9,18 @@ import pandas as pd
 
 from icp_engine.batch import score_batch
 from icp_engine.model import FALLBACK_TIER, ICP
+from icp_engine.stats import _flags as parse_flags
+from icp_engine.stats import wilson_interval
 
 
 def roc_auc(scores: np.ndarray, won: np.ndarray) -> float:
     """Probability a random win outscores a random loss (ties count half); 0.5 without both classes."""
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(won, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    y = np.asarray(won, dtype=bool).reshape(-1)
+    if len(s) != len(y):
+        raise ValueError(f"roc_auc: {len(s)} scores but {len(y)} outcomes")
+    if np.isnan(s).any():
+        raise ValueError(f"roc_auc: score {int(np.flatnonzero(np.isnan(s))[0]) + 1} is not a number")
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -25,14 +30,18 @@ def roc_auc(scores: np.ndarray, won: np.ndarray) -> float:
     return float(u / (n_pos * n_neg))
 
 
-def _wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 0.0)
-    p = wins / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def outcomes(deals: pd.DataFrame, outcome: str = "won") -> np.ndarray:
+    """The outcome column as booleans, read as `analyze` reads it (true/false, yes/no, won/lost, 1/0).
+
+    A plain cast would call the text "false" (and "lost") a win; an unreadable or missing outcome
+    is an error naming the row instead.
+    """
+    if outcome not in deals.columns:
+        raise ValueError(f"no outcome column '{outcome}' in the deals table")
+    col = deals[outcome]
+    if col.dtype == bool:
+        return col.to_numpy()
+    return parse_flags(deals, outcome, "deals", allow_missing=False).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -85,11 +94,10 @@ def backtest(
     """Score closed deals by their account attributes and compare tiers with outcomes.
 
     `deals` has one row per closed deal: a boolean `outcome` column and the account's
-    normalised attributes. `value` (if present) is summed over won deals per tier.
+    normalised attributes. `value` (if present) is summed over won deals per tier. Without both
+    wins and losses the AUC is 0.5 (nothing to separate); an empty table gives n = 0.
     """
-    if outcome not in deals.columns:
-        raise ValueError(f"no outcome column '{outcome}' in the deals table")
-    won = deals[outcome].to_numpy(dtype=bool)
+    won = outcomes(deals, outcome)
     result = score_batch(deals, icp)
     n = len(deals)
     wins = int(won.sum())
@@ -104,7 +112,7 @@ def backtest(
         mask = result.tier == name
         k = int(mask.sum())
         w = int((won & mask).sum())
-        lo, hi = _wilson(w, k)
+        lo, hi = wilson_interval(w, k)
         won_value = mean_value = None
         if amounts is not None:
             vals = amounts[mask & won]

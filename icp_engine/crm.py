@@ -7,6 +7,7 @@ and one deals table with each deal carrying its account's attributes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from icp_engine.normalize import (
     DERIVED_ATTRIBUTES,
     NormalizationReport,
     normalize_frame,
+    parse_number,
 )
 from icp_engine.readers import (
     AccountRow,
@@ -63,14 +65,27 @@ class CrmData:
         return d[d["stage"].isin(["won", "lost"]) & d["account_id"].notna()].reset_index(drop=True)
 
 
+def _says_no_value(text: str) -> bool:
+    """'n/a', '-', 'unknown', blank: what people write in a number column for "no value"."""
+    try:
+        return parse_number(text) is None
+    except ValueError:
+        return False
+
+
 def infer_numeric(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """Turn custom text columns that are (almost) all numbers into float columns."""
+    """Turn custom text columns that are (almost) all numbers into float columns.
+
+    Placeholders such as 'n/a' or '-' are unknown values, not text that makes a column categorical.
+    """
     out = df.copy()
     for name in columns:
         col = out[name]
         if col.dtype.kind in "iufb":
             continue
-        present = col.notna() & (col.astype(str).str.strip() != "")
+        text = col.astype(str)
+        blanks = {t for t in pd.unique(text[col.notna()]) if _says_no_value(t)}
+        present = col.notna() & ~text.isin(blanks)
         if not present.any():
             continue
         numbers = pd.to_numeric(
@@ -89,6 +104,8 @@ def accounts_frame(
     rows: Sequence[AccountRow], *, revenue_unit: float = 1.0
 ) -> tuple[pd.DataFrame, NormalizationReport]:
     """Normalised attributes per account; `revenue_unit` scales revenue given in, e.g., millions."""
+    if not (math.isfinite(revenue_unit) and revenue_unit > 0):
+        raise ValueError(f"revenue unit must be a positive number (1e6 for millions), got {revenue_unit:g}")
     raw = pd.DataFrame([r.attributes for r in rows], index=range(len(rows)), dtype=object)
     norm, report = normalize_frame(raw)
     if revenue_unit != 1.0 and "annual_revenue" in norm.columns:
@@ -202,6 +219,8 @@ def load_flat_table(
         raise CsvFormatError(
             f"{table.file}: no column {', '.join(repr(m) for m in missing)}; columns are: {', '.join(header)}"
         )
+    if not table.rows:
+        raise CsvFormatError(f"{table.file} has a header but no readable data rows")
     raw = pd.DataFrame([values for _, values in table.rows], columns=header, dtype=object)
     lines = [line for line, _ in table.rows]
     outcome_values = raw[outcome].fillna("").astype(str).str.strip().str.casefold()
@@ -209,9 +228,16 @@ def load_flat_table(
     lost_set = {w.strip().casefold() for w in lost}
     is_won = outcome_values.isin(won_set)
     closed = is_won | (outcome_values.isin(lost_set) if lost_set else True)
+    seen = ", ".join(sorted(set(raw[outcome].dropna().astype(str)))[:10])
     if not is_won.any():
-        seen = ", ".join(sorted(set(raw[outcome].dropna().astype(str)))[:10])
         raise CsvFormatError(f"{table.file}: no row has {outcome} = {', '.join(won)}; values seen: {seen}")
+    if lost_set and not outcome_values.isin(lost_set).any():
+        raise CsvFormatError(f"{table.file}: no row has {outcome} = {', '.join(lost)}; values seen: {seen}")
+    if is_won[closed].all():
+        raise CsvFormatError(
+            f"{table.file}: every row has {outcome} = {', '.join(won)}: no lost deals to compare with; "
+            f"values seen: {seen}"
+        )
     feats = list(features) if features else [c for c in header if c != outcome and c not in keep]
     norm, report = normalize_frame(raw.loc[closed, feats].reset_index(drop=True))
     norm = infer_numeric(norm, [c for c in norm.columns if c not in CANONICAL_ATTRIBUTES])

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_engine.backtest import roc_auc
+from icp_engine.backtest import outcomes, roc_auc
 from icp_engine.batch import score_batch
 from icp_engine.model import DEFAULT_TIERS, ICP, Condition, Criterion, Disqualifier
 from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze
 
 TOTAL_POINTS = 100
 DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the overall win rate
+OTHER_VALUES = "(other)"  # evidence key of an attribute's values that are not a criterion of their own
 
 
 @dataclass
@@ -171,6 +172,43 @@ def _stat_text(stat: SegmentStat, overall: float) -> str:
     return text
 
 
+def _with_attributes(deals: pd.DataFrame, accounts: pd.DataFrame | None, analysis: Analysis) -> pd.DataFrame:
+    """Deals carrying every analysed attribute: those only the accounts have are joined by account_id.
+
+    `analyze` reads such attributes from the accounts; the regression and the tiers need them on
+    the deals too.
+    """
+    wanted = dict.fromkeys(s.segment.attribute for s in analysis.segments)
+    if accounts is None or "account_id" not in accounts.columns:
+        return deals
+    missing = [a for a in wanted if a not in deals.columns and a in accounts.columns]
+    if not missing:
+        return deals
+    lookup = accounts.drop_duplicates("account_id").set_index("account_id")
+    return deals.assign(**{a: deals["account_id"].map(lookup[a]) for a in missing})
+
+
+def _other_values(
+    attr: str, named: list[Any], deals: pd.DataFrame, won: np.ndarray, overall: float
+) -> tuple[str, str]:
+    """Evidence for the level of an attribute's remaining values: how the deals that have one did."""
+    probe = ICP(
+        name="other values",
+        criteria=[Criterion(attribute=attr, op="not_in", values=named, points=1)],
+    )
+    hit = score_batch(deals, probe).status[:, 0] == 1
+    n, w = int(hit.sum()), int(won[hit].sum())
+    if n:
+        seen = f"win rate {w / n:.0%} (n={n}) vs {overall:.0%} overall"
+    else:
+        seen = "no closed deal has one"
+    text = (
+        f"{attr} = any other value: {seen}; values that are not significant or too rare to test "
+        "alone score as the model's baseline, between the weakest and the strongest tested values"
+    )
+    return f"stat:{attr}={OTHER_VALUES}", text
+
+
 def learn(
     deals: pd.DataFrame,
     accounts: pd.DataFrame | None = None,
@@ -186,6 +224,7 @@ def learn(
     """Learn a draft ICP from closed deals (`won` bool + normalised account attributes)."""
     if analysis is None:
         analysis = analyze(deals, accounts, attributes=attributes, alpha=alpha)
+    deals = _with_attributes(deals, accounts, analysis)
     overall = analysis.overall["win_rate"]
     evidence_text: dict[str, str] = {}
     notes: list[str] = []
@@ -223,7 +262,7 @@ def learn(
             and s.id not in kept_ids
             and s.id not in disq_ids
         ]
-    won = deals["won"].to_numpy(dtype=bool)
+    won = outcomes(deals)
     active = np.ones(len(deals), dtype=bool)
     for d in disqualifiers:
         seg_stat = next(s for s in sig if s.id == d.evidence[0])
@@ -289,10 +328,17 @@ def learn(
         if floor < 0:
             rest_why = f"{attr}: values with no significant difference from the overall win rate"
             if kind == "value":
-                named = [s.segment.value for s in stats]
-                levels.append(([Condition(attribute=attr, op="not_in", values=named)], -floor, [], rest_why))
+                # Disqualified values are named too: the remaining values' level must not include them.
+                named: list[Any] = [s.segment.value for s in stats] + [
+                    s.segment.value for s in sig if s.id in disq_ids and s.segment.attribute == attr
+                ]
+                rest_id, rest_text = _other_values(attr, named, deals, won, overall)
+                evidence_text[rest_id] = rest_text
+                levels.append(
+                    ([Condition(attribute=attr, op="not_in", values=named)], -floor, [rest_id], rest_text)
+                )
             else:
-                sig_ids = {s.id for s in stats}
+                sig_ids = {s.id for s in stats} | disq_ids  # a disqualified bin earns no points
                 for b in all_bins.get(attr, []):
                     if b.id not in sig_ids:
                         levels.append((_condition_for(b.segment), -floor, [b.id], rest_why))
