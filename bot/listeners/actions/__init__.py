@@ -1,0 +1,1 @@
+"""Block Kit interaction listeners (buttons in messages and in the App Home)."""

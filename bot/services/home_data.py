@@ -1,0 +1,217 @@
+"""Everything the App Home shows, read from SQL in one unit of work.
+
+The home tab is rebuilt each time someone opens it, so this reads only aggregates and a handful of
+rows (counts grouped in the database, the latest import per kind, the current ICP versions and
+their personas), however many accounts or interviews the workspace has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from bot.store.db import session_scope
+from bot.store.models import (
+    IcpStatus,
+    IcpVersion,
+    ImportKind,
+    ImportRun,
+    Interview,
+    InterviewState,
+    ReviewReminder,
+    Stakeholder,
+)
+from bot.store.repo.crm import count_crm_rows
+from bot.store.repo.icp import get_active_icp, get_latest_icp, list_personas
+from bot.store.repo.workspaces import get_workspace
+from icp_engine.model import ICP, ICPError
+
+MAX_PERSONAS = 20
+
+
+@dataclass(frozen=True)
+class IcpSummary:
+    """One stored ICP version; ``icp`` is None (and ``problem`` says why) if it no longer validates."""
+
+    version_id: int
+    version: int
+    status: IcpStatus
+    name: str
+    icp: ICP | None
+    problem: str | None
+    updated_at: datetime
+    approved_at: datetime | None = None
+    approver: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonaSummary:
+    name: str
+    role: str | None = None
+    seniority: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    kind: ImportKind
+    filename: str
+    status: str
+    at: datetime  # finished, or started when still running
+    rows_accepted: int
+    rows_rejected: int
+    rows_added: int
+    rows_updated: int
+
+
+@dataclass(frozen=True)
+class ReminderSummary:
+    next_run_at: datetime
+    cadence: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """What the home tab shows; ``approved`` is what everyone may read, ``latest`` what owners
+    work on (the same version when the newest one is approved)."""
+
+    now: datetime
+    approved: IcpSummary | None = None
+    latest: IcpSummary | None = None
+    personas: dict[int, tuple[PersonaSummary, ...]] = field(default_factory=dict)  # by version id
+    interviews: dict[InterviewState, int] = field(default_factory=dict)
+    stakeholders: int = 0
+    crm_counts: dict[str, int] = field(default_factory=dict)
+    imports: tuple[ImportSummary, ...] = ()  # the latest run of each kind
+    last_review: datetime | None = None
+    next_reminder: ReminderSummary | None = None
+
+
+def _icp_summary(row: IcpVersion) -> IcpSummary:
+    assert row.id is not None
+    try:
+        icp: ICP | None = ICP.from_dict(row.icp_json, source=f"ICP v{row.version}")
+        problem = None
+    except ICPError as exc:
+        icp, problem = None, str(exc).splitlines()[0]
+    return IcpSummary(
+        version_id=row.id,
+        version=row.version,
+        status=row.status,
+        name=row.name,
+        icp=icp,
+        problem=problem,
+        updated_at=row.updated_at,
+        approved_at=row.approved_at,
+        approver=row.approver,
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _personas(session: Session, workspace_id: int, version_id: int) -> tuple[PersonaSummary, ...]:
+    rows = list_personas(session=session, workspace_id=workspace_id, icp_version_id=version_id)
+    out = []
+    for row in rows[:MAX_PERSONAS]:
+        data = row.persona_json if isinstance(row.persona_json, dict) else {}
+        out.append(
+            PersonaSummary(
+                name=row.name,
+                role=_text(data.get("role") or data.get("title")),
+                seniority=_text(data.get("seniority")),
+            )
+        )
+    return tuple(out)
+
+
+def _interview_counts(session: Session, workspace_id: int) -> dict[InterviewState, int]:
+    query = (
+        select(Interview.state, func.count())
+        .where(Interview.workspace_id == workspace_id)
+        .group_by(Interview.state)
+    )
+    return {InterviewState(state): int(n) for state, n in session.exec(query)}
+
+
+def _latest_imports(session: Session, workspace_id: int) -> tuple[ImportSummary, ...]:
+    out = []
+    for kind in ImportKind:
+        run = session.exec(
+            select(ImportRun)
+            .where(ImportRun.workspace_id == workspace_id, ImportRun.kind == kind)
+            .order_by(col(ImportRun.id).desc())
+        ).first()
+        if run is not None:
+            out.append(
+                ImportSummary(
+                    kind=run.kind,
+                    filename=run.filename,
+                    status=run.status.value,
+                    at=run.finished_at or run.started_at,
+                    rows_accepted=run.rows_accepted,
+                    rows_rejected=run.rows_rejected,
+                    rows_added=run.rows_added,
+                    rows_updated=run.rows_updated,
+                )
+            )
+    return tuple(out)
+
+
+def _reminders(session: Session, workspace_id: int) -> tuple[datetime | None, ReminderSummary | None]:
+    last = session.exec(
+        select(func.max(ReviewReminder.last_run_at)).where(ReviewReminder.workspace_id == workspace_id)
+    ).one()
+    upcoming = session.exec(
+        select(ReviewReminder)
+        .where(ReviewReminder.workspace_id == workspace_id, col(ReviewReminder.enabled).is_(True))
+        .order_by(col(ReviewReminder.next_run_at))
+    ).first()
+    summary = (
+        None
+        if upcoming is None
+        else ReminderSummary(upcoming.next_run_at, upcoming.cadence.value, upcoming.channel_id)
+    )
+    return last, summary
+
+
+def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
+    """The home tab's data for a Slack team; an unknown team gets an empty (but valid) home."""
+    with session_scope(engine) as session:
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        if workspace is None or workspace.id is None:
+            return HomeData(now=now)
+        wid = workspace.id
+        approved_row = get_active_icp(session=session, workspace_id=wid)
+        latest_row = get_latest_icp(session=session, workspace_id=wid)
+        approved = _icp_summary(approved_row) if approved_row is not None else None
+        latest = _icp_summary(latest_row) if latest_row is not None else None
+        personas = {
+            summary.version_id: _personas(session, wid, summary.version_id)
+            for summary in (approved, latest)
+            if summary is not None
+        }
+        stakeholders = session.exec(
+            select(func.count()).select_from(Stakeholder).where(Stakeholder.workspace_id == wid)
+        ).one()
+        last_review, next_reminder = _reminders(session, wid)
+        return HomeData(
+            now=now,
+            approved=approved,
+            latest=latest,
+            personas=personas,
+            interviews=_interview_counts(session, wid),
+            stakeholders=int(stakeholders),
+            crm_counts=count_crm_rows(session=session, workspace_id=wid),
+            imports=_latest_imports(session, wid),
+            last_review=last_review,
+            next_reminder=next_reminder,
+        )

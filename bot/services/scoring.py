@@ -1,0 +1,267 @@
+"""Score a stored account, or attributes typed inline, against the workspace's ICP.
+
+The ICP used is the approved version when there is one, else the latest draft (so a team can try
+its draft before approving it); the card always says which version and status it was. Stored
+accounts and typed attributes both go through the engine's own normalisation, so "saas", "5k"
+and "USA" mean what they mean in an import, and the score is the one `icp score` would print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.services.account_lookup import LookupResult, find_accounts
+from bot.store.db import session_scope
+from bot.store.models import Account, IcpStatus, IcpVersion
+from bot.store.repo._sql import get_scoped
+from bot.store.repo.errors import NotFoundError
+from bot.store.repo.icp import get_active_icp, get_icp_version, get_latest_icp
+from bot.store.repo.workspaces import get_workspace
+from icp_engine.model import ICP, ICPError, format_value
+from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
+from icp_engine.scoring import ScoreResult, score
+
+MAX_NOTES = 5
+_RESERVED = frozenset({*CANONICAL_ATTRIBUTES, *DERIVED_ATTRIBUTES, "name", "domain", "crm_id"})
+INLINE_EXAMPLE = "industry=software employees=500 country=US"
+
+
+class ScoringError(ValueError):
+    """Something the person asking can understand and fix; the message is one line."""
+
+
+class NoIcpError(ScoringError):
+    """The workspace has no ICP version to score against yet."""
+
+
+class AccountGoneError(ScoringError):
+    """The account was erased or re-imported away since it was looked up or offered."""
+
+
+@dataclass(frozen=True)
+class IcpInUse:
+    """The ICP version a score was computed with."""
+
+    version_id: int
+    version: int
+    status: IcpStatus
+    segment: str
+    icp: ICP
+
+    @property
+    def name(self) -> str:
+        return self.icp.name
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What was scored: a stored account, or attributes typed inline (kept as typed)."""
+
+    kind: Literal["account", "inline"]
+    title: str
+    account_id: int | None = None
+    crm_id: str | None = None
+    domain: str | None = None
+    inline: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # how typed values were read ("industry 'saas' read as software")
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    subject: Subject
+    icp: IcpInUse
+    result: ScoreResult
+
+
+# --- the ICP -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _parse_icp(text: str, version: int) -> ICP:
+    """Parsed once per distinct document: the same ICP object also keeps the engine's compile cache."""
+    icp = ICP.from_json(text, source=f"ICP v{version}")
+    return icp.model_copy(update={"version": version})
+
+
+def icp_in_use(row: IcpVersion) -> IcpInUse:
+    """The engine's ICP for a stored version; a document that no longer validates is a ScoringError."""
+    assert row.id is not None
+    text = json.dumps(row.icp_json, sort_keys=True, ensure_ascii=False)
+    try:
+        icp = _parse_icp(text, row.version)
+    except ICPError as exc:
+        first = str(exc).splitlines()[0]
+        raise ScoringError(f"The stored ICP v{row.version} cannot be used for scoring: {first}") from None
+    return IcpInUse(row.id, row.version, row.status, row.segment, icp)
+
+
+def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:
+    """The approved version if any, else the newest version (usually the draft being worked on)."""
+    row = get_active_icp(session=session, workspace_id=workspace_id) or get_latest_icp(
+        session=session, workspace_id=workspace_id
+    )
+    return None if row is None else icp_in_use(row)
+
+
+def _icp_for(session: Session, workspace_id: int, icp_version_id: int | None) -> IcpInUse:
+    if icp_version_id is not None:
+        try:
+            row = get_icp_version(session=session, workspace_id=workspace_id, version_id=icp_version_id)
+        except NotFoundError:
+            row = None  # erased since the card was made: use what is current now
+        if row is not None:
+            return icp_in_use(row)
+    found = active_icp(session=session, workspace_id=workspace_id)
+    if found is None:
+        raise NoIcpError("There is no ICP for this workspace yet.")
+    return found
+
+
+def _workspace_id(session: Session, team_id: str) -> int:
+    workspace = get_workspace(session=session, slack_team_id=team_id)
+    if workspace is None or workspace.id is None:
+        raise NoIcpError("There is no ICP for this workspace yet.")
+    return workspace.id
+
+
+# --- attributes --------------------------------------------------------------------------------
+
+
+def _field_key(name: str) -> str:
+    return "_".join(name.strip().casefold().replace("-", " ").replace("_", " ").split())
+
+
+def _custom_value(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, dict) else value
+
+
+def raw_account_attributes(account: Account) -> dict[str, Any]:
+    """The attributes of a stored account as an import would hand them to the normaliser.
+
+    The typed columns hold the imported, validated canonical values; a custom attribute whose
+    name means a canonical one (or the name, domain or id) is left out so it cannot contradict them.
+    """
+    raw: dict[str, Any] = {
+        "industry": account.industry,
+        "employees": account.employees,
+        "annual_revenue": account.annual_revenue,
+        "country": account.country,
+        "region": account.region,
+        "tech_stack": list(account.tech_stack or []) or None,
+    }
+    for name, value in (account.custom_attributes or {}).items():
+        if _field_key(str(name)) not in _RESERVED:
+            raw[str(name)] = _custom_value(value)
+    return raw
+
+
+def account_attributes(account: Account) -> dict[str, object]:
+    """Normalised attribute values of a stored account, ready for the engine."""
+    try:
+        values, _ = normalize_account(raw_account_attributes(account))
+    except ValueError as exc:
+        raise ScoringError(
+            f"Account {account.name!r} (CRM id {account.crm_id}) has a bad value: {exc}"
+        ) from None
+    return values
+
+
+def parse_pairs(words: Sequence[str]) -> dict[str, str]:
+    """``key=value`` words to a dict; anything else is a ScoringError naming the word."""
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key.strip():
+            raise ScoringError(f"`{word}` is not attribute=value (e.g. `{INLINE_EXAMPLE}`).")
+        pairs[key.strip()] = value.strip()
+    if not pairs:
+        raise ScoringError(f"Give attribute=value pairs, e.g. `{INLINE_EXAMPLE}`.")
+    return pairs
+
+
+def _notes(mappings: Sequence[Any]) -> tuple[str, ...]:
+    notes: list[str] = []
+    for m in mappings:
+        if m.method == "unknown":
+            notes.append(f"{m.field} '{m.raw}' not recognised: treated as unknown")
+        elif m.method in {"synonym", "fuzzy", "parsed"}:
+            notes.append(f"{m.field} '{m.raw}' read as {format_value(m.value)}")
+    if len(notes) > MAX_NOTES:
+        notes = [*notes[:MAX_NOTES], f"…and {len(notes) - MAX_NOTES} more"]
+    return tuple(notes)
+
+
+def inline_attributes(pairs: Mapping[str, str]) -> tuple[dict[str, object], tuple[str, ...]]:
+    """Normalised values of typed attributes, and notes on how they were read."""
+    try:
+        values, mappings = normalize_account(dict(pairs))
+    except ValueError as exc:
+        raise ScoringError(f"Cannot read {exc}.") from None
+    return values, _notes(mappings)
+
+
+# --- use cases ---------------------------------------------------------------------------------
+
+
+def score_account(
+    engine: Engine, *, team_id: str, account_id: int, icp_version_id: int | None = None
+) -> ScoreOutcome:
+    """Score one stored account (by primary key, within the team's workspace)."""
+    with session_scope(engine) as session:
+        workspace_id = _workspace_id(session, team_id)
+        icp = _icp_for(session, workspace_id, icp_version_id)
+        try:
+            account = get_scoped(session, Account, workspace_id=workspace_id, row_id=account_id)
+        except NotFoundError:
+            raise AccountGoneError(
+                "That account is no longer in the store; try `/icp score` again."
+            ) from None
+        values = account_attributes(account)
+        subject = Subject(
+            kind="account",
+            title=account.name or account.crm_id,
+            account_id=account.id,
+            crm_id=account.crm_id,
+            domain=account.domain,
+        )
+    return ScoreOutcome(subject, icp, score(values, icp.icp))
+
+
+def score_inline(
+    engine: Engine, *, team_id: str, pairs: Mapping[str, str], icp_version_id: int | None = None
+) -> ScoreOutcome:
+    """Score attributes typed inline (``industry=software employees=500``)."""
+    values, notes = inline_attributes(pairs)
+    with session_scope(engine) as session:
+        icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
+    subject = Subject(kind="inline", title="Attributes given", inline=dict(pairs), notes=notes)
+    return ScoreOutcome(subject, icp, score(values, icp.icp))
+
+
+def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | LookupResult:
+    """Look a company up by name or domain and score it; a LookupResult when it is not one match.
+
+    The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
+    """
+    with session_scope(engine) as session:
+        workspace_id = _workspace_id(session, team_id)
+        icp = _icp_for(session, workspace_id, None)
+    for fresh in (False, True):
+        found = find_accounts(engine, workspace_id=workspace_id, query=query, fresh=fresh)
+        if found.status != "found" or found.match is None:
+            return found
+        try:
+            return score_account(
+                engine, team_id=team_id, account_id=found.match.account.id, icp_version_id=icp.version_id
+            )
+        except AccountGoneError:
+            if fresh:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,218 @@
+"""`/icp score`, its card buttons and the App Home, end to end: signed HTTP requests in, the Web
+API calls the app makes recorded by the stand-in Slack (every blocks/view validated at teardown)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv, assert_valid_blocks, assert_valid_view
+
+from bot.store.db import session_scope
+from bot.store.models import AccountCreate, IcpStatus, IcpVersionCreate, PersonaCreate
+from bot.store.repo.crm import bulk_upsert_accounts
+from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_status
+from bot.store.repo.workspaces import get_or_create_workspace
+from bot.views.home import HOME_ACTIONS
+from bot.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
+
+ICP_DOC: dict[str, Any] = {
+    "name": "Mid-market SaaS",
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software", "fintech"], "points": 25},
+        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
+        {"attribute": "country", "op": "in", "values": ["US", "CA"], "points": 15},
+    ],
+    "disqualifiers": [
+        {"attribute": "employees", "op": "lt", "values": [20], "reason": "too small to need us"}
+    ],
+}
+ACCOUNTS = [
+    AccountCreate(
+        crm_id="A1", name="Acme, Inc.", domain="acme.com", industry="software", employees=500, country="US"
+    ),
+    AccountCreate(
+        crm_id="A2",
+        name="Umbrella Group",
+        domain="umbrella.com",
+        industry="retail",
+        employees=12,
+        country="DE",
+    ),
+    AccountCreate(
+        crm_id="A3",
+        name="Umbrella Group",
+        domain="umbrella.de",
+        industry="fintech",
+        employees=900,
+        country="CA",
+    ),
+]
+
+
+def seed(env: SlackEnv, *, approve: bool = True) -> None:
+    team = env.driver.team_id
+    with session_scope(env.engine) as session:
+        wid = get_or_create_workspace(session=session, slack_team_id=team).id
+        assert wid is not None
+        bulk_upsert_accounts(session=session, workspace_id=wid, rows=ACCOUNTS)
+        row = create_icp_draft(
+            session=session,
+            workspace_id=wid,
+            data=IcpVersionCreate(name="v1", icp_json=ICP_DOC, author=ADMIN_ID),
+        )
+        assert row.id is not None
+        replace_personas(
+            session=session,
+            workspace_id=wid,
+            icp_version_id=row.id,
+            personas=[PersonaCreate(name="Ops Olivia", persona_json={"role": "VP Operations"})],
+        )
+        if approve:
+            set_icp_status(
+                session=session,
+                workspace_id=wid,
+                version_id=row.id,
+                status=IcpStatus.approved,
+                actor=ADMIN_ID,
+            )
+
+
+def buttons(call: RecordedCall, action_id: str) -> list[dict[str, Any]]:
+    out = []
+    for block in call.blocks:
+        elements = block.get("elements", []) if block["type"] == "actions" else [block.get("accessory") or {}]
+        out += [e for e in elements if e.get("action_id") == action_id]
+    return out
+
+
+def click(env: SlackEnv, action_id: str, value: str, **kwargs: Any) -> RecordedCall:
+    """Click a button in a message; returns what arrived at that click's response_url."""
+    url = env.stand_in.response_url()
+    result = env.driver.block_actions(action_id, value=value, response_url=url, **kwargs)
+    assert result.status == 200, result.text
+    path = url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+    return env.stand_in.wait_for("response_url", lambda c: c.path == "/" + path)[0]
+
+
+def test_score_by_name_and_by_domain_answers_privately_with_a_card(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    for text in ("score Acme Inc", "score https://www.ACME.com/about"):
+        reply = slack_env.driver.slash_reply(text)
+        assert reply.params["response_type"] == "ephemeral"
+        assert_valid_blocks(reply.blocks)
+        shown = reply.all_text()
+        assert "Acme, Inc.: 100/100 · Tier A" in shown
+        assert "Mid-market SaaS v1 (approved)" in shown
+        assert "*Matched (3):*" in shown
+        assert len(buttons(reply, WHY_BUTTON)) == 1
+    assert not slack_env.stand_in.calls_to("chat.postMessage")
+
+
+def test_an_ambiguous_name_offers_a_chooser_and_a_click_scores_the_pick(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    chooser = slack_env.driver.slash_reply("score umbrella group")
+    assert "Several accounts match *umbrella group*" in chooser.all_text()
+    assert len(buttons(chooser, CHOOSE_ACCOUNT)) == 2
+    (picked,) = [b["accessory"] for b in chooser.blocks if "umbrella.de" in b.get("text", {}).get("text", "")]
+    card = click(slack_env, CHOOSE_ACCOUNT, picked["value"])
+    assert card.params["replace_original"] is True
+    assert_valid_blocks(card.blocks)
+    shown = card.all_text()
+    assert "Umbrella Group: " in shown and "umbrella.de" in shown
+
+
+def test_inline_attributes_are_scored_and_why_expands_the_card_in_place(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    reply = slack_env.driver.slash_reply("score industry=SaaS employees=5k country=Germany")
+    shown = reply.all_text()
+    assert "Attributes given: " in shown
+    assert "Read as typed: industry 'SaaS' read as software" in shown
+    (why,) = buttons(reply, WHY_BUTTON)
+    expanded = click(slack_env, WHY_BUTTON, why["value"])
+    assert expanded.params["replace_original"] is True
+    assert_valid_blocks(expanded.blocks)
+    lines = [ln for ln in expanded.all_text().splitlines() if ln[:1] in {"✓", "✗", "?"}]
+    assert lines == [
+        "✓ industry in software, fintech — software (+25)",
+        "✗ employees between 200 and 2,000 — 5,000 (0 of 20)",
+        "✗ country in US, CA — DE (0 of 15)",
+    ]
+    assert not buttons(expanded, WHY_BUTTON)
+
+
+def test_share_posts_the_card_in_the_channel(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    result = slack_env.driver.slash("score acme.com --share", channel_id="C0SALES")
+    assert result.status == 200
+    (post,) = slack_env.stand_in.wait_for("chat.postMessage")
+    assert post.params["channel"] == "C0SALES"
+    assert f"<@{MEMBER_ID}> shared: Acme, Inc.: 100/100" in post.text
+    assert f"Shared by <@{MEMBER_ID}>" in post.all_text()
+    assert_valid_blocks(post.blocks)
+    assert not slack_env.stand_in.calls_to("response_url")
+
+
+def test_share_chooser_posts_the_picked_card_in_the_channel(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    chooser = slack_env.driver.slash_reply("score umbrella group --share", channel_id="C0SALES")
+    value = buttons(chooser, CHOOSE_ACCOUNT)[0]["value"]
+    deleted = click(slack_env, CHOOSE_ACCOUNT, value, channel="C0SALES")
+    assert deleted.params.get("delete_original") is True
+    (post,) = slack_env.stand_in.wait_for("chat.postMessage")
+    assert post.params["channel"] == "C0SALES" and "Umbrella Group" in post.text
+
+
+def test_without_an_icp_the_answer_says_how_to_get_one(slack_env: SlackEnv) -> None:
+    reply = slack_env.driver.slash_reply("score acme")
+    assert "There is no ICP for this workspace yet" in reply.text and "/icp draft" in reply.text
+
+
+def test_a_draft_icp_is_used_and_labelled_until_one_is_approved(slack_env: SlackEnv) -> None:
+    seed(slack_env, approve=False)
+    shown = slack_env.driver.slash_reply("score acme").all_text()
+    assert "Mid-market SaaS v1 (draft)" in shown and "No approved ICP yet" in shown
+
+
+def test_app_home_is_published_for_owners_with_buttons_and_read_only_for_others(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    for user in (ADMIN_ID, MEMBER_ID):
+        assert slack_env.driver.app_home_opened(user=user).status == 200
+    views = {c.params["user_id"]: c.view for c in slack_env.stand_in.wait_for("views.publish", count=2)}
+    owner, reader = views[ADMIN_ID], views[MEMBER_ID]
+    assert owner is not None and reader is not None
+    for view in (owner, reader):
+        assert_valid_view(view)
+        text = json.dumps(view, ensure_ascii=False)
+        assert "Mid-market SaaS" in text and "Ops Olivia" in text and "3 accounts" in text
+    owner_actions = [e["action_id"] for b in owner["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert owner_actions == list(HOME_ACTIONS)
+    assert not [b for b in reader["blocks"] if b["type"] == "actions"]
+    assert "Read-only." in json.dumps(reader)
+
+
+def test_the_messages_tab_publishes_nothing(slack_env: SlackEnv) -> None:
+    assert slack_env.driver.app_home_opened(user=MEMBER_ID, tab="messages").status == 200
+    assert slack_env.driver.app_home_opened(user=ADMIN_ID).status == 200
+    slack_env.stand_in.wait_for("views.publish")
+    assert [c.params["user_id"] for c in slack_env.stand_in.calls_to("views.publish")] == [ADMIN_ID]
+
+
+def test_a_home_button_runs_its_command_and_answers_in_a_dm(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    home = {"id": "V0HOME", "type": "home", "blocks": []}
+    action_id = next(a for a, (_, sub) in HOME_ACTIONS.items() if sub == "status")
+    assert slack_env.driver.block_actions(action_id, value="status", user=ADMIN_ID, view=home).status == 200
+    (dm,) = slack_env.stand_in.wait_for("chat.postMessage")
+    assert dm.params["channel"] == f"D{ADMIN_ID[1:]}"
+    assert dm.text and "I don't know" not in dm.text
+
+
+def test_a_forged_owner_button_from_a_member_is_refused_politely_in_a_dm(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    home = {"id": "V0HOME", "type": "home", "blocks": []}
+    action_id = next(a for a, (_, sub) in HOME_ACTIONS.items() if sub == "draft")
+    assert slack_env.driver.block_actions(action_id, value="draft", user=MEMBER_ID, view=home).status == 200
+    (dm,) = slack_env.stand_in.wait_for("chat.postMessage")
+    assert dm.params["channel"] == f"D{MEMBER_ID[1:]}"
+    assert dm.text.startswith("Sorry, only ICP owners can use `/icp draft`.")
