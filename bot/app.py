@@ -82,8 +82,7 @@ def build_app(
         )
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        app = App(
-            token=token,
+        app = App(  # the token travels in the client (passing both makes Bolt warn)
             signing_secret=secret,
             client=client or make_client(settings, token),
             token_verification_enabled=token_verification_enabled,

@@ -9,11 +9,14 @@ and ``/slack/oauth_redirect`` run the install flow.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
+from collections.abc import Mapping
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -22,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.services.payload_shape import shape_problem
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,9 +35,12 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything larger outright
 
 
+class ServeConfigError(ValueError):
+    """The settings cannot run the chosen mode; the message says which variable to set."""
+
+
 def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starlette:
     """The ASGI application serving ``app``; ``engine`` is what the health check pings."""
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def events(request: Request) -> Response:
         body = await request.body()
@@ -41,11 +48,14 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
             return JSONResponse({"error": "payload too large"}, status_code=413)
         try:
             bolt_request = to_bolt_request(request, body)
-        except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
-            # Bolt parses the body before verifying it: answer unsigned garbage 401, signed garbage 400.
-            if verifier is not None and not verifier.is_valid_request(body, dict(request.headers)):
+            problem = shape_problem(bolt_request.body)
+        except Exception as exc:  # Bolt parses before it verifies; any body must get an answer
+            problem = f"unparseable ({type(exc).__name__})"
+        if problem is not None:
+            # Unsigned garbage is 401 like any unsigned request; signed garbage is a 400.
+            if signing_secret is not None and not is_signed(signing_secret, body, request.headers):
                 return JSONResponse({"error": "invalid request"}, status_code=401)
-            log.info("unparseable Slack request body: %s", type(exc).__name__)
+            log.info("malformed Slack request: %s", problem)
             return JSONResponse({"error": "malformed payload"}, status_code=400)
         bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
         return to_starlette_response(bolt_response)
@@ -72,6 +82,17 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
         routes.append(Route(app.oauth_flow.install_path, oauth, methods=["GET"]))
         routes.append(Route(app.oauth_flow.redirect_uri_path, oauth, methods=["GET"]))
     return Starlette(routes=routes)
+
+
+def is_signed(secret: str, body: bytes, headers: Mapping[str, str], *, max_age: int = 300) -> bool:
+    """Slack's v0 signature over the raw bytes, with a fresh timestamp (for bodies Bolt can't read)."""
+    timestamp = headers.get("x-slack-request-timestamp") or ""
+    signature = headers.get("x-slack-signature") or ""
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
 
 
 def _dispatch(app: App, request: BoltRequest) -> BoltResponse:
@@ -103,9 +124,13 @@ def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
     from bot.store.db import connect
 
     if _secret(settings) is None:
-        raise SystemExit("SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified over HTTP.")
+        raise ServeConfigError(
+            "SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified over HTTP."
+        )
     if not settings.oauth_enabled and settings.slack_bot_token is None:
-        raise SystemExit("Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
+        raise ServeConfigError(
+            "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth installs)."
+        )
     engine = connect(settings.resolved_database_url)
     app = build_app(settings, engine=engine)
     asgi = build_asgi(app, engine=engine, signing_secret=_secret(settings))
@@ -120,7 +145,7 @@ def serve_socket(settings: Settings) -> None:
     from bot.app import build_app
 
     if settings.slack_app_token is None or settings.slack_bot_token is None:
-        raise SystemExit("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...).")
+        raise ServeConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...).")
     app = build_app(settings, token_verification_enabled=True)
     log.info("connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()

@@ -55,9 +55,10 @@ class DeliveryLedger:
             insert(receipts)
             .values(delivery_key=key[:255], received_at=now)
             .on_conflict_do_nothing(index_elements=["delivery_key"])
+            .returning(receipts.c.delivery_key)
         )
         with self.engine.begin() as conn:
-            created = conn.execute(stmt).rowcount == 1
+            created = conn.execute(stmt).first() is not None
         self._claims += 1
         if self._claims % PRUNE_EVERY == 0:
             self.prune(now=now)

@@ -4,6 +4,7 @@
 once per session), a Chroma folder opened only if a test or the app needs it, the stand-in Web
 API, the Bolt app served by uvicorn on a free 127.0.0.1 port, and a driver that sends signed
 requests. ``make_slack_env(**settings)`` builds one with other settings (ICP owners, OAuth...).
+``module_slack_env`` is one world shared by a whole test module, for many cheap requests.
 At teardown every blocks/view the app sent is validated with slack_sdk.models, then everything
 is stopped.
 """
@@ -30,6 +31,53 @@ from bot.knowledge.store import KnowledgeStore
 from bot.server import build_asgi
 from bot.settings import Settings
 from bot.store.db import make_engine, upgrade
+
+
+def start_env(root: Path, template: Path, stand_in: StandInSlack, **overrides: Any) -> SlackEnv:
+    """Copy the migrated database into ``root``, build the app with ``overrides`` and serve it."""
+    root.mkdir(parents=True, exist_ok=True)
+    db_path = root / "icp.db"
+    shutil.copyfile(template, db_path)
+    values: dict[str, Any] = {
+        "data_dir": root,
+        "database_url": f"sqlite:///{db_path}",
+        "chroma_path": root / "chroma",
+        "chroma_host": None,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_client_id": None,
+        "slack_client_secret": None,
+        "slack_api_url": stand_in.api_url,
+        "icp_owners": None,
+        "openai_api_key": None,
+    }
+    values.update(overrides)
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    engine = make_engine(settings.resolved_database_url)
+    holder: list[SlackEnv] = []
+
+    def knowledge_factory() -> KnowledgeStore:
+        return holder[0].knowledge()
+
+    app = build_app(settings, engine=engine, knowledge_factory=knowledge_factory)
+    server = AppServer(build_asgi(app, engine=engine, signing_secret=SIGNING_SECRET)).start()
+    env = SlackEnv(
+        settings=settings,
+        engine=engine,
+        stand_in=stand_in,
+        app=app,
+        server=server,
+        driver=SlackDriver(server.url, stand_in),
+        knowledge_path=root / "chroma",
+    )
+    holder.append(env)
+    return env
+
+
+def stop_env(env: SlackEnv) -> None:
+    env.server.stop()
+    env.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -61,45 +109,7 @@ def make_slack_env(
     started: list[SlackEnv] = []
 
     def make(**overrides: Any) -> SlackEnv:
-        index = len(started)
-        root = tmp_path / f"env{index}"
-        root.mkdir()
-        db_path = root / "icp.db"
-        shutil.copyfile(migrated_sqlite_template, db_path)
-        values: dict[str, Any] = {
-            "data_dir": root,
-            "database_url": f"sqlite:///{db_path}",
-            "chroma_path": root / "chroma",
-            "chroma_host": None,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_app_token": None,
-            "slack_client_id": None,
-            "slack_client_secret": None,
-            "slack_api_url": stand_in.api_url,
-            "icp_owners": None,
-            "openai_api_key": None,
-        }
-        values.update(overrides)
-        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-        engine = make_engine(settings.resolved_database_url)
-        env_holder: list[SlackEnv] = []
-
-        def knowledge_factory() -> KnowledgeStore:
-            return env_holder[0].knowledge()
-
-        app = build_app(settings, engine=engine, knowledge_factory=knowledge_factory)
-        server = AppServer(build_asgi(app, engine=engine, signing_secret=SIGNING_SECRET)).start()
-        env = SlackEnv(
-            settings=settings,
-            engine=engine,
-            stand_in=stand_in,
-            app=app,
-            server=server,
-            driver=SlackDriver(server.url, stand_in),
-            knowledge_path=root / "chroma",
-        )
-        env_holder.append(env)
+        env = start_env(tmp_path / f"env{len(started)}", migrated_sqlite_template, stand_in, **overrides)
         started.append(env)
         return env
 
@@ -107,8 +117,7 @@ def make_slack_env(
         yield make
     finally:
         for env in started:
-            env.server.stop()
-            env.engine.dispose()
+            stop_env(env)
         stand_in.assert_blocks_valid()
 
 
@@ -116,3 +125,18 @@ def make_slack_env(
 def slack_env(make_slack_env: Callable[..., SlackEnv]) -> SlackEnv:
     """The app with default settings: bot-token mode, no ICP_OWNERS (admins per users.info)."""
     return make_slack_env()
+
+
+@pytest.fixture(scope="module")
+def module_slack_env(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
+) -> Iterator[SlackEnv]:
+    """One default world for a whole module (hypothesis and other many-request tests)."""
+    stand_in = StandInSlack().start()
+    env = start_env(tmp_path_factory.mktemp("module-env"), migrated_sqlite_template, stand_in)
+    try:
+        yield env
+    finally:
+        stop_env(env)
+        stand_in.stop()
+        stand_in.assert_blocks_valid()

@@ -177,7 +177,12 @@ class StandInSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="stand-in-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="stand-in-slack",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -1,0 +1,102 @@
+"""Is a request body shaped like something Slack sends? Checked before Bolt reads it.
+
+Bolt assumes Slack's shapes (``view`` is an object, ``actions`` a list of objects...) and fails
+with a 500 on a signed body that breaks them. Only Slack (or someone holding the signing
+secret) can send a signed body, so this is robustness, not security: a malformed body is
+answered 400 and never reaches a listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+STRINGS = frozenset(
+    {
+        "type",
+        "callback_id",
+        "team_id",
+        "enterprise_id",
+        "user_id",
+        "channel_id",
+        "command",
+        "event_id",
+        "api_app_id",
+        "trigger_id",
+        "response_url",
+        "thread_ts",
+        "subtype",
+        "action_id",
+        "block_id",
+        "ts",
+        "bot_id",
+        "tab",
+        "file_id",
+        "context_team_id",
+        "context_enterprise_id",
+        "function_execution_id",
+        "private_metadata",
+        "view_id",
+        "token",
+        "challenge",
+    }
+)
+OBJECTS = frozenset(
+    {
+        "event",
+        "view",
+        "message",
+        "previous_message",
+        "container",
+        "function_data",
+        "assistant_thread",
+        "item",
+        "state",
+        "inputs",
+        "submission",
+        "file",
+        "tokens",
+        "authed_user",
+    }
+)
+STRING_OR_OBJECT = frozenset({"user", "channel", "team", "enterprise", "workflow", "text"})
+LISTS_OF_OBJECTS = frozenset({"actions", "authorizations"})
+MAX_DEPTH = 4  # nested objects Bolt reads: event.message, view.state, actions[0]...
+
+
+def shape_problem(body: Any) -> str | None:
+    """None when ``body`` has Slack's shape where Bolt looks, else what is wrong (for the log)."""
+    if not isinstance(body, Mapping):
+        return f"body is {type(body).__name__}, not an object"
+    return _check(body, "body", 0)
+
+
+def _check(node: Mapping[Any, Any], where: str, depth: int) -> str | None:
+    for key, value in node.items():
+        if not isinstance(key, str):
+            return f"{where} has a non-text key"
+        path = f"{where}.{key}"
+        if value is None:
+            if key in OBJECTS or key in LISTS_OF_OBJECTS:
+                return f"{path} is null"
+            continue
+        if key in STRINGS and not isinstance(value, str):
+            return f"{path} is {type(value).__name__}, not text"
+        if key in OBJECTS and not isinstance(value, Mapping):
+            return f"{path} is {type(value).__name__}, not an object"
+        if key in STRING_OR_OBJECT and not isinstance(value, str | Mapping):
+            return f"{path} is {type(value).__name__}"
+        if key in LISTS_OF_OBJECTS and not (
+            isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
+        ):
+            return f"{path} is not a list of objects"
+        if depth < MAX_DEPTH and isinstance(value, Mapping):
+            problem = _check(value, path, depth + 1)
+            if problem:
+                return problem
+        if depth < MAX_DEPTH and key in LISTS_OF_OBJECTS:
+            for index, item in enumerate(value):
+                problem = _check(item, f"{path}[{index}]", depth + 1)
+                if problem:
+                    return problem
+    return None

@@ -1,0 +1,87 @@
+"""``/icp forget @user confirm``: erase what a person said in interviews (ICP owners only).
+
+Erasure is permanent, so the first call only says what will go and how to confirm. The SQL rows
+go in one transaction with an audit entry (naming the person, never the content); then their
+vectors leave the knowledge store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.services.knowledge_sync import KnowledgeSyncError, forget_person
+from bot.slash import SlashRequest, subcommand
+from bot.slash._args import mrkdwn_escape, user_id_of
+from bot.store.repo.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.context import AppContext
+    from bot.slash import Respond
+
+log = logging.getLogger(__name__)
+CONFIRM_WORDS = frozenset({"confirm", "--yes", "yes"})
+USAGE = "Usage: `/icp forget @person confirm`. Pick the person from the @-mention list."
+
+
+@subcommand(
+    "forget",
+    summary="Erase everything a person said in interviews (answers and their search index).",
+    usage="forget @person [confirm]",
+    examples=("forget @ana", "forget @ana confirm"),
+    owner_only=True,
+)
+def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+    if not req.args:
+        respond(text=USAGE)
+        return
+    person = user_id_of(req.args[0])
+    if person is None:
+        respond(
+            text=(
+                f"I can't tell who `{mrkdwn_escape(req.args[0][:40])}` is. {USAGE} "
+                "(Slack sends a picked mention as an id; typed names are ambiguous.)"
+            )
+        )
+        return
+    if not CONFIRM_WORDS & {word.lower() for word in req.args[1:]}:
+        respond(
+            text=(
+                f"This permanently erases everything <@{person}> said in interviews: their answers, "
+                "the follow-up questions and summaries built from them, and their entries in the "
+                f"search index. The audit log keeps only that it happened. To go ahead: `/icp forget <@{person}> confirm`"
+            )
+        )
+        return
+    knowledge = ctx.knowledge
+    if knowledge is None:
+        respond(text="The knowledge store is not configured here, so nothing was erased. Ask an operator.")
+        return
+    try:
+        result = forget_person(
+            engine=ctx.engine,
+            knowledge=knowledge,
+            workspace=req.team_id,
+            slack_user_id=person,
+            actor=req.user_id,
+        )
+    except NotFoundError:
+        respond(text=f"I have nothing stored from <@{person}>, so there was nothing to erase.")
+        return
+    except KnowledgeSyncError as exc:
+        log.warning("forget %s: vectors not deleted: %s", person, exc)
+        respond(
+            text=(
+                f"<@{person}>'s answers were erased from the database, but their search index entries "
+                "could not be removed just now. Run `/icp forget` for them again to finish."
+            )
+        )
+        return
+    respond(
+        text=(
+            f"Done: erased {result.answers} answer(s) from {result.interviews} interview(s) by <@{person}>, "
+            f"and {result.vectors} search index entr{'y' if result.vectors == 1 else 'ies'}."
+        )
+    )

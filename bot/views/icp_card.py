@@ -1,0 +1,133 @@
+"""An ICP version as Block Kit: criteria with points, tiers, disqualifiers, and where it stands.
+
+Pure: takes the engine's ``ICP`` and a few facts about the stored version, returns slack_sdk
+blocks within Slack's limits (long lists are split over sections; what still does not fit is
+summarised in a note, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from icp_engine.model import ICP
+
+SECTION_MAX = 3000
+HEADER_MAX = 150
+LINE_MAX = 500
+MAX_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """What the store knows about the version beyond the ICP itself."""
+
+    version: int
+    status: str  # draft | in_review | approved | superseded ...
+    segment: str
+    updated_at: datetime | None = None
+    approver: str | None = None
+    approved_version: int | None = None  # the approved one, when this is not it
+
+
+def escape(text: object) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _points(points: float) -> str:
+    value = int(points) if float(points).is_integer() else round(points, 1)
+    return f"+{value}" if points >= 0 else f"−{abs(value)}"
+
+
+def criteria_lines(icp: ICP) -> list[str]:
+    return [cut(f"• *{_points(c.points)}*  {escape(c.describe())}", LINE_MAX) for c in icp.criteria]
+
+
+def disqualifier_lines(icp: ICP) -> list[str]:
+    return [
+        cut(f"• {escape(d.condition.describe())}: {escape(d.reason)}", LINE_MAX) for d in icp.disqualifiers
+    ]
+
+
+def tiers_line(icp: ICP) -> str:
+    parts = [
+        f"*{escape(name)}* ({escape(icp.tier_label(name))}) ≥ {threshold}"
+        for name, threshold in icp.ordered_tiers()
+    ]
+    return cut("Tiers: " + " · ".join(parts), SECTION_MAX)
+
+
+def packed_sections(heading: str, lines: Sequence[str], budget: int) -> tuple[list[Block], int]:
+    """Sections of ``heading`` + ``lines`` within ``budget`` blocks; also how many lines were left out."""
+    if budget <= 0:
+        return [], len(lines)
+    texts: list[str] = []
+    current = f"*{heading}*"
+    for index, line in enumerate(lines):
+        if len(current) + 1 + len(line) <= SECTION_MAX:
+            current = f"{current}\n{line}"
+            continue
+        texts.append(current)
+        if len(texts) >= budget:
+            return _sections(texts), len(lines) - index
+        current = line
+    texts.append(current)
+    return _sections(texts), 0
+
+
+def _sections(texts: Sequence[str]) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=text)) for text in texts]
+
+
+def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
+    """The whole card; at most ``MAX_BLOCKS`` blocks."""
+    title = cut(f"ICP: {icp.name} (v{facts.version}, {facts.status.replace('_', ' ')})", HEADER_MAX)
+    blocks: list[Block] = [HeaderBlock(text=title)]
+    if icp.description:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(escape(icp.description), SECTION_MAX))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=tiers_line(icp))))
+    left_out = 0
+    criteria = criteria_lines(icp) or ["_No scored criteria yet._"]
+    sections, dropped = packed_sections("Criteria (points when matched)", criteria, (MAX_BLOCKS - 6) // 2)
+    blocks += sections
+    left_out += dropped
+    if icp.disqualifiers:
+        blocks.append(DividerBlock())
+        budget = MAX_BLOCKS - 3 - len(blocks)
+        sections, dropped = packed_sections(
+            "Disqualifiers (always lowest tier)", disqualifier_lines(icp), budget
+        )
+        blocks += sections
+        left_out += dropped
+    notes = [f"Segment {escape(facts.segment)} · version {facts.version} · {facts.status.replace('_', ' ')}"]
+    if facts.updated_at is not None:
+        notes.append(f"updated {facts.updated_at:%Y-%m-%d}")
+    if facts.approver:
+        notes.append(f"approved by <@{facts.approver}>")
+    if facts.approved_version is not None and facts.approved_version != facts.version:
+        notes.append(
+            f"scoring uses the approved v{facts.approved_version} (`/icp show {facts.approved_version}`)"
+        )
+    if left_out:
+        notes.append(f"{left_out} more line(s) did not fit here; `icp` on the command line shows all")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(" · ".join(notes), 2000))]))
+    return blocks
+
+
+def icp_text(icp: ICP, facts: VersionFacts) -> str:
+    """Fallback text for notifications."""
+    return cut(f"ICP {icp.name} v{facts.version} ({facts.status}): {len(icp.criteria)} criteria", 3000)
