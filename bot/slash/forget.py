@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.services.knowledge_sync import KnowledgeSyncError, forget_person
 from bot.slash import SlashRequest, subcommand
 from bot.slash._args import mrkdwn_escape, user_id_of
+from bot.store.db import session_scope
 from bot.store.repo.errors import NotFoundError
+from bot.store.repo.privacy import forget_stakeholder
+from bot.store.repo.workspaces import get_workspace
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.context import AppContext
+    from bot.knowledge.store import KnowledgeStore
     from bot.slash import Respond
 
 log = logging.getLogger(__name__)
@@ -60,17 +63,13 @@ def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respo
         respond(text="The knowledge store is not configured here, so nothing was erased. Ask an operator.")
         return
     try:
-        result = forget_person(
-            engine=ctx.engine,
-            knowledge=knowledge,
-            workspace=req.team_id,
-            slack_user_id=person,
-            actor=req.user_id,
+        answers, interviews, vectors = erase(
+            ctx, knowledge, team_id=req.team_id, person=person, actor=req.user_id
         )
     except NotFoundError:
         respond(text=f"I have nothing stored from <@{person}>, so there was nothing to erase.")
         return
-    except KnowledgeSyncError as exc:
+    except VectorsLeft as exc:
         log.warning("forget %s: vectors not deleted: %s", person, exc)
         respond(
             text=(
@@ -81,7 +80,46 @@ def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respo
         return
     respond(
         text=(
-            f"Done: erased {result.answers} answer(s) from {result.interviews} interview(s) by <@{person}>, "
-            f"and {result.vectors} search index entr{'y' if result.vectors == 1 else 'ies'}."
+            f"Done: erased {answers} answer(s) from {interviews} interview(s) by <@{person}>, "
+            f"and {vectors} search index entr{'y' if vectors == 1 else 'ies'}."
         )
     )
+
+
+class VectorsLeft(RuntimeError):
+    """The SQL half of an erasure is done; the vector half failed and must be retried."""
+
+
+def erase(
+    ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
+) -> tuple[int, int, int]:
+    """(answers, interviews, vectors) erased. Uses the knowledge sync service when it is installed
+    (one place for SQL + vectors); otherwise the privacy repo then ``KnowledgeStore.delete``."""
+    try:
+        from bot.services.knowledge_sync import KnowledgeSyncError, forget_person
+    except ImportError:
+        return _erase_directly(ctx, knowledge, team_id=team_id, person=person, actor=actor)
+    try:
+        result = forget_person(
+            engine=ctx.engine, knowledge=knowledge, workspace=team_id, slack_user_id=person, actor=actor
+        )
+    except KnowledgeSyncError as exc:
+        raise VectorsLeft(str(exc)) from exc
+    return result.answers, result.interviews, result.vectors
+
+
+def _erase_directly(
+    ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
+) -> tuple[int, int, int]:
+    with session_scope(ctx.engine) as session:
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        if workspace is None or workspace.id is None:
+            raise NotFoundError(f"no workspace {team_id!r}")
+        counts = forget_stakeholder(
+            session=session, workspace_id=workspace.id, slack_user_id=person, actor=actor
+        )
+    try:
+        vectors = knowledge.delete(workspace=team_id, stakeholder=person, kind="answer")
+    except Exception as exc:  # the SQL erasure is committed; say what is left to do
+        raise VectorsLeft(f"{type(exc).__name__}: {exc}") from exc
+    return counts.answers, counts.interviews, vectors
