@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -346,9 +348,17 @@ def save_icp(icp: ICP, path: str | Path) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half an ICP."""
     p = Path(path)
     text = icp.to_json() if p.suffix.lower() == ".json" else icp.to_yaml()
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(p)
+    if p.is_dir():
+        raise IsADirectoryError(f"{p}: is a folder, not a file")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        tmp.replace(p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:

@@ -571,6 +571,8 @@ def _plan_bins(
     lo_x, hi_x = float(known.min()), float(known.max())
     edges = sorted({_round_sig(float(q)) for q in qs})
     edges = [e for e in edges if lo_x < e <= hi_x]
+    if not edges:
+        return [], []  # rounding collapsed every cut (e.g. ids 1000001..1000900): nothing to compare
     bounds = [None, *edges, None]
     segments, skipped = [], []
     for low, high in itertools.pairwise(bounds):

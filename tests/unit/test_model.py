@@ -391,3 +391,18 @@ def test_save_icp_failure_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(OSError):
         save_icp(ICP(name="other"), path)
     assert path.read_text(encoding="utf-8") == DESIGN_EXAMPLE
+
+
+def test_save_icp_leaves_no_temp_file_and_refuses_a_folder(tmp_path: Path) -> None:
+    icp = ICP(name="x")
+    target = tmp_path / "icp.yaml"
+    save_icp(icp, target)
+    save_icp(icp, target)  # overwrite in place
+    assert load_icp(target) == icp
+    assert [p.name for p in tmp_path.iterdir()] == ["icp.yaml"]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        save_icp(icp, folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["icp.yaml", "out"]
+    assert list(folder.iterdir()) == []

@@ -566,3 +566,8 @@ def test_maven_crm_has_no_significant_firmographic_pattern() -> None:
     assert result.summary[1].endswith("the data do not support firmographic criteria.")
     # Lost deals have close_value 0 here: deal value must come from won deals only.
     assert result.overall.median_value is not None and result.overall.median_value > 0
+
+
+def test_numeric_column_whose_rounded_cuts_collapse_has_no_segments() -> None:
+    ids = pd.DataFrame({"deal_id": np.arange(1_000_001, 1_000_901)})
+    assert segment_definitions(ids, "deal_id") == []
