@@ -15,19 +15,20 @@ def serve(
 ) -> None:
     """Run the Slack bot: --socket for development, --http --port P behind a public URL."""
     from bot.server import ServeConfigError, serve_http, serve_socket
-    from bot.settings import get_settings
+    from bot.services.installations import OAuthUnavailable
+    from bot.settings import Settings
     from bot.store.db import StoreConfigError
 
     if socket == http:
         typer.echo("icp serve: choose one of --socket or --http.", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = Settings()  # read now, not cached: the environment is what the operator just set
     try:
         if socket:
             serve_socket(settings)
         else:
             serve_http(settings, port, host=host)
-    except (ServeConfigError, StoreConfigError) as exc:
+    except (ServeConfigError, StoreConfigError, OAuthUnavailable) as exc:
         typer.echo(f"icp serve: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 
+class OAuthUnavailable(RuntimeError):
+    """OAuth mode is configured but slack_sdk's SQLAlchemy stores cannot be loaded here."""
+
+
+def _needs_greenlet(exc: ImportError) -> OAuthUnavailable:
+    return OAuthUnavailable(
+        "OAuth installs (SLACK_CLIENT_ID/SECRET) need the 'greenlet' package for slack_sdk's "
+        f"SQLAlchemy stores: pip install 'sqlalchemy[asyncio]' ({exc})"
+    )
+
+
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore | None:
     """The installation store when OAuth is configured, else None (single-workspace token mode)."""
     if not settings.oauth_enabled:
@@ -31,8 +42,10 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
 @lru_cache(maxsize=32)
 def _installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
     # Cached per (client, engine) so the create-if-missing check runs once, not on every lookup.
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-
+    try:
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    except ImportError as exc:
+        raise _needs_greenlet(exc) from exc
     store = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
     store.create_tables()
     return store
@@ -45,8 +58,10 @@ def oauth_state_store(settings: Settings, engine: Engine) -> SQLAlchemyOAuthStat
 
 @lru_cache(maxsize=32)
 def _state_store(expiration_seconds: int, engine: Engine) -> SQLAlchemyOAuthStateStore:
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
+    try:
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+    except ImportError as exc:
+        raise _needs_greenlet(exc) from exc
     store = SQLAlchemyOAuthStateStore(expiration_seconds=expiration_seconds, engine=engine)
     store.create_tables()
     return store
