@@ -11,10 +11,9 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -23,13 +22,14 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot import cli_render as render
+from bot.cli_errors import err, fail, user_errors
 from icp_engine.backtest import backtest as run_backtest
 from icp_engine.batch import score_batch
 from icp_engine.crm import CrmData, accounts_frame, load_crm, load_flat_table
 from icp_engine.learn import learn as run_learn
-from icp_engine.model import ICP, ICPError, load_icp, save_icp
+from icp_engine.model import ICP, load_icp, save_icp
 from icp_engine.normalize import normalize_account
-from icp_engine.readers import CsvFormatError, parse_map_options, read_accounts
+from icp_engine.readers import parse_map_options, read_accounts
 from icp_engine.scoring import score as score_one
 from icp_engine.stats import analyze as run_analyze
 
@@ -41,8 +41,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=False)
-# soft_wrap: an error stays one line however narrow the terminal (or 80 columns when piped).
-err = Console(stderr=True, soft_wrap=True)
 
 MapOpt = Annotated[
     list[str] | None,
@@ -64,13 +62,6 @@ RevenueUnitOpt = Annotated[
 ]
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """One line on stderr, shown as written: messages quote file names and cell values."""
-    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
-    err.print(render.labelled("error:", "bold red", one_line), highlight=False)
-    raise typer.Exit(code)
-
-
 def check_output(path: Path, option: str) -> None:
     """Refuse an output path that cannot be written before any work is done."""
     if path.is_dir():
@@ -90,29 +81,6 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn every expected failure into one readable line; never a traceback."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except (CsvFormatError, ICPError) as exc:
-        fail(str(exc))
-    except FileNotFoundError as exc:
-        fail(f"{exc.filename}: file not found")
-    except IsADirectoryError as exc:
-        fail(f"{exc.filename}: is a folder, not a file")
-    except PermissionError as exc:
-        fail(f"{exc.filename}: permission denied")
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    except Exception as exc:
-        if os.environ.get("ICP_DEBUG"):
-            raise
-        fail(f"unexpected {type(exc).__name__}: {exc} (set ICP_DEBUG=1 to see the details)")
 
 
 def split_maps(items: list[str] | None) -> dict[str, dict[str, str]]:
@@ -474,6 +442,17 @@ def demo(
 
     with user_errors():
         run_demo(out, out_dir=out_dir, seed=seed, n_accounts=accounts_n)
+
+
+def _mount_store_commands() -> None:
+    """The store commands live in their own modules; mounted here so `icp --help` lists them."""
+    from bot.cli_import import db_app, import_app
+
+    app.add_typer(import_app, name="import")
+    app.add_typer(db_app, name="db")
+
+
+_mount_store_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

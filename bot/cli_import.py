@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli_errors import fail, user_errors
 from bot.services.imports import ImportSummary, import_accounts, import_deals, import_health
 from bot.settings import Settings
-from bot.store.db import StoreConfigError, connect, current_revision, head_revision, make_engine, upgrade
+from bot.store.db import connect, current_revision, head_revision, make_engine, upgrade
 from icp_engine.readers import parse_map_options
 
 import_app = typer.Typer(
@@ -57,31 +55,6 @@ SkipOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")]
 
 
-def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _cli_errors() -> Iterator[None]:
-    """Expected failures as one line on stderr; anything else too, unless ICP_DEBUG asks for it."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except StoreConfigError as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        _fail(f"database error: {(str(cause).strip().splitlines() or [type(cause).__name__])[0]}")
-    except (ValueError, OSError) as exc:
-        _fail(str(exc))
-    except Exception as exc:
-        if os.environ.get("ICP_DEBUG"):
-            raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (set ICP_DEBUG=1 to see the details)")
-
-
 def _actor() -> str:
     try:
         return getpass.getuser() or "cli"
@@ -95,7 +68,7 @@ def _open_store(settings: Settings) -> Engine:
     current, head = current_revision(engine), head_revision()
     if current != head:
         engine.dispose()
-        _fail(
+        fail(
             f"the database schema is at {current or 'nothing'}, this version needs {head}: run `icp db upgrade`"
         )
     return engine
@@ -148,7 +121,7 @@ def _report(summary: ImportSummary, as_json: bool) -> None:
         for line in _error_lines(summary):
             sys.stderr.write(f"  {line}\n")
         raise typer.Exit(1)
-    _fail(summary.message)
+    fail(summary.message)
 
 
 def _run(
@@ -160,7 +133,7 @@ def _run(
     as_json: bool,
     **extra: Any,
 ) -> None:
-    with _cli_errors():
+    with user_errors():
         overrides = parse_map_options(maps or [])
         settings = Settings()
         engine = _open_store(settings)
@@ -193,7 +166,7 @@ def accounts_cmd(
 ) -> None:
     """Import accounts (companies): id or name, industry, size, revenue, country, custom columns."""
     if not revenue_unit > 0:
-        _fail(f"--revenue-unit must be a positive number (got {revenue_unit})")
+        fail(f"--revenue-unit must be a positive number (got {revenue_unit})")
     _run(import_accounts, file, workspace, maps, skip_bad_rows, as_json, revenue_unit=revenue_unit)
 
 
@@ -224,7 +197,7 @@ def health_cmd(
 @db_app.command("upgrade")
 def upgrade_cmd() -> None:
     """Bring the database schema up to date (Alembic upgrade head) and print its revision."""
-    with _cli_errors():
+    with user_errors():
         url = Settings().resolved_database_url
         engine = make_engine(url)
         try:
