@@ -1,0 +1,133 @@
+"""A workspace's CRM rows from the SQL store, as the engine's frames (the same shape as ``load_crm``).
+
+The statistics that go into the knowledge store must be the ones ``icp analyze`` would print for
+the same data, so the stored rows are turned back into the engine's ``AccountRow`` objects and
+go through the engine's own normalisation and join, instead of a second, drifting copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session
+
+from bot.store.models import Account, CustomerHealth, Deal, DealStage
+from bot.store.repo import crm as crm_repo
+from icp_engine.crm import HEALTH_COLUMNS, CrmData, accounts_frame
+from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES
+from icp_engine.readers import AccountRow
+
+DEAL_COLUMNS = ["deal_id", "account_id", "stage", "won", "amount", "created_date", "close_date"]
+_ID_COLUMNS = ("account_id", "name", "domain")
+_RESERVED = frozenset({*CANONICAL_ATTRIBUTES, *DERIVED_ATTRIBUTES})
+
+
+def _field_key(name: str) -> str:
+    """How the engine matches a column to a canonical attribute (case, spaces, '-' and '_' ignored)."""
+    return re.sub(r"[\s\-_]+", "_", name.strip().casefold())
+
+
+def _custom_value(value: Any) -> Any:
+    """Custom attributes as the engine reads them; nested objects become their JSON text."""
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return value
+
+
+def _raw_attributes(account: Account) -> dict[str, Any]:
+    """Canonical columns first; a custom attribute that would mean a canonical one is left out
+    (the typed column is the imported, validated value)."""
+    raw: dict[str, Any] = {
+        "industry": account.industry,
+        "employees": account.employees,
+        "annual_revenue": account.annual_revenue,
+        "country": account.country,
+        "region": account.region,
+        "tech_stack": list(account.tech_stack) or None,
+    }
+    for name, value in (account.custom_attributes or {}).items():
+        if _field_key(str(name)) in _RESERVED or str(name) in _ID_COLUMNS:
+            continue
+        raw[str(name)] = _custom_value(value)
+    return raw
+
+
+def _account_rows(accounts: Iterable[Account]) -> list[AccountRow]:
+    return [
+        AccountRow(
+            line=position,
+            account_id=account.crm_id,
+            name=account.name,
+            domain=account.domain,
+            attributes=_raw_attributes(account),
+        )
+        for position, account in enumerate(accounts, start=1)
+    ]
+
+
+def _deal_frame(deals: Iterable[Deal], known_accounts: set[str]) -> pd.DataFrame:
+    """Closed deals of known accounts; a deal whose account is not in the store has no attributes
+    to analyse, like a deal the file import could not join."""
+    records = [
+        {
+            "deal_id": deal.crm_id,
+            "account_id": deal.account_crm_id,
+            "stage": deal.stage.value,
+            "won": deal.stage == DealStage.won,
+            "amount": np.nan if deal.amount is None else float(deal.amount),
+            "created_date": deal.created_on,
+            "close_date": deal.closed_on,
+        }
+        for deal in deals
+        if deal.account_crm_id is not None and deal.account_crm_id in known_accounts
+    ]
+    frame = pd.DataFrame(records, columns=DEAL_COLUMNS)
+    frame["account_id"] = frame["account_id"].astype(object)
+    return frame
+
+
+def _health_frame(rows: Iterable[CustomerHealth]) -> pd.DataFrame:
+    records = [
+        {"account_id": row.crm_id, **{name: getattr(row, name) for name in HEALTH_COLUMNS}} for row in rows
+    ]
+    frame = pd.DataFrame(records, columns=["account_id", *HEALTH_COLUMNS], dtype=object)
+    for name in HEALTH_COLUMNS:
+        if name != "churned":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
+
+
+def load_crm_frames(*, session: Session, workspace_id: int) -> CrmData:
+    """The workspace's accounts (with health) and closed deals, ready for ``icp_engine.stats.analyze``.
+
+    ``CrmData.closed`` holds the won and lost deals of accounts that are in the store; open deals
+    and deals of unknown accounts are left out, as ``load_crm`` leaves them out of analysis.
+    """
+    accounts = crm_repo.list_accounts(session=session, workspace_id=workspace_id)
+    accounts_df, report = accounts_frame(_account_rows(accounts))
+    accounts_df["account_id"] = accounts_df["account_id"].astype(object)  # also when there are none
+    attributes = [c for c in accounts_df.columns if c not in _ID_COLUMNS]
+    known = {account.crm_id for account in accounts}
+    closed = [
+        deal
+        for stage in (DealStage.won, DealStage.lost)
+        for deal in crm_repo.list_deals(session=session, workspace_id=workspace_id, stage=stage)
+    ]
+    deals_df = _deal_frame(closed, known)
+    deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
+    health = crm_repo.list_health(session=session, workspace_id=workspace_id)
+    if health:
+        health_df = _health_frame(health)
+        accounts_df = accounts_df.merge(health_df, on="account_id", how="left")
+    return CrmData(
+        accounts=accounts_df,
+        deals=deals_df,
+        attributes=attributes,
+        findings=report.lines(),
+        normalization=report,
+    )
