@@ -1,0 +1,1 @@
+"""Message listeners: plain DMs that continue a conversation (the interview)."""
