@@ -187,14 +187,16 @@ def _summary(result: ScoreResult, subject: CardSubject, icp_status: str) -> Sect
     return SectionBlock(fields=[mrkdwn(f, FIELD_TEXT_MAX) for f in fields])
 
 
-def _disqualifier_lines(result: ScoreResult) -> list[str]:
-    out = [
-        f"⛔ *Disqualified:* {escape(hit.reason)} ({escape(hit.condition)}: {escape(hit.value)})"
-        for hit in result.disqualifiers
+def _disqualified_text(result: ScoreResult) -> str | None:
+    if not result.disqualifiers:
+        return None
+    hits = [
+        f"{escape(hit.reason)} ({escape(hit.condition)}: {escape(hit.value)})" for hit in result.disqualifiers
     ]
-    if out:
-        out.append(f"Fit points alone would have given {result.fit_score:g}/100.")
-    return out
+    return (
+        f"⛔ *Disqualified:* {_listing(hits, LISTING_MAX)}\n"
+        f"Fit points alone would have given {result.fit_score:g}/100."
+    )
 
 
 def _listing(items: Sequence[str], budget: int, sep: str = "; ") -> str:
@@ -262,16 +264,16 @@ def score_card(
     if why is not None and why_value is None:
         expanded = True
     blocks: list[Block] = [_header(result, subject), _summary(result, subject, icp_status)]
-    disq = _disqualifier_lines(result)
-    if disq:
-        blocks.append(section("\n".join(disq)))
+    disqualified = _disqualified_text(result)
+    if disqualified:
+        blocks.append(section(disqualified))
     tail: list[Block] = []
     unknown = _unknown_text(result)
     if unknown:
         tail.append(section(unknown))
-    if expanded:
-        for text in result.unchecked_disqualifiers:
-            tail.append(section(f"? Could not check disqualifier: {escape(text)}"))
+    if expanded and result.unchecked_disqualifiers:
+        unchecked = _listing([escape(t) for t in result.unchecked_disqualifiers], LISTING_MAX)
+        tail.append(section(f"? *Could not check (data unknown):* {unchecked}"))
     notes = [f"Read as typed: {escape(n)}" for n in subject.notes]
     if shared_by and _is_user_id(shared_by):
         notes.insert(0, f"Shared by <@{shared_by}>")
@@ -282,8 +284,6 @@ def score_card(
     if why_value is not None:
         button = ButtonElement(text=PlainTextObject(text="Why?"), action_id=WHY_BUTTON, value=why_value)
         tail.append(ActionsBlock(block_id="icp_score_actions", elements=[button]))
-    if len(tail) > 4:  # many unchecked disqualifiers: keep the card within the block budget
-        tail = [*tail[:3], section(f"…and {len(tail) - 4} more notes not shown."), tail[-1]]
     room = MAX_MESSAGE_BLOCKS - len(blocks) - len(tail) - 1  # one block kept for a "not shown" note
     if expanded:
         how = (

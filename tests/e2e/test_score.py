@@ -153,6 +153,18 @@ def test_share_posts_the_card_in_the_channel(slack_env: SlackEnv) -> None:
     assert not slack_env.stand_in.calls_to("response_url")
 
 
+def test_share_where_the_bot_cannot_post_gives_the_card_privately_with_the_reason(
+    slack_env: SlackEnv,
+) -> None:
+    seed(slack_env)
+    slack_env.stand_in.respond_with("chat.postMessage", lambda call: {"ok": False, "error": "not_in_channel"})
+    reply = slack_env.driver.slash_reply("score acme --share", channel_id="C0PRIVATE")
+    assert reply.params["response_type"] == "ephemeral"
+    assert reply.text.startswith("I couldn't post in this channel (not_in_channel)")
+    assert "Acme, Inc.: 100/100 · Tier A" in reply.all_text()
+    assert_valid_blocks(reply.blocks)
+
+
 def test_share_chooser_posts_the_picked_card_in_the_channel(slack_env: SlackEnv) -> None:
     seed(slack_env)
     chooser = slack_env.driver.slash_reply("score umbrella group --share", channel_id="C0SALES")

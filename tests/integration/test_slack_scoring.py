@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, delete
 from bot.context import AppContext
 from bot.listeners.actions.score import STALE_BUTTON, choose, expand
 from bot.services.account_lookup import LookupResult
+from bot.services.imports import import_accounts
 from bot.services.scoring import (
     AccountGoneError,
     NoIcpError,
@@ -28,12 +30,16 @@ from bot.slash import SlashRequest
 from bot.slash.score import score_command
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountCreate, IcpStatus, IcpVersionCreate
-from bot.store.repo.crm import bulk_upsert_accounts, get_account
+from bot.store.repo.crm import bulk_upsert_accounts, get_account, list_accounts
 from bot.store.repo.icp import create_icp_draft, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace
 from bot.views.score_card import CHOOSE_ACCOUNT, NO_ICP_TEXT, WHY_BUTTON, decode_why, encode_choice
+from icp_engine.batch import score_batch
+from icp_engine.crm import accounts_frame
 from icp_engine.model import ICP
 from icp_engine.normalize import normalize_account
+from icp_engine.readers import read_accounts
+from icp_engine.sample import generate, write_csv
 from icp_engine.scoring import score
 
 ICP_V1: dict[str, Any] = {
@@ -358,3 +364,49 @@ def test_slash_score_helpful_answers(store_engine: Engine, text: str, expected: 
     no_icp, _, _ = workspace(store_engine, icps=())
     score_command(request(no_icp, "acme"), ctx_for(store_engine), None, respond)  # type: ignore[arg-type]
     assert respond.last["text"] == NO_ICP_TEXT
+
+
+# --- the same score as the command line, for accounts imported from a CRM export ---------------
+
+SAMPLE_ICP: dict[str, Any] = {
+    "name": "Sample fit",
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software", "fintech"], "points": 25},
+        {
+            "attribute": "employee_band",
+            "op": "in",
+            "values": ["201-500", "501-1000", "1001-5000"],
+            "points": 20,
+        },
+        {"attribute": "region", "op": "eq", "values": ["North America"], "points": 15},
+        {"attribute": "tech_stack", "op": "contains_any", "values": ["salesforce", "hubspot"], "points": 10},
+        {"attribute": "annual_revenue", "op": "gte", "values": [10_000_000], "points": 10},
+        {"attribute": "Lead Source", "op": "eq", "values": ["Inbound"], "points": 5},
+    ],
+    "disqualifiers": [{"attribute": "employees", "op": "lt", "values": [15], "reason": "too small"}],
+}
+
+
+def test_imported_accounts_score_in_slack_as_the_command_line_scores_the_file(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    paths = write_csv(generate(seed=11, n_accounts=150, messy=True), tmp_path)
+    team = f"T{uuid.uuid4().hex[:10]}"
+    summary = import_accounts(engine=store_engine, workspace=team, path=paths["accounts"])
+    assert summary.status == "imported" and summary.rejected == 0, summary.message
+    with session_scope(store_engine) as session:
+        wid = get_or_create_workspace(session=session, slack_team_id=team).id
+        create_icp_draft(
+            session=session,
+            workspace_id=wid,
+            data=IcpVersionCreate(name="s", icp_json=SAMPLE_ICP, author="U1"),
+        )  # type: ignore[arg-type]
+        stored = {a.crm_id: a.id for a in list_accounts(session=session, workspace_id=wid)}  # type: ignore[arg-type]
+    read = read_accounts(paths["accounts"])
+    frame, _ = accounts_frame(read.rows)
+    batch = score_batch(frame, ICP.model_validate(SAMPLE_ICP)).to_frame()
+    expected = dict(zip(frame["account_id"], zip(batch["score"], batch["tier"], strict=True), strict=True))
+    assert set(expected) == set(stored)
+    for crm_id, (want_score, want_tier) in expected.items():
+        outcome = score_account(store_engine, team_id=team, account_id=stored[crm_id])  # type: ignore[arg-type]
+        assert (outcome.result.score, outcome.result.tier) == (want_score, want_tier), crm_id
