@@ -11,6 +11,7 @@ the interview row, so two deliveries (or two quick messages) are applied one aft
   and changes nothing. Commands (``skip``, ``back``, ``pause``, ``done``) carry their event id in
   the audit log for the same reason.
 * Services do not talk to Slack: they return a :class:`Turn` saying what to show next.
+  Reminders live in ``interview_reminders``; posting turns in ``interview_delivery``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -50,15 +51,10 @@ from bot.store.repo import audit as audit_repo
 from bot.store.repo import interviews as interviews_repo
 from bot.store.repo import stakeholders as stakeholders_repo
 from bot.store.repo import workspaces as workspaces_repo
-from bot.store.repo.errors import ConflictError, NotFoundError
+from bot.store.repo.errors import ConflictError
 
 log = logging.getLogger(__name__)
 
-#: Hours of silence before an unfinished interview gets a gentle reminder (Settings may override).
-DEFAULT_REMINDER_HOURS = 48.0
-#: Reminders per interview at most: gentle means it stops asking.
-MAX_REMINDERS = 3
-REMINDER_ACTION = "interview.reminder"
 EVENT_TARGET = "slack_event"
 _RECENT_QUESTIONS = 50  # the current question is the newest asked; older rows are only a fallback
 
@@ -134,19 +130,6 @@ class InterviewStatus:
     last_activity: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ReminderDue:
-    """An unfinished interview that has been quiet for longer than the reminder delay."""
-
-    team_id: str
-    interview_id: int
-    user_id: str
-    dm_channel_id: str | None
-    started: bool
-    number: int
-    total: int
-
-
 def parse_command(text: str) -> Command | None:
     """The command a message is, if it is only a command word ("Skip!", "`done`"), else None."""
     word = _COMMAND_NOISE.sub("", text.lower())
@@ -155,20 +138,15 @@ def parse_command(text: str) -> Command | None:
     return _COMMANDS.get(word)
 
 
-def reminder_delay(settings: Any) -> timedelta:
-    """The configured reminder delay (``interview_reminder_hours``), 48 hours when unset."""
-    hours = getattr(settings, "interview_reminder_hours", None)
-    return timedelta(hours=float(hours if hours is not None else DEFAULT_REMINDER_HOURS))
-
-
 # -- reading state -------------------------------------------------------------------------------
 
 
-def _workspace(session: Session, team_id: str) -> Workspace | None:
+def workspace_of(session: Session, team_id: str) -> Workspace | None:
+    """The SQL workspace of a Slack team, if the bot has seen the team."""
     return workspaces_repo.get_workspace(session=session, slack_team_id=team_id)
 
 
-def _lock(session: Session, workspace_id: int, interview_id: int) -> Interview | None:
+def lock_interview(session: Session, workspace_id: int, interview_id: int) -> Interview | None:
     """The interview row, locked until the unit of work ends (PostgreSQL; SQLite locks the file)."""
     query = (
         select(Interview)
@@ -189,7 +167,7 @@ def questions_for(interview: Interview, stakeholder: Stakeholder) -> QuestionSet
         return load_question_set(stakeholder.gtm_role)
 
 
-def _position(
+def position_of(
     session: Session, workspace_id: int, interview: Interview, qset: QuestionSet
 ) -> tuple[int, InterviewQuestion | None]:
     """Index of the question the person is on, and the row of that question if it was asked."""
@@ -239,7 +217,7 @@ def _event_seen(session: Session, workspace_id: int, event_id: str) -> bool:
 def active_interview_of(*, engine: Engine, team_id: str, user_id: str) -> int | None:
     """Id of the person's pending, in-progress or paused interview (a cheap check per DM)."""
     with session_scope(engine) as session:
-        ws = _workspace(session, team_id)
+        ws = workspace_of(session, team_id)
         if ws is None or ws.id is None:
             return None
         person = stakeholders_repo.get_stakeholder(session=session, workspace_id=ws.id, slack_user_id=user_id)
@@ -323,7 +301,7 @@ def invite(
                 assert active is not None
         assert active.id is not None
         qset = questions_for(active, person)
-        index, _ = _position(session, ws.id, active, qset)
+        index, _ = position_of(session, ws.id, active, qset)
         if created:
             audit_repo.append_audit(
                 session=session,
@@ -348,7 +326,7 @@ def invite(
 def abandon(*, engine: Engine, team_id: str, interview_id: int, actor: str, reason: str) -> None:
     """Close an interview that can never run (e.g. the invitation DM could not be sent)."""
     with session_scope(engine) as session:
-        ws = _workspace(session, team_id)
+        ws = workspace_of(session, team_id)
         if ws is None or ws.id is None:
             return
         interviews_repo.advance_interview(
@@ -384,7 +362,7 @@ class _Conversation:
         return self.interview.id
 
     def position(self) -> tuple[int, InterviewQuestion | None]:
-        return _position(self.session, self.workspace_id, self.interview, self.qset)
+        return position_of(self.session, self.workspace_id, self.interview, self.qset)
 
     def answered(self) -> int:
         return _answered(self.session, self.workspace_id, self.interview_id)
@@ -470,7 +448,7 @@ class _Conversation:
 
 def _open(session: Session, team_id: str, user_id: str, interview_id: int | None) -> _Conversation | None:
     """Lock the person's active interview (or the given one, if it is theirs)."""
-    ws = _workspace(session, team_id)
+    ws = workspace_of(session, team_id)
     if ws is None or ws.id is None:
         return None
     person = stakeholders_repo.get_stakeholder(session=session, workspace_id=ws.id, slack_user_id=user_id)
@@ -483,7 +461,7 @@ def _open(session: Session, team_id: str, user_id: str, interview_id: int | None
         if active is None or active.id is None:
             return None
         interview_id = active.id
-    interview = _lock(session, ws.id, interview_id)
+    interview = lock_interview(session, ws.id, interview_id)
     if interview is None or interview.stakeholder_id != person.id:
         return None
     return _Conversation(session, ws.id, interview, person, questions_for(interview, person))
@@ -588,13 +566,13 @@ def index_turn(*, knowledge: KnowledgeSource, team_id: str, turn: Turn) -> bool:
     return True
 
 
-# -- status and reminders ------------------------------------------------------------------------
+# -- status -------------------------------------------------------------------------------------------
 
 
 def interview_status(*, engine: Engine, team_id: str) -> list[InterviewStatus]:
     """Each stakeholder's latest interview that ran or can run (abandoned ones are left out)."""
     with session_scope(engine) as session:
-        ws = _workspace(session, team_id)
+        ws = workspace_of(session, team_id)
         if ws is None or ws.id is None:
             return []
         people = {p.id: p for p in stakeholders_repo.list_stakeholders(session=session, workspace_id=ws.id)}
@@ -607,7 +585,7 @@ def interview_status(*, engine: Engine, team_id: str) -> list[InterviewStatus]:
             person = people[stakeholder_id]
             assert interview.id is not None
             qset = questions_for(interview, person)
-            index, _ = _position(session, ws.id, interview, qset)
+            index, _ = position_of(session, ws.id, interview, qset)
             rows.append(
                 InterviewStatus(
                     user_id=person.slack_user_id,
@@ -621,101 +599,3 @@ def interview_status(*, engine: Engine, team_id: str) -> list[InterviewStatus]:
                 )
             )
         return rows
-
-
-def _reminders_sent(session: Session, workspace_id: int, interview_id: int) -> list[datetime]:
-    """When reminders for this interview were sent (the clock of the sender, from the audit log)."""
-    query = select(AuditEntry).where(
-        AuditEntry.workspace_id == workspace_id,
-        AuditEntry.action == REMINDER_ACTION,
-        AuditEntry.target_type == "interview",
-        AuditEntry.target_id == str(interview_id),
-    )
-    sent: list[datetime] = []
-    for entry in session.exec(query.order_by(col(AuditEntry.id))):
-        try:
-            sent.append(datetime.fromisoformat(str(entry.details["at"])))
-        except (KeyError, ValueError):
-            sent.append(entry.at)
-    return sent
-
-
-def _is_due(
-    session: Session, workspace_id: int, interview: Interview, now: datetime, delay: timedelta, limit: int
-) -> bool:
-    if interview.state not in ACTIVE_INTERVIEW_STATES or now - interview.updated_at < delay:
-        return False
-    assert interview.id is not None
-    sent = _reminders_sent(session, workspace_id, interview.id)
-    return len(sent) < limit and (not sent or now - max(sent) >= delay)
-
-
-def _due_entry(session: Session, ws: Workspace, interview: Interview, person: Stakeholder) -> ReminderDue:
-    assert ws.id is not None and interview.id is not None
-    qset = questions_for(interview, person)
-    index, _ = _position(session, ws.id, interview, qset)
-    return ReminderDue(
-        team_id=ws.slack_team_id,
-        interview_id=interview.id,
-        user_id=person.slack_user_id,
-        dm_channel_id=interview.dm_channel_id,
-        started=interview.state != InterviewState.pending,
-        number=index + 1,
-        total=len(qset),
-    )
-
-
-def due_reminders(
-    *, engine: Engine, now: datetime, delay: timedelta, max_reminders: int = MAX_REMINDERS
-) -> list[ReminderDue]:
-    """Unfinished interviews, in every workspace, quiet for ``delay`` and not reminded within it."""
-    due: list[ReminderDue] = []
-    with session_scope(engine) as session:
-        for ws in workspaces_repo.list_workspaces(session=session):
-            assert ws.id is not None
-            for state in ACTIVE_INTERVIEW_STATES:
-                for interview in interviews_repo.list_interviews(
-                    session=session, workspace_id=ws.id, state=state
-                ):
-                    if _is_due(session, ws.id, interview, now, delay, max_reminders):
-                        person = stakeholders_repo.get_stakeholder_by_id(
-                            session=session, workspace_id=ws.id, stakeholder_id=interview.stakeholder_id
-                        )
-                        due.append(_due_entry(session, ws, interview, person))
-    return sorted(due, key=lambda d: (d.team_id, d.interview_id))
-
-
-def claim_reminder(
-    *,
-    engine: Engine,
-    team_id: str,
-    interview_id: int,
-    now: datetime,
-    delay: timedelta,
-    max_reminders: int = MAX_REMINDERS,
-) -> ReminderDue | None:
-    """Take the right to send this reminder, once across replicas; None if it is not due any more."""
-    with session_scope(engine) as session:
-        ws = _workspace(session, team_id)
-        if ws is None or ws.id is None:
-            return None
-        interview = _lock(session, ws.id, interview_id)
-        if interview is None or not _is_due(session, ws.id, interview, now, delay, max_reminders):
-            return None
-        try:
-            person = stakeholders_repo.get_stakeholder_by_id(
-                session=session, workspace_id=ws.id, stakeholder_id=interview.stakeholder_id
-            )
-        except NotFoundError:
-            return None
-        entry = _due_entry(session, ws, interview, person)
-        audit_repo.append_audit(
-            session=session,
-            workspace_id=ws.id,
-            actor="system",
-            action=REMINDER_ACTION,
-            target_type="interview",
-            target_id=interview_id,
-            details={"at": now.isoformat(), "stakeholder": person.slack_user_id},
-        )
-        return entry

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
-from bot.services import interviews
+from bot.services import interview_reminders, interviews
 from bot.services.interview_questions import load_question_set
 from bot.store import make_engine, session_scope
 from bot.store.models import GtmRole, InterviewState
@@ -401,8 +401,8 @@ def test_reminders_once_per_window_and_gently_capped(store_engine: Engine) -> No
     finished.say("done")
     delay = timedelta(hours=48)
 
-    def due_at(now: object) -> dict[int, interviews.ReminderDue]:
-        found = interviews.due_reminders(engine=store_engine, now=now, delay=delay)  # type: ignore[arg-type]
+    def due_at(now: object) -> dict[int, interview_reminders.ReminderDue]:
+        found = interview_reminders.due_reminders(engine=store_engine, now=now, delay=delay)  # type: ignore[arg-type]
         return {d.interview_id: d for d in found if d.team_id == team}
 
     now = utcnow()
@@ -413,21 +413,21 @@ def test_reminders_once_per_window_and_gently_capped(store_engine: Engine) -> No
     assert not due[waiting_id].started and due[started_id].started and due[started_id].number == 2
     assert due[waiting_id].dm_channel_id == f"D{waiting.user[1:]}"
 
-    claim = interviews.claim_reminder(
+    claim = interview_reminders.claim_reminder(
         engine=store_engine, team_id=team, interview_id=waiting_id, now=later, delay=delay
     )
     assert claim is not None and claim.user_id == waiting.user
     assert (
-        interviews.claim_reminder(
+        interview_reminders.claim_reminder(
             engine=store_engine, team_id=team, interview_id=waiting_id, now=later, delay=delay
         )
         is None
     )  # claimed once: a second replica gets nothing
     assert set(due_at(later + timedelta(hours=47))) == {started_id}
-    for window in range(1, interviews.MAX_REMINDERS):
+    for window in range(1, interview_reminders.MAX_REMINDERS):
         moment = later + window * delay
         assert waiting_id in due_at(moment)
-        assert interviews.claim_reminder(
+        assert interview_reminders.claim_reminder(
             engine=store_engine, team_id=team, interview_id=waiting_id, now=moment, delay=delay
         )
     assert waiting_id not in due_at(later + 10 * delay)  # three reminders is enough
@@ -443,7 +443,7 @@ def test_concurrent_claims_send_one_reminder(store_engine: Engine) -> None:
     def claim() -> None:
         barrier.wait()
         results.append(
-            interviews.claim_reminder(
+            interview_reminders.claim_reminder(
                 engine=store_engine,
                 team_id=team,
                 interview_id=interview_id,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.interviews import reminder_delay
+from bot.services.interview_reminders import reminder_delay
 from bot.slash.interview import MAX_INVITEES, UsageError, parse_interview_args, parse_role
 from bot.store.models import GtmRole
 
