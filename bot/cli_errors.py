@@ -7,6 +7,7 @@ serve), which bot/cli.py mounts; keeping it here avoids a circular import betwee
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -37,6 +38,25 @@ def _database_error(exc: SQLAlchemyError) -> str:
     return f"database error: {first}"
 
 
+# Errors whose messages are written for users, by (module, class). Looked up only in modules that
+# are already loaded (an unloaded module cannot have raised), so `icp --help` never loads Chroma.
+_USER_FACING = (
+    ("bot.store.repo.errors", "StoreError"),
+    ("bot.knowledge.store", "KnowledgeStoreError"),
+    ("bot.knowledge.embeddings", "EmbeddingModelNotFound"),
+    ("bot.services.knowledge_sync", "KnowledgeSyncError"),
+)
+
+
+def _user_facing(exc: BaseException) -> bool:
+    for module, name in _USER_FACING:
+        loaded = sys.modules.get(module)
+        kind = getattr(loaded, name, None) if loaded is not None else None
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return True
+    return False
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn every expected failure into one readable line; never a traceback."""
@@ -57,6 +77,8 @@ def user_errors() -> Iterator[None]:
     except (ValueError, OSError) as exc:
         fail(str(exc))
     except Exception as exc:
+        if _user_facing(exc):
+            fail(str(exc))
         if os.environ.get("ICP_DEBUG"):
             raise
         fail(f"unexpected {type(exc).__name__}: {exc} (set ICP_DEBUG=1 to see the details)")

@@ -41,7 +41,9 @@ _DETAILED_METHODS = ("fuzzy", "synonym", "unknown", "parsed")
 FileArg = Annotated[Path, typer.Argument(help="The CSV export.")]
 WorkspaceOpt = Annotated[
     str | None,
-    typer.Option("--workspace", help="Workspace (Slack team id); default: DEFAULT_WORKSPACE or 'local'."),
+    typer.Option(
+        "--workspace", "-w", help="Workspace (Slack team id); default: DEFAULT_WORKSPACE or 'local'."
+    ),
 ]
 MapOpt = Annotated[
     list[str] | None,
@@ -109,12 +111,20 @@ def _error_lines(summary: ImportSummary) -> list[str]:
     return lines
 
 
-def _report(summary: ImportSummary, as_json: bool) -> None:
+def _report(summary: ImportSummary, as_json: bool, indexed: int | str | None = None) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        data = summary.to_dict()
+        # Always both keys (null when nothing was written), so the object's shape never changes.
+        data["statistics_indexed"] = indexed if isinstance(indexed, int) else None
+        data["statistics_error"] = indexed if isinstance(indexed, str) else None
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     if summary.ok:
         if not as_json:
             _print_summary(summary)
+            if isinstance(indexed, int):
+                sys.stdout.write(f"knowledge store: {indexed:,} statistic summaries regenerated\n")
+        if isinstance(indexed, str):
+            sys.stderr.write(f"warning: statistic summaries not regenerated: {indexed}\n")
         return
     if not as_json and summary.errors:
         sys.stderr.write(f"error: {summary.message}\n")
@@ -137,19 +147,37 @@ def _run(
         overrides = parse_map_options(maps or [])
         settings = Settings()
         engine = _open_store(settings)
+        workspace = workspace or settings.default_workspace
         try:
             summary = service(
                 engine=engine,
-                workspace=workspace or settings.default_workspace,
+                workspace=workspace,
                 path=file,
                 overrides=overrides,
                 skip_bad_rows=skip_bad_rows,
                 actor=_actor(),
                 **extra,
             )
+            indexed = _sync_statistics(settings, engine, workspace) if summary.status == "imported" else None
         finally:
             engine.dispose()
-    _report(summary, as_json)
+    _report(summary, as_json, indexed)
+
+
+def _sync_statistics(settings: Settings, engine: Engine, workspace: str) -> int | str:
+    """Regenerate the workspace's statistic summaries in the knowledge store after a write.
+
+    Returns how many there are now, or why it failed: the import itself is committed either way,
+    and `icp reindex` rebuilds the summaries from SQL later.
+    """
+    from bot.knowledge.store import knowledge_store_from
+    from bot.services.knowledge_sync import sync_statistics
+
+    try:
+        return sync_statistics(engine=engine, knowledge=knowledge_store_from(settings), workspace=workspace)
+    except Exception as exc:  # reported, never a traceback: the data is safely in SQL
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"{reason}; run `icp reindex --workspace {workspace}` to rebuild them"
 
 
 @import_app.command("accounts")

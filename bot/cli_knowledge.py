@@ -9,15 +9,12 @@ Plain functions, so ``bot/cli.py`` mounts them as top-level commands
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
+from bot.cli_errors import fail, user_errors
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # chromadb is imported only by the commands that need it (fast `icp --help`)
@@ -30,45 +27,11 @@ WorkspaceOpt = Annotated[
 CLI_ACTOR = "cli"
 
 
-def _fail(message: str) -> NoReturn:
-    """One line on stderr and exit 1 (multi-line messages, e.g. pydantic's, are joined)."""
-    from bot.cli import fail  # imported late: bot.cli mounts these commands
-
-    fail("; ".join(part.strip() for part in message.splitlines() if part.strip()))
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """The store's expected failures as one line; anything else goes to ``bot.cli.user_errors``."""
-    from bot.cli import user_errors
-    from bot.knowledge.embeddings import EmbeddingModelNotFound
-    from bot.knowledge.store import KnowledgeStoreError
-    from bot.services.knowledge_sync import KnowledgeSyncError
-    from bot.store.repo.errors import StoreError
-
-    with user_errors():
-        try:
-            yield
-        except (StoreError, KnowledgeStoreError, KnowledgeSyncError, EmbeddingModelNotFound) as exc:
-            _fail(str(exc))
-        except ValidationError as exc:  # a setting from the environment or .env
-            _fail(str(exc))
-        except DBAPIError as exc:
-            cause = exc.orig if exc.orig is not None else exc
-            _fail(f"database error: {(str(cause).strip().splitlines() or [type(cause).__name__])[0]}")
-
-
 def _open_stores(settings: Settings) -> tuple[Engine, KnowledgeStore]:
-    from bot.knowledge.store import KnowledgeStore
+    from bot.knowledge.store import knowledge_store_from
     from bot.store import connect
 
-    engine = connect(settings.resolved_database_url)
-    knowledge = KnowledgeStore(
-        path=settings.resolved_chroma_path,
-        host=settings.chroma_host or None,
-        port=settings.chroma_port,
-    )
-    return engine, knowledge
+    return connect(settings.resolved_database_url), knowledge_store_from(settings)
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -81,11 +44,11 @@ def forget(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase everything a person said (answers, follow-up questions, summaries) from SQL and vectors."""
-    with _errors():
+    with user_errors():
         settings = Settings()
         team = workspace or settings.default_workspace
         if not user.strip():
-            _fail("USER must be a Slack user id, e.g. U012AB3CD")
+            fail("USER must be a Slack user id, e.g. U012AB3CD")
         if not yes:
             _confirm(user, team)
         from bot.services.knowledge_sync import forget_person
@@ -108,7 +71,7 @@ def forget(
 def _confirm(user: str, team: str) -> None:
     """Ask on a terminal; without one there is nobody to ask, so refuse (``--yes`` is explicit)."""
     if not sys.stdin.isatty():
-        _fail(
+        fail(
             f"refusing to forget {user} without confirmation: stdin is not a terminal; pass --yes to confirm"
         )
     question = (
@@ -116,7 +79,7 @@ def _confirm(user: str, team: str) -> None:
         "This cannot be undone."
     )
     if not typer.confirm(question, default=False):
-        _fail(f"cancelled: nothing about {user} was erased")
+        fail(f"cancelled: nothing about {user} was erased")
 
 
 _LABELS = {
@@ -129,7 +92,7 @@ _LABELS = {
 
 def reindex(workspace: WorkspaceOpt = None) -> None:
     """Rebuild the knowledge store from the database (all workspaces unless --workspace is given)."""
-    with _errors():
+    with user_errors():
         settings = Settings()
         from bot.services.knowledge_sync import reindex as rebuild
 

@@ -106,7 +106,12 @@ def accounts_frame(
     """Normalised attributes per account; `revenue_unit` scales revenue given in, e.g., millions."""
     if not (math.isfinite(revenue_unit) and revenue_unit > 0):
         raise ValueError(f"revenue unit must be a positive number (1e6 for millions), got {revenue_unit:g}")
-    raw = pd.DataFrame([r.attributes for r in rows], index=range(len(rows)), dtype=object)
+    # The domain is an identifier (kept beside account_id below), not an attribute to segment on.
+    raw = pd.DataFrame(
+        [{k: v for k, v in r.attributes.items() if k != "domain"} for r in rows],
+        index=range(len(rows)),
+        dtype=object,
+    )
     norm, report = normalize_frame(raw)
     if revenue_unit != 1.0 and "annual_revenue" in norm.columns:
         norm["annual_revenue"] = norm["annual_revenue"] * revenue_unit

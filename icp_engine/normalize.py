@@ -194,6 +194,9 @@ def _clean_text(text: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
+_DIGITS = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
+
+
 def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
     """Read a value or band as (low, high); an open end is None.
 
@@ -214,6 +217,9 @@ def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
         return value, value
     if not isinstance(text, str):
         raise _not_a_number(text)
+    if _DIGITS.fullmatch(text):  # the common case in big exports, read without the pattern cascade
+        value = float(text)
+        return value, value
     s = _clean_text(text)
     if s in _MISSING_NUMBER:
         return None, None

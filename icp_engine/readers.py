@@ -898,17 +898,27 @@ class _Row:
             self.error(field_name, problems[self.line])
         return parsed.get(self.line)
 
-    def custom(self, table: CsvTable, taken: Iterable[str] = ()) -> dict[str, str]:
-        """Unmapped, non-empty columns keyed by their header (renamed if a field has that name)."""
-        mapped = set(self.columns.values())
-        taken_keys = {_key(t) for t in taken}
-        extra: dict[str, str] = {}
-        for column in table.header:
-            value = self.values.get(column, "")
-            if column in mapped or not value:
-                continue
-            extra[f"{column} (column)" if _key(column) in taken_keys else column] = value
-        return extra
+    def custom(self, extra_columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """Non-empty values of the unmapped columns, under the names `_custom_columns` chose."""
+        values = self.values
+        return {name: value for column, name in extra_columns if (value := values.get(column))}
+
+
+def _custom_columns(
+    table: CsvTable, columns: Mapping[str, str], taken: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(column, attribute name) for every unmapped column, worked out once per file.
+
+    A column whose name means one of our fields but was not used for it is renamed
+    '<name> (column)' so it can never pass for the field itself.
+    """
+    mapped = set(columns.values())
+    taken_keys = {_key(t) for t in taken}
+    return [
+        (column, f"{column} (column)" if _key(column) in taken_keys else column)
+        for column in table.header
+        if column not in mapped
+    ]
 
 
 def _column_dates(
@@ -956,6 +966,7 @@ def read_accounts(
     """
     table = read_table(path, max_field_bytes=max_field_bytes)
     columns = resolve_columns(table, ACCOUNT_FIELDS, overrides, required=[("name", "account_id")])
+    extra_columns = _custom_columns(table, columns, ACCOUNT_FIELDS)
     _require_rows(table)
     errors = list(table.errors)
     rows: list[AccountRow] = []
@@ -990,7 +1001,7 @@ def read_accounts(
             else:
                 names[key] = (line, name)
         attributes = {f: v for f in _ACCOUNT_ATTRIBUTES if (v := row.text(f))}
-        attributes.update(row.custom(table, taken=ACCOUNT_FIELDS))
+        attributes.update(row.custom(extra_columns))
         errors.extend(row.errors)
         if not row.errors:
             rows.append(AccountRow(line, account_id, name, row.text("domain"), attributes))
@@ -1050,6 +1061,7 @@ def read_deals(
     """Read a deals file: stage won/lost/open, non-negative amount, dates, unique deal ids."""
     table = read_table(path, max_field_bytes=max_field_bytes)
     columns = resolve_columns(table, DEAL_FIELDS, overrides, required=["deal_id"])
+    extra_columns = _custom_columns(table, columns, DEAL_FIELDS)
     if "stage" not in columns and not {"is_won", "is_closed"} <= columns.keys():
         looked = ", ".join(DEAL_FIELDS["stage"])
         raise CsvFormatError(
@@ -1086,7 +1098,7 @@ def read_deals(
                     amount,
                     created,
                     closed,
-                    row.custom(table, taken=DEAL_FIELDS),
+                    row.custom(extra_columns),
                 )
             )
     findings = _accountless_findings(rows)
@@ -1130,6 +1142,7 @@ def read_health(
     """
     table = read_table(path, max_field_bytes=max_field_bytes)
     columns = resolve_columns(table, HEALTH_FIELDS, overrides, required=[("account_id", "account_name")])
+    extra_columns = _custom_columns(table, columns, HEALTH_FIELDS)
     _require_rows(table)
     dates = _column_dates(table, columns, ("customer_since", "churn_date"))
     errors = list(table.errors)
@@ -1166,7 +1179,7 @@ def read_health(
             health_score=row.number("health_score"),
             expansion_arr=row.number("expansion_arr"),
             referrals=row.number("referrals", minimum=0),
-            attributes=row.custom(table, taken=HEALTH_FIELDS),
+            attributes=row.custom(extra_columns),
         )
         errors.extend(row.errors)
         if not row.errors:

@@ -549,5 +549,6 @@ def knowledge_store_from(settings: object, *, embedder: Embedder | None = None) 
     """
     host = getattr(settings, "chroma_host", None) or None
     port = getattr(settings, "chroma_port", None) or None
-    path = getattr(settings, "chroma_path", None) or DEFAULT_CHROMA_PATH
+    resolved = getattr(settings, "resolved_chroma_path", None)  # honours DATA_DIR
+    path = resolved or getattr(settings, "chroma_path", None) or DEFAULT_CHROMA_PATH
     return KnowledgeStore(path=path, host=host, port=int(port) if port else None, embedder=embedder)

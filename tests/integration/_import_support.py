@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -9,8 +10,6 @@ import typer
 from click.testing import Result
 from sqlalchemy import Engine, func, select, table
 from typer.testing import CliRunner
-
-from bot.cli_import import db_app, import_app
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MAVEN = SHARED_DATA / "maven_crm"
@@ -48,18 +47,19 @@ def engine_url(engine: Engine) -> str:
 
 
 def cli_root() -> typer.Typer:
-    """A root app that mounts the import and db sub-apps the way bot/cli.py does."""
-    root = typer.Typer(pretty_exceptions_enable=False)
+    """The real `icp` app, which mounts the import and db sub-apps."""
+    from bot.cli import app
 
-    @root.callback()
-    def _root() -> None:
-        """The CLI under test."""
-
-    root.add_typer(import_app, name="import")
-    root.add_typer(db_app, name="db")
-    return root
+    return app
 
 
-def run_cli(url: str, args: list[str], **env: str) -> Result:
-    """Run `icp <args>` against the database at ``url``, set through the environment as users do."""
-    return CliRunner().invoke(cli_root(), args, env={"DATABASE_URL": url, **env}, catch_exceptions=False)
+def run_cli(url: str, args: list[str], *, data_dir: Path | None = None, **env: str) -> Result:
+    """Run `icp <args>` against the database at ``url``, set through the environment as users do.
+
+    The knowledge store lives under ``data_dir`` (a throwaway folder unless given).
+    """
+    with tempfile.TemporaryDirectory(prefix="icp-data-") as scratch:
+        folder = str(data_dir or scratch)
+        return CliRunner().invoke(
+            cli_root(), args, env={"DATABASE_URL": url, "DATA_DIR": folder, **env}, catch_exceptions=False
+        )

@@ -40,6 +40,8 @@ SUMMARY_KEYS = {
     "errors_omitted",
     "findings",
     "mappings",
+    "statistics_indexed",
+    "statistics_error",
 }
 
 
@@ -310,3 +312,24 @@ def test_an_import_needs_an_upgraded_postgresql_but_sqlite_upgrades_itself(
         assert result.stderr.splitlines() == [
             f"error: the database schema is at nothing, this version needs {head_revision()}: run `icp db upgrade`"
         ]
+
+
+def test_an_import_regenerates_the_statistic_summaries(url: str, tmp_path: Path) -> None:
+    from bot.knowledge.store import KnowledgeStore
+    from icp_engine import sample
+
+    paths = sample.write_csv(sample.generate(5, 600), tmp_path / "crm")
+    team, data_dir = new_team(), tmp_path / "data"
+    accounts = run_cli(url, ["import", "accounts", str(paths["accounts"]), "-w", team], data_dir=data_dir)
+    deals = run_cli(url, ["import", "deals", str(paths["deals"]), "-w", team, "--json"], data_dir=data_dir)
+    again = run_cli(url, ["import", "deals", str(paths["deals"]), "-w", team, "--json"], data_dir=data_dir)
+
+    assert accounts.exit_code == 0 and "statistic summaries regenerated" in accounts.stdout
+    doc = json.loads(deals.stdout)
+    assert doc["statistics_error"] is None and doc["statistics_indexed"] >= 2
+    repeat = json.loads(again.stdout)  # nothing written, so nothing to regenerate
+    assert (repeat["status"], repeat["statistics_indexed"]) == ("unchanged", None)
+    store = KnowledgeStore(path=data_dir / "chroma")
+    assert store.count(workspace=team, kind="statistic") == doc["statistics_indexed"]
+    hits = store.search(workspace=team, query="which industry wins most often", kinds=["statistic"], k=3)
+    assert hits and all(hit.kind == "statistic" for hit in hits)

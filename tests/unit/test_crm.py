@@ -325,3 +325,11 @@ def test_flat_table_with_a_header_only(tmp_path: Path) -> None:
     path = write(tmp_path, "empty.csv", "id,Outcome\n")
     with pytest.raises(CsvFormatError, match=r"empty\.csv has a header but no readable data rows"):
         load_flat_table(path, outcome="Outcome", won=["won"])
+
+
+def test_domain_is_one_identifier_column_not_an_attribute(tmp_path: Path) -> None:
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("Account ID,Name,Website,Industry\nA1,Acme,acme.com,software\n", encoding="utf-8")
+    frame, _ = accounts_frame(read_accounts(accounts).rows)
+    assert list(frame.columns).count("domain") == 1
+    assert frame["domain"].tolist() == ["acme.com"]

@@ -708,3 +708,10 @@ def test_maven_sectors_and_locations_map_sensibly() -> None:
     }
     assert frame["region"].notna().all() and report.bad_values == []
     assert frame["employee_band"].notna().all()
+
+
+@given(st.from_regex(r"\d{1,15}(\.\d{1,15})?", fullmatch=True))
+def test_plain_digits_fast_path_reads_like_the_general_parser(text: str) -> None:
+    # A leading space skips the fast path, so both readings are compared.
+    assert parse_number(text) == parse_number(f" {text}")
+    assert parse_range(text) == parse_range(f" {text}")
