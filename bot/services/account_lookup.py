@@ -22,12 +22,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
+import numpy as np
+import pandas as pd
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, func, select
 
@@ -108,6 +110,56 @@ def domain_stem(domain: str) -> str:
     return labels[-2] if len(labels) >= 2 else labels[0]
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Row positions grouped by a key, kept as two arrays instead of 100,000 small lists."""
+
+    code: dict[str, int]  # key -> group number
+    order: np.ndarray  # row positions sorted by group
+    starts: np.ndarray  # group g's rows are order[starts[g]:starts[g + 1]]
+
+    @classmethod
+    def of(cls, codes: np.ndarray, keys: Sequence[str]) -> _Groups:
+        """``codes[row]`` is the row's index into ``keys``, or -1 for rows without a key."""
+        counts = np.bincount(codes[codes >= 0], minlength=len(keys))
+        order = np.argsort(codes, kind="stable")[int((codes < 0).sum()) :]
+        starts = np.concatenate(([0], np.cumsum(counts)))
+        return cls(dict(zip(keys, range(len(keys)), strict=True)), order, starts)
+
+    def get(self, key: str) -> list[int]:
+        group = self.code.get(key)
+        if group is None:
+            return []
+        return self.order[self.starts[group] : self.starts[group + 1]].tolist()
+
+
+def _keyed(
+    raw: Sequence[str | None],
+    memo: dict[str, Any],
+    previous: Mapping[str, Any],
+    normalise: Callable[[str], Any],
+) -> tuple[np.ndarray, list[Any]]:
+    """Per row, the code of its normalised value, and the distinct normalised values.
+
+    Only distinct raw values are normalised, and those already normalised by the previous build
+    are looked up, so an index rebuilt after a small import costs little more than reading rows.
+    """
+    raw_codes, raw_uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
+    normalised = []
+    for value in raw_uniques:
+        found = previous.get(value, _UNSET) if value else None
+        if found is _UNSET:
+            found = normalise(value)
+        memo[value] = found
+        normalised.append(found or None)
+    key_codes, keys = pd.factorize(pd.Series(normalised, dtype=object), use_na_sentinel=True)
+    codes = np.where(raw_codes >= 0, key_codes[raw_codes] if len(key_codes) else -1, -1)
+    return codes.astype(np.int64), list(keys)
+
+
+_UNSET = object()
+
+
 @dataclass
 class _Index:
     """One workspace's accounts as parallel columns plus the lookup tables built from them."""
@@ -117,13 +169,15 @@ class _Index:
     crm_ids: list[str]
     names: list[str]
     domains: list[str | None]
-    by_domain: dict[str, list[int]] = field(default_factory=dict)
-    by_stem: dict[str, list[int]] = field(default_factory=dict)
-    by_name: dict[str, list[int]] = field(default_factory=dict)
-    name_keys: list[str] = field(default_factory=list)  # distinct normalised names, for rapidfuzz
-    name_memo: dict[str, str] = field(default_factory=dict)  # raw name -> normalised, for rebuilds
-    domain_memo: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # -> (domain, stem)
+    by_name: _Groups
+    by_domain: _Groups
+    domain_keys: list[str]  # distinct normalised domains (by_domain's keys)
+    domain_codes: np.ndarray  # per row, its domain's number in domain_keys (-1: none)
+    name_keys: list[str]  # distinct normalised names, for rapidfuzz
+    name_memo: dict[str, str | None]  # raw name -> normalised, reused by the next build
+    domain_memo: dict[str, str | None]
     checked_at: float = 0.0  # time.monotonic() when ``key`` was last confirmed current
+    _stems: _Groups | None = None
 
     @classmethod
     def build(
@@ -132,38 +186,43 @@ class _Index:
         rows: Sequence[tuple[int, str, str, str | None]],
         previous: _Index | None = None,
     ) -> _Index:
-        index = cls(
-            key=key,
-            ids=[r[0] for r in rows],
-            crm_ids=[r[1] for r in rows],
-            names=[r[2] for r in rows],
-            domains=[r[3] for r in rows],
+        ids, crm_ids, names, domains = (
+            (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [], [])
         )
-        old_names = previous.name_memo if previous is not None else {}
-        old_domains = previous.domain_memo if previous is not None else {}
-        names, domains = index.name_memo, index.domain_memo
-        for pos, (_, _, name, domain) in enumerate(rows):
-            if domain:
-                if domain in domains:
-                    keys = domains[domain]
-                elif domain in old_domains:
-                    keys = domains[domain] = old_domains[domain]
-                else:
-                    clean = normalize_domain(domain)
-                    keys = domains[domain] = None if clean is None else (clean, domain_stem(clean))
-                if keys is not None:
-                    index.by_domain.setdefault(keys[0], []).append(pos)
-                    index.by_stem.setdefault(keys[1], []).append(pos)
-            if name:
-                name_key = names.get(name)
-                if name_key is None:
-                    name_key = old_names.get(name)
-                    if name_key is None:
-                        name_key = normalize_company_name(name)
-                    names[name] = name_key
-                index.by_name.setdefault(name_key, []).append(pos)
-        index.name_keys = [k for k in index.by_name if k]
-        return index
+        name_memo: dict[str, str | None] = {}
+        domain_memo: dict[str, str | None] = {}
+        name_codes, name_keys = _keyed(
+            names, name_memo, previous.name_memo if previous else {}, normalize_company_name
+        )
+        domain_codes, domain_keys = _keyed(
+            domains, domain_memo, previous.domain_memo if previous else {}, normalize_domain
+        )
+        return cls(
+            key=key,
+            ids=ids,
+            crm_ids=crm_ids,
+            names=names,
+            domains=domains,
+            by_name=_Groups.of(name_codes, name_keys),
+            by_domain=_Groups.of(domain_codes, domain_keys),
+            domain_keys=domain_keys,
+            domain_codes=domain_codes,
+            name_keys=name_keys,
+            name_memo=name_memo,
+            domain_memo=domain_memo,
+        )
+
+    @property
+    def by_stem(self) -> _Groups:
+        """Rows by the name part of their domain; built on first need (an unknown domain typed)."""
+        if self._stems is None:
+            stem_codes, stems = pd.factorize(
+                pd.Series([domain_stem(d) for d in self.domain_keys], dtype=object), use_na_sentinel=True
+            )
+            codes = self.domain_codes
+            per_row = np.where(codes >= 0, stem_codes[codes] if len(stem_codes) else -1, -1)
+            self._stems = _Groups.of(per_row.astype(np.int64), list(stems))
+        return self._stems
 
     def ref(self, pos: int) -> AccountRef:
         return AccountRef(self.ids[pos], self.crm_ids[pos], self.names[pos], self.domains[pos])
@@ -209,7 +268,7 @@ def _fuzzy(index: _Index, key: str) -> list[Candidate]:
     )
     out: list[Candidate] = []
     for name_key, score, _ in hits:
-        out += index.candidates(index.by_name[name_key], "fuzzy", round(float(score), 1))
+        out += index.candidates(index.by_name.get(name_key), "fuzzy", round(float(score), 1))
     return out
 
 
@@ -242,7 +301,7 @@ def match_in_index(index: _Index, query: str) -> LookupResult:
     # An unknown domain: offer accounts on a sibling domain and names like its stem, but never
     # pick one silently (acme.io may well be another company than acme.com).
     stem = domain_stem(domain)
-    found = index.candidates(index.by_stem.get(stem, []), "domain_stem", 100.0)
+    found = index.candidates(index.by_stem.get(stem), "domain_stem", 100.0)
     fuzzy = sorted(_fuzzy(index, normalize_company_name(stem)) + _fuzzy(index, key), key=lambda c: -c.score)
     seen = {c.account.id for c in found}
     for candidate in fuzzy:
@@ -293,7 +352,7 @@ class AccountLookup:
             .order_by(_ACCOUNT.c.id)
         )
         with self._engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
         return _Index.build(key, rows, previous)  # type: ignore[arg-type]
 
     def _cached(self, workspace_id: int) -> _Index | None:
