@@ -70,7 +70,7 @@ class Subject:
     crm_id: str | None = None
     domain: str | None = None
     inline: dict[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # how typed values were read ("industry 'saas' read as software")
+    notes: tuple[str, ...] = ()  # how typed values were read ("Read industry 'saas' as software")
 
 
 @dataclass(frozen=True)
@@ -190,9 +190,9 @@ def _notes(mappings: Sequence[Any]) -> tuple[str, ...]:
     notes: list[str] = []
     for m in mappings:
         if m.method == "unknown":
-            notes.append(f"{m.field} '{m.raw}' not recognised: treated as unknown")
+            notes.append(f"Did not recognise {m.field} '{m.raw}': treated as unknown")
         elif m.method in {"synonym", "fuzzy", "parsed"}:
-            notes.append(f"{m.field} '{m.raw}' read as {format_value(m.value)}")
+            notes.append(f"Read {m.field} '{m.raw}' as {format_value(m.value)}")
     if len(notes) > MAX_NOTES:
         notes = [*notes[:MAX_NOTES], f"…and {len(notes) - MAX_NOTES} more"]
     return tuple(notes)
@@ -241,8 +241,18 @@ def score_inline(
     values, notes = inline_attributes(pairs)
     with session_scope(engine) as session:
         icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
+    unused = unused_attributes(values, icp.icp)
+    if unused:  # most often a misspelt attribute name ("industy=software")
+        notes = (*notes, f"Not used by this ICP: {', '.join(unused)}")
     subject = Subject(kind="inline", title="Attributes given", inline=dict(pairs), notes=notes)
     return ScoreOutcome(subject, icp, score(values, icp.icp))
+
+
+def unused_attributes(values: Mapping[str, object], icp: ICP) -> list[str]:
+    """Typed attributes that no criterion or disqualifier of the ICP looks at (derived ones aside)."""
+    mentioned = {a for c in icp.criteria for a in c.attributes} | {d.attribute for d in icp.disqualifiers}
+    derived = {"region", *DERIVED_ATTRIBUTES}
+    return [name for name in values if name not in mentioned and name not in derived]
 
 
 def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | LookupResult:

@@ -60,7 +60,7 @@ class CardSubject:
 
     title: str
     details: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # how typed values were read
+    notes: tuple[str, ...] = ()  # sentences about the input, e.g. how typed values were read
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ def score_card(
     if expanded and result.unchecked_disqualifiers:
         unchecked = _listing([escape(t) for t in result.unchecked_disqualifiers], LISTING_MAX)
         tail.append(section(f"? *Could not check (data unknown):* {unchecked}"))
-    notes = [f"Read as typed: {escape(n)}" for n in subject.notes]
+    notes = [escape(n) for n in subject.notes]
     if shared_by and _is_user_id(shared_by):
         notes.insert(0, f"Shared by <@{shared_by}>")
     if icp_status != "approved":

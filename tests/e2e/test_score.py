@@ -127,7 +127,7 @@ def test_inline_attributes_are_scored_and_why_expands_the_card_in_place(slack_en
     reply = slack_env.driver.slash_reply("score industry=SaaS employees=5k country=Germany")
     shown = reply.all_text()
     assert "Attributes given: " in shown
-    assert "Read as typed: industry 'SaaS' read as software" in shown
+    assert "Read industry 'SaaS' as software" in shown
     (why,) = buttons(reply, WHY_BUTTON)
     expanded = click(slack_env, WHY_BUTTON, why["value"])
     assert expanded.params["replace_original"] is True

@@ -192,7 +192,10 @@ def test_typed_attributes_are_normalised_and_the_readings_reported(store_engine:
     outcome = score_inline(store_engine, team_id=team, pairs=pairs)
     assert outcome.result.score == 100.0
     assert outcome.subject.kind == "inline" and outcome.subject.inline == pairs
-    assert "industry 'SaaS' read as software" in outcome.subject.notes
+    assert "Read industry 'SaaS' as software" in outcome.subject.notes
+    typo = score_inline(store_engine, team_id=team, pairs={"industy": "software", "employees": "300"})
+    assert typo.subject.notes[-1] == "Not used by this ICP: industy"
+    assert "industry" in typo.result.unknown
 
 
 @pytest.mark.parametrize(

@@ -111,14 +111,14 @@ def test_disqualified_card_names_the_reason_and_the_fit_score() -> None:
 def test_draft_icp_and_sharing_and_typed_value_notes_are_said() -> None:
     result = score({"industry": "software"}, _icp())
     subject = CardSubject(
-        title="Attributes given", details=("industry=saas",), notes=("industry 'saas' read as software",)
+        title="Attributes given", details=("industry=saas",), notes=("Read industry 'saas' as software",)
     )
     blocks = check_blocks(score_card(result, subject=subject, icp_status="draft", shared_by="U123"))
     text = all_text(blocks)
     assert "v3 (draft)" in text
     assert "No approved ICP yet" in text
     assert "Shared by <@U123>" in text
-    assert "Read as typed: industry 'saas' read as software" in text
+    assert "Read industry 'saas' as software" in text
 
 
 def test_user_text_is_escaped_so_it_cannot_mention_or_link() -> None:
