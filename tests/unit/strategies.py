@@ -8,27 +8,13 @@ where operator and grouping bugs live. Purely random text would almost never mat
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from icp_engine.model import ICP
+from icp_engine.model import ICP, Op
 
-ALL_OPS: tuple[str, ...] = (
-    "eq",
-    "ne",
-    "in",
-    "not_in",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "between",
-    "contains_any",
-    "contains_all",
-    "exists",
-    "missing",
-)
+ALL_OPS: tuple[str, ...] = get_args(Op)  # every operator the model accepts
 NUMBER_OPS: tuple[str, ...] = ("gt", "gte", "lt", "lte")
 MULTI_OPS: tuple[str, ...] = ("in", "not_in", "contains_any", "contains_all")
 
