@@ -205,7 +205,7 @@ def learn(
         out.print(render.icp_table(result.icp))
         for note in result.notes:
             out.print(render.labelled("note:", "yellow", note), highlight=False)
-        out.print(render.plain(f"Wrote {output}"), highlight=False)
+        out.print(render.plain(f"Wrote {output}"), highlight=False, soft_wrap=True)  # a path never wraps
 
 
 # --- score ------------------------------------------------------------------------------------
@@ -295,6 +295,7 @@ def _score_file(
     out.print(
         render.plain(f"Scored {len(result):,} accounts with '{icp.name}' ({tiers}); wrote {output}"),
         highlight=False,
+        soft_wrap=True,  # a path never wraps
     )
 
 

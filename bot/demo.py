@@ -79,6 +79,7 @@ def run_demo(console: Console, *, out_dir: Path | None, seed: int, n_accounts: i
             console.print(
                 render.plain(f"Wrote the sample CSVs, icp.yaml and transcript.txt to {out_dir}"),
                 highlight=False,
+                soft_wrap=True,  # a path never wraps
             )
 
 

@@ -56,6 +56,12 @@ def fit_logistic(
     beta[0] = math.log(rate / (1 - rate))
     penalty = np.full(p + 1, l2)
     penalty[0] = 0.0
+
+    def objective(b: np.ndarray) -> float:
+        eta = design @ b
+        return float(wins @ eta - totals @ np.logaddexp(0.0, eta) - 0.5 * penalty @ (b * b))
+
+    current = objective(beta)
     for _ in range(max_iter):
         eta = design @ beta
         mu = 1.0 / (1.0 + np.exp(-eta))
@@ -63,8 +69,17 @@ def fit_logistic(
         w = totals * mu * (1 - mu)
         hess = (design * w[:, None]).T @ design + np.diag(penalty) + 1e-9 * np.eye(p + 1)
         step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-8:
+        # Damped Newton: halve the step until the penalised likelihood does not fall, so nearly
+        # separable data (a level that almost always wins) cannot make the iteration overshoot.
+        scale = 1.0
+        while scale > 1e-6:
+            candidate = beta + scale * step
+            value = objective(candidate)
+            if value >= current - 1e-12:
+                break
+            scale /= 2
+        beta, current = candidate, value
+        if np.max(np.abs(scale * step)) < 1e-8:
             break
     return float(beta[0]), beta[1:]
 

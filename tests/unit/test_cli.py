@@ -304,7 +304,7 @@ def test_learn_writes_a_loadable_icp_and_reports_it(crm: dict[str, Path], tmp_pa
     icp = load_icp(out_file)
     assert icp.criteria, "the sample company has planted patterns to learn"
     assert {"industry"} <= {a for c in icp.criteria for a in c.attributes}
-    assert f"Wrote {out_file}" in " ".join(result.stdout.split())
+    assert f"Wrote {out_file}\n" in result.stdout  # one line, however long the path
     assert "ICP 'Learned ICP'" in result.stdout
     assert leftovers(tmp_path) == []
 
