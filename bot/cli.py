@@ -449,11 +449,13 @@ def _mount_store_commands() -> None:
     """The store commands live in their own modules; mounted here so `icp --help` lists them."""
     from bot.cli_import import db_app, import_app
     from bot.cli_knowledge import forget, reindex
+    from bot.cli_serve import serve
 
     app.add_typer(import_app, name="import")
     app.add_typer(db_app, name="db")
     app.command("forget")(forget)
     app.command("reindex")(reindex)
+    app.command("serve")(serve)
 
 
 _mount_store_commands()

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated Slack user ids who own the ICP; unset means admins and the installer.",
     )
+    interview_reminder_hours: float = Field(
+        default=48.0, gt=0, description="Quiet time before an unfinished interview gets a gentle reminder DM."
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

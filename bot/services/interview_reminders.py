@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
@@ -41,11 +41,10 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.context import AppContext
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: Hours of silence before an unfinished interview gets a gentle reminder (Settings may override).
-DEFAULT_REMINDER_HOURS = 48.0
 #: Reminders per interview at most: gentle means it stops asking.
 MAX_REMINDERS = 3
 REMINDER_ACTION = "interview.reminder"
@@ -66,10 +65,9 @@ class ReminderDue:
     total: int
 
 
-def reminder_delay(settings: Any) -> timedelta:
-    """The configured reminder delay (``interview_reminder_hours``), 48 hours when unset."""
-    hours = getattr(settings, "interview_reminder_hours", None)
-    return timedelta(hours=float(hours if hours is not None else DEFAULT_REMINDER_HOURS))
+def reminder_delay(settings: Settings) -> timedelta:
+    """The configured reminder delay (``INTERVIEW_REMINDER_HOURS``, 48 hours by default)."""
+    return timedelta(hours=settings.interview_reminder_hours)
 
 
 def _reminders_sent(session: Session, workspace_id: int, interview_id: int) -> list[datetime]:

@@ -108,3 +108,10 @@ def test_show_renders_the_newest_version_and_older_ones_on_request(slack_env: Sl
     assert "There is no version 7" in slack_env.driver.slash_reply("show 7").text
     # Personas belong to v1; the newest version (v2) has none yet.
     assert "No personas yet" in slack_env.driver.slash_reply("personas").text
+
+
+def test_a_dm_outside_any_interview_is_acknowledged_and_ignored(slack_env: SlackEnv) -> None:
+    result = slack_env.driver.message_im("hello there", user=MEMBER_ID)
+    assert result.status == 200  # not 404: Slack would retry an event it thinks failed
+    assert answers_of(slack_env) == 0
+    assert slack_env.stand_in.calls_to("chat.postMessage") == []

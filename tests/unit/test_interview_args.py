@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bot.services.interview_reminders import reminder_delay
+from bot.settings import Settings
 from bot.slash.interview import MAX_INVITEES, UsageError, parse_interview_args, parse_role
 from bot.store.models import GtmRole
 
@@ -94,7 +95,8 @@ def test_any_text_parses_or_fails_with_a_usage_error(text: str) -> None:
         assert args.users or args.me
 
 
-def test_reminder_delay() -> None:
-    assert reminder_delay(SimpleNamespace()) == timedelta(hours=48)
-    assert reminder_delay(SimpleNamespace(interview_reminder_hours=None)) == timedelta(hours=48)
-    assert reminder_delay(SimpleNamespace(interview_reminder_hours=1.5)) == timedelta(minutes=90)
+def test_reminder_delay_comes_from_settings() -> None:
+    assert reminder_delay(Settings(_env_file=None)) == timedelta(hours=48)
+    assert reminder_delay(Settings(_env_file=None, interview_reminder_hours=1.5)) == timedelta(minutes=90)
+    with pytest.raises(ValidationError, match="interview_reminder_hours"):
+        Settings(_env_file=None, interview_reminder_hours=0)

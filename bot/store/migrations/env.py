@@ -17,7 +17,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.store.db import make_engine
-from bot.store.migrations.rendering import render_item
+from bot.store.migrations.rendering import include_object, render_item
 from bot.store.models import metadata
 
 config = context.config
@@ -30,6 +30,7 @@ def _configure_and_run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

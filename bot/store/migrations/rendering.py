@@ -26,3 +26,12 @@ def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | b
     if isinstance(obj, sa.Enum) and not obj.native_enum:
         return f"sa.String(length={obj.length})"
     return False
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate compares only our models' tables.
+
+    slack_sdk's installation and OAuth-state stores and the redelivery ledger create their own
+    tables in the same database; a revision must never offer to drop them.
+    """
+    return not (type_ == "table" and reflected and compare_to is None)
