@@ -24,7 +24,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,10 +37,12 @@ __all__ = [
     "DEAL_FIELDS",
     "DEFAULT_MAX_FIELD_BYTES",
     "HEALTH_FIELDS",
+    "AccountMatcher",
     "AccountRow",
     "CsvFormatError",
     "CsvTable",
     "DealRow",
+    "DealStream",
     "HealthRow",
     "JoinResult",
     "ReadResult",
@@ -308,7 +310,7 @@ _SEP_LINE = re.compile(r"sep=(.)", re.IGNORECASE)
 _DATA_LIKE = re.compile(r"[-+$€£]?\d[\d.,/:\- ]*")
 _SNIFF_LINES = 100
 _SNIFF_CHARS = 2**20
-_FIELD_LIMIT_LOCK = threading.Lock()
+_FIELD_LIMIT_LOCK = threading.RLock()  # a pass can hold it while it is consumed
 
 
 def _size_text(limit: int) -> str:
@@ -519,19 +521,27 @@ def _check_header(name: str, line: int, record: list[str]) -> list[str]:
     return names
 
 
-def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES) -> CsvTable:
-    """Decode and parse one CSV file; ragged rows become RowErrors, file problems CsvFormatError.
+@dataclass(frozen=True)
+class _Header:
+    """The header record of a scan: where it is, the column names and the delimiter chosen."""
 
-    Encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (the Windows superset of
-    Latin-1) or Latin-1. Delimiter: one of , ; tab | chosen from the header line. Fully blank lines
-    are skipped; extra trailing fields that are empty are ignored.
+    line: int
+    names: list[str]
+    delimiter: str
+
+
+Record = tuple[int, list[str]]  # (line, whitespace-stripped values, one per header column)
+
+
+def _scan(
+    path: Path, name: str, encoding: str, max_field_bytes: int
+) -> Iterator[_Header | Record | RowError]:
+    """One pass over a CSV file: the header first, then each data record or ragged-row error.
+
+    File-level problems raise CsvFormatError as they are met. The field-size limit is held for
+    the whole pass, so callers consume a scan to the end or close it (see ``_scanning``).
     """
-    path = Path(path)
-    name = path.name
-    encoding = _detect_encoding(path, name, max_field_bytes)
     header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    errors: list[RowError] = []
     with _field_limit(max_field_bytes), path.open("r", encoding=encoding, newline="") as handle:
         sample: list[str] = []
         size, complete = 0, False
@@ -544,6 +554,7 @@ def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYT
             size += len(line)
         delimiter, skip_hint = _sniff(name, sample, complete)
         reader = csv.reader(itertools.chain(sample, handle), delimiter=delimiter, strict=True)
+        width = 0
         while True:
             start = reader.line_num + 1
             try:
@@ -563,7 +574,12 @@ def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYT
                     ) from None
                 if header is None:
                     raise CsvFormatError(f"{name} line {start}: malformed header line ({message})") from None
-                errors.append(RowError(name, start, None, f"malformed quoting ({message})"))
+                yield RowError(name, start, None, f"malformed quoting ({message})")
+                continue
+            if len(record) == width and header is not None:  # the common case, checked first
+                values = [value.strip() for value in record]
+                if any(values):
+                    yield start, values
                 continue
             if not any(value.strip() for value in record):
                 continue
@@ -572,32 +588,89 @@ def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYT
                 continue
             if header is None:
                 header = _check_header(name, start, record)
+                width = len(header)
+                yield _Header(start, header, delimiter)
                 continue
-            width = len(header)
             if len(record) > width and any(value.strip() for value in record[width:]):
-                errors.append(
-                    RowError(
-                        name,
-                        start,
-                        None,
-                        f"has {len(record)} fields but the header has {width} columns "
-                        f"(an unquoted {_DELIMITER_NAMES[delimiter][:-1]} inside a value?)",
-                    )
+                yield RowError(
+                    name,
+                    start,
+                    None,
+                    f"has {len(record)} fields but the header has {width} columns "
+                    f"(an unquoted {_DELIMITER_NAMES[delimiter][:-1]} inside a value?)",
                 )
                 continue
             if len(record) < width:
-                errors.append(
-                    RowError(
-                        name, start, None, f"has {len(record)} fields but the header has {width} columns"
-                    )
+                yield RowError(
+                    name, start, None, f"has {len(record)} fields but the header has {width} columns"
                 )
                 continue
-            rows.append(
-                (start, {column: value.strip() for column, value in zip(header, record, strict=False)})
-            )
+            yield start, [value.strip() for value in record[:width]]
     if header is None:
         raise CsvFormatError(f"{name} is empty (only blank lines)")
-    return CsvTable(name, encoding, delimiter, header, rows, errors)
+
+
+@dataclass(frozen=True)
+class _CsvSource:
+    """A CSV file whose encoding, delimiter and header are known, to be scanned once or more."""
+
+    path: Path
+    file: str
+    encoding: str
+    max_field_bytes: int
+    header: _Header
+
+    @classmethod
+    def open(cls, path: str | Path, max_field_bytes: int) -> _CsvSource:
+        """Check the bytes and find the header (file-level problems raise CsvFormatError)."""
+        path = Path(path)
+        encoding = _detect_encoding(path, path.name, max_field_bytes)
+        with closing(_scan(path, path.name, encoding, max_field_bytes)) as scan:
+            first = next(scan)
+        assert isinstance(first, _Header)
+        return cls(path, path.name, encoding, max_field_bytes, first)
+
+    @property
+    def delimiter(self) -> str:
+        return self.header.delimiter
+
+    def table(self) -> CsvTable:
+        """An empty table with this file's header (what column mapping and its messages need)."""
+        return CsvTable(self.file, self.encoding, self.delimiter, list(self.header.names), [])
+
+    @contextmanager
+    def records(self) -> Iterator[Iterator[Record | RowError]]:
+        """A fresh pass over the data records; a file changed since it was opened raises."""
+        with closing(_scan(self.path, self.file, self.encoding, self.max_field_bytes)) as scan:
+            if next(scan) != self.header:
+                raise CsvFormatError(f"{self.file} changed while it was being read; import it again")
+            yield scan  # type: ignore[misc]
+
+    def read_all(self) -> tuple[list[Record], list[RowError]]:
+        """Every data record and ragged-row error, in file order."""
+        rows: list[Record] = []
+        errors: list[RowError] = []
+        with self.records() as scan:
+            for item in scan:
+                if isinstance(item, RowError):
+                    errors.append(item)
+                else:
+                    rows.append(item)  # type: ignore[arg-type]
+        return rows, errors
+
+
+def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES) -> CsvTable:
+    """Decode and parse one CSV file; ragged rows become RowErrors, file problems CsvFormatError.
+
+    Encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (the Windows superset of
+    Latin-1) or Latin-1. Delimiter: one of , ; tab | chosen from the header line. Fully blank lines
+    are skipped; extra trailing fields that are empty are ignored.
+    """
+    source = _CsvSource.open(path, max_field_bytes)
+    records, errors = source.read_all()
+    names = source.header.names
+    rows = [(line, dict(zip(names, values, strict=True))) for line, values in records]
+    return CsvTable(source.file, source.encoding, source.delimiter, list(names), rows, errors)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -755,18 +828,93 @@ def _date_shape(text: str) -> _DateShape | None:
 DayOrder = Literal["dmy", "mdy"]
 
 
-def _numeric_order(shapes: Iterable[_DateShape | None]) -> tuple[DayOrder | None, bool]:
-    """Day/month order proven by numeric dates ('dmy', 'mdy' or None) and whether proofs conflict."""
-    numeric = [s for s in shapes if s and s.family == "numeric"]
-    day_first = sum(s.first > 12 >= s.second for s in numeric)
-    month_first = sum(s.second > 12 >= s.first for s in numeric)
+def _numeric_order(shapes: Iterable[tuple[_DateShape | None, int]]) -> tuple[DayOrder | None, bool]:
+    """Day/month order proven by numeric dates ('dmy', 'mdy' or None) and whether proofs conflict.
+
+    ``shapes`` are (shape, how many values have it), so a column is read once per distinct text.
+    """
+    day_first = month_first = 0
+    dots = False
+    for shape, count in shapes:
+        if shape is None or shape.family != "numeric":
+            continue
+        day_first += count * (shape.first > 12 >= shape.second)
+        month_first += count * (shape.second > 12 >= shape.first)
+        dots = dots or shape.sep == "."
     if day_first > month_first:
         return "dmy", False
     if month_first > day_first:
         return "mdy", False
-    if day_first == 0 and any(s.sep == "." for s in numeric):
+    if day_first == 0 and dots:
         return "dmy", False
     return None, day_first > 0
+
+
+DateLookup = dict[str, "date | str"]  # text -> its date, or the reason it is not one
+
+
+def _date_lookup(counts: Mapping[str, int], order_hint: DayOrder | None = None) -> DateLookup:
+    """Read one column's distinct non-empty texts (with how often each occurs) in ONE format.
+
+    Dates repeat a lot in CRM exports, so each distinct text is parsed once; the counts weigh
+    the column-wide choices exactly as if every value had been looked at.
+    """
+    shapes = {text: _date_shape(text) for text in counts}
+    families: Counter[str] = Counter()
+    seps: Counter[str] = Counter()
+    for text, shape in shapes.items():
+        if shape:
+            families[shape.family] += counts[text]
+            if shape.family == "numeric":
+                seps[shape.sep] += counts[text]
+    family = max(families, key=lambda f: (families[f], -_FAMILIES.index(f))) if families else None
+    order, conflict = _numeric_order((shape, counts[text]) for text, shape in shapes.items())
+    if order is None and not conflict:
+        order = order_hint
+    sep = seps.most_common(1)[0][0] if seps else "/"
+    format_name = {
+        "iso": "YYYY-MM-DD",
+        "named": "D Mon YYYY",
+        "numeric": {"dmy": "DD{0}MM{0}YYYY", "mdy": "MM{0}DD{0}YYYY"}.get(
+            order or "", "NN{0}NN{0}YYYY"
+        ).format(sep),
+    }.get(family or "", "")
+    return {
+        text: _read_date(text, shape, family, order, conflict, format_name) for text, shape in shapes.items()
+    }
+
+
+def _read_date(
+    text: str,
+    shape: _DateShape | None,
+    family: str | None,
+    order: DayOrder | None,
+    conflict: bool,
+    format_name: str,
+) -> date | str:
+    """One text as a date in the column's format, or the reason it cannot be one."""
+    if shape is None:
+        return f"not a date: '{text}'"
+    if shape.family != family:
+        return f"date '{text}' is not in this column's format ({format_name})"
+    month, day = shape.first, shape.second
+    if family == "numeric":
+        if order is None and shape.first != shape.second:
+            if conflict:
+                return f"date '{text}': this column mixes day-first and month-first dates; write dates as YYYY-MM-DD"
+            return (
+                f"ambiguous date '{text}': day and month cannot be told apart (no value in this "
+                "column has a day above 12); write dates as YYYY-MM-DD"
+            )
+        if order == "dmy":
+            day, month = shape.first, shape.second
+    try:
+        value = date(shape.year, month, day)
+    except ValueError:
+        return f"not a valid date: '{text}' (read as {format_name})"
+    if not 1900 <= value.year <= 2100:
+        return f"implausible year in date '{text}'"
+    return value
 
 
 def parse_dates(
@@ -780,78 +928,74 @@ def parse_dates(
     Values whose order still cannot be told (03/01/2017) are errors, not guesses.
     Returns dates by line and error reasons by line; empty values are in neither.
     """
-    shapes = [(line, text, _date_shape(text)) for line, text in values if text]
-    counts = Counter(shape.family for _, _, shape in shapes if shape)
+    lookup = _date_lookup(Counter(text for _, text in values if text), order_hint)
     parsed: dict[int, date] = {}
     problems: dict[int, str] = {}
-    family = max(counts, key=lambda f: (counts[f], -_FAMILIES.index(f))) if counts else None
-    numeric = [s for _, _, s in shapes if s and s.family == "numeric"]
-    order, conflict = _numeric_order(numeric)
-    if order is None and not conflict:
-        order = order_hint
-    sep = Counter(s.sep for s in numeric).most_common(1)[0][0] if numeric else "/"
-    format_name = {
-        "iso": "YYYY-MM-DD",
-        "named": "D Mon YYYY",
-        "numeric": {"dmy": "DD{0}MM{0}YYYY", "mdy": "MM{0}DD{0}YYYY"}.get(
-            order or "", "NN{0}NN{0}YYYY"
-        ).format(sep),
-    }.get(family or "", "")
-    for line, text, shape in shapes:
-        if shape is None:
-            problems[line] = f"not a date: '{text}'"
-            continue
-        if shape.family != family:
-            problems[line] = f"date '{text}' is not in this column's format ({format_name})"
-            continue
-        month, day = shape.first, shape.second
-        if family == "numeric":
-            if order is None and shape.first != shape.second:
-                if conflict:
-                    problems[line] = (
-                        f"date '{text}': this column mixes day-first and month-first dates; "
-                        "write dates as YYYY-MM-DD"
-                    )
-                else:
-                    problems[line] = (
-                        f"ambiguous date '{text}': day and month cannot be told apart (no value in this "
-                        "column has a day above 12); write dates as YYYY-MM-DD"
-                    )
-                continue
-            if order == "dmy":
-                day, month = shape.first, shape.second
-        try:
-            value = date(shape.year, month, day)
-        except ValueError:
-            problems[line] = f"not a valid date: '{text}' (read as {format_name})"
-            continue
-        if not 1900 <= value.year <= 2100:
-            problems[line] = f"implausible year in date '{text}'"
-            continue
-        parsed[line] = value
+    for line, text in values:
+        if text:
+            value = lookup[text]
+            if isinstance(value, str):
+                problems[line] = value
+            else:
+                parsed[line] = value
     return parsed, problems
 
 
-_DateColumn = tuple[dict[int, date], dict[int, str]]  # what parse_dates returns for a column
+def _date_lookups(counts: Mapping[str, Counter[str]]) -> dict[str, DateLookup]:
+    """Each date field's lookup; a day/month order proven in one column settles the others."""
+    orders = {
+        _numeric_order((_date_shape(text), n) for text, n in texts.items())[0] for texts in counts.values()
+    } - {None}
+    hint = orders.pop() if len(orders) == 1 else None
+    return {f: _date_lookup(texts, order_hint=hint) for f, texts in counts.items()}
+
+
+def _count_dates(
+    records: Iterable[Record], index: Mapping[str, int], fields: Iterable[str]
+) -> dict[str, Counter[str]]:
+    """How often each non-empty text occurs in each mapped date field (fields without a column are left out)."""
+    positions = {f: index[f] for f in fields if f in index}
+    counts: dict[str, Counter[str]] = {f: Counter() for f in positions}
+    for _, values in records:
+        for f, position in positions.items():
+            if text := values[position]:
+                counts[f][text] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each mapped field is: its column name (for messages) and its position in a record."""
+
+    file: str
+    columns: dict[str, str]
+    index: dict[str, int]
+
+    @classmethod
+    def of(cls, file: str, header: Sequence[str], columns: Mapping[str, str]) -> _Layout:
+        positions = {column: i for i, column in enumerate(header)}
+        return cls(file, dict(columns), {f: positions[c] for f, c in columns.items()})
 
 
 class _Row:
     """One record being typed: reads mapped fields and collects its errors."""
 
-    def __init__(self, file: str, line: int, values: Mapping[str, str], columns: Mapping[str, str]) -> None:
-        self.file, self.line, self.values, self.columns = file, line, values, columns
+    __slots__ = ("errors", "layout", "line", "values")
+
+    def __init__(self, layout: _Layout, line: int, values: Sequence[str]) -> None:
+        self.layout, self.line, self.values = layout, line, values
         self.errors: list[RowError] = []
 
     def column(self, field_name: str) -> str:
-        return self.columns.get(field_name, field_name)
+        return self.layout.columns.get(field_name, field_name)
 
     def error(self, field_name: str | None, reason: str) -> None:
         column = self.column(field_name) if field_name else None
-        self.errors.append(RowError(self.file, self.line, column, reason))
+        self.errors.append(RowError(self.layout.file, self.line, column, reason))
 
     def text(self, field_name: str) -> str | None:
-        column = self.columns.get(field_name)
-        return (self.values.get(column) or None) if column else None
+        position = self.layout.index.get(field_name)
+        return None if position is None else (self.values[position] or None)
 
     def number(
         self, field_name: str, *, minimum: float | None = None, maximum: float | None = None
@@ -890,24 +1034,29 @@ class _Row:
         self.error(field_name, f"not a yes/no value: '{text}'")
         return None
 
-    def date(self, field_name: str, dates: Mapping[str, _DateColumn]) -> date | None:
-        if field_name not in dates:
+    def date(self, field_name: str, dates: Mapping[str, DateLookup]) -> date | None:
+        lookup = dates.get(field_name)
+        text = self.text(field_name)
+        if lookup is None or text is None:
             return None
-        parsed, problems = dates[field_name]
-        if self.line in problems:
-            self.error(field_name, problems[self.line])
-        return parsed.get(self.line)
+        value = lookup.get(text)
+        if value is None:  # every text was counted when the file was first read
+            raise CsvFormatError(f"{self.layout.file} changed while it was being read; import it again")
+        if isinstance(value, str):
+            self.error(field_name, value)
+            return None
+        return value
 
-    def custom(self, extra_columns: Sequence[tuple[str, str]]) -> dict[str, str]:
+    def custom(self, extra_columns: Sequence[tuple[int, str]]) -> dict[str, str]:
         """Non-empty values of the unmapped columns, under the names `_custom_columns` chose."""
         values = self.values
-        return {name: value for column, name in extra_columns if (value := values.get(column))}
+        return {name: value for position, name in extra_columns if (value := values[position])}
 
 
 def _custom_columns(
-    table: CsvTable, columns: Mapping[str, str], taken: Iterable[str]
-) -> list[tuple[str, str]]:
-    """(column, attribute name) for every unmapped column, worked out once per file.
+    header: Sequence[str], columns: Mapping[str, str], taken: Iterable[str]
+) -> list[tuple[int, str]]:
+    """(position, attribute name) for every unmapped column, worked out once per file.
 
     A column whose name means one of our fields but was not used for it is renamed
     '<name> (column)' so it can never pass for the field itself.
@@ -915,25 +1064,15 @@ def _custom_columns(
     mapped = set(columns.values())
     taken_keys = {_key(t) for t in taken}
     return [
-        (column, f"{column} (column)" if _key(column) in taken_keys else column)
-        for column in table.header
+        (position, f"{column} (column)" if _key(column) in taken_keys else column)
+        for position, column in enumerate(header)
         if column not in mapped
     ]
 
 
-def _column_dates(
-    table: CsvTable, columns: Mapping[str, str], fields: Iterable[str]
-) -> dict[str, _DateColumn]:
-    """Parse each date column; a day/month order proven in one column settles the others."""
-    texts = {f: [(line, values[columns[f]]) for line, values in table.rows] for f in fields if f in columns}
-    orders = {_numeric_order(_date_shape(t) for _, t in v if t)[0] for v in texts.values()} - {None}
-    hint = orders.pop() if len(orders) == 1 else None
-    return {f: parse_dates(v, order_hint=hint) for f, v in texts.items()}
-
-
-def _require_rows(table: CsvTable) -> None:
-    if not table.rows and not table.errors:
-        raise CsvFormatError(f"{table.file} has a header but no data rows")
+def _require_rows(file: str, rows: int, errors: int) -> None:
+    if not rows and not errors:
+        raise CsvFormatError(f"{file} has a header but no data rows")
 
 
 def _count(n: int, singular: str, verb: tuple[str, str] | None = None) -> str:
@@ -964,17 +1103,19 @@ def read_accounts(
 
     Employees and revenue must read as numbers or bands but are kept as written.
     """
-    table = read_table(path, max_field_bytes=max_field_bytes)
-    columns = resolve_columns(table, ACCOUNT_FIELDS, overrides, required=[("name", "account_id")])
-    extra_columns = _custom_columns(table, columns, ACCOUNT_FIELDS)
-    _require_rows(table)
-    errors = list(table.errors)
+    source = _CsvSource.open(path, max_field_bytes)
+    records, table_errors = source.read_all()
+    columns = resolve_columns(source.table(), ACCOUNT_FIELDS, overrides, required=[("name", "account_id")])
+    extra_columns = _custom_columns(source.header.names, columns, ACCOUNT_FIELDS)
+    _require_rows(source.file, len(records), len(table_errors))
+    layout = _Layout.of(source.file, source.header.names, columns)
+    errors = list(table_errors)
     rows: list[AccountRow] = []
     ids: dict[str, int] = {}
     names: dict[str, tuple[int, str]] = {}
     repeated_names: set[str] = set()
-    for line, values in table.rows:
-        row = _Row(table.file, line, values, columns)
+    for line, values in records:
+        row = _Row(layout, line, values)
         account_id, name = row.text("account_id"), row.text("name")
         if not account_id and not name:
             row.error("name" if "name" in columns else "account_id", "no account name or id")
@@ -1019,7 +1160,7 @@ def read_accounts(
     unmapped = [f for f in _ACCOUNT_ATTRIBUTES if f not in columns]
     if unmapped:
         findings.append(f"no column found for: {', '.join(unmapped)}")
-    return ReadResult(table.file, rows, errors, findings, columns, table.encoding, table.delimiter)
+    return ReadResult(source.file, rows, errors, findings, columns, source.encoding, source.delimiter)
 
 
 def _stage_from_text(text: str) -> Stage:
@@ -1048,8 +1189,257 @@ def _deal_stage(row: _Row) -> tuple[Stage | None, str]:
     if text:
         return _stage_from_text(text), raw
     if len(row.errors) == errors_before:  # a bad IsWon/IsClosed value is already reported
-        row.error("stage" if "stage" in row.columns else "is_closed", "no stage")
+        row.error("stage" if "stage" in row.layout.columns else "is_closed", "no stage")
     return None, raw
+
+
+_STAGE_CACHE_SIZE = 10_000
+
+
+class _DealFindings:
+    """What read_deals reports about the accepted deals, gathered one deal at a time."""
+
+    def __init__(self, has_amount: bool) -> None:
+        self.has_amount = has_amount
+        self.open_without_account = 0
+        self.closed_without_account: list[int] = []
+        self.backwards: list[int] = []
+
+    def add(self, deal: DealRow) -> None:
+        if not deal.account_id and not deal.account_name:
+            if deal.stage == "open":
+                self.open_without_account += 1
+            else:
+                self.closed_without_account.append(deal.line)
+        if deal.created_date and deal.close_date and deal.close_date < deal.created_date:
+            self.backwards.append(deal.line)
+
+    def texts(self) -> list[str]:
+        findings = _accountless_texts(self.open_without_account, self.closed_without_account)
+        if self.backwards:
+            findings.append(
+                f"{_count(len(self.backwards), 'deal', ('closes', 'close'))} before they were created "
+                f"(lines {_lines(self.backwards)})"
+            )
+        if not self.has_amount:
+            findings.append("no amount column: deal values are unknown")
+        return findings
+
+
+class _DealTyper:
+    """Types deal records one at a time: ids unique, stage known, amount >= 0, dates in format.
+
+    :meth:`checked` is the reference: it finds and words every problem. Most records have none,
+    so :meth:`quick` first tries to type a record with plain lookups and no error bookkeeping,
+    giving up (None) at the first sign of a problem; the record then goes through ``checked``.
+    Both give the same deal for a good record (the tests hold them to it).
+    """
+
+    def __init__(
+        self, layout: _Layout, extra_columns: Sequence[tuple[int, str]], dates: Mapping[str, DateLookup]
+    ) -> None:
+        self.layout, self.extra_columns, self.dates = layout, extra_columns, dates
+        self.ids: dict[str, int] = {}
+        self.stages: dict[tuple[str | None, ...], tuple[Stage | None, str, list[tuple[str | None, str]]]] = {}
+        self.findings = _DealFindings("amount" in layout.columns)
+        index = layout.index
+        self._quick_at = [index.get(f) for f in _QUICK_FIELDS]
+        self._date_at = [
+            (index[f], dates[f]) if f in dates else (None, None) for f in ("created_date", "close_date")
+        ]
+
+    def __call__(self, line: int, values: Sequence[str]) -> tuple[DealRow | None, list[RowError]]:
+        deal = self.quick(line, values)
+        if deal is not None:
+            self.findings.add(deal)
+            return deal, []
+        deal, errors = self.checked(line, values)
+        if deal is not None:
+            self.findings.add(deal)
+        return deal, errors
+
+    def stage(self, row: _Row) -> tuple[Stage | None, str]:
+        """_deal_stage, worked out once per distinct (IsWon, IsClosed, stage) texts."""
+        key = (row.text("is_won"), row.text("is_closed"), row.text("stage"))
+        known = self.stages.get(key)
+        if known is None:
+            before = len(row.errors)
+            stage, raw = _deal_stage(row)
+            known = stage, raw, [(e.column, e.reason) for e in row.errors[before:]]
+            if len(self.stages) < _STAGE_CACHE_SIZE:
+                self.stages[key] = known
+            return stage, raw
+        stage, raw, problems = known
+        for column, reason in problems:
+            row.errors.append(RowError(self.layout.file, row.line, column, reason))
+        return stage, raw
+
+    def checked(self, line: int, values: Sequence[str]) -> tuple[DealRow | None, list[RowError]]:
+        """Type one record, reporting every problem."""
+        row = _Row(self.layout, line, values)
+        deal_id = row.text("deal_id")
+        if not deal_id:
+            row.error("deal_id", "no deal id")
+        elif deal_id in self.ids:
+            row.error("deal_id", f"duplicate deal id '{deal_id}' (first seen on line {self.ids[deal_id]})")
+        else:
+            self.ids[deal_id] = line
+        stage, stage_raw = self.stage(row)
+        amount = row.number("amount", minimum=0)
+        created, closed = row.date("created_date", self.dates), row.date("close_date", self.dates)
+        if row.errors or not deal_id or not stage:
+            return None, row.errors
+        deal = DealRow(
+            line,
+            deal_id,
+            row.text("account_id"),
+            row.text("account_name"),
+            stage,
+            stage_raw,
+            amount,
+            created,
+            closed,
+            row.custom(self.extra_columns),
+        )
+        return deal, []
+
+    def quick(self, line: int, values: Sequence[str]) -> DealRow | None:
+        """The deal of a record without any problem; None as soon as anything needs a closer look."""
+        texts = [None if i is None else values[i] or None for i in self._quick_at]
+        deal_id, account_id, account_name, is_won, is_closed, stage_text, amount_text = texts
+        if deal_id is None or deal_id in self.ids:
+            return None
+        known = self.stages.get((is_won, is_closed, stage_text))
+        if known is None or known[2] or known[0] is None:
+            return None
+        amount = None
+        if amount_text is not None:
+            if len(amount_text) <= 15 and amount_text.isascii() and amount_text.isdigit():
+                amount = float(amount_text)  # what parse_number reads plain digits as, without its checks
+            else:
+                try:
+                    amount = parse_number(amount_text)
+                except ValueError:
+                    return None
+                if amount is not None and amount < 0:
+                    return None
+        found: list[date | None] = []
+        for position, lookup in self._date_at:
+            text = None if position is None else values[position]
+            if not text:
+                found.append(None)
+                continue
+            value = lookup.get(text)  # type: ignore[union-attr]
+            if value is None or isinstance(value, str):
+                return None
+            found.append(value)
+        self.ids[deal_id] = line
+        custom = {name: value for position, name in self.extra_columns if (value := values[position])}
+        return DealRow(
+            line, deal_id, account_id, account_name, known[0], known[1], amount, found[0], found[1], custom
+        )
+
+
+_QUICK_FIELDS = ("deal_id", "account_id", "account_name", "is_won", "is_closed", "stage", "amount")
+
+
+TypedDeal = tuple[int, "DealRow | None", list[RowError]]  # (line, the deal if accepted, its errors)
+
+
+class DealStream:
+    """A deals file typed one record at a time, for exports too big to hold in memory.
+
+    Opening it reads the whole file once: every file-level problem (encoding, delimiter, header,
+    columns, unclosed quotes) raises CsvFormatError here, ragged rows become ``table_errors``, and
+    the date texts are counted so each date column's format is settled before any row is typed.
+    :meth:`rows` then reads the file again and types each record exactly as :func:`read_deals`
+    does; ``findings`` are complete once such a pass has ended. ``keep=True`` holds the records
+    from the first read instead of reading the file twice (what read_deals, which holds every
+    row anyway, uses).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        overrides: Mapping[str, str] | None = None,
+        max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+        keep: bool = False,
+    ) -> None:
+        source = _CsvSource.open(path, max_field_bytes)
+        self._source = source
+        header = source.header.names
+        problem: CsvFormatError | None = None
+        columns: dict[str, str] = {}
+        try:
+            columns = resolve_columns(source.table(), DEAL_FIELDS, overrides, required=["deal_id"])
+            if "stage" not in columns and not {"is_won", "is_closed"} <= columns.keys():
+                looked = ", ".join(DEAL_FIELDS["stage"])
+                raise CsvFormatError(
+                    f"{source.file}: no column for 'stage' (looked for: stage, {looked}) nor both 'is_won' "
+                    f"and 'is_closed'; use --map stage=<column>. The file's columns are: "
+                    f"{_columns_text(source.table())}"
+                )
+        except CsvFormatError as exc:  # reported after the whole file is read, as read_table would
+            problem = exc
+        self._layout = _Layout.of(source.file, header, columns)
+        self.columns = columns
+        self.table_errors: list[RowError] = []
+        self.records = 0
+        self._kept: list[Record] | None = [] if keep else None
+        counts: dict[str, Counter[str]] = {
+            f: Counter() for f in ("created_date", "close_date") if f in self._layout.index
+        }
+        positions = [(counts[f], self._layout.index[f]) for f in counts]
+        with source.records() as scan:
+            for item in scan:
+                if isinstance(item, RowError):
+                    self.table_errors.append(item)
+                    continue
+                self.records += 1
+                values = item[1]  # type: ignore[index]
+                for counter, position in positions:
+                    if text := values[position]:
+                        counter[text] += 1
+                if self._kept is not None:
+                    self._kept.append(item)  # type: ignore[arg-type]
+        if problem is not None:
+            raise problem
+        _require_rows(source.file, self.records, len(self.table_errors))
+        self._extra_columns = _custom_columns(header, columns, DEAL_FIELDS)
+        self._dates = _date_lookups(counts)
+        self.findings: list[str] = []
+
+    @property
+    def file(self) -> str:
+        return self._source.file
+
+    @property
+    def encoding(self) -> str:
+        return self._source.encoding
+
+    @property
+    def delimiter(self) -> str:
+        return self._source.delimiter
+
+    @contextmanager
+    def rows(self) -> Iterator[Iterator[TypedDeal]]:
+        """One pass over the well-formed records, in file order: (line, deal or None, errors)."""
+        typer = _DealTyper(self._layout, self._extra_columns, self._dates)
+        if self._kept is not None:
+            yield self._typed(iter(self._kept), typer)
+            return
+        with self._source.records() as scan:
+            yield self._typed(scan, typer)
+
+    def _typed(self, records: Iterator[Record | RowError], typer: _DealTyper) -> Iterator[TypedDeal]:
+        for item in records:
+            if isinstance(item, RowError):
+                continue  # a ragged row: already in table_errors
+            line, values = item  # type: ignore[misc]
+            deal, errors = typer(line, values)
+            yield line, deal, errors
+        self.findings = typer.findings.texts()
 
 
 def read_deals(
@@ -1059,74 +1449,37 @@ def read_deals(
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
 ) -> ReadResult[DealRow]:
     """Read a deals file: stage won/lost/open, non-negative amount, dates, unique deal ids."""
-    table = read_table(path, max_field_bytes=max_field_bytes)
-    columns = resolve_columns(table, DEAL_FIELDS, overrides, required=["deal_id"])
-    extra_columns = _custom_columns(table, columns, DEAL_FIELDS)
-    if "stage" not in columns and not {"is_won", "is_closed"} <= columns.keys():
-        looked = ", ".join(DEAL_FIELDS["stage"])
-        raise CsvFormatError(
-            f"{table.file}: no column for 'stage' (looked for: stage, {looked}) nor both 'is_won' and "
-            f"'is_closed'; use --map stage=<column>. The file's columns are: {_columns_text(table)}"
-        )
-    _require_rows(table)
-    dates = _column_dates(table, columns, ("created_date", "close_date"))
-    errors = list(table.errors)
+    stream = DealStream(path, overrides=overrides, max_field_bytes=max_field_bytes, keep=True)
+    errors = list(stream.table_errors)
     rows: list[DealRow] = []
-    ids: dict[str, int] = {}
-    for line, values in table.rows:
-        row = _Row(table.file, line, values, columns)
-        deal_id = row.text("deal_id")
-        if not deal_id:
-            row.error("deal_id", "no deal id")
-        elif deal_id in ids:
-            row.error("deal_id", f"duplicate deal id '{deal_id}' (first seen on line {ids[deal_id]})")
-        else:
-            ids[deal_id] = line
-        stage, stage_raw = _deal_stage(row)
-        amount = row.number("amount", minimum=0)
-        created, closed = row.date("created_date", dates), row.date("close_date", dates)
-        errors.extend(row.errors)
-        if not row.errors and deal_id and stage:
-            rows.append(
-                DealRow(
-                    line,
-                    deal_id,
-                    row.text("account_id"),
-                    row.text("account_name"),
-                    stage,
-                    stage_raw,
-                    amount,
-                    created,
-                    closed,
-                    row.custom(extra_columns),
-                )
-            )
-    findings = _accountless_findings(rows)
-    backwards = [r.line for r in rows if r.created_date and r.close_date and r.close_date < r.created_date]
-    if backwards:
-        findings.append(
-            f"{_count(len(backwards), 'deal', ('closes', 'close'))} before they were created "
-            f"(lines {_lines(backwards)})"
-        )
-    if "amount" not in columns:
-        findings.append("no amount column: deal values are unknown")
-    return ReadResult(table.file, rows, errors, findings, columns, table.encoding, table.delimiter)
+    with stream.rows() as typed:
+        for _, deal, row_errors in typed:
+            errors.extend(row_errors)
+            if deal is not None:
+                rows.append(deal)
+    return ReadResult(
+        stream.file, rows, errors, stream.findings, stream.columns, stream.encoding, stream.delimiter
+    )
 
 
-def _accountless_findings(deals: Sequence[DealRow]) -> list[str]:
+def _accountless_texts(open_count: int, closed_lines: Sequence[int]) -> list[str]:
     """Open deals without an account are normal (early pipeline); closed ones are listed."""
-    lone = [d for d in deals if not d.account_id and not d.account_name]
-    open_lines = [d.line for d in lone if d.stage == "open"]
-    closed_lines = [d.line for d in lone if d.stage != "open"]
     findings = []
-    if open_lines:
-        findings.append(f"{_count(len(open_lines), 'open deal', ('has', 'have'))} no account")
+    if open_count:
+        findings.append(f"{_count(open_count, 'open deal', ('has', 'have'))} no account")
     if closed_lines:
         findings.append(
             f"{_count(len(closed_lines), 'closed deal', ('has', 'have'))} no account "
             f"(lines {_lines(closed_lines)})"
         )
     return findings
+
+
+def _accountless_findings(deals: Sequence[DealRow]) -> list[str]:
+    lone = [d for d in deals if not d.account_id and not d.account_name]
+    return _accountless_texts(
+        sum(d.stage == "open" for d in lone), [d.line for d in lone if d.stage != "open"]
+    )
 
 
 def read_health(
@@ -1140,16 +1493,21 @@ def read_health(
     Without a churned column, a churn date means churned. NPS values that are all integers in 0..10
     are survey responses (``nps_scale='response'``), otherwise account scores.
     """
-    table = read_table(path, max_field_bytes=max_field_bytes)
-    columns = resolve_columns(table, HEALTH_FIELDS, overrides, required=[("account_id", "account_name")])
-    extra_columns = _custom_columns(table, columns, HEALTH_FIELDS)
-    _require_rows(table)
-    dates = _column_dates(table, columns, ("customer_since", "churn_date"))
-    errors = list(table.errors)
+    source = _CsvSource.open(path, max_field_bytes)
+    records, table_errors = source.read_all()
+    header = source.header.names
+    columns = resolve_columns(
+        source.table(), HEALTH_FIELDS, overrides, required=[("account_id", "account_name")]
+    )
+    extra_columns = _custom_columns(header, columns, HEALTH_FIELDS)
+    _require_rows(source.file, len(records), len(table_errors))
+    layout = _Layout.of(source.file, header, columns)
+    dates = _date_lookups(_count_dates(records, layout.index, ("customer_since", "churn_date")))
+    errors = list(table_errors)
     rows: list[HealthRow] = []
     seen: dict[str, int] = {}
-    for line, values in table.rows:
-        row = _Row(table.file, line, values, columns)
+    for line, values in records:
+        row = _Row(layout, line, values)
         account_id, account_name = row.text("account_id"), row.text("account_name")
         identity = account_id or (normalize_company_name(account_name) if account_name else None)
         if identity is None:
@@ -1194,7 +1552,9 @@ def read_health(
             findings.append(
                 f"column '{columns['nps']}' holds 0–10 values: read as survey responses, not NPS scores"
             )
-    return ReadResult(table.file, rows, errors, findings, columns, table.encoding, table.delimiter, nps_scale)
+    return ReadResult(
+        source.file, rows, errors, findings, columns, source.encoding, source.delimiter, nps_scale
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1212,6 +1572,8 @@ _DROPPED_CHARS = re.compile(r"[.'’`´]")
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose or drop: the common case, kept cheap
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
@@ -1236,23 +1598,35 @@ def normalize_company_name(name: str) -> str:
 
 
 class _AccountIndex:
-    """Accounts by exact id and by normalised name."""
+    """Accounts by exact id and by normalised name (the name index is built on first use)."""
 
     def __init__(self, accounts: Sequence[AccountRow]) -> None:
+        self.accounts = accounts
         self.by_id = {a.account_id: a for a in accounts if a.account_id}
-        self.by_name: dict[str, list[AccountRow]] = {}
-        for account in accounts:
-            if account.name:
-                self.by_name.setdefault(normalize_company_name(account.name), []).append(account)
+        self._by_name: dict[str, list[AccountRow]] | None = None
+
+    @property
+    def by_name(self) -> dict[str, list[AccountRow]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for account in self.accounts:
+                if account.name:
+                    self._by_name.setdefault(normalize_company_name(account.name), []).append(account)
+        return self._by_name
 
     def find(
         self, account_id: str | None, account_name: str | None
     ) -> tuple[AccountRow | None, str | None, str | None, str]:
         """(account, field that failed, reason, how it matched: 'id' or 'name')."""
         if account_id:
-            for part in (p.strip() for p in account_id.split(";")):
-                if part in self.by_id:
-                    return self.by_id[part], None, None, "id"
+            if ";" not in account_id:  # one id: the common case, one lookup
+                account = self.by_id.get(account_id.strip())
+                if account is not None:
+                    return account, None, None, "id"
+            else:
+                for part in (p.strip() for p in account_id.split(";")):
+                    if part in self.by_id:
+                        return self.by_id[part], None, None, "id"
             if not account_name:
                 reason = (
                     f"unknown account id '{account_id}'"
@@ -1262,7 +1636,8 @@ class _AccountIndex:
                 return None, "account_id", reason, "id"
         if not account_name:
             return None, None, None, "none"
-        matches = self.by_name.get(normalize_company_name(account_name), [])
+        by_name = self.by_name
+        matches = by_name.get(normalize_company_name(account_name), [])
         if len(matches) == 1:
             return matches[0], None, None, "name"
         if matches:
@@ -1275,10 +1650,10 @@ class _AccountIndex:
             )
         reason = f"unknown account '{account_name}'"
         close = difflib.get_close_matches(
-            normalize_company_name(account_name), list(self.by_name), n=1, cutoff=0.85
+            normalize_company_name(account_name), list(by_name), n=1, cutoff=0.85
         )
         if close:
-            reason += f" (did you mean '{self.by_name[close[0]][0].name}'?)"
+            reason += f" (did you mean '{by_name[close[0]][0].name}'?)"
         return None, "account_name", reason, "name"
 
 
@@ -1296,27 +1671,54 @@ class _NamesAccount(Protocol):
 JoinT = TypeVar("JoinT", bound=_NamesAccount)
 
 
+class AccountMatcher:
+    """Joins rows to accounts one at a time (join_deals and join_health do it for a whole list).
+
+    By account id when both sides have one (a ';'-separated list matches on any id), else by
+    normalised company name. ``columns`` (field -> file column) name the column in errors.
+    """
+
+    def __init__(self, accounts: Sequence[AccountRow], *, file: str, columns: Mapping[str, str]) -> None:
+        self.file, self.columns = file, columns
+        self._index = _AccountIndex(accounts)
+        self.how: Counter[str] = Counter()
+
+    def match(self, row: _NamesAccount) -> tuple[AccountRow | None, RowError | None]:
+        """The row's account (None for none or an unknown one) and the error when it names one wrongly."""
+        account, failed, reason, method = self._index.find(row.account_id, row.account_name)
+        if reason and failed:
+            return account, RowError(self.file, row.line, self.columns.get(failed, failed), reason)
+        if account:
+            self.how[method] += 1
+        return account, None
+
+    def joined_finding(self, noun: str) -> str:
+        """'8,800 deals joined to an account (8,000 by account id, 800 by name)'."""
+        how = self.how
+        return (
+            f"{_count(sum(how.values()), noun)} joined to an account "
+            f"({how['id']:,} by account id, {how['name']:,} by name)"
+        )
+
+
 def _join(
     accounts: ReadResult[AccountRow] | Sequence[AccountRow],
     rows: ReadResult[JoinT] | Sequence[JoinT],
     file: str,
-) -> tuple[list[tuple[JoinT, AccountRow | None]], list[RowError], Counter[str]]:
+) -> tuple[list[tuple[JoinT, AccountRow | None]], list[RowError], AccountMatcher]:
     account_rows = accounts.rows if isinstance(accounts, ReadResult) else accounts
     items = rows.rows if isinstance(rows, ReadResult) else rows
     columns = rows.columns if isinstance(rows, ReadResult) else {}
     file = rows.file if isinstance(rows, ReadResult) else file
-    index = _AccountIndex(account_rows)
+    matcher = AccountMatcher(account_rows, file=file, columns=columns)
     pairs: list[tuple[JoinT, AccountRow | None]] = []
     errors: list[RowError] = []
-    how: Counter[str] = Counter()
     for item in items:
-        account, failed, reason, method = index.find(item.account_id, item.account_name)
-        if reason and failed:
-            errors.append(RowError(file, item.line, columns.get(failed, failed), reason))
-        elif account:
-            how[method] += 1
+        account, error = matcher.match(item)
+        if error is not None:
+            errors.append(error)
         pairs.append((item, account))
-    return pairs, errors, how
+    return pairs, errors, matcher
 
 
 def join_deals(
@@ -1330,13 +1732,8 @@ def join_deals(
     A deal naming an account that does not exist is a RowError; deals naming no account are
     findings (``file`` names the deals file when plain rows are given instead of a ReadResult).
     """
-    pairs, errors, how = _join(accounts, deals, file)
-    deal_rows = [deal for deal, _ in pairs]
-    findings = [
-        f"{_count(sum(how.values()), 'deal')} joined to an account "
-        f"({how['id']:,} by account id, {how['name']:,} by name)",
-        *_accountless_findings(deal_rows),
-    ]
+    pairs, errors, matcher = _join(accounts, deals, file)
+    findings = [matcher.joined_finding("deal"), *_accountless_findings([deal for deal, _ in pairs])]
     return JoinResult(pairs, errors, findings)
 
 
@@ -1347,9 +1744,6 @@ def join_health(
     file: str = "health",
 ) -> JoinResult[HealthRow]:
     """Attach each health row to its account, like :func:`join_deals`; unknown accounts are errors."""
-    pairs, errors, how = _join(accounts, health, file)
-    findings = [
-        f"{_count(sum(how.values()), 'health row')} joined to an account "
-        f"({how['id']:,} by account id, {how['name']:,} by name)"
-    ]
+    pairs, errors, matcher = _join(accounts, health, file)
+    findings = [matcher.joined_finding("health row")]
     return JoinResult(pairs, errors, findings)

@@ -11,6 +11,7 @@ holds a million validated models in memory at once.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,11 +24,14 @@ import pandas as pd
 from pydantic import ValidationError
 from sqlmodel import SQLModel
 
+from bot.services.model_values import ModelValues, validation_problems
 from bot.store.models import AccountCreate, CustomerHealthCreate, DealCreate
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, ValueMapping, normalize_frame
 from icp_engine.readers import (
+    AccountMatcher,
     AccountRow,
     DealRow,
+    DealStream,
     HealthRow,
     JoinResult,
     ReadResult,
@@ -51,7 +55,9 @@ Problems = list[tuple[str, str]]  # (model field, reason)
 Converted = tuple[int, dict[str, Any], Problems]  # (line, model field values, problems)
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str) -> str:
+    """Matching key for column names (the same few names come back on every row)."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
@@ -66,8 +72,25 @@ def _max_lengths(model: type[SQLModel]) -> dict[str, int]:
 
 
 @dataclass
+class Tally:
+    """What a file's rows came to: rows read, every error (by line), findings and value mappings."""
+
+    rows: int
+    errors: list[RowError]
+    findings: list[str]
+    mappings: list[tuple[ValueMapping, int]]
+
+    @property
+    def rejected(self) -> int:
+        return len({e.line for e in self.errors})
+
+
+@dataclass
 class Prepared(Generic[ModelT]):
-    """The rows of one file, checked: errors and findings now, validated models on demand."""
+    """The rows of one file, checked: errors and findings now, validated values on demand.
+
+    ``read`` is the reader's result the rows came from (its errors count as rejected rows too).
+    """
 
     model: type[ModelT]
     file: str
@@ -78,17 +101,14 @@ class Prepared(Generic[ModelT]):
     mappings: list[tuple[ValueMapping, int]] = field(default_factory=list)
     bad_lines: set[int] = field(default_factory=set)
     accepted: int = 0
+    read: ReadResult[Any] | None = None
+    checked: bool = True  # every row error is known before values() runs
 
     def check(self, labels: Mapping[str, str]) -> None:
         """First pass: record every row problem and value too long for its column."""
-        limits = _max_lengths(self.model)
+        too_long = _LengthCheck(self.model, labels)
         for line, values, problems in self.convert():
-            found = list(problems)
-            for name, limit in limits.items():
-                value = values.get(name)
-                if isinstance(value, str) and len(value) > limit:
-                    label = labels.get(name, name.replace("_", " "))
-                    found.append((name, f"{label} is too long: {len(value):,} characters, at most {limit}"))
+            found = [*problems, *too_long(values)]
             for name, reason in found:
                 self.errors.append(RowError(self.file, line, self.columns.get(name), reason))
             if found:
@@ -96,23 +116,50 @@ class Prepared(Generic[ModelT]):
             else:
                 self.accepted += 1
 
-    def models(self) -> Iterator[ModelT]:
-        """Second pass: the good rows as validated models (a failure here is a RowError too)."""
+    def values(self, *, stop_at_rejected: bool = False) -> Iterator[dict[str, Any]]:
+        """Second pass: the good rows' field values, validated (a failure here is a RowError too)."""
+        validate = ModelValues(self.model)
         for line, values, _ in self.convert():
             if line in self.bad_lines:
                 continue
             try:
-                yield self.model.model_validate(values)
+                yield validate(values)
             except ValidationError as exc:
                 raise RowRejectedError(self._validation_errors(line, exc)) from None
 
+    def tally(self) -> Tally:
+        read_errors = self.read.errors if self.read is not None else []
+        read_rows = len(self.read.rows) if self.read is not None else self.accepted + len(self.bad_lines)
+        return Tally(
+            rows=read_rows + len({e.line for e in read_errors}),
+            errors=sorted([*read_errors, *self.errors], key=lambda e: e.line),
+            findings=list(self.findings),
+            mappings=list(self.mappings),
+        )
+
     def _validation_errors(self, line: int, exc: ValidationError) -> list[RowError]:
-        errors = []
-        for item in exc.errors():
-            name = str(item["loc"][0]) if item["loc"] else ""
-            reason = f"{item['msg']}: {item.get('input')!r}"[:300]
-            errors.append(RowError(self.file, line, self.columns.get(name), reason))
-        return errors
+        return [
+            RowError(self.file, line, self.columns.get(name), reason)
+            for name, reason in validation_problems(exc)
+        ]
+
+
+class _LengthCheck:
+    """Values too long for their column, worded for people ("deal name is too long: ...")."""
+
+    def __init__(self, model: type[SQLModel], labels: Mapping[str, str]) -> None:
+        self.limits = [
+            (name, limit, labels.get(name, name.replace("_", " ")))
+            for name, limit in _max_lengths(model).items()
+        ]
+
+    def __call__(self, values: Mapping[str, Any]) -> Problems:
+        found: Problems = []
+        for name, limit, label in self.limits:
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                found.append((name, f"{label} is too long: {len(value):,} characters, at most {limit}"))
+        return found
 
 
 class RowRejectedError(ValueError):
@@ -217,6 +264,7 @@ def prepare_accounts(read: ReadResult[AccountRow], *, revenue_unit: float = 1.0)
         lambda: _with_duplicates(convert_rows(), duplicate),
         findings=list(read.findings),
         mappings=list(report.mappings),
+        read=read,
     )
     for field_name, raw_value, count, reason in report.bad_values:
         prepared.findings.append(f"{field_name}: {raw_value!r} left unknown in {count:,} rows: {reason}")
@@ -266,11 +314,8 @@ def _joined_crm_id(account: AccountRow | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _stage_problem(deal: DealRow) -> str | None:
+def _stage_problem(raw: str) -> str | None:
     """Stage text that the readers took for 'open' but that is not a pipeline stage name."""
-    if deal.stage != "open":
-        return None
-    raw = deal.stage_raw
     if _NUMERIC_STAGE.fullmatch(raw):
         return f"unknown deal stage '{raw}': a number, not a stage name (export stage labels, not stage ids)"
     closed = sorted(set(re.findall(r"[a-z]+", raw.casefold())) & _CLOSED_WORDS)
@@ -282,22 +327,81 @@ def _stage_problem(deal: DealRow) -> str | None:
     return None
 
 
-def _pop_by_key(attributes: dict[str, str], keys: frozenset[str], max_length: int) -> str | None:
-    for name in list(attributes):
-        if _key(name) in keys and len(attributes[name]) <= max_length:
+def _keyed(names: Sequence[str], keys: frozenset[str]) -> tuple[str, ...]:
+    """The attribute names that mean one of ``keys`` ('Deal Name', 'dealname'...), in order."""
+    return tuple(name for name in names if _key(name) in keys)
+
+
+def _pop_first(attributes: dict[str, str], candidates: Sequence[str], max_length: int) -> str | None:
+    """Take out the first candidate attribute short enough for its column (else leave them all)."""
+    for name in candidates:
+        if len(attributes[name]) <= max_length:
             return attributes.pop(name)
     return None
 
 
-def prepare_deals(
-    read: ReadResult[DealRow], joined: JoinResult[DealRow], stored: Sequence[AccountRow]
-) -> Prepared[DealCreate]:
-    """Deals with the stored account they belong to; stage text must be a stage name."""
-    cols = read.columns
-    stage_from_text = "is_won" not in cols and "is_closed" not in cols
-    join_errors = stored_join_errors(joined.errors, stored)
-    unjoinable = {e.line for e in join_errors}
-    columns: dict[str, str | None] = {
+_DEAL_LABELS = {"crm_id": "deal id", "account_crm_id": "account id", "name": "deal name"}
+_CACHE_SIZE = 10_000  # distinct texts remembered per file, at most
+
+
+class _DealValues:
+    """One joined deal as DealCreate field values, and what is wrong with it (the same for every path)."""
+
+    def __init__(self, cols: Mapping[str, str]) -> None:
+        self.stage_from_text = "is_won" not in cols and "is_closed" not in cols
+        self.raw_columns = [
+            (cols[f], attribute)
+            for f, attribute in (
+                ("stage", "stage_raw"),
+                ("account_name", "account_name"),
+                ("account_id", "account_id"),
+            )
+            if f in cols
+        ]
+        self.stage_problems: dict[str, str | None] = {}
+        # attribute names of a row -> which of them may hold the deal name / the currency
+        self.candidates: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def stage_problem(self, raw: str) -> str | None:
+        if raw in self.stage_problems:
+            return self.stage_problems[raw]
+        problem = _stage_problem(raw)
+        if len(self.stage_problems) < _CACHE_SIZE:
+            self.stage_problems[raw] = problem
+        return problem
+
+    def __call__(self, deal: DealRow, account: AccountRow | None) -> tuple[dict[str, Any], Problems]:
+        problems: Problems = []
+        if self.stage_from_text and deal.stage == "open" and (problem := self.stage_problem(deal.stage_raw)):
+            problems.append(("stage", problem))
+        custom = dict(deal.attributes)
+        names = tuple(custom)
+        candidates = self.candidates.get(names)
+        if candidates is None:
+            candidates = (_keyed(names, _DEAL_NAME_KEYS), _keyed(names, _CURRENCY_KEYS))
+            if len(self.candidates) < _CACHE_SIZE:
+                self.candidates[names] = candidates
+        name = _pop_first(custom, candidates[0], 512)
+        currency = _pop_first(custom, candidates[1], 8)
+        for column, attribute in self.raw_columns:
+            if raw_value := getattr(deal, attribute):
+                custom[column] = raw_value
+        values = {
+            "crm_id": deal.deal_id,
+            "account_crm_id": _joined_crm_id(account),
+            "name": name,
+            "stage": deal.stage,
+            "amount": deal.amount,
+            "currency": currency,
+            "created_on": deal.created_date,
+            "closed_on": deal.close_date,
+            "custom_attributes": custom,
+        }
+        return values, problems
+
+
+def _deal_columns(cols: Mapping[str, str]) -> dict[str, str | None]:
+    return {
         "crm_id": cols.get("deal_id"),
         "account_crm_id": cols.get("account_id", cols.get("account_name")),
         "stage": cols.get("stage"),
@@ -306,46 +410,98 @@ def prepare_deals(
         "closed_on": cols.get("close_date"),
     }
 
+
+def prepare_deals(
+    read: ReadResult[DealRow], joined: JoinResult[DealRow], stored: Sequence[AccountRow]
+) -> Prepared[DealCreate]:
+    """Deals with the stored account they belong to; stage text must be a stage name."""
+    join_errors = stored_join_errors(joined.errors, stored)
+    unjoinable = {e.line for e in join_errors}
+    to_values = _DealValues(read.columns)
+
     def convert_rows() -> Iterator[Converted]:
         for deal, account in joined.pairs:
-            if deal.line in unjoinable:
-                continue
-            problems: Problems = []
-            if stage_from_text and (problem := _stage_problem(deal)):
-                problems.append(("stage", problem))
-            custom = dict(deal.attributes)
-            name = _pop_by_key(custom, _DEAL_NAME_KEYS, 512)
-            currency = _pop_by_key(custom, _CURRENCY_KEYS, 8)
-            for field_name, raw_value in (
-                ("stage", deal.stage_raw),
-                ("account_name", deal.account_name),
-                ("account_id", deal.account_id),
-            ):
-                if field_name in cols and raw_value:
-                    custom[cols[field_name]] = raw_value
-            values = {
-                "crm_id": deal.deal_id,
-                "account_crm_id": _joined_crm_id(account),
-                "name": name,
-                "stage": deal.stage,
-                "amount": deal.amount,
-                "currency": currency,
-                "created_on": deal.created_date,
-                "closed_on": deal.close_date,
-                "custom_attributes": custom,
-            }
-            yield deal.line, values, problems
+            if deal.line not in unjoinable:
+                values, problems = to_values(deal, account)
+                yield deal.line, values, problems
 
     prepared = Prepared(
         DealCreate,
         read.file,
-        columns,
+        _deal_columns(read.columns),
         convert_rows,
         errors=list(join_errors),
         findings=list(dict.fromkeys([*read.findings, *joined.findings])),
+        read=read,
     )
-    prepared.check({"crm_id": "deal id", "account_crm_id": "account id", "name": "deal name"})
+    prepared.check(_DEAL_LABELS)
     return prepared
+
+
+class DealRows:
+    """A deals file checked, joined and converted row by row while it is written (see DealStream).
+
+    What :func:`prepare_deals` does for rows held in memory, for files too big to hold: each
+    record is typed by the stream, joined to a stored account, converted and validated, and its
+    values handed on; every problem becomes a RowError. The errors are only complete once
+    :meth:`values` has run to the end (``checked`` is False), so the caller writes inside a
+    transaction and rolls back when the file turns out to have rejected rows.
+    """
+
+    checked = False
+
+    def __init__(self, stream: DealStream, stored: Sequence[AccountRow]) -> None:
+        self.stream, self.stored = stream, stored
+        self.file = stream.file
+        self.columns = _deal_columns(stream.columns)
+        self.matcher = AccountMatcher(stored, file=stream.file, columns=stream.columns)
+        self.errors: list[RowError] = []
+        self.rows = 0
+
+    def values(self, *, stop_at_rejected: bool = False) -> Iterator[dict[str, Any]]:
+        """The good rows' values in file order; after the first rejected row, none if asked to stop."""
+        self.errors = list(self.stream.table_errors)
+        self.rows = len({e.line for e in self.errors})
+        writing = not (stop_at_rejected and self.errors)
+        to_values = _DealValues(self.stream.columns)
+        too_long = _LengthCheck(DealCreate, _DEAL_LABELS)
+        validate = ModelValues(DealCreate)
+        errors, match, file, columns = self.errors, self.matcher.match, self.file, self.columns
+        with self.stream.rows() as typed:
+            for line, deal, row_errors in typed:
+                self.rows += 1
+                if deal is None:
+                    errors.extend(row_errors)
+                    writing = writing and not stop_at_rejected
+                    continue
+                account, join_error = match(deal)
+                if join_error is not None:
+                    errors.extend(stored_join_errors([join_error], self.stored))
+                    writing = writing and not stop_at_rejected
+                    continue
+                values, problems = to_values(deal, account)
+                if not problems and (ready := validate.as_is(values)) is not None:
+                    if writing:  # the common case: nothing too long, nothing to convert
+                        yield ready
+                    continue
+                problems += too_long(values)
+                if not problems:
+                    try:
+                        values = validate(values)
+                    except ValidationError as exc:
+                        problems = validation_problems(exc)
+                if problems:
+                    errors.extend(
+                        RowError(file, line, columns.get(name), reason) for name, reason in problems
+                    )
+                    writing = writing and not stop_at_rejected
+                elif writing:
+                    yield values
+
+    def tally(self) -> Tally:
+        """Counts, errors and findings of the last :meth:`values` pass."""
+        findings = [*self.stream.findings, self.matcher.joined_finding("deal")]
+        return Tally(self.rows, sorted(self.errors, key=lambda e: e.line), list(dict.fromkeys(findings)), [])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -420,6 +576,7 @@ def prepare_health(
         columns,
         lambda: _with_duplicates(convert_rows(), duplicate),
         errors=list(join_errors),
+        read=read,
     )
     prepared.findings = [*read.findings, *joined.findings]
     if responses:

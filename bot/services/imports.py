@@ -20,13 +20,14 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from bot.services.import_rows import (
+    DealRows,
     Prepared,
     RowRejectedError,
+    Tally,
     prepare_accounts,
-    prepare_deals,
     prepare_health,
     stored_account_rows,
 )
@@ -38,18 +39,23 @@ from bot.store.repo._bulk import DEFAULT_CHUNK_SIZE
 from bot.store.repo._sql import table_of
 from bot.store.repo.audit import append_audit
 from bot.store.repo.crm import bulk_upsert_accounts, bulk_upsert_deals, bulk_upsert_health
-from bot.store.repo.imports import file_checksum, find_import_by_checksum, finish_import_run, start_import_run
+from bot.store.repo.imports import (
+    MAX_STORED_ERRORS,
+    file_checksum,
+    find_import_by_checksum,
+    finish_import_run,
+    start_import_run,
+)
 from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
 from icp_engine.normalize import ValueMapping
 from icp_engine.readers import (
     AccountRow,
     CsvFormatError,
+    DealStream,
     ReadResult,
     RowError,
-    join_deals,
     join_health,
     read_accounts,
-    read_deals,
     read_health,
 )
 
@@ -166,8 +172,9 @@ class _Failed(Exception):
     """The import cannot go on; the message names the file and what to do."""
 
 
-Reader = Callable[..., ReadResult[Any]]
-Preparer = Callable[[Session, int, ReadResult[Any]], Prepared[Any]]
+Rows = Prepared[Any] | DealRows  # checked rows held in memory, or a file checked while it is written
+Reader = Callable[..., Any]  # a ReadResult, or a DealStream for deals
+Preparer = Callable[[Session, int, Any], Rows]
 Upserter = Callable[..., UpsertCounts]
 
 
@@ -208,11 +215,15 @@ def import_deals(
     actor: str = "cli",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> ImportSummary:
-    """Import a deals file, each deal joined to a stored account of the workspace (or to none)."""
+    """Import a deals file, each deal joined to a stored account of the workspace (or to none).
 
-    def prepare(session: Session, workspace_id: int, read: ReadResult[Any]) -> Prepared[Any]:
-        stored = _stored_accounts(session, workspace_id)
-        return prepare_deals(read, join_deals(stored, read), stored)
+    Deals files are the big ones (millions of rows), so they are streamed: the file is read once
+    to check its format and settle its date formats, then read again and written row by row in
+    the one transaction, which is rolled back if any row turns out to be rejected.
+    """
+
+    def prepare(session: Session, workspace_id: int, stream: DealStream) -> Rows:
+        return DealRows(stream, _stored_accounts(session, workspace_id))
 
     return _import(
         ImportKind.deals,
@@ -223,7 +234,7 @@ def import_deals(
         skip_bad_rows=skip_bad_rows,
         actor=actor,
         chunk_size=chunk_size,
-        read=read_deals,
+        read=DealStream,
         prepare=prepare,
         upsert=bulk_upsert_deals,
     )
@@ -241,7 +252,7 @@ def import_health(
 ) -> ImportSummary:
     """Import customer health, one row per stored account of the workspace."""
 
-    def prepare(session: Session, workspace_id: int, read: ReadResult[Any]) -> Prepared[Any]:
+    def prepare(session: Session, workspace_id: int, read: ReadResult[Any]) -> Rows:
         stored = _stored_accounts(session, workspace_id)
         return prepare_health(read, join_health(stored, read), stored)
 
@@ -327,16 +338,17 @@ def _import(
     try:
         with session_scope(engine) as session:
             workspace_id = _resolve_workspace(session, kind, workspace, path.name)
-            prepared = prepare(session, workspace_id, result)
-            _count(summary, result, prepared)
-            if summary.rejected and (not skip_bad_rows or summary.rows == summary.rejected):
-                _reject(summary)
+            rows = prepare(session, workspace_id, result)
+            if rows.checked and _rejects(summary, rows.tally(), skip_bad_rows):
                 raise _Stop
-            _write(session, summary, kind, workspace_id, path, prepared, upsert, actor, chunk_size)
+            _write(session, summary, kind, workspace_id, path, rows, upsert, actor, chunk_size, skip_bad_rows)
     except _Stop:
         pass
     except _Failed as exc:
         summary.status, summary.message = "failed", str(exc)
+    except CsvFormatError as exc:  # a streamed file that changed between its two reads
+        _rolled_back(summary)
+        summary.status, summary.message = "failed", f"{exc}; nothing was imported"
     except RowRejectedError as exc:
         _rolled_back(summary)
         summary.errors = sorted([*summary.errors, *exc.errors], key=lambda e: e.line)
@@ -357,14 +369,17 @@ def _rolled_back(summary: ImportSummary) -> None:
     summary.import_run_id = None
 
 
-def _count(summary: ImportSummary, result: ReadResult[Any], prepared: Prepared[Any]) -> None:
-    errors = sorted([*result.errors, *prepared.errors], key=lambda e: e.line)
-    reader_rejected = {e.line for e in result.errors}
-    summary.errors = errors
-    summary.rows = len(result.rows) + len(reader_rejected)
-    summary.rejected = len({e.line for e in errors})
-    summary.findings = list(prepared.findings)
-    summary.mappings = list(prepared.mappings)
+def _rejects(summary: ImportSummary, tally: Tally, skip_bad_rows: bool) -> bool:
+    """Record the counts; True (and the summary says so) when the file is not to be imported."""
+    summary.errors = tally.errors
+    summary.rows = tally.rows
+    summary.rejected = tally.rejected
+    summary.findings = list(tally.findings)
+    summary.mappings = list(tally.mappings)
+    if summary.rejected and (not skip_bad_rows or summary.rows == summary.rejected):
+        _reject(summary)
+        return True
+    return False
 
 
 def _reject(summary: ImportSummary) -> None:
@@ -387,19 +402,21 @@ def _write(
     kind: ImportKind,
     workspace_id: int,
     path: Path,
-    prepared: Prepared[SQLModel],
+    rows: Rows,
     upsert: Upserter,
     actor: str,
     chunk_size: int,
+    skip_bad_rows: bool,
 ) -> None:
-    """Upsert the good rows and record the run; a repeat that changed nothing is rolled back."""
+    """Upsert the good rows and record the run.
+
+    Rolled back (by raising _Stop) when rows checked during the write turn out to be rejected,
+    and when a repeat changed nothing.
+    """
     checksum = file_checksum(path)
-    summary.checksum = checksum
     previous = find_import_by_checksum(
         session=session, workspace_id=workspace_id, checksum=checksum, kind=kind
     )
-    if previous is not None and previous.id is not None:
-        summary.previous = PreviousImport(previous.id, previous.finished_at or previous.started_at)
     run = start_import_run(
         session=session,
         workspace_id=workspace_id,
@@ -411,10 +428,15 @@ def _write(
     counts = upsert(
         session=session,
         workspace_id=workspace_id,
-        rows=prepared.models(),
+        rows=rows.values(stop_at_rejected=not skip_bad_rows),
         import_run_id=run.id,
         chunk_size=chunk_size,
     )
+    if _rejects(summary, rows.tally(), skip_bad_rows):
+        raise _Stop
+    summary.checksum = checksum
+    if previous is not None and previous.id is not None:
+        summary.previous = PreviousImport(previous.id, previous.finished_at or previous.started_at)
     summary.added, summary.updated, summary.unchanged = counts.added, counts.updated, counts.unchanged
     if summary.previous is not None and counts.added == counts.updated == 0:
         summary.status = "unchanged"
@@ -429,7 +451,7 @@ def _write(
         rows_total=summary.rows,
         rows_rejected=summary.rejected,
         counts=counts,
-        errors=_stored_errors(summary.errors),
+        errors=_stored_errors(summary.errors[:MAX_STORED_ERRORS]),
     )
     append_audit(
         session=session,

@@ -1,12 +1,14 @@
 """Accounts, deals and customer health: bulk upsert by CRM id, and workspace-scoped reads.
 
-The bulk functions are what a CRM import (up to millions of rows) goes through; reads are for
+The bulk functions are what a CRM import (up to millions of rows) goes through; they take Create
+models or, from the import service, field -> value dicts it has already validated. Reads are for
 statistics, scoring and the App Home.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
@@ -39,7 +41,7 @@ def _upsert(
     model: type[SQLModel],
     fields: tuple[str, ...],
     workspace_id: int,
-    rows: Iterable[SQLModel],
+    rows: Iterable[SQLModel | Mapping[str, Any]],
     import_run_id: int | None,
     chunk_size: int,
 ) -> UpsertCounts:
@@ -59,7 +61,7 @@ def bulk_upsert_accounts(
     *,
     session: Session,
     workspace_id: int,
-    rows: Iterable[AccountCreate],
+    rows: Iterable[AccountCreate | Mapping[str, Any]],
     import_run_id: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> UpsertCounts:
@@ -71,7 +73,7 @@ def bulk_upsert_deals(
     *,
     session: Session,
     workspace_id: int,
-    rows: Iterable[DealCreate],
+    rows: Iterable[DealCreate | Mapping[str, Any]],
     import_run_id: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> UpsertCounts:
@@ -83,7 +85,7 @@ def bulk_upsert_health(
     *,
     session: Session,
     workspace_id: int,
-    rows: Iterable[CustomerHealthCreate],
+    rows: Iterable[CustomerHealthCreate | Mapping[str, Any]],
     import_run_id: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> UpsertCounts:
