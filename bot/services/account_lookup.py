@@ -33,6 +33,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from sqlalchemy import Engine, func, select
 
+from bot.store.db import read_only
 from bot.store.models import Account
 from bot.store.repo._sql import table_of
 from icp_engine.readers import normalize_company_name
@@ -329,7 +330,7 @@ class AccountLookup:
         trust_seconds: float = TRUST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._engine = engine
+        self._engine = read_only(engine)  # lookups only read: no SQLite write lock taken
         self._max = max_workspaces
         self._trust = trust_seconds
         self._clock = clock

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.services.account_lookup import LookupResult, find_accounts
-from bot.store.db import session_scope
+from bot.store.db import read_scope
 from bot.store.models import Account, IcpStatus, IcpVersion
 from bot.store.repo._sql import get_scoped
 from bot.store.repo.errors import NotFoundError
@@ -210,27 +210,32 @@ def inline_attributes(pairs: Mapping[str, str]) -> tuple[dict[str, object], tupl
 # --- use cases ---------------------------------------------------------------------------------
 
 
+def _stored_account(
+    session: Session, workspace_id: int, account_id: int
+) -> tuple[Subject, dict[str, object]]:
+    """What the card says about a stored account, and its normalised attributes."""
+    try:
+        account = get_scoped(session, Account, workspace_id=workspace_id, row_id=account_id)
+    except NotFoundError:
+        raise AccountGoneError("That account is no longer in the store; try `/icp score` again.") from None
+    subject = Subject(
+        kind="account",
+        title=account.name or account.crm_id,
+        account_id=account.id,
+        crm_id=account.crm_id,
+        domain=account.domain,
+    )
+    return subject, account_attributes(account)
+
+
 def score_account(
     engine: Engine, *, team_id: str, account_id: int, icp_version_id: int | None = None
 ) -> ScoreOutcome:
     """Score one stored account (by primary key, within the team's workspace)."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         workspace_id = _workspace_id(session, team_id)
         icp = _icp_for(session, workspace_id, icp_version_id)
-        try:
-            account = get_scoped(session, Account, workspace_id=workspace_id, row_id=account_id)
-        except NotFoundError:
-            raise AccountGoneError(
-                "That account is no longer in the store; try `/icp score` again."
-            ) from None
-        values = account_attributes(account)
-        subject = Subject(
-            kind="account",
-            title=account.name or account.crm_id,
-            account_id=account.id,
-            crm_id=account.crm_id,
-            domain=account.domain,
-        )
+        subject, values = _stored_account(session, workspace_id, account_id)
     return ScoreOutcome(subject, icp, score(values, icp.icp))
 
 
@@ -239,7 +244,7 @@ def score_inline(
 ) -> ScoreOutcome:
     """Score attributes typed inline (``industry=software employees=500``)."""
     values, notes = inline_attributes(pairs)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
     unused = unused_attributes(values, icp.icp)
     if unused:  # most often a misspelt attribute name ("industy=software")
@@ -260,17 +265,17 @@ def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | L
 
     The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
     """
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         workspace_id = _workspace_id(session, team_id)
         icp = _icp_for(session, workspace_id, None)
     for fresh in (False, True):
         found = find_accounts(engine, workspace_id=workspace_id, query=query, fresh=fresh)
         if found.status != "found" or found.match is None:
             return found
-        try:
-            return score_account(
-                engine, team_id=team_id, account_id=found.match.account.id, icp_version_id=icp.version_id
-            )
+        try:  # the workspace and ICP read above are reused: one query for the account
+            with read_scope(engine) as session:
+                subject, values = _stored_account(session, workspace_id, found.match.account.id)
+            return ScoreOutcome(subject, icp, score(values, icp.icp))
         except AccountGoneError:
             if fresh:
                 raise

@@ -2,8 +2,11 @@
 
 One place decides how the store connects: ``DATABASE_URL`` unset means an embedded SQLite file
 under ./data (WAL, foreign keys on, writers wait instead of failing); a PostgreSQL URL means the
-shared server for several replicas. Alembic runs from code here (no alembic.ini to ship or find),
-so the embedded default can upgrade itself on start and ``icp db upgrade`` is one call.
+shared server for several replicas. Work that only reads (scoring, lookups) uses ``read_scope``
+or ``read_only``: on SQLite its transactions take no write lock, so readers never queue behind
+writers, nor writers behind them, as they would with ``BEGIN IMMEDIATE``. Alembic runs from code
+here (no alembic.ini to ship or find), so the embedded default can upgrade itself on start and
+``icp db upgrade`` is one call.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlmodel import Session
 DEFAULT_URL = "sqlite:///./data/icp.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "icp_read_only"  # execution option marking connections whose transactions only read
 # Any constant works; it only has to be the same for every replica that migrates the database.
 _PG_MIGRATION_LOCK = 0x1C9_5703E
 
@@ -87,7 +91,10 @@ def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: a writer that read first can never fail with
         # "database is locked" on upgrade; it waits (busy_timeout) for the other writer instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction needs no lock: under WAL a plain (deferred) BEGIN reads a
+        # snapshot without waiting for the writer, and the writer does not wait for it.
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -104,6 +111,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for work that only reads (same pool); on SQLite its transactions are deferred.
+
+    Writing through it is a mistake: on SQLite such a write may fail with "database is locked"
+    instead of waiting for the other writer.
+    """
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only: it never holds SQLite's write lock and is rolled back at the end."""
+    session = Session(read_only(engine), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()  # closing rolls back: a read-only unit of work has nothing to keep
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
