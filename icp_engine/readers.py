@@ -577,7 +577,7 @@ def _scan(
                 yield RowError(name, start, None, f"malformed quoting ({message})")
                 continue
             if len(record) == width and header is not None:  # the common case, checked first
-                values = [value.strip() for value in record]
+                values = list(map(str.strip, record))
                 if any(values):
                     yield start, values
                 continue
@@ -1314,8 +1314,8 @@ class _DealTyper:
             return None
         amount = None
         if amount_text is not None:
-            if len(amount_text) <= 15 and amount_text.isascii() and amount_text.isdigit():
-                amount = float(amount_text)  # what parse_number reads plain digits as, without its checks
+            if _PLAIN_NUMBER.fullmatch(amount_text):
+                amount = float(amount_text)  # what parse_number makes of it, without its checks
             else:
                 try:
                     amount = parse_number(amount_text)
@@ -1340,6 +1340,8 @@ class _DealTyper:
         )
 
 
+# Numbers parse_number reads as float(text) straight away (normalize's own shortcut, same pattern).
+_PLAIN_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
 _QUICK_FIELDS = ("deal_id", "account_id", "account_name", "is_won", "is_closed", "stage", "amount")
 
 

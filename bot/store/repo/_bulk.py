@@ -35,7 +35,7 @@ RowT = TypeVar("RowT")
 DEFAULT_CHUNK_SIZE = 5_000
 # SQLite page cache while a bulk upsert runs (KiB): the CRM id and account indexes of a
 # million-row table stay in memory instead of being re-read per insert; put back afterwards.
-SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SQLITE_IMPORT_CACHE_KIB = 128 * 1024
 _KEEP_ON_UPDATE = frozenset({"crm_id", "workspace_id", "created_at"})
 _CONSTANTS = ("workspace_id", "import_run_id", "created_at", "updated_at")
 _MEMO_LIMIT = 100_000
@@ -62,16 +62,19 @@ class UpsertCounts:
         )
 
 
-def _reusable_encoding() -> Callable[[Any], str]:
-    """_HASH_ENCODER.encode, but with the C encoder built once instead of once per call."""
+def _reusable_encoding(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` for lists and dicts, with its C encoder built once instead of per call.
+
+    Without circular-reference markers: row values are plain data (a cycle would recurse instead
+    of raising ValueError). Falls back to ``encoder.encode`` without the C accelerator.
+    """
     make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator: the pure-Python encoder gives the same text
-        return _HASH_ENCODER.encode
-    encoder = _HASH_ENCODER
+    if make is None:
+        return encoder.encode
     iterencode = make(
-        None,  # no circular-reference markers: row values are plain data
+        None,
         encoder.default,
-        json.encoder.encode_basestring,  # ensure_ascii=False
+        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
         None,
         encoder.key_separator,
         encoder.item_separator,
@@ -82,7 +85,8 @@ def _reusable_encoding() -> Callable[[Any], str]:
     return lambda values: "".join(iterencode(values, 0))
 
 
-_encode = _reusable_encoding()
+_encode = _reusable_encoding(_HASH_ENCODER)
+_JSON_PROBE = {"b": ["é", 1, 2.5, None, True], "a": {"x": ""}}
 
 
 def content_hash(values: Sequence[Any]) -> str:
@@ -116,14 +120,34 @@ def _memoized(process: Processor) -> Processor:
     return run
 
 
+def _json_processor(process: Processor, dialect: sa.Dialect) -> Processor:
+    """The JSON column processor, with json.dumps's encoder built once when that is all it does.
+
+    Only when the engine has no serializer of its own and the processor's output is exactly
+    json.dumps's on a probe; other values (None, SQL NULL markers) still go through ``process``.
+    """
+    if getattr(dialect, "_json_serializer", "custom") is not None or process(_JSON_PROBE) != json.dumps(
+        _JSON_PROBE
+    ):
+        return process
+    dumps = _reusable_encoding(json.JSONEncoder())
+    return lambda value: dumps(value) if type(value) is dict or type(value) is list else process(value)
+
+
 def _processors(table: Table, names: Sequence[str], dialect: sa.Dialect) -> dict[str, Processor | None]:
     """Each column's own bind processor, as SQLAlchemy would apply it (JSON, enums, UTC times, dates)."""
     found: dict[str, Processor | None] = {}
     for name in names:
         column_type = table.c[name].type
         process = column_type.dialect_impl(dialect).bind_processor(dialect)
-        repeats = isinstance(column_type, sa.Enum | sa.Date)
-        found[name] = _memoized(process) if process is not None and repeats else process
+        if process is None:
+            found[name] = None
+        elif isinstance(column_type, sa.Enum | sa.Date):  # few distinct values, each converted once
+            found[name] = _memoized(process)
+        elif isinstance(column_type, sa.JSON):
+            found[name] = _json_processor(process, dialect)
+        else:
+            found[name] = process
     return found
 
 
@@ -197,6 +221,11 @@ def _copy_upsert(session: Session, table: Table, columns: Sequence[str]) -> Writ
     dialect = conn.dialect
     row_names = [name for name in columns if name not in _CONSTANTS]
     processors = _processors(table, row_names, dialect)
+    if getattr(dialect, "_json_serializer", "custom") is None:  # COPY takes JSON as text: json.dumps's
+        dumps = _reusable_encoding(json.JSONEncoder())
+        for name in row_names:
+            if isinstance(table.c[name].type, sa.JSON):
+                processors[name] = dumps
     staging = f"bulk_{table.name}_{uuid.uuid4().hex[:12]}"
     preparer = dialect.identifier_preparer
     quoted = ", ".join(preparer.quote(name) for name in row_names)
