@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -30,6 +31,11 @@ class AppContext:
     engine: Engine
     knowledge_factory: Callable[[], KnowledgeStore] | None = None
     clock: Callable[[], datetime] = utc_now
+    # Slow work after an ack (scoring, lookups, posting) runs here, not on Bolt's small listener
+    # pool: an ack must never queue behind another request's work (Slack allows 3 s).
+    work: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="icp-work")
+    )
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 

@@ -118,7 +118,7 @@ def test_migrations_match_models_and_downgrade_to_base(empty_db_url: str) -> Non
         assert diffs_before, "an empty database must differ from the models (the comparison works)"
 
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0002"
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, metadata) == []

@@ -34,7 +34,8 @@ def register(app: App, ctx: AppContext) -> None:
     @app.command(COMMAND)
     def icp_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        route(body, ctx=ctx, client=client, respond=respond)
+        # Hand the work to our own pool so this Bolt thread is free for the next request's ack.
+        ctx.work.submit(route, body, ctx=ctx, client=client, respond=respond)
 
 
 def parse(body: dict[str, Any]) -> SlashRequest:

@@ -63,7 +63,11 @@ class Account(AccountBase, CrmTable, Timestamped, table=True):
     """A company in the CRM."""
 
     __tablename__ = "account"
-    __table_args__ = (UniqueConstraint("workspace_id", "crm_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "crm_id"),
+        # The account-lookup cache asks "how many, last changed when" per workspace on every miss.
+        Index("ix_account_workspace_id_updated_at", "workspace_id", "updated_at"),
+    )
 
 
 class DealBase(SQLModel):
