@@ -534,12 +534,14 @@ Record = tuple[int, list[str]]  # (line, whitespace-stripped values, one per hea
 
 
 def _scan(
-    path: Path, name: str, encoding: str, max_field_bytes: int
+    path: Path, name: str, encoding: str, max_field_bytes: int, *, strip: bool = True
 ) -> Iterator[_Header | Record | RowError]:
     """One pass over a CSV file: the header first, then each data record or ragged-row error.
 
     File-level problems raise CsvFormatError as they are met. The field-size limit is held for
-    the whole pass, so callers consume a scan to the end or close it (see ``_scanning``).
+    the whole pass, so callers consume a scan to the end or close it (``_CsvSource.records``).
+    ``strip=False`` leaves full-width records' values as written (a pass that only counts or
+    looks at a few columns strips those itself).
     """
     header: list[str] | None = None
     with _field_limit(max_field_bytes), path.open("r", encoding=encoding, newline="") as handle:
@@ -577,9 +579,12 @@ def _scan(
                 yield RowError(name, start, None, f"malformed quoting ({message})")
                 continue
             if len(record) == width and header is not None:  # the common case, checked first
-                values = list(map(str.strip, record))
-                if any(values):
-                    yield start, values
+                if strip:
+                    values = list(map(str.strip, record))
+                    if any(values):
+                        yield start, values
+                elif any(map(str.strip, record)):
+                    yield start, record
                 continue
             if not any(value.strip() for value in record):
                 continue
@@ -639,9 +644,9 @@ class _CsvSource:
         return CsvTable(self.file, self.encoding, self.delimiter, list(self.header.names), [])
 
     @contextmanager
-    def records(self) -> Iterator[Iterator[Record | RowError]]:
+    def records(self, *, strip: bool = True) -> Iterator[Iterator[Record | RowError]]:
         """A fresh pass over the data records; a file changed since it was opened raises."""
-        with closing(_scan(self.path, self.file, self.encoding, self.max_field_bytes)) as scan:
+        with closing(_scan(self.path, self.file, self.encoding, self.max_field_bytes, strip=strip)) as scan:
             if next(scan) != self.header:
                 raise CsvFormatError(f"{self.file} changed while it was being read; import it again")
             yield scan  # type: ignore[misc]
@@ -1236,9 +1241,14 @@ class _DealTyper:
     """
 
     def __init__(
-        self, layout: _Layout, extra_columns: Sequence[tuple[int, str]], dates: Mapping[str, DateLookup]
+        self,
+        layout: _Layout,
+        extra_columns: Sequence[tuple[int, str]],
+        dates: Mapping[str, DateLookup],
+        *,
+        quick: bool = True,
     ) -> None:
-        self.layout, self.extra_columns, self.dates = layout, extra_columns, dates
+        self.layout, self.extra_columns, self.dates, self.use_quick = layout, extra_columns, dates, quick
         self.ids: dict[str, int] = {}
         self.stages: dict[tuple[str | None, ...], tuple[Stage | None, str, list[tuple[str | None, str]]]] = {}
         self.findings = _DealFindings("amount" in layout.columns)
@@ -1249,7 +1259,7 @@ class _DealTyper:
         ]
 
     def __call__(self, line: int, values: Sequence[str]) -> tuple[DealRow | None, list[RowError]]:
-        deal = self.quick(line, values)
+        deal = self.quick(line, values) if self.use_quick else None
         if deal is not None:
             self.findings.add(deal)
             return deal, []
@@ -1393,7 +1403,7 @@ class DealStream:
             f: Counter() for f in ("created_date", "close_date") if f in self._layout.index
         }
         positions = [(counts[f], self._layout.index[f]) for f in counts]
-        with source.records() as scan:
+        with source.records(strip=keep) as scan:  # only the date texts are needed: stripped here
             for item in scan:
                 if isinstance(item, RowError):
                     self.table_errors.append(item)
@@ -1401,7 +1411,7 @@ class DealStream:
                 self.records += 1
                 values = item[1]  # type: ignore[index]
                 for counter, position in positions:
-                    if text := values[position]:
+                    if text := values[position].strip():
                         counter[text] += 1
                 if self._kept is not None:
                     self._kept.append(item)  # type: ignore[arg-type]
@@ -1425,9 +1435,13 @@ class DealStream:
         return self._source.delimiter
 
     @contextmanager
-    def rows(self) -> Iterator[Iterator[TypedDeal]]:
-        """One pass over the well-formed records, in file order: (line, deal or None, errors)."""
-        typer = _DealTyper(self._layout, self._extra_columns, self._dates)
+    def rows(self, *, quick: bool = True) -> Iterator[Iterator[TypedDeal]]:
+        """One pass over the well-formed records, in file order: (line, deal or None, errors).
+
+        ``quick=False`` types every record the careful way, as the reference for the quick one
+        (same results, slower).
+        """
+        typer = _DealTyper(self._layout, self._extra_columns, self._dates, quick=quick)
         if self._kept is not None:
             yield self._typed(iter(self._kept), typer)
             return
@@ -1683,11 +1697,18 @@ class AccountMatcher:
     def __init__(self, accounts: Sequence[AccountRow], *, file: str, columns: Mapping[str, str]) -> None:
         self.file, self.columns = file, columns
         self._index = _AccountIndex(accounts)
+        self._by_id = self._index.by_id
         self.how: Counter[str] = Counter()
 
     def match(self, row: _NamesAccount) -> tuple[AccountRow | None, RowError | None]:
         """The row's account (None for none or an unknown one) and the error when it names one wrongly."""
-        account, failed, reason, method = self._index.find(row.account_id, row.account_name)
+        account_id = row.account_id
+        if account_id and ";" not in account_id:  # one id known to the accounts: the common case
+            account = self._by_id.get(account_id.strip())
+            if account is not None:
+                self.how["id"] += 1
+                return account, None
+        account, failed, reason, method = self._index.find(account_id, row.account_name)
         if reason and failed:
             return account, RowError(self.file, row.line, self.columns.get(failed, failed), reason)
         if account:

@@ -370,7 +370,8 @@ class _DealValues:
             self.stage_problems[raw] = problem
         return problem
 
-    def __call__(self, deal: DealRow, account: AccountRow | None) -> tuple[dict[str, Any], Problems]:
+    def __call__(self, deal: DealRow, account_crm_id: str | None) -> tuple[dict[str, Any], Problems]:
+        """Field values and problems of a deal joined to the stored account ``account_crm_id``."""
         problems: Problems = []
         if self.stage_from_text and deal.stage == "open" and (problem := self.stage_problem(deal.stage_raw)):
             problems.append(("stage", problem))
@@ -388,7 +389,7 @@ class _DealValues:
                 custom[column] = raw_value
         values = {
             "crm_id": deal.deal_id,
-            "account_crm_id": _joined_crm_id(account),
+            "account_crm_id": account_crm_id,
             "name": name,
             "stage": deal.stage,
             "amount": deal.amount,
@@ -422,7 +423,7 @@ def prepare_deals(
     def convert_rows() -> Iterator[Converted]:
         for deal, account in joined.pairs:
             if deal.line not in unjoinable:
-                values, problems = to_values(deal, account)
+                values, problems = to_values(deal, _joined_crm_id(account))
                 yield deal.line, values, problems
 
     prepared = Prepared(
@@ -455,6 +456,8 @@ class DealRows:
         self.file = stream.file
         self.columns = _deal_columns(stream.columns)
         self.matcher = AccountMatcher(stored, file=stream.file, columns=stream.columns)
+        # account id -> stored CRM id: most deals name one account id, found with one lookup
+        self.crm_ids = {a.account_id: str(a.attributes["crm_id"]) for a in stored if a.account_id}
         self.errors: list[RowError] = []
         self.rows = 0
 
@@ -467,6 +470,7 @@ class DealRows:
         too_long = _LengthCheck(DealCreate, _DEAL_LABELS)
         validate = ModelValues(DealCreate)
         errors, match, file, columns = self.errors, self.matcher.match, self.file, self.columns
+        crm_ids, how = self.crm_ids, self.matcher.how
         with self.stream.rows() as typed:
             for line, deal, row_errors in typed:
                 self.rows += 1
@@ -474,12 +478,17 @@ class DealRows:
                     errors.extend(row_errors)
                     writing = writing and not stop_at_rejected
                     continue
-                account, join_error = match(deal)
-                if join_error is not None:
-                    errors.extend(stored_join_errors([join_error], self.stored))
-                    writing = writing and not stop_at_rejected
-                    continue
-                values, problems = to_values(deal, account)
+                account_id = deal.account_id
+                if account_id and ";" not in account_id and (crm_id := crm_ids.get(account_id.strip())):
+                    how["id"] += 1  # what match() would find and count, without its general case
+                else:
+                    account, join_error = match(deal)
+                    if join_error is not None:
+                        errors.extend(stored_join_errors([join_error], self.stored))
+                        writing = writing and not stop_at_rejected
+                        continue
+                    crm_id = _joined_crm_id(account)
+                values, problems = to_values(deal, crm_id)
                 if not problems and (ready := validate.as_is(values)) is not None:
                     if writing:  # the common case: nothing too long, nothing to convert
                         yield ready

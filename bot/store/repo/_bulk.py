@@ -338,7 +338,7 @@ def bulk_upsert(
         write = _copy_upsert(session, table, columns)
     else:
         write = _executemany_upsert(session, table, columns)
-    hashed = _getter(fields)
+    hashed = itemgetter(*fields) if len(fields) > 1 else (lambda row: [row[fields[0]]])
     totals = UpsertCounts()
     with _sqlite_cache(conn):
         for chunk in _chunks(rows, chunk_size):
@@ -346,7 +346,7 @@ def bulk_upsert(
             entries: list[dict[str, Any]] = []
             for row in chunk:
                 values = _field_values(row, fields)
-                values["content_hash"] = content_hash(hashed(values))
+                values["content_hash"] = content_hash(hashed(values))  # a tuple encodes as a list
                 entries.append(values)
             pending = {values["crm_id"]: values for values in entries}  # a later duplicate wins
             stored = stored_digests(list(pending))
