@@ -6,7 +6,9 @@ client retries on rate limits (Retry-After) and transient server errors.
 
 Two global middlewares run before any listener: other bots' messages are dropped (Bolt already
 drops our own), and a redelivered request (same event id or trigger id) is acknowledged without
-running anything twice. With SLACK_CLIENT_ID/SECRET set, the app serves multi-workspace OAuth
+running anything twice. A slash command's key is claimed after its ack, by the work that runs on
+the app's pool (``claim_delivery`` in the Bolt context): Slack never retries slash commands, so
+the write need not delay the ack; a repeat seen by this process is still dropped before the ack. With SLACK_CLIENT_ID/SECRET set, the app serves multi-workspace OAuth
 installs from our own database instead of one bot token.
 """
 
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -32,6 +35,8 @@ from bot.services.redelivery import DeliveryLedger, delivery_key
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CLAIM_DELIVERY = "claim_delivery"  # Bolt context key: the deferred claim of a slash command
 
 INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
@@ -114,6 +119,13 @@ def _acknowledged() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
+def _claim_once(ledger: DeliveryLedger, key: str) -> bool:
+    if ledger.claim(key):
+        return True
+    log.info("ignoring a redelivery of %s", key)
+    return False
+
+
 def _ignore_other_bots(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
     """Bolt drops our own events; messages written by any other bot are dropped here."""
     event = body.get("event") if isinstance(body, dict) else None
@@ -123,9 +135,16 @@ def _ignore_other_bots(body: dict[str, Any], next: Callable[[], BoltResponse]) -
 
 
 def _once_per_delivery(ledger: DeliveryLedger) -> Callable[..., BoltResponse]:
-    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    def middleware(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
         key = delivery_key(body) if isinstance(body, dict) else None
-        if key is not None and not ledger.claim(key):
+        if key is None:
+            return next()
+        if isinstance(body.get("command"), str) and not ledger.seen_here(key):
+            context[CLAIM_DELIVERY] = partial(_claim_once, ledger, key)
+            return next()
+        if not ledger.claim(key):
             log.info("ignoring a redelivery of %s", key)
             return _acknowledged()
         return next()

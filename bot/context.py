@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore
 
 
+WORK_THREADS = 4  # 2 acked fastest in the load benchmark, but a long import would then block more
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -32,9 +35,11 @@ class AppContext:
     knowledge_factory: Callable[[], KnowledgeStore] | None = None
     clock: Callable[[], datetime] = utc_now
     # Slow work after an ack (scoring, lookups, posting) runs here, not on Bolt's small listener
-    # pool: an ack must never queue behind another request's work (Slack allows 3 s).
+    # pool: an ack must never queue behind another request's work (Slack allows 3 s). Few
+    # threads: the work is mostly Python holding the GIL, and every extra runnable thread makes
+    # an ack wait longer for it (benchmarks/slack_load.py: ack p99 fell with 8 → 4 → 2).
     work: Executor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="icp-work")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
     )
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)

@@ -12,11 +12,13 @@ import difflib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.app import CLAIM_DELIVERY
 from bot.context import AppContext
 from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.slash import REGISTRY, SlashRequest, load_all, split_args
@@ -32,10 +34,31 @@ def register(app: App, ctx: AppContext) -> None:
     load_all()
 
     @app.command(COMMAND)
-    def icp_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def icp_command(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
         ack()
-        # Hand the work to our own pool so this Bolt thread is free for the next request's ack.
-        ctx.work.submit(route, body, ctx=ctx, client=client, respond=respond)
+        # Hand the work to our own pool so this Bolt thread is free for the next request's ack;
+        # the delivery is claimed there too (bot/app.py), after the ack.
+        claim = context.get(CLAIM_DELIVERY)
+        ctx.work.submit(run_once, claim, body, ctx=ctx, client=client, respond=respond)
+
+
+def run_once(
+    claim: Callable[[], bool] | None,
+    body: dict[str, Any],
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """``route`` unless ``claim`` says this delivery was handled already (a redelivery)."""
+    try:
+        if claim is not None and not claim():
+            return
+    except Exception:  # the ledger unreachable: answering twice beats not answering at all
+        log.exception("could not record the delivery of /icp; running it anyway")
+    route(body, ctx=ctx, client=client, respond=respond)
 
 
 def parse(body: dict[str, Any]) -> SlashRequest:
