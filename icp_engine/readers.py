@@ -9,6 +9,9 @@ This module turns such a file into typed rows and reports every problem precisel
 - row-level problems are collected as :class:`RowError` ("deals.csv line 14, column 'amount': not a
   number: 'abc'") and never raised, so an import can show all of them at once.
 
+Deals files can have millions of rows: :class:`DealStream` types them one at a time (reading the
+file twice) instead of holding them, and :func:`read_deals` is that stream collected.
+
 Values of canonical attributes (industry, country, ...) are kept as the raw strings of the file;
 normalising them is a separate pass (``icp_engine.normalize``). Line numbers are physical: the line
 on which a record starts, counting blank lines and the newlines inside quoted fields.
@@ -1317,14 +1320,15 @@ class _DealTyper:
         """The deal of a record without any problem; None as soon as anything needs a closer look."""
         texts = [None if i is None else values[i] or None for i in self._quick_at]
         deal_id, account_id, account_name, is_won, is_closed, stage_text, amount_text = texts
-        if deal_id is None or deal_id in self.ids:
+        ids = self.ids
+        if deal_id is None or deal_id in ids:
             return None
         known = self.stages.get((is_won, is_closed, stage_text))
         if known is None or known[2] or known[0] is None:
             return None
         amount = None
         if amount_text is not None:
-            if _PLAIN_NUMBER.fullmatch(amount_text):
+            if _PLAIN_NUMBER(amount_text):
                 amount = float(amount_text)  # what parse_number makes of it, without its checks
             else:
                 try:
@@ -1333,25 +1337,25 @@ class _DealTyper:
                     return None
                 if amount is not None and amount < 0:
                     return None
-        found: list[date | None] = []
-        for position, lookup in self._date_at:
-            text = None if position is None else values[position]
-            if not text:
-                found.append(None)
-                continue
-            value = lookup.get(text)  # type: ignore[union-attr]
-            if value is None or isinstance(value, str):
+        (created_at, created_dates), (closed_at, closed_dates) = self._date_at
+        created = closed = None
+        if created_at is not None and (text := values[created_at]):
+            created = created_dates.get(text)  # type: ignore[union-attr]
+            if created is None or type(created) is str:
                 return None
-            found.append(value)
-        self.ids[deal_id] = line
+        if closed_at is not None and (text := values[closed_at]):
+            closed = closed_dates.get(text)  # type: ignore[union-attr]
+            if closed is None or type(closed) is str:
+                return None
+        ids[deal_id] = line
         custom = {name: value for position, name in self.extra_columns if (value := values[position])}
         return DealRow(
-            line, deal_id, account_id, account_name, known[0], known[1], amount, found[0], found[1], custom
-        )
+            line, deal_id, account_id, account_name, known[0], known[1], amount, created, closed, custom
+        )  # type: ignore[arg-type]
 
 
 # Numbers parse_number reads as float(text) straight away (normalize's own shortcut, same pattern).
-_PLAIN_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
+_PLAIN_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,15})?").fullmatch
 _QUICK_FIELDS = ("deal_id", "account_id", "account_name", "is_won", "is_closed", "stage", "amount")
 
 

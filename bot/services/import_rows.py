@@ -5,8 +5,11 @@ needs before anything is written: canonical account attributes normalised, every
 its column, one row per CRM id, and each deal and health row pointing at an account of the
 workspace. Every problem is a ``RowError`` (file, line, column, reason).
 
-Rows are converted twice, once to check and once (lazily) to write, so a million-row file never
-holds a million validated models in memory at once.
+Accounts and health rows are converted twice, once to check and once (lazily) to write, so a
+file never holds its validated values in memory at once; deals (:class:`DealRows`) are checked
+and converted in the single pass that writes them, straight from the streamed file. Values are
+validated with :class:`~bot.services.model_values.ModelValues` (the Create model's own types and
+limits, checked without building a model per row).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -116,7 +119,7 @@ class Prepared(Generic[ModelT]):
             else:
                 self.accepted += 1
 
-    def values(self, *, stop_at_rejected: bool = False) -> Iterator[dict[str, Any]]:
+    def values(self, *, stop_at_rejected: bool = False) -> Generator[dict[str, Any], None, None]:
         """Second pass: the good rows' field values, validated (a failure here is a RowError too)."""
         validate = ModelValues(self.model)
         for line, values, _ in self.convert():
@@ -461,7 +464,7 @@ class DealRows:
         self.errors: list[RowError] = []
         self.rows = 0
 
-    def values(self, *, stop_at_rejected: bool = False) -> Iterator[dict[str, Any]]:
+    def values(self, *, stop_at_rejected: bool = False) -> Generator[dict[str, Any], None, None]:
         """The good rows' values in file order; after the first rejected row, none if asked to stop."""
         self.errors = list(self.stream.table_errors)
         self.rows = len({e.line for e in self.errors})
@@ -471,6 +474,7 @@ class DealRows:
         validate = ModelValues(DealCreate)
         errors, match, file, columns = self.errors, self.matcher.match, self.file, self.columns
         crm_ids, how = self.crm_ids, self.matcher.how
+        how.clear()  # counts of this pass only
         with self.stream.rows() as typed:
             for line, deal, row_errors in typed:
                 self.rows += 1

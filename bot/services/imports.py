@@ -1,11 +1,15 @@
 """CRM import: one CSV file of accounts, deals or customer health into one workspace, all or nothing.
 
-A half-imported file would leave statistics that describe no real state of the CRM, so the file
-is read and checked in full first; a file with any rejected row writes nothing unless the caller
-asks to skip bad rows; and the write (workspace, rows, import run, audit entry) is one
-transaction. Rows are upserted by CRM id, so importing the same file again changes nothing and
-says so, naming the earlier run. Deals and health rows are joined to the accounts already stored
-in the workspace (by account id, else by company name), so accounts are imported first.
+A half-imported file would leave statistics that describe no real state of the CRM, so a file
+with any rejected row writes nothing unless the caller asks to skip bad rows, and the write
+(workspace, rows, import run, audit entry) is one transaction. Accounts and health files are
+read and checked in full before anything is written. Deals files (the big ones: millions of
+rows) are streamed instead: read once to check the file as a whole, then read again and written
+row by row inside the transaction, which is rolled back when a rejected row turns up (writing
+stops at the first one unless bad rows are skipped). Rows are upserted by CRM id, so importing
+the same file again changes nothing and says so, naming the earlier run. Deals and health rows
+are joined to the accounts already stored in the workspace (by account id, else by company
+name), so accounts are imported first.
 
 The functions never raise for bad input: the returned ``ImportSummary`` says what happened.
 """
@@ -464,13 +468,17 @@ def _write(
         ),
     )
     assert run.id is not None
-    counts = upsert(
-        session=session,
-        workspace_id=workspace_id,
-        rows=rows.values(stop_at_rejected=not skip_bad_rows),
-        import_run_id=run.id,
-        chunk_size=chunk_size,
-    )
+    values = rows.values(stop_at_rejected=not skip_bad_rows)
+    try:
+        counts = upsert(
+            session=session,
+            workspace_id=workspace_id,
+            rows=values,
+            import_run_id=run.id,
+            chunk_size=chunk_size,
+        )
+    finally:
+        values.close()  # a streamed file is let go here, in this thread, even if the write failed
     if _rejects(summary, rows.tally(), skip_bad_rows):
         raise _Stop
     summary.checksum = checksum
