@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, bindparam
+from sqlmodel import Session, col, select
 
 from bot.services.account_lookup import LookupResult, find_accounts
 from bot.store.db import read_scope
-from bot.store.models import Account, IcpStatus, IcpVersion
-from bot.store.repo._sql import get_scoped
+from bot.store.models import DEFAULT_SEGMENT, Account, IcpStatus, IcpVersion, Workspace
 from bot.store.repo.errors import NotFoundError
-from bot.store.repo.icp import get_active_icp, get_icp_version, get_latest_icp
-from bot.store.repo.workspaces import get_workspace
+from bot.store.repo.icp import get_icp_version
 from icp_engine.model import ICP, ICPError, format_value
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
 from icp_engine.scoring import ScoreResult, score
@@ -80,6 +78,24 @@ class ScoreOutcome:
     result: ScoreResult
 
 
+# The reads every /icp score makes, built once with bound parameters: building a SQLAlchemy
+# expression costs more CPU than SQLite takes to run it (the same queries as bot.store.repo's).
+_WORKSPACE_ID = select(Workspace.id).where(Workspace.slack_team_id == bindparam("team_id"))
+_APPROVED_ICP = select(IcpVersion).where(
+    IcpVersion.workspace_id == bindparam("workspace_id"),
+    IcpVersion.segment == DEFAULT_SEGMENT,
+    IcpVersion.status == IcpStatus.approved,
+)
+_LATEST_ICP = (
+    select(IcpVersion)
+    .where(IcpVersion.workspace_id == bindparam("workspace_id"), IcpVersion.segment == DEFAULT_SEGMENT)
+    .order_by(col(IcpVersion.version).desc())
+)
+_ACCOUNT = select(Account).where(
+    Account.id == bindparam("account_id"), Account.workspace_id == bindparam("workspace_id")
+)
+
+
 # --- the ICP -----------------------------------------------------------------------------------
 
 
@@ -104,8 +120,9 @@ def icp_in_use(row: IcpVersion) -> IcpInUse:
 
 def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:
     """The approved version if any, else the newest version (usually the draft being worked on)."""
-    row = get_active_icp(session=session, workspace_id=workspace_id) or get_latest_icp(
-        session=session, workspace_id=workspace_id
+    params = {"workspace_id": workspace_id}
+    row = (
+        session.exec(_APPROVED_ICP, params=params).first() or session.exec(_LATEST_ICP, params=params).first()
     )
     return None if row is None else icp_in_use(row)
 
@@ -125,10 +142,10 @@ def _icp_for(session: Session, workspace_id: int, icp_version_id: int | None) ->
 
 
 def _workspace_id(session: Session, team_id: str) -> int:
-    workspace = get_workspace(session=session, slack_team_id=team_id)
-    if workspace is None or workspace.id is None:
+    workspace_id = session.exec(_WORKSPACE_ID, params={"team_id": team_id}).first()
+    if workspace_id is None:
         raise NoIcpError("There is no ICP for this workspace yet.")
-    return workspace.id
+    return workspace_id
 
 
 # --- attributes --------------------------------------------------------------------------------
@@ -214,10 +231,9 @@ def _stored_account(
     session: Session, workspace_id: int, account_id: int
 ) -> tuple[Subject, dict[str, object]]:
     """What the card says about a stored account, and its normalised attributes."""
-    try:
-        account = get_scoped(session, Account, workspace_id=workspace_id, row_id=account_id)
-    except NotFoundError:
-        raise AccountGoneError("That account is no longer in the store; try `/icp score` again.") from None
+    account = session.exec(_ACCOUNT, params={"account_id": account_id, "workspace_id": workspace_id}).first()
+    if account is None:
+        raise AccountGoneError("That account is no longer in the store; try `/icp score` again.")
     subject = Subject(
         kind="account",
         title=account.name or account.crm_id,
