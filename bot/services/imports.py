@@ -323,7 +323,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
     An import allocates millions of short-lived rows and creates no reference cycles, yet every
     few thousand rows the collector would walk every live object, the stored accounts included:
-    a tenth of a million-row import. Put back on afterwards, unless it was off already.
+    a tenth of a million-row import. The pause is process-wide (other threads' cyclic garbage
+    waits for the end of the import); the collector is put back on afterwards, unless it was off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
