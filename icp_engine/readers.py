@@ -1349,11 +1349,23 @@ class _DealTyper:
                 return None
         ids[deal_id] = line
         custom = {name: value for position, name in self.extra_columns if (value := values[position])}
-        return DealRow(
-            line, deal_id, account_id, account_name, known[0], known[1], amount, created, closed, custom
-        )  # type: ignore[arg-type]
+        deal = _NEW_DEAL(DealRow)  # DealRow(...) without the per-field object.__setattr__ of frozen init
+        deal.__dict__.update(
+            line=line,
+            deal_id=deal_id,
+            account_id=account_id,
+            account_name=account_name,
+            stage=known[0],
+            stage_raw=known[1],
+            amount=amount,
+            created_date=created,
+            close_date=closed,
+            attributes=custom,
+        )
+        return deal
 
 
+_NEW_DEAL = object.__new__
 # Numbers parse_number reads as float(text) straight away (normalize's own shortcut, same pattern).
 _PLAIN_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,15})?").fullmatch
 _QUICK_FIELDS = ("deal_id", "account_id", "account_name", "is_won", "is_closed", "stage", "amount")

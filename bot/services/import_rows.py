@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -454,15 +455,32 @@ class DealRows:
 
     checked = False
 
-    def __init__(self, stream: DealStream, stored: Sequence[AccountRow]) -> None:
+    def __init__(self, stream: DealStream, stored: Sequence[tuple[str, str]]) -> None:
+        """``stored``: (crm_id, name) of the workspace's accounts, in the order they were stored."""
         self.stream, self.stored = stream, stored
         self.file = stream.file
         self.columns = _deal_columns(stream.columns)
-        self.matcher = AccountMatcher(stored, file=stream.file, columns=stream.columns)
-        # account id -> stored CRM id: most deals name one account id, found with one lookup
-        self.crm_ids = {a.account_id: str(a.attributes["crm_id"]) for a in stored if a.account_id}
+        # account id -> stored CRM id: most deals name one account id, found with one lookup;
+        # the general matcher (names, several ids, messages) is only built if a deal needs it
+        self.crm_ids = {crm_id: crm_id for crm_id, _ in stored if not crm_id.startswith(NAME_KEY_PREFIX)}
+        self.how: Counter[str] = Counter()  # how deals were joined: 'id' or 'name'
+        self._rows: list[AccountRow] | None = None
+        self._matcher: AccountMatcher | None = None
         self.errors: list[RowError] = []
         self.rows = 0
+
+    @property
+    def stored_rows(self) -> list[AccountRow]:
+        if self._rows is None:
+            self._rows = stored_account_rows(self.stored)
+        return self._rows
+
+    @property
+    def matcher(self) -> AccountMatcher:
+        if self._matcher is None:
+            self._matcher = AccountMatcher(self.stored_rows, file=self.file, columns=self.stream.columns)
+            self._matcher.how = self.how  # one count, whichever way a deal was joined
+        return self._matcher
 
     def values(self, *, stop_at_rejected: bool = False) -> Generator[dict[str, Any], None, None]:
         """The good rows' values in file order; after the first rejected row, none if asked to stop."""
@@ -472,8 +490,8 @@ class DealRows:
         to_values = _DealValues(self.stream.columns)
         too_long = _LengthCheck(DealCreate, _DEAL_LABELS)
         validate = ModelValues(DealCreate)
-        errors, match, file, columns = self.errors, self.matcher.match, self.file, self.columns
-        crm_ids, how = self.crm_ids, self.matcher.how
+        errors, file, columns = self.errors, self.file, self.columns
+        crm_ids, how = self.crm_ids, self.how
         how.clear()  # counts of this pass only
         with self.stream.rows() as typed:
             for line, deal, row_errors in typed:
@@ -486,9 +504,9 @@ class DealRows:
                 if account_id and ";" not in account_id and (crm_id := crm_ids.get(account_id.strip())):
                     how["id"] += 1  # what match() would find and count, without its general case
                 else:
-                    account, join_error = match(deal)
+                    account, join_error = self.matcher.match(deal)
                     if join_error is not None:
-                        errors.extend(stored_join_errors([join_error], self.stored))
+                        errors.extend(stored_join_errors([join_error], self.stored_rows))
                         writing = writing and not stop_at_rejected
                         continue
                     crm_id = _joined_crm_id(account)
@@ -513,7 +531,9 @@ class DealRows:
 
     def tally(self) -> Tally:
         """Counts, errors and findings of the last :meth:`values` pass."""
-        findings = [*self.stream.findings, self.matcher.joined_finding("deal")]
+        joined = AccountMatcher([], file=self.file, columns={})
+        joined.how = self.how
+        findings = [*self.stream.findings, joined.joined_finding("deal")]
         return Tally(self.rows, sorted(self.errors, key=lambda e: e.line), list(dict.fromkeys(findings)), [])
 
 

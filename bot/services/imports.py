@@ -229,7 +229,7 @@ def import_deals(
     """
 
     def prepare(session: Session, workspace_id: int, stream: DealStream) -> Rows:
-        return DealRows(stream, _stored_accounts(session, workspace_id))
+        return DealRows(stream, _stored_account_pairs(session, workspace_id))
 
     return _import(
         ImportKind.deals,
@@ -277,11 +277,15 @@ def import_health(
     )
 
 
-def _stored_accounts(session: Session, workspace_id: int) -> list[AccountRow]:
+def _stored_account_pairs(session: Session, workspace_id: int) -> list[tuple[str, str]]:
+    """(crm_id, name) of the workspace's stored accounts, in the order they were stored."""
     table = table_of(Account)
     query = select(table.c.crm_id, table.c.name).where(table.c.workspace_id == workspace_id)
-    pairs = [(crm_id, name) for crm_id, name in session.execute(query.order_by(table.c.id))]
-    return stored_account_rows(pairs)
+    return [(crm_id, name) for crm_id, name in session.execute(query.order_by(table.c.id))]
+
+
+def _stored_accounts(session: Session, workspace_id: int) -> list[AccountRow]:
+    return stored_account_rows(_stored_account_pairs(session, workspace_id))
 
 
 def _workspace_problem(workspace: str) -> str | None:

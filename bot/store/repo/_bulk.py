@@ -191,15 +191,15 @@ def _executemany_upsert(session: Session, table: Table, columns: Sequence[str]) 
     compiled = upsert.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
     names: list[str] = list(compiled.positiontup or []) if compiled.positional else list(columns)
     processors = _processors(table, names, dialect)
-    row_names = [name for name in names if name not in _CONSTANTS]
-    position = {name: i for i, name in enumerate([*_CONSTANTS, *row_names])}
-    reorder = itemgetter(*[position[name] for name in names])
+    row_processors = {name: None if name in _CONSTANTS else processors[name] for name in names}
 
     def write(rows: list[dict[str, Any]], common: dict[str, Any]) -> None:
-        fixed = [_process(processors[name], common[name]) for name in _CONSTANTS]
-        params: list[Any] = [
-            reorder([*fixed, *values]) for values in _row_tuples(rows, row_names, processors)
-        ]
+        fixed = {name: _process(processors[name], common[name]) for name in _CONSTANTS}
+        for row in rows:  # the constants join each row (our own copies), already converted
+            row.update(fixed)
+        params: list[Any] = list(
+            map(tuple, _row_tuples(rows, names, row_processors))
+        )  # the driver wants tuples
         if not compiled.positional:
             params = [dict(zip(names, item, strict=True)) for item in params]
         conn.exec_driver_sql(compiled.string, params)
