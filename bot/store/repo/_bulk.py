@@ -94,6 +94,13 @@ def content_hash(values: Sequence[Any]) -> str:
     return hashlib.blake2b(_encode(values).encode(), digest_size=HASH_LENGTH // 2).hexdigest()
 
 
+def _digester(fields: Sequence[str]) -> Callable[[Mapping[str, Any]], str]:
+    """content_hash of a row's ``fields`` values, in one call per row (a tuple encodes as a list)."""
+    get = itemgetter(*fields) if len(fields) > 1 else (lambda row: [row[fields[0]]])
+    blake2b, encode, size = hashlib.blake2b, _encode, HASH_LENGTH // 2
+    return lambda row: blake2b(encode(get(row)).encode(), digest_size=size).hexdigest()
+
+
 def _chunks(rows: Iterable[RowT], size: int) -> Iterator[list[RowT]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
@@ -338,15 +345,15 @@ def bulk_upsert(
         write = _copy_upsert(session, table, columns)
     else:
         write = _executemany_upsert(session, table, columns)
-    hashed = itemgetter(*fields) if len(fields) > 1 else (lambda row: [row[fields[0]]])
+    digest = _digester(fields)
     totals = UpsertCounts()
     with _sqlite_cache(conn):
         for chunk in _chunks(rows, chunk_size):
             now = utcnow()
             entries: list[dict[str, Any]] = []
             for row in chunk:
-                values = _field_values(row, fields)
-                values["content_hash"] = content_hash(hashed(values))  # a tuple encodes as a list
+                values = row.copy() if type(row) is dict else _field_values(row, fields)
+                values["content_hash"] = digest(values)
                 entries.append(values)
             pending = {values["crm_id"]: values for values in entries}  # a later duplicate wins
             stored = stored_digests(list(pending))
