@@ -234,13 +234,13 @@ def test_plain_values_and_models_are_stored_alike(store_engine: Engine) -> None:
         {
             "crm_id": f"D{i}",
             "account_crm_id": None if i % 2 else "A1",
-            "name": f"Deal {i}" if i % 3 else None,
+            "name": f"Deal {i}\t\\N\n'\"," if i % 3 else None,  # what COPY's text format must escape
             "stage": ("won", "lost", "open")[i % 3],
             "amount": None if i % 4 == 0 else i * 1.5,
             "currency": "EUR",
             "created_on": date(2024, 1, 1 + i % 28),
             "closed_on": None,
-            "custom_attributes": {"Source": "Zürich", "n": i} if i % 2 else {},
+            "custom_attributes": {"Source": "Zürich", "n": i, "note": "a\tb\\c\r\n"} if i % 2 else {},
         }
         for i in range(25)
     ]
@@ -254,4 +254,9 @@ def test_plain_values_and_models_are_stored_alike(store_engine: Engine) -> None:
         assert counts.added == 25, label
         stored[label] = stored_deals(store_engine, team)
     assert stored["dicts"] == stored["models"]
-    assert stored["dicts"]["D3"][DEAL_FIELDS.index("custom_attributes")] == {"Source": "Zürich", "n": 3}
+    assert stored["dicts"]["D3"][DEAL_FIELDS.index("custom_attributes")] == {
+        "Source": "Zürich",
+        "n": 3,
+        "note": "a\tb\\c\r\n",
+    }
+    assert stored["dicts"]["D1"][DEAL_FIELDS.index("name")] == "Deal 1\t\\N\n'\","

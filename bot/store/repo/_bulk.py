@@ -204,9 +204,7 @@ def _executemany_upsert(session: Session, table: Table, columns: Sequence[str]) 
         fixed = {name: _process(processors[name], common[name]) for name in _CONSTANTS}
         for row in rows:  # the constants join each row (our own copies), already converted
             row.update(fixed)
-        params: list[Any] = list(
-            map(tuple, _row_tuples(rows, names, row_processors))
-        )  # the driver wants tuples
+        params: list[Any] = list(map(tuple, _row_tuples(rows, names, row_processors)))  # tuples, please
         if not compiled.positional:
             params = [dict(zip(names, item, strict=True)) for item in params]
         conn.exec_driver_sql(compiled.string, params)
@@ -314,8 +312,6 @@ def _sqlite_cache(conn: Connection) -> Iterator[None]:
 
 
 def _field_values(row: SQLModel | Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    if type(row) is dict:  # validated values: copied (a digest is added), never changed
-        return row.copy()
     if isinstance(row, SQLModel):
         return {name: getattr(row, name) for name in fields}
     return {name: row[name] for name in fields}
@@ -352,6 +348,7 @@ def bulk_upsert(
             now = utcnow()
             entries: list[dict[str, Any]] = []
             for row in chunk:
+                # validated values are copied (a digest and the constants are added), never changed
                 values = row.copy() if type(row) is dict else _field_values(row, fields)
                 values["content_hash"] = digest(values)
                 entries.append(values)
