@@ -121,7 +121,10 @@ class Prepared(Generic[ModelT]):
                 self.accepted += 1
 
     def values(self, *, stop_at_rejected: bool = False) -> Generator[dict[str, Any], None, None]:
-        """Second pass: the good rows' field values, validated (a failure here is a RowError too)."""
+        """Second pass: the good rows' field values, validated (a failure here is a RowError too).
+
+        ``stop_at_rejected`` changes nothing here: every row was checked before (see DealRows).
+        """
         validate = ModelValues(self.model)
         for line, values, _ in self.convert():
             if line in self.bad_lines:
