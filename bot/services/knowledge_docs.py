@@ -15,7 +15,17 @@ from typing import Any
 from bot.knowledge.store import Document, Scalar
 from bot.store.models import Answer, IcpVersion, Persona, Stakeholder
 from icp_engine.model import ICP, ICPError, format_value
-from icp_engine.stats import Analysis, Cohort, CohortDiff, Overall, SegmentDef, SegmentStat
+from icp_engine.stats import (  # the wording analyze uses, so documents read the same
+    Analysis,
+    Cohort,
+    CohortDiff,
+    Overall,
+    SegmentDef,
+    SegmentStat,
+    _ci,
+    _pct,
+    _q,
+)
 
 #: Source id of the one statistic document written when the data show no significant pattern.
 NO_PATTERN_ID = "no-significant-pattern"
@@ -47,21 +57,6 @@ def answer_document(
 
 
 # -- statistics ----------------------------------------------------------------------------------
-
-
-def _pct(x: float) -> str:
-    value = 100.0 * x
-    if 0 < value < 9.95 and round(value, 1) != round(value):
-        return f"{value:.1f}%"
-    return f"{value:.0f}%"
-
-
-def _ci(low: float, high: float) -> str:
-    return f"{_pct(low)[:-1]}–{_pct(high)}"
-
-
-def _q(q: float) -> str:
-    return "q<0.001" if q < 0.001 else f"q={q:.2g}"
 
 
 def _lift(lift: float) -> str:
