@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     interview_reminder_hours: float = Field(
         default=48.0, gt=0, description="Quiet time before an unfinished interview gets a gentle reminder DM."
     )
+    scheduler_poll_seconds: float = Field(
+        default=60.0, gt=0, description="How often `icp serve` checks for due review and interview reminders."
+    )
+    scheduler_claim_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a replica holds a reminder it is sending; after a crash another one retries then.",
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run the reminder loop inside `icp serve` (off: use `icp reminders run-due` from cron).",
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
