@@ -125,24 +125,35 @@ def update_icp_version(
     name: str | None = None,
     change_note: str | None = None,
     backtest: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> IcpVersion:
-    """Edit a draft or a version in review; approved history is never rewritten."""
+    """Edit a draft or a version in review; approved history is never rewritten.
+
+    An edit that changes something is written to the audit log (``icp.edit``, with the names of
+    the fields changed and by whom), so the change log shows it; ``actor`` defaults to the author.
+    """
     row = get_icp_version(session=session, workspace_id=workspace_id, version_id=version_id)
     if row.status not in EDITABLE:
         raise InvalidTransitionError(
             f"ICP version {row.version} is {row.status.value}: create a new draft to change it"
         )
-    if icp_json is not None:
-        row.icp_json = icp_json
-    if name is not None:
-        row.name = name
-    if change_note is not None:
-        row.change_note = change_note
-    if backtest is not None:
-        row.backtest = backtest
+    wanted = {"icp_json": icp_json, "name": name, "change_note": change_note, "backtest": backtest}
+    changed = [f for f, value in wanted.items() if value is not None and value != getattr(row, f)]
+    for f in changed:
+        setattr(row, f, wanted[f])
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    if changed:
+        append_audit(
+            session=session,
+            workspace_id=workspace_id,
+            actor=actor or row.author,
+            action="icp.edit",
+            target_type="icp_version",
+            target_id=row.id,
+            details={"segment": row.segment, "version": row.version, "fields": changed},
+        )
     return row
 
 
