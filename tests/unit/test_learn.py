@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 from icp_engine import crm, sample
 from icp_engine.batch import score_batch
-from icp_engine.learn import L2_GRID, LearnResult, _aggregate, choose_l2, fit_logistic, learn
+from icp_engine.learn import DEFAULT_L2, L2_GRID, LearnResult, _aggregate, choose_l2, fit_logistic, learn
 from icp_engine.model import ICP, load_icp, save_icp
 from icp_engine.normalize import normalize_frame
 from icp_engine.scoring import criterion_status, score
@@ -104,8 +104,8 @@ def test_choose_l2_picks_from_the_grid() -> None:
     masks = rng.random((400, 3)) < 0.5
     won = (rng.random(400) < 0.15 + 0.4 * masks[:, 0]).astype(float)
     assert choose_l2(masks, won, np.ones(400)) in L2_GRID
-    assert choose_l2(masks[:50], won[:50], np.ones(50)) == L2_GRID[1]  # too few deals to cross-validate
-    assert choose_l2(np.zeros((400, 0), dtype=bool), won, np.ones(400)) == L2_GRID[1]
+    assert choose_l2(masks[:50], won[:50], np.ones(50)) == DEFAULT_L2  # too few deals to cross-validate
+    assert choose_l2(np.zeros((400, 0), dtype=bool), won, np.ones(400)) == DEFAULT_L2
 
 
 # --- points worked out by hand ----------------------------------------------------------------------
