@@ -33,6 +33,11 @@ class IcpVersionBase(SQLModel):
     name: str = Field(max_length=NAME)
     icp_json: dict[str, Any] = Field(sa_type=sa.JSON, description="The engine's ICP as a JSON dict.")
     backtest: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
+    draft_json: dict[str, Any] | None = Field(
+        default=None,
+        sa_type=sa.JSON(none_as_null=True),
+        description="What drafting produced besides the ICP: pains, triggers, narrative, conflicts, citations.",
+    )
     change_note: str | None = Field(default=None, sa_type=sa.Text)
     author: str = Field(max_length=SLACK_ID, description="Slack user id, or 'system'.")
 
