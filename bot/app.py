@@ -59,10 +59,12 @@ def build_app(
     *,
     engine: Engine | None = None,
     knowledge_factory: Callable[[], object] | None = None,
+    llm_factory: Callable[[], object] | None = None,
     client: WebClient | None = None,
     token_verification_enabled: bool = False,
 ) -> App:
-    """Build the Bolt app. Without `engine` the configured database is opened (and upgraded)."""
+    """Build the Bolt app. Without `engine` the configured database is opened (and upgraded);
+    without `llm_factory` the language model client is built from settings on first use."""
     from bot.listeners import register_all
     from bot.store.db import connect
 
@@ -96,7 +98,12 @@ def build_app(
         )
     app.use(_ignore_other_bots)
     app.use(_once_per_delivery(DeliveryLedger(engine)))
-    ctx = AppContext(settings=settings, engine=engine, knowledge_factory=knowledge_factory)  # type: ignore[arg-type]
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        knowledge_factory=knowledge_factory,  # type: ignore[arg-type]
+        llm_factory=llm_factory,  # type: ignore[arg-type]
+    )
     register_all(app, ctx)
     return app
 

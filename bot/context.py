@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore
+    from bot.llm.client import LlmClient
 
 
 WORK_THREADS = 4  # 2 acked fastest in the load benchmark, but a long import would then block more
@@ -33,6 +34,8 @@ class AppContext:
     settings: Settings
     engine: Engine
     knowledge_factory: Callable[[], KnowledgeStore] | None = None
+    # The language model client (None: offline). Unset means built from settings on first use.
+    llm_factory: Callable[[], LlmClient | None] | None = None
     clock: Callable[[], datetime] = utc_now
     # Slow work after an ack (scoring, lookups, posting) runs here, not on Bolt's small listener
     # pool: an ack must never queue behind another request's work (Slack allows 3 s). Few
@@ -43,6 +46,7 @@ class AppContext:
     )
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _llm: tuple[LlmClient | None] | None = field(default=None, init=False, repr=False)
 
     @property
     def knowledge(self) -> KnowledgeStore | None:
@@ -52,3 +56,19 @@ class AppContext:
                 if self._knowledge is None:
                     self._knowledge = self.knowledge_factory()
         return self._knowledge
+
+    @property
+    def llm(self) -> LlmClient | None:
+        """The chat model client from settings (``build_llm``), built on first use; None when offline."""
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    self._llm = (self._build_llm(),)
+        return self._llm[0]
+
+    def _build_llm(self) -> LlmClient | None:
+        if self.llm_factory is not None:
+            return self.llm_factory()
+        from bot.llm.factory import build_llm
+
+        return build_llm(self.settings)
