@@ -33,8 +33,18 @@ from bot.settings import Settings
 from bot.store.db import make_engine, upgrade
 
 
-def start_env(root: Path, template: Path, stand_in: StandInSlack, **overrides: Any) -> SlackEnv:
-    """Copy the migrated database into ``root``, build the app with ``overrides`` and serve it."""
+def start_env(
+    root: Path,
+    template: Path,
+    stand_in: StandInSlack,
+    *,
+    llm_factory: Callable[[], Any] | None = None,
+    **overrides: Any,
+) -> SlackEnv:
+    """Copy the migrated database into ``root``, build the app with ``overrides`` and serve it.
+
+    ``llm_factory`` gives the app its language model client (e.g. one over ``QueueChatModel``);
+    unset, the client comes from settings, which here means offline."""
     root.mkdir(parents=True, exist_ok=True)
     db_path = root / "icp.db"
     shutil.copyfile(template, db_path)
@@ -60,7 +70,7 @@ def start_env(root: Path, template: Path, stand_in: StandInSlack, **overrides: A
     def knowledge_factory() -> KnowledgeStore:
         return holder[0].knowledge()
 
-    app = build_app(settings, engine=engine, knowledge_factory=knowledge_factory)
+    app = build_app(settings, engine=engine, knowledge_factory=knowledge_factory, llm_factory=llm_factory)
     server = AppServer(build_asgi(app, engine=engine, signing_secret=SIGNING_SECRET)).start()
     env = SlackEnv(
         settings=settings,
@@ -105,7 +115,8 @@ def stand_in() -> Iterator[StandInSlack]:
 def make_slack_env(
     tmp_path: Path, migrated_sqlite_template: Path, stand_in: StandInSlack
 ) -> Iterator[Callable[..., SlackEnv]]:
-    """Factory: ``make_slack_env(icp_owners="U1")`` starts the app with those settings overrides."""
+    """Factory: ``make_slack_env(icp_owners="U1")`` starts the app with those settings overrides
+    (and ``llm_factory=...`` for a language model client)."""
     started: list[SlackEnv] = []
 
     def make(**overrides: Any) -> SlackEnv:
