@@ -31,11 +31,19 @@ class Settings(BaseSettings):
         default="local", description="Workspace id used by the CLI when none is given."
     )
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token (xoxb-…) for a single-workspace install."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Verifies that HTTP requests come from Slack (required with --http)."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (xapp-…, connections:write) for Socket Mode."
+    )
+    slack_client_id: str | None = Field(
+        default=None, description="OAuth client id: set with the secret for multi-workspace installs."
+    )
+    slack_client_secret: SecretStr | None = Field(default=None, description="OAuth client secret.")
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     slack_scopes: str = Field(
         default=(
