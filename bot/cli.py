@@ -447,6 +447,7 @@ def demo(
 
 def _mount_store_commands() -> None:
     """The store commands live in their own modules; mounted here so `icp --help` lists them."""
+    from bot.cli_config import config
     from bot.cli_import import db_app, import_app
     from bot.cli_knowledge import forget, reindex
     from bot.cli_serve import serve
@@ -456,6 +457,7 @@ def _mount_store_commands() -> None:
     app.command("forget")(forget)
     app.command("reindex")(reindex)
     app.command("serve")(serve)
+    app.command("config")(config)
 
 
 _mount_store_commands()
