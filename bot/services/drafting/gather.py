@@ -138,6 +138,7 @@ def _answers(session: Session, workspace_id: int) -> list[AnswerEvidence]:
             assert q.id is not None
             questions[q.id] = (q.question_key, q.text)
     topics = _topics()
+    known_topics = {topic for topic, _ in topics.values()}
     out: list[AnswerEvidence] = []
     for a in rows:
         if a.id is None or not a.text or not a.text.strip():
@@ -149,6 +150,8 @@ def _answers(session: Session, workspace_id: int) -> list[AnswerEvidence]:
             topic = FOLLOWUP
         elif key is not None and (role, key) in topics:
             topic = topics[(role, key)][0]
+        elif key is not None and key in known_topics:
+            topic = key  # a question keyed by its topic (another role's set, or a custom one)
         else:
             topic = "other"
         out.append(

@@ -38,10 +38,34 @@ _C_LEVEL = {
     "cro": "CRO",
     "ciso": "CISO",
 }
+_AREAS = (
+    "revenue operations",
+    "customer success",
+    "supply chain",
+    "operations",
+    "finance",
+    "sales",
+    "marketing",
+    "engineering",
+    "it",
+    "logistics",
+    "procurement",
+    "revops",
+    "security",
+    "data",
+    "product",
+    "growth",
+    "compliance",
+    "dispatch",
+    "people",
+    "hr",
+)
 _TITLE = re.compile(
     r"\b(?:(?P<c>ceo|cfo|cto|coo|cio|cmo|cro|ciso)"
-    r"|(?P<rank>vp|vice president|head|director|manager|lead)\s+(?:of\s+)?(?P<area>(?:[a-z]+\s?){1,2}?)"
-    r"(?=\b(?:and|or|signs|decides|who|usually|team|,|\.|;|$)|\s*$|[,.;)]))",
+    r"|(?P<rank>vp|vice president|head|director|manager|lead)\s+(?:of\s+)?(?P<area>"
+    + "|".join(re.escape(a) for a in _AREAS)
+    + r")"
+    r"|(?P<area2>" + "|".join(re.escape(a) for a in _AREAS) + r")\s+(?P<rank2>manager|lead|director)s?)\b",
     re.IGNORECASE,
 )
 _DEPARTMENTS = (
@@ -60,8 +84,8 @@ def _by_topic(answers: Sequence[AnswerEvidence], topics: Sequence[str]) -> list[
 
 def theme_trait(theme: Theme) -> Trait:
     """“<quote>” (3 people mention “routing”)."""
-    who = f"{theme.people} people" if theme.people != 1 else "1 person"
-    text = f"“{shorten(theme.quote.text, QUOTE_CHARS)}” ({who} mention “{theme.term}”)"
+    who = f"{theme.people} people mention" if theme.people != 1 else "1 person mentions"
+    text = f"“{shorten(theme.quote.text, QUOTE_CHARS)}” ({who} “{theme.term}”)"
     return Trait(text=text, evidence=theme.evidence[:8])
 
 
@@ -72,10 +96,11 @@ def traits(answers: Sequence[AnswerEvidence], topics: Sequence[str], k: int = 3)
 def _title_of(match: re.Match[str]) -> str:
     if match.group("c"):
         return _C_LEVEL[match.group("c").casefold()]
-    rank = match.group("rank").casefold()
+    rank = (match.group("rank") or match.group("rank2")).casefold()
     rank = {"vp": "VP", "vice president": "VP"}.get(rank, rank.capitalize())
-    area = " ".join(match.group("area").split()).strip()
-    return f"{rank} of {area.title()}" if area else rank
+    area = " ".join((match.group("area") or match.group("area2")).split())
+    area = area.upper() if area.casefold() in ("it", "hr") else area.title()
+    return f"{rank} of {area}"
 
 
 def titles_named(answers: Sequence[AnswerEvidence]) -> list[tuple[str, list[AnswerEvidence]]]:
