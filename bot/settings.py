@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,9 +79,44 @@ class Settings(BaseSettings):
         description="Run the reminder loop inside `icp serve` (off: use `icp reminders run-due` from cron).",
     )
 
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="OpenAI API key (also sent to an OpenAI-compatible server if set)."
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Override of the OpenAI API URL (a proxy or gateway) for LLM_PROVIDER=openai.",
+    )
+    llm_provider: Literal["auto", "openai", "openai-compatible", "offline"] = Field(
+        default="auto",
+        description=(
+            "Which language model drafts and chats: 'openai', 'openai-compatible' (LLM_BASE_URL: "
+            "Ollama, vLLM, llama.cpp, LM Studio...), 'offline' (no model: deterministic drafts), or "
+            "'auto': openai-compatible if LLM_BASE_URL is set, else openai if OPENAI_API_KEY is set, "
+            "else offline."
+        ),
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM provider.")
+    llm_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=120, description="Longest wait for one LLM request before it is retried."
+    )
+    llm_deadline_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        le=60,
+        description="Longest one LLM call may take, retries included, so users get an answer or an error in time.",
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries after a timeout, 429, 5xx or invalid structured output."
+    )
+    llm_prompt_token_budget: int = Field(
+        default=12_000, ge=500, description="Most prompt tokens one LLM call may send (longer work is split)."
+    )
+    llm_max_output_tokens: int = Field(
+        default=4_000, ge=16, description="Upper bound on the output tokens any one LLM call may ask for."
+    )
 
     @property
     def resolved_database_url(self) -> str:
