@@ -1,0 +1,384 @@
+"""One way to call a chat model: budgeted, retried within a deadline, failing with a clear reason.
+
+:class:`LlmClient` wraps any LangChain ``BaseChatModel`` (ChatOpenAI for OpenAI and compatible
+servers, :class:`bot.llm.fake.QueueChatModel` in tests). Before a call it counts the prompt with the
+on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so callers split work
+(map-reduce) instead of silently truncating. A call is attempted until it yields a usable answer,
+the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After), 5xx and
+invalid or empty structured output are retried with jittered exponential backoff, refusals such as
+401/400 are not. Then :class:`LlmUnavailable` says why in words a user can read. The deadline is
+enforced on the wall clock (each attempt runs in a worker thread that is abandoned if it overruns),
+so with the defaults a user gets an answer or a clear error well within 60 s. No message content and
+no secret is ever logged; reasons are scrubbed of API keys.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.utils
+import json
+import logging
+import queue
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import openai
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel, ValidationError
+
+from bot.llm.tokens import count_message_tokens, count_tokens, message_text
+
+__all__ = [
+    "LlmCall",
+    "LlmClient",
+    "LlmUnavailable",
+    "LlmUsage",
+    "PromptTooLarge",
+    "RetryPolicy",
+    "count_tokens",
+]
+
+log = logging.getLogger(__name__)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+_KEY_PATTERN = re.compile(r"\b(sk|key|token)-[A-Za-z0-9_\-*]{6,}", re.IGNORECASE)
+
+
+class LlmUnavailable(RuntimeError):
+    """No usable answer within the retries and the deadline; ``reason`` is written for users."""
+
+    def __init__(self, reason: str, *, attempts: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class PromptTooLarge(ValueError):
+    """The prompt is over the per-call token budget: split the work, do not truncate silently."""
+
+    def __init__(self, tokens: int, budget: int) -> None:
+        super().__init__(f"prompt of {tokens} tokens is over the budget of {budget} tokens per call")
+        self.tokens = tokens
+        self.budget = budget
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries: attempts, per-attempt timeout, overall deadline and backoff."""
+
+    max_retries: int = 2
+    attempt_timeout_seconds: float = 20.0
+    deadline_seconds: float = 45.0
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.attempt_timeout_seconds <= 0 or self.deadline_seconds <= 0:
+            raise ValueError("max_retries must be >= 0 and the timeouts > 0")
+
+
+@dataclass(frozen=True)
+class LlmCall:
+    """One client call as recorded in :class:`LlmUsage` (what benchmarks and tests read)."""
+
+    kind: Literal["structured", "text"]
+    prompt_tokens: int
+    max_output_tokens: int
+    attempts: int
+    seconds: float
+    ok: bool
+    schema: str | None = None
+    failure: str | None = None
+
+
+@dataclass
+class LlmUsage:
+    """Calls made through one client, thread-safe; ``reset()`` between benchmark runs."""
+
+    calls: list[LlmCall] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, call: LlmCall) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    @property
+    def call_count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of every call (each counted once, however many attempts it took)."""
+        return sum(call.prompt_tokens for call in self.calls)
+
+    @property
+    def attempts(self) -> int:
+        return sum(call.attempts for call in self.calls)
+
+    @property
+    def max_prompt_tokens(self) -> int:
+        return max((call.prompt_tokens for call in self.calls), default=0)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    retry: bool
+    wait: float | None = None
+
+
+class _AttemptTimedOut(Exception):
+    pass
+
+
+class _BadOutput(Exception):
+    pass
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``), if it said."""
+    headers = exc.response.headers if exc.response is not None else {}
+    try:
+        if "retry-after-ms" in headers:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _classify(exc: BaseException, attempt_timeout: float) -> _Failure:
+    """What went wrong, in words for users, and whether trying again can help."""
+    if isinstance(exc, _AttemptTimedOut):
+        return _Failure(f"no answer within {attempt_timeout:.0f}s", retry=True)
+    if isinstance(exc, _BadOutput):
+        return _Failure(str(exc), retry=True)
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return _Failure("the request timed out", retry=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return _Failure("cannot reach the model service", retry=True)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429:
+            return _Failure("rate limited by the model service (HTTP 429)", True, _retry_after(exc))
+        if status >= 500 or status in (408, 409):
+            return _Failure(f"the model service failed (HTTP {status})", True, _retry_after(exc))
+        detail = (str(exc.message or "").strip().splitlines() or [""])[0][:200]
+        return _Failure(f"the model service refused the request (HTTP {status}) {detail}".strip(), False)
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return _Failure("the answer was cut off at the output token limit", retry=True)
+    if isinstance(exc, openai.ContentFilterFinishReasonError):
+        return _Failure("the model service's content filter refused the request", retry=False)
+    if isinstance(exc, OutputParserException | ValidationError | json.JSONDecodeError):
+        return _Failure(f"the model returned invalid output ({type(exc).__name__})", retry=True)
+    return _Failure(f"unexpected failure from the model service ({type(exc).__name__})", retry=True)
+
+
+class LlmClient:
+    """Budgeted, retried, deadline-bound calls to a LangChain chat model (see the module doc)."""
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        prompt_token_budget: int = 12_000,
+        max_output_tokens: int = 4_000,
+        retry: RetryPolicy | None = None,
+        label: str | None = None,
+        secrets: Sequence[str] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if prompt_token_budget < 1 or max_output_tokens < 1:
+            raise ValueError("prompt_token_budget and max_output_tokens must be positive")
+        self.model = model
+        self.prompt_token_budget = prompt_token_budget
+        self.max_output_tokens = max_output_tokens
+        self.retry = retry or RetryPolicy()
+        self.label = label or type(model).__name__
+        self.usage = LlmUsage()
+        self._secrets = tuple(s for s in secrets if s)
+        self._sleep = sleep
+        self._clock = clock
+        self._random = random.Random()
+
+    def __repr__(self) -> str:
+        return f"LlmClient({self.label}, budget={self.prompt_token_budget} tokens)"
+
+    # -- public calls -------------------------------------------------------------------------
+
+    def count_prompt_tokens(
+        self, messages: Sequence[BaseMessage], schema: type[BaseModel] | None = None
+    ) -> int:
+        """Tokens this call would send: the messages, plus the JSON schema for structured output."""
+        tokens = count_message_tokens(messages)
+        if schema is not None:
+            tokens += count_tokens(json.dumps(schema.model_json_schema(), separators=(",", ":")))
+        return tokens
+
+    def structured(
+        self, schema: type[SchemaT], messages: Sequence[BaseMessage], *, max_output_tokens: int
+    ) -> SchemaT:
+        """An instance of ``schema`` from the model (JSON-schema structured output, temperature 0)."""
+        tokens = self._check_budget(messages, schema, max_output_tokens)
+        runnable = self._limited(max_output_tokens).with_structured_output(
+            schema, method="json_schema", include_raw=True
+        )
+
+        def accept(result: Any) -> SchemaT:
+            if not isinstance(result, dict):
+                raise _BadOutput("the model returned no structured result")
+            if result.get("parsing_error") is not None:
+                error = result["parsing_error"]
+                raise _BadOutput(f"the model returned invalid structured output ({type(error).__name__})")
+            parsed = result.get("parsed")
+            if parsed is None:
+                raise _BadOutput("the model returned an empty structured result")
+            if isinstance(parsed, schema):
+                return parsed
+            try:
+                return schema.model_validate(parsed)
+            except ValidationError:
+                raise _BadOutput("the model's structured result does not match the schema") from None
+
+        return self._call(
+            "structured", runnable, messages, accept, tokens, max_output_tokens, schema.__name__
+        )
+
+    def text(self, messages: Sequence[BaseMessage], *, max_output_tokens: int) -> str:
+        """The model's text answer (temperature 0); an empty answer counts as a failed attempt."""
+        tokens = self._check_budget(messages, None, max_output_tokens)
+
+        def accept(result: Any) -> str:
+            text = message_text(result) if isinstance(result, AIMessage) else str(result or "")
+            if not text.strip():
+                raise _BadOutput("the model returned an empty answer")
+            return text
+
+        return self._call(
+            "text", self._limited(max_output_tokens), messages, accept, tokens, max_output_tokens
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _check_budget(
+        self, messages: Sequence[BaseMessage], schema: type[BaseModel] | None, max_output_tokens: int
+    ) -> int:
+        if not 1 <= max_output_tokens <= self.max_output_tokens:
+            raise ValueError(f"max_output_tokens must be between 1 and {self.max_output_tokens}")
+        if not messages:
+            raise ValueError("a call needs at least one message")
+        tokens = self.count_prompt_tokens(messages, schema)
+        if tokens > self.prompt_token_budget:
+            raise PromptTooLarge(tokens, self.prompt_token_budget)
+        return tokens
+
+    def _limited(self, max_output_tokens: int) -> BaseChatModel:
+        """The model with this call's output limit and temperature 0 (fields ChatOpenAI has)."""
+        fields = type(self.model).model_fields
+        update: dict[str, Any] = {}
+        if "max_tokens" in fields:
+            update["max_tokens"] = max_output_tokens
+        if "temperature" in fields:
+            update["temperature"] = 0.0
+        return self.model.model_copy(update=update) if update else self.model
+
+    def _attempt(self, runnable: Runnable[Any, Any], messages: list[BaseMessage], timeout: float) -> Any:
+        """Run one attempt in a worker thread; give up waiting (not the thread) after ``timeout``."""
+        box: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        context = contextvars.copy_context()
+
+        def run() -> None:
+            try:
+                box.put((True, context.run(runnable.invoke, messages)))
+            except BaseException as exc:
+                box.put((False, exc))
+
+        threading.Thread(target=run, name="llm-call", daemon=True).start()
+        try:
+            ok, value = box.get(timeout=timeout)
+        except queue.Empty:
+            raise _AttemptTimedOut from None
+        if not ok:
+            raise value
+        return value
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text)
+
+    def _call(
+        self,
+        kind: Literal["structured", "text"],
+        runnable: Runnable[Any, Any],
+        messages: Sequence[BaseMessage],
+        accept: Callable[[Any], Any],
+        tokens: int,
+        max_output_tokens: int,
+        schema: str | None = None,
+    ) -> Any:
+        policy = self.retry
+        started = self._clock()
+        deadline = started + policy.deadline_seconds
+        attempts = 0
+        failure = _Failure("no attempt fitted in the deadline", retry=False)
+        batch = list(messages)
+        while (remaining := deadline - self._clock()) > 0:
+            attempts += 1
+            timeout = min(policy.attempt_timeout_seconds, remaining)
+            try:
+                result = accept(self._attempt(runnable, batch, timeout))
+            except AssertionError:
+                raise  # a bug (or a test's fake running out of answers), not a model fault
+            except Exception as exc:
+                failure = _classify(exc, timeout)
+                log.warning(
+                    "LLM %s call (%s) attempt %d failed: %s",
+                    kind,
+                    self.label,
+                    attempts,
+                    self._scrub(failure.reason),
+                )
+            else:
+                self.usage.record(
+                    LlmCall(kind, tokens, max_output_tokens, attempts, self._clock() - started, True, schema)
+                )
+                return result
+            if not failure.retry or attempts > policy.max_retries:
+                break
+            wait = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** (attempts - 1))
+            wait *= self._random.uniform(0.5, 1.0)
+            if failure.wait is not None:
+                wait = max(wait, failure.wait)
+            if self._clock() + wait >= deadline:
+                failure = _Failure(
+                    f"{failure.reason}; waiting {wait:.0f}s more would pass the deadline", False
+                )
+                break
+            self._sleep(wait)
+        seconds = self._clock() - started
+        reason = self._scrub(
+            f"the language model gave no usable answer ({attempts} attempt(s), {seconds:.0f}s): {failure.reason}"
+        )
+        self.usage.record(
+            LlmCall(kind, tokens, max_output_tokens, attempts, seconds, False, schema, failure.reason)
+        )
+        raise LlmUnavailable(reason, attempts=attempts)
