@@ -204,6 +204,9 @@ def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
     Currency signs and codes are dropped, not converted (no exchange rates in a deterministic core).
     A reversed range ('5000-1000') is read as the same interval. Raises ValueError for garbage.
     """
+    if type(text) is str and _DIGITS.fullmatch(text):  # the common case in big exports: no cascade
+        value = float(text)
+        return value, value
     if text is None:
         return None, None
     if isinstance(text, bool):
@@ -217,9 +220,6 @@ def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
         return value, value
     if not isinstance(text, str):
         raise _not_a_number(text)
-    if _DIGITS.fullmatch(text):  # the common case in big exports, read without the pattern cascade
-        value = float(text)
-        return value, value
     s = _clean_text(text)
     if s in _MISSING_NUMBER:
         return None, None
