@@ -79,6 +79,7 @@ class Cadence(StrEnum):
     quarterly = "quarterly"
     semiannual = "semiannual"
     yearly = "yearly"
+    cron = "cron"
 
 
 class ReminderBase(SQLModel):
@@ -87,6 +88,13 @@ class ReminderBase(SQLModel):
     channel_id: str = Field(min_length=1, max_length=SLACK_ID)
     owner: str | None = Field(default=None, max_length=SLACK_ID)
     next_run_at: AwareDatetime = Field(sa_type=UTCDateTime)
+    cron: str | None = Field(default=None, max_length=128, description="5-field spec when cadence is cron.")
+    timezone: str = Field(
+        default="UTC", max_length=64, description="IANA zone the slots keep their wall time in."
+    )
+    anchor_at: AwareDatetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="The first slot; later slots are counted from it."
+    )
 
 
 class ReminderCreate(ReminderBase):
@@ -99,10 +107,18 @@ class ReminderUpdate(SQLModel):
     owner: str | None = Field(default=None, max_length=SLACK_ID)
     next_run_at: AwareDatetime | None = None
     enabled: bool | None = None
+    cron: str | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    anchor_at: AwareDatetime | None = None
+    last_reviewed_at: AwareDatetime | None = None
 
 
 class ReviewReminder(ReminderBase, Timestamped, table=True):
-    """A scheduled ICP review: when it fires next, when it last fired, who holds it now."""
+    """A scheduled ICP review: when it fires next, when it last fired, who holds it now.
+
+    ``last_reviewed_at`` is when an owner marked the review done: the review kit reports what
+    happened since then.
+    """
 
     __tablename__ = "review_reminder"
     __table_args__ = (Index("ix_review_reminder_enabled_next_run_at", "enabled", "next_run_at"),)
@@ -111,6 +127,7 @@ class ReviewReminder(ReminderBase, Timestamped, table=True):
     workspace_id: int = workspace_fk()
     enabled: bool = True
     last_run_at: datetime | None = timestamp_field()
+    last_reviewed_at: datetime | None = timestamp_field()
     claimed_by: str | None = Field(default=None, max_length=128, description="Replica holding the claim.")
     claimed_until: datetime | None = timestamp_field()
 

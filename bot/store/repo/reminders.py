@@ -2,17 +2,22 @@
 
 ``claimed_by``/``claimed_until`` exist for the scheduler's atomic claims across replicas; here a
 due reminder is one that is enabled, whose time has come and that nobody holds a live claim on.
+``claim_reminder`` is one conditional UPDATE (``WHERE id = ? AND <due> AND <unclaimed>``): the
+database serialises concurrent claims on the row (SQLite's write lock, PostgreSQL's row lock,
+which re-checks the WHERE after waiting), so exactly one replica sees ``rowcount == 1``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import ReminderCreate, ReminderUpdate, ReviewReminder
-from bot.store.repo._sql import get_scoped
+from bot.store.models.icp import DEFAULT_SEGMENT
+from bot.store.repo._sql import get_scoped, table_of
 from bot.store.types import utcnow
 
 
@@ -70,3 +75,74 @@ def mark_reminder_run(
 def delete_reminder(*, session: Session, workspace_id: int, reminder_id: int) -> None:
     session.delete(get_reminder(session=session, workspace_id=workspace_id, reminder_id=reminder_id))
     session.flush()
+
+
+def get_segment_reminder(
+    *, session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT
+) -> ReviewReminder | None:
+    """The workspace's reminder for ``segment`` (the scheduler keeps one per segment)."""
+    query = select(ReviewReminder).where(
+        ReviewReminder.workspace_id == workspace_id, ReviewReminder.segment == segment
+    )
+    return session.exec(query.order_by(col(ReviewReminder.id))).first()
+
+
+def _due(now: datetime) -> Any:
+    table = table_of(ReviewReminder)
+    return and_(
+        table.c.enabled.is_(True),
+        table.c.next_run_at <= now,
+        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+    )
+
+
+def list_due_reminder_ids(*, session: Session, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(workspace id, reminder id) of every due, unclaimed reminder in every workspace, oldest first."""
+    table = table_of(ReviewReminder)
+    query = (
+        select(table.c.workspace_id, table.c.id).where(_due(now)).order_by(table.c.next_run_at).limit(limit)
+    )
+    return [(int(w), int(i)) for w, i in session.execute(query)]
+
+
+def claim_reminder(
+    *, session: Session, reminder_id: int, worker: str, now: datetime, hold: timedelta
+) -> bool:
+    """Take reminder ``reminder_id`` for ``hold`` if it is due and unclaimed; True for the one winner."""
+    table = table_of(ReviewReminder)
+    stmt = (
+        update(table)
+        .where(table.c.id == reminder_id, _due(now))
+        .values(claimed_by=worker, claimed_until=now + hold)
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def finish_reminder(
+    *, session: Session, reminder_id: int, worker: str, ran_at: datetime, next_run_at: datetime
+) -> bool:
+    """Record a firing by the claim holder and schedule the next; False if the claim was lost."""
+    table = table_of(ReviewReminder)
+    stmt = (
+        update(table)
+        .where(table.c.id == reminder_id, table.c.claimed_by == worker)
+        .values(
+            last_run_at=ran_at,
+            next_run_at=next_run_at,
+            claimed_by=None,
+            claimed_until=None,
+            updated_at=ran_at,
+        )
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def back_off_reminder(*, session: Session, reminder_id: int, worker: str, retry_at: datetime) -> bool:
+    """A failed firing: nobody retries before ``retry_at`` (the claim's time stays, its holder goes)."""
+    table = table_of(ReviewReminder)
+    stmt = (
+        update(table)
+        .where(table.c.id == reminder_id, table.c.claimed_by == worker)
+        .values(claimed_by=None, claimed_until=retry_at)
+    )
+    return session.execute(stmt).rowcount == 1
