@@ -1,0 +1,264 @@
+"""ICP version history: find a version by number, list versions, and the change log.
+
+Every draft and every edit of an ICP is a stored version (bot/store/repo/icp.py); approving one
+supersedes the segment's previously approved version. This module reads that history back for
+people: which versions exist, who drafted, edited, submitted, approved or superseded which one
+and when (from the audit log), and what each version changed against the one before it (from
+the pure diff in ``icp_engine.diff``). The default segment is the primary one: scoring, ``/icp
+show`` and export use it unless another segment is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.store.models import DEFAULT_SEGMENT, AuditEntry, IcpStatus, IcpVersion, Workspace
+from bot.store.repo.errors import NotFoundError
+from bot.store.repo.icp import list_icp_versions
+from bot.store.repo.workspaces import get_workspace
+from icp_engine.diff import IcpDiff, diff_icps
+from icp_engine.model import ICP, ICPError
+
+ICP_ACTIONS = ("icp.draft", "icp.edit", "icp.in_review", "icp.approved", "icp.superseded")
+_VERBS = {
+    "icp.draft": "drafted",
+    "icp.edit": "edited",
+    "icp.in_review": "submitted for review",
+    "icp.approved": "approved",
+    "icp.superseded": "superseded",
+}
+
+
+class VersionNotFound(NotFoundError):
+    """The version number asked for does not exist; the message lists the ones that do."""
+
+
+def parse_version(word: str) -> int | None:
+    """``"3"`` or ``"v3"`` as 3; None for anything else."""
+    text = word.strip().lower().removeprefix("v")
+    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else None
+
+
+def workspace_of(session: Session, team_id: str) -> Workspace | None:
+    return get_workspace(session=session, slack_team_id=team_id)
+
+
+def load_icp(row: IcpVersion) -> ICP:
+    """The engine's ICP of a stored version, numbered; ICPError when it no longer validates."""
+    icp = ICP.from_dict(row.icp_json, source=f"ICP v{row.version}")
+    return icp.model_copy(update={"version": row.version})
+
+
+def segment_versions(session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT) -> list[IcpVersion]:
+    """The segment's versions, oldest first."""
+    rows = list_icp_versions(session=session, workspace_id=workspace_id, segment=segment)
+    return sorted(rows, key=lambda r: r.version)
+
+
+def pick_version(
+    rows: Sequence[IcpVersion], number: int | None, segment: str = DEFAULT_SEGMENT
+) -> IcpVersion:
+    """Version ``number`` among ``rows`` (the newest when None); VersionNotFound says what exists."""
+    if not rows:
+        where = "" if segment == DEFAULT_SEGMENT else f" in segment {segment!r}"
+        raise VersionNotFound(f"there is no ICP yet{where}")
+    if number is None:
+        return max(rows, key=lambda r: r.version)
+    for row in rows:
+        if row.version == number:
+            return row
+    numbers = ", ".join(f"v{r.version}" for r in sorted(rows, key=lambda r: r.version))
+    raise VersionNotFound(f"there is no version {number}; versions stored: {numbers}")
+
+
+def approval_label(row: IcpVersion, *, mention: bool = True) -> str:
+    """ "ICP v3, approved by <@U1> on 2026-11-30", or what the version is when not approved."""
+    who = (f"<@{row.approver}>" if mention and _is_slack_id(row.approver) else row.approver) or "someone"
+    status = IcpStatus(row.status)
+    if status == IcpStatus.approved and row.approved_at is not None:
+        return f"ICP v{row.version}, approved by {who} on {row.approved_at:%Y-%m-%d}"
+    if status == IcpStatus.superseded and row.approved_at is not None:
+        return f"ICP v{row.version}, approved by {who} on {row.approved_at:%Y-%m-%d}, since superseded"
+    return f"ICP v{row.version} ({status.value.replace('_', ' ')}, not approved)"
+
+
+def _is_slack_id(value: str | None) -> bool:
+    return bool(value) and value[:1] in "UW" and value.isascii() and value.isalnum()  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One stored version as the history shows it."""
+
+    id: int
+    version: int
+    segment: str
+    status: str
+    name: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    approver: str | None
+    approved_at: datetime | None
+    superseded_at: datetime | None
+    change_note: str | None
+    changes: str  # against the segment's previous version: "criteria: 1 added, 2 re-weighted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "segment": self.segment,
+            "status": self.status,
+            "name": self.name,
+            "author": self.author,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "approver": self.approver,
+            "approved_at": self.approved_at.isoformat() if self.approved_at else None,
+            "superseded_at": self.superseded_at.isoformat() if self.superseded_at else None,
+            "change_note": self.change_note,
+            "changes": self.changes,
+        }
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry:
+    """Who did what to which version, and when."""
+
+    at: datetime
+    actor: str
+    action: str  # icp.draft | icp.edit | icp.in_review | icp.approved | icp.superseded
+    version: int | None
+    segment: str | None
+    text: str  # "drafted v3 (criteria: 1 added)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "version": self.version,
+            "segment": self.segment,
+            "text": self.text,
+        }
+
+
+def _safe_diff(before: IcpVersion, after: IcpVersion) -> IcpDiff | None:
+    try:
+        return diff_icps(load_icp(before), load_icp(after))
+    except ICPError:
+        return None
+
+
+def _changes_text(previous: IcpVersion | None, row: IcpVersion) -> str:
+    if previous is None:
+        return "first version"
+    diff = _safe_diff(previous, row)
+    if diff is None:
+        return "cannot compare (a stored version no longer validates)"
+    return f"vs v{previous.version}: {diff.summary()}"
+
+
+def version_history(
+    session: Session, workspace_id: int, *, segment: str | None = None
+) -> list[VersionSummary]:
+    """Every version (of one segment, or all), newest first, each with what it changed."""
+    rows = list_icp_versions(session=session, workspace_id=workspace_id, segment=segment)
+    by_segment: dict[str, list[IcpVersion]] = {}
+    for row in sorted(rows, key=lambda r: r.version):
+        by_segment.setdefault(row.segment, []).append(row)
+    out: list[VersionSummary] = []
+    for seg_rows in by_segment.values():
+        previous: IcpVersion | None = None
+        for row in seg_rows:
+            assert row.id is not None
+            out.append(
+                VersionSummary(
+                    id=row.id,
+                    version=row.version,
+                    segment=row.segment,
+                    status=IcpStatus(row.status).value,
+                    name=row.name,
+                    author=row.author,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    approver=row.approver,
+                    approved_at=row.approved_at,
+                    superseded_at=row.superseded_at,
+                    change_note=row.change_note,
+                    changes=_changes_text(previous, row),
+                )
+            )
+            previous = row
+    return sorted(out, key=lambda v: (v.segment != DEFAULT_SEGMENT, v.segment, -v.version))
+
+
+def change_log(
+    session: Session, workspace_id: int, *, segment: str | None = None, limit: int = 200
+) -> list[ChangeLogEntry]:
+    """The ICP's audit trail, newest first: drafts (with their changes), edits, reviews, approvals."""
+    history = {v.id: v for v in version_history(session, workspace_id, segment=segment)}
+    entries = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.workspace_id == workspace_id,
+            AuditEntry.target_type == "icp_version",
+            col(AuditEntry.action).in_(ICP_ACTIONS),
+        )
+        .order_by(col(AuditEntry.id).desc())
+        .limit(limit * 2 if segment else limit)
+    ).all()
+    out: list[ChangeLogEntry] = []
+    for entry in entries:
+        details = entry.details or {}
+        version = details.get("version")
+        seg = details.get("segment")
+        if segment is not None and seg != segment:
+            continue
+        out.append(
+            ChangeLogEntry(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                version=version if isinstance(version, int) else None,
+                segment=seg if isinstance(seg, str) else None,
+                text=_entry_text(entry, history),
+            )
+        )
+    return out[:limit]
+
+
+def _entry_text(entry: AuditEntry, history: dict[int, VersionSummary]) -> str:
+    details = entry.details or {}
+    version = details.get("version")
+    label = f"v{version}" if isinstance(version, int) else "a version"
+    seg = details.get("segment")
+    if isinstance(seg, str) and seg != DEFAULT_SEGMENT:
+        label += f" ({seg})"
+    verb = _VERBS.get(entry.action, entry.action)
+    if entry.action == "icp.draft" and details.get("from") == IcpStatus.in_review.value:
+        verb = "moved back to draft"
+    text = f"{verb} {label}"
+    if entry.action == "icp.draft" and "from" not in details:
+        summary = _summary_of(entry, history)
+        if summary:
+            text += f" ({summary})"
+    if entry.action == "icp.edit":
+        fields = details.get("fields")
+        if isinstance(fields, list) and fields:
+            text += f" ({', '.join(str(f) for f in fields)})"
+    return text
+
+
+def _summary_of(entry: AuditEntry, history: dict[int, VersionSummary]) -> str | None:
+    try:
+        summary = history.get(int(entry.target_id or ""))
+    except ValueError:
+        return None
+    return summary.changes if summary is not None else None
