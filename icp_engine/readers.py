@@ -1171,11 +1171,24 @@ def read_accounts(
     return ReadResult(source.file, rows, errors, findings, columns, source.encoding, source.delimiter)
 
 
+_WON_WORDS = frozenset({"won", "win"})
+_LOST_WORDS = frozenset({"lost", "loss"})
+
+
 def _stage_from_text(text: str) -> Stage:
+    """Won/lost when the stage starts with the outcome, also with a reason after it.
+
+    'Closed Won', 'closedwon', 'Lost - no budget' and 'Won: expansion' are closed; a pipeline
+    stage that merely mentions a word later ('Negotiation (win plan)') stays open.
+    """
     key = _key(text)
-    if key in {"won", "win", "closedwon"} or key.startswith("closedwon"):
+    if key in {"closedwon", "closedlost"} or key.startswith(("closedwon", "closedlost")):
+        return "won" if key.startswith("closedwon") else "lost"
+    first = re.match(r"[^\W\d_]+", text.strip().casefold())
+    word = first.group(0) if first else ""
+    if word in _WON_WORDS:
         return "won"
-    if key in {"lost", "loss", "closedlost"} or key.startswith("closedlost"):
+    if word in _LOST_WORDS:
         return "lost"
     return "open"
 
