@@ -121,7 +121,13 @@ def mentions(g: Gathered) -> dict[str, list[AnswerEvidence]]:
 
 
 def _values_of(c: Criterion) -> set[str]:
-    return {str(v).casefold() for cond in c.conditions for v in cond.values}
+    """Values a criterion rewards by naming them (not those it names to exclude)."""
+    return {
+        str(v).casefold()
+        for cond in c.conditions
+        if cond.op in ("eq", "in", "contains_any", "contains_all")
+        for v in cond.values
+    }
 
 
 def _matches(p: ProposedCriterion, c: Criterion) -> bool:

@@ -43,11 +43,12 @@ def _utc_now() -> datetime:
 
 
 def _model_name(llm: LlmClient) -> str:
+    """The model's own name (e.g. "gpt-4o-mini"), else the client's label."""
     for attr in ("model_name", "model"):
-        value = getattr(llm, attr, None)
+        value = getattr(llm.model, attr, None)
         if isinstance(value, str) and value:
             return value
-    return "an LLM"
+    return llm.label
 
 
 def propose(

@@ -1,0 +1,209 @@
+"""Reduce: one structured LLM call drafts the ICP's words from the engine's findings and evidence.
+
+The prompt is assembled within ``min(DRAFT_PROMPT_TOKENS, client budget)``: engine facts first,
+then statistics, then evidence — retrieved items first, then the rest in a deterministic order
+(per topic, most representative first, topics interleaved). With more answers than fit, the
+answers are summarised per stakeholder first (``summarise``) and the summaries take their place,
+so the prompt stays the same size however many answers there are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import BaseMessage
+
+from bot.llm.client import PromptTooLarge
+from bot.llm.prompts import load_prompt
+from bot.llm.tokens import count_tokens
+from bot.services.drafting.budget import answer_line, fit, round_robin, unique, untrusted
+from bot.services.drafting.evidence import OVERALL_ID, citations_of, stat_texts
+from bot.services.drafting.gather import AnswerEvidence, Gathered
+from bot.services.drafting.models import DraftedPersona, Trait
+from bot.services.drafting.proposal import Proposal, ProposedCriterion
+from bot.services.drafting.retrieve import retrieve
+from bot.services.drafting.schemas import LlmCriterion, LlmDraft, LlmPersona, LlmPoint
+from bot.services.drafting.summarise import SummaryLine, summarise
+from bot.services.drafting.themes import rank_answers
+
+if TYPE_CHECKING:
+    from bot.knowledge.store import KnowledgeStore
+    from bot.llm.client import LlmClient
+
+PROMPT = "drafting/icp"
+DRAFT_PROMPT_TOKENS = 12_000
+DRAFT_OUTPUT_TOKENS = 2_000
+STATISTICS_SHARE = 0.3  # of what is left after the fixed parts
+SAFETY_TOKENS = 32
+NUMERIC_OPS = frozenset({"gte", "lt", "between"})
+
+
+def data_summary(g: Gathered) -> str:
+    lines = []
+    if g.analysis is not None:
+        o = g.analysis.overall
+        lines.append(
+            f"{o.deals:,} closed deals, {o.wins:,} won ({o.win_rate:.0%}), {o.accounts:,} accounts "
+            f"[{OVERALL_ID}]"
+        )
+        lines += list(g.analysis.summary[:4])
+    else:
+        lines.append("No closed deals: nothing to learn criteria from.")
+    if g.crm.attributes:
+        lines.append("Account attributes in the CRM data: " + ", ".join(sorted(g.crm.attributes)))
+    lines.append(f"{len(g.answers):,} interview answers from {len(g.stakeholders)} people")
+    return "\n".join(lines)
+
+
+def learned_lines(g: Gathered) -> str:
+    if g.learned is None or not g.learned.icp.criteria:
+        return "(none: the data support no criterion)"
+    icp = g.learned.icp
+    lines = [f"- {c.describe()} (+{c.points:g} points) [{', '.join(c.evidence)}]" for c in icp.criteria]
+    lines += [
+        f"- disqualifier: {d.condition.describe()}: {d.reason} [{', '.join(d.evidence)}]"
+        for d in icp.disqualifiers
+    ]
+    return "\n".join(lines)
+
+
+def statistic_lines(g: Gathered, first: list[str]) -> list[str]:
+    """Retrieved statistics first, then significant segments by effect size, then the rest."""
+    texts = stat_texts(g)
+    order: list[str] = [i for i in first if i in texts]
+    if g.analysis is not None:
+        segments = sorted(g.analysis.segments, key=lambda s: (not s.significant, -abs(s.lift - 1.0), s.id))
+        order += [s.id for s in segments]
+    order += sorted(texts)
+    return [f"{key} {texts[key]}" for key in unique(order) if key in texts and key != OVERALL_ID]
+
+
+def ordered_answers(answers: list[AnswerEvidence], first: list[str]) -> list[AnswerEvidence]:
+    by_id = {a.id: a for a in answers}
+    topics: dict[str, list[AnswerEvidence]] = {}
+    for a in answers:
+        topics.setdefault(a.topic, []).append(a)
+    rest = round_robin([rank_answers(topics[t]) for t in sorted(topics)])
+    return unique([*(by_id[i] for i in first if i in by_id), *rest])
+
+
+def _trait(p: LlmPoint) -> Trait:
+    return Trait(text=p.text, evidence=list(p.evidence))
+
+
+def _persona(p: LlmPersona) -> DraftedPersona:
+    ids = list(p.evidence)
+
+    def scalar(text: str) -> Trait | None:
+        return Trait(text=text, evidence=ids) if text.strip() else None
+
+    return DraftedPersona(
+        name=p.name or (p.titles[0] if p.titles else "Persona"),
+        titles=list(p.titles),
+        seniority=scalar(p.seniority),
+        department=scalar(p.department),
+        buying_role=scalar(p.buying_role),
+        budget_authority=scalar(p.budget_authority),
+        goals=[_trait(t) for t in p.goals],
+        challenges=[_trait(t) for t in p.challenges],
+        motivators=[_trait(t) for t in p.motivators],
+        objections=[_trait(t) for t in p.objections],
+        tools=[_trait(t) for t in p.tools],
+        channels=[_trait(t) for t in p.channels],
+        message_hooks=[_trait(t) for t in p.message_hooks],
+    )
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        value = float(text.replace(",", "").strip())
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _criterion(c: LlmCriterion) -> ProposedCriterion | None:
+    attribute = "_".join(c.attribute.strip().casefold().split())
+    if not attribute:
+        return None
+    values: list[str | int | float] = [v.strip() for v in c.values if v.strip()]
+    if c.op in NUMERIC_OPS:
+        numbers = [_number(str(v)) for v in values]
+        if any(n is None for n in numbers):
+            return None
+        values = [n for n in numbers if n is not None]
+        if c.op == "between" and len(values) == 2:
+            values = sorted(values)
+    elif attribute in ("industry", "country", "region", "tech_stack"):
+        values = [str(v).casefold() for v in values]
+    return ProposedCriterion(
+        attribute=attribute, op=c.op, values=tuple(values), evidence=tuple(c.evidence), rationale=c.rationale
+    )
+
+
+def to_proposal(draft: LlmDraft) -> Proposal:
+    return Proposal(
+        name=draft.name.strip(),
+        criteria=[x for x in (_criterion(c) for c in draft.criteria) if x is not None],
+        personas=[_persona(p) for p in draft.personas],
+        pains=[_trait(p) for p in draft.pains],
+        goals=[_trait(p) for p in draft.goals],
+        triggers=[_trait(p) for p in draft.triggers],
+        disqualifiers=[_trait(p) for p in draft.disqualifiers],
+        narrative=draft.narrative.strip(),
+    )
+
+
+def build_messages(
+    g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None
+) -> tuple[list[BaseMessage], list[str]]:
+    """The reduce prompt within budget, and notes on what was summarised or left out."""
+    prompt = load_prompt(PROMPT)
+    pool = citations_of(g)
+    retrieved = retrieve(g, knowledge, pool)
+    fixed = {
+        "segment": untrusted(g.segment, 128),
+        "data_summary": data_summary(g),
+        "learned_criteria": learned_lines(g),
+    }
+    budget = min(DRAFT_PROMPT_TOKENS, llm.prompt_token_budget)
+    overhead = llm.count_prompt_tokens(prompt.render(**fixed, statistics="", evidence=""), LlmDraft)
+    room = budget - overhead - SAFETY_TOKENS
+    if room <= 0:
+        raise PromptTooLarge(overhead, budget)
+    stats, _ = fit(statistic_lines(g, retrieved), int(room * STATISTICS_SHARE))
+    room -= _tokens(stats)
+    notes: list[str] = []
+    answers = ordered_answers(g.answers, retrieved)
+    lines = [answer_line(a) for a in answers]
+    if _tokens(lines) > room:
+        summaries, notes = summarise(g.answers, llm)
+        first = set(retrieved)
+        ranked = sorted(summaries, key=lambda s: (not (set(s.evidence) & first), -len(s.evidence)))
+        lines = [s.line() for s in round_robin(_by_topic(ranked))]
+    evidence, left_out = fit(lines, room)
+    if left_out:
+        notes.append(f"{left_out:,} evidence lines did not fit the drafting prompt's token budget")
+    return prompt.render(**fixed, statistics="\n".join(stats), evidence="\n".join(evidence)), notes
+
+
+def _by_topic(summaries: list[SummaryLine]) -> list[list[SummaryLine]]:
+    groups: dict[str, list[SummaryLine]] = {}
+    for s in summaries:
+        groups.setdefault(s.topic, []).append(s)
+    return [groups[t] for t in sorted(groups)]
+
+
+def _tokens(lines: list[str]) -> int:
+    return sum(count_tokens(line) + 1 for line in lines)
+
+
+def llm_proposal(g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None) -> Proposal:
+    """The model's proposal (raises LlmUnavailable / PromptTooLarge for the caller to fall back)."""
+    messages, notes = build_messages(g, llm=llm, knowledge=knowledge)
+    draft = llm.structured(
+        LlmDraft, messages, max_output_tokens=min(DRAFT_OUTPUT_TOKENS, llm.max_output_tokens)
+    )
+    proposal = to_proposal(draft)
+    proposal.notes.extend(notes)
+    return proposal

@@ -1,0 +1,120 @@
+"""Map: summarise the answers per stakeholder (or per group when there are many people), so that
+the reduce prompt holds summaries instead of every answer and stays within its budget.
+
+Units are planned deterministically: one per stakeholder, merged by role (in id order) when there
+are more stakeholders than ``MAX_MAP_CALLS``; each unit's answers are the most representative
+ones that fit the map budget. A point may only cite answers of its own unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.llm.prompts import load_prompt
+from bot.services.drafting.budget import answer_line, fit, round_robin, untrusted
+from bot.services.drafting.gather import AnswerEvidence
+from bot.services.drafting.schemas import SUMMARY_TOPICS, StakeholderSummary
+from bot.services.drafting.themes import rank_answers
+
+if TYPE_CHECKING:
+    from bot.llm.client import LlmClient
+
+MAX_MAP_CALLS = 8
+MAP_PROMPT_TOKENS = 3_000  # per map call, below the client's budget
+MAP_OUTPUT_TOKENS = 900
+PROMPT = "drafting/summarise"
+
+
+@dataclass(frozen=True)
+class Unit:
+    who: str
+    answers: tuple[AnswerEvidence, ...]
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One summarised point: its topic, who said it, and the answers behind it."""
+
+    topic: str
+    who: str
+    text: str
+    evidence: tuple[str, ...]
+
+    def line(self) -> str:
+        ids = " ".join(self.evidence)
+        return f'{ids} <summary who="{self.who}" topic="{self.topic}">{untrusted(self.text, 240)}</summary>'
+
+
+def plan_units(answers: list[AnswerEvidence], max_units: int = MAX_MAP_CALLS) -> list[Unit]:
+    """Stakeholders in order of their first answer; grouped by role when there are too many."""
+    people: dict[str, list[AnswerEvidence]] = {}
+    for a in answers:
+        people.setdefault(a.stakeholder, []).append(a)
+    if len(people) <= max_units:
+        return [Unit(f"{s} ({said[0].role})", tuple(said)) for s, said in people.items()]
+    by_role: dict[str, list[str]] = {}
+    for s, said in people.items():
+        by_role.setdefault(said[0].role, []).append(s)
+    # Share the units among roles by headcount (each role at least one), then split each role's
+    # people into that many consecutive groups.
+    roles = sorted(by_role, key=lambda r: (-len(by_role[r]), r))
+    shares = dict.fromkeys(roles, 1)
+    spare = max_units - len(roles)
+    for r in roles:
+        extra = min(spare, round((max_units - len(roles)) * len(by_role[r]) / len(people)))
+        shares[r] += extra
+        spare -= extra
+    units: list[Unit] = []
+    for r in roles:
+        members = by_role[r]
+        n = min(shares[r], len(members))
+        for i in range(n):
+            group = members[i * len(members) // n : (i + 1) * len(members) // n]
+            said = tuple(a for s in group for a in people[s])
+            units.append(Unit(f"{len(group)} {r.replace('_', ' ')} people", said))
+    return units[:max_units] if len(units) > max_units else units
+
+
+def unit_answers(unit: Unit, budget: int) -> tuple[list[str], int]:
+    """The unit's answers as prompt lines: representative first, topics interleaved, within budget."""
+    topics: dict[str, list[AnswerEvidence]] = {}
+    for a in unit.answers:
+        topics.setdefault(a.topic, []).append(a)
+    ordered = round_robin([rank_answers(topics[t]) for t in sorted(topics)])
+    return fit((answer_line(a) for a in ordered), budget)
+
+
+def summarise_unit(unit: Unit, llm: LlmClient) -> tuple[list[SummaryLine], int]:
+    """One map call; returns the unit's summary lines and how many answers did not fit."""
+    prompt = load_prompt(PROMPT)
+    budget = min(MAP_PROMPT_TOKENS, llm.prompt_token_budget)
+    overhead = llm.count_prompt_tokens(prompt.render(who=unit.who, answers=""), StakeholderSummary)
+    lines, left_out = unit_answers(unit, budget - overhead - 16)
+    messages = prompt.render(who=unit.who, answers="\n".join(lines))
+    result = llm.structured(
+        StakeholderSummary, messages, max_output_tokens=min(MAP_OUTPUT_TOKENS, llm.max_output_tokens)
+    )
+    allowed = {a.id for a in unit.answers}
+    out: list[SummaryLine] = []
+    for field_name, topic in SUMMARY_TOPICS.items():
+        for point in getattr(result, field_name):
+            ids = tuple(dict.fromkeys(i.strip() for i in point.evidence if i.strip() in allowed))
+            if ids and point.text.strip():
+                out.append(SummaryLine(topic=topic, who=unit.who, text=point.text.strip(), evidence=ids))
+    return out, left_out
+
+
+def summarise(answers: list[AnswerEvidence], llm: LlmClient) -> tuple[list[SummaryLine], list[str]]:
+    """Map every unit (a model fault propagates: the caller falls back to the offline drafter)."""
+    lines: list[SummaryLine] = []
+    left_out = 0
+    units = plan_units(answers)
+    for unit in units:
+        got, missed = summarise_unit(unit, llm)
+        lines.extend(got)
+        left_out += missed
+    notes = [f"summarised {len(answers):,} answers in {len(units)} groups before drafting"]
+    if left_out:
+        notes.append(f"{left_out:,} less representative answers did not fit the summaries' token budget")
+    return lines, notes
