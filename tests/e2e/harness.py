@@ -133,6 +133,20 @@ class _Failure:
 
 
 @dataclass
+class UploadedFile:
+    """A file the app uploaded with files_upload_v2: its bytes and where it was shared."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes = b""
+    completed: bool = False
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass
 class StoredFile:
     id: str
     name: str
@@ -152,6 +166,7 @@ class StandInSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.responders: dict[str, Responder] = {}
+        self.uploads: dict[str, UploadedFile] = {}  # files.getUploadURLExternal → upload → complete
         self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -319,6 +334,8 @@ class StandInSlack:
             method = "response_url"
         elif split.path.startswith("/files/"):
             method = "files.download"
+        elif split.path.startswith("/upload/"):
+            method = "files.upload_url"
         else:
             method = f"unknown:{split.path}"
         call = RecordedCall(method=method, params=params, headers=headers, path=split.path)
@@ -339,6 +356,14 @@ class StandInSlack:
                 _send(handler, 404, {"ok": False, "error": "file_not_found"})
             else:
                 _send_bytes(handler, 200, stored.content, "application/octet-stream")
+            return
+        if method == "files.upload_url":
+            upload = self.uploads.get(split.path.split("/")[2])
+            if upload is not None:
+                upload.content = raw
+            call.params = {"file_id": split.path.split("/")[2], "bytes": len(raw)}
+            self._record(call)
+            _send_bytes(handler, 200 if upload is not None else 404, b"OK - 1", "text/plain")
             return
         if method == "response_url":
             self._record(call)
@@ -418,6 +443,32 @@ class StandInSlack:
                 "enterprise": None,
                 "is_enterprise_install": False,
             }
+        if m == "files.getUploadURLExternal":
+            file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+            self.uploads[file_id] = UploadedFile(
+                file_id, str(p.get("filename") or ""), int(p.get("length") or 0)
+            )
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+        if m == "files.completeUploadExternal":
+            listed = p.get("files")
+            if isinstance(listed, str):
+                listed = json.loads(listed)
+            done = []
+            for item in listed or []:
+                upload = self.uploads.get(str(item.get("id")))
+                if upload is None:
+                    return {"ok": False, "error": "file_not_found"}
+                upload.completed, upload.title = True, item.get("title")
+                upload.channel, upload.thread_ts = p.get("channel_id"), p.get("thread_ts")
+                done.append(
+                    {
+                        "id": upload.id,
+                        "name": upload.filename,
+                        "title": upload.title,
+                        "size": len(upload.content),
+                    }
+                )
+            return {"ok": True, "files": done}
         if m == "bots.info":
             return {"ok": True, "bot": {"id": BOT_ID, "app_id": APP_ID, "user_id": BOT_USER_ID}}
         return {"ok": True}

@@ -1,0 +1,174 @@
+"""One scheduler pass: claim each due review reminder, send its review kit, schedule the next.
+
+See the package docstring for why an atomic row claim. ``run_due`` is what both the loop in
+``icp serve`` and ``icp reminders run-due`` call; ``now`` comes from the caller's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.scheduler.cadence import CadenceError, next_run
+from bot.services.interview_reminders import ReminderRun, send_due_reminders
+from bot.services.reminders import schedule_of
+from bot.services.review_chart import render_tier_chart
+from bot.services.review_kit import ReviewKit, load_review_kit
+from bot.store.db import read_scope, session_scope
+from bot.store.models import ReviewReminder, Workspace
+from bot.store.repo import reminders as reminders_repo
+from bot.views.review_kit import review_kit_message
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.context import AppContext
+    from bot.scheduler.clients import ClientFor
+
+log = logging.getLogger(__name__)
+
+#: After a failed send, nobody tries that reminder again before this.
+RETRY_DELAY = timedelta(minutes=15)
+CHART_FILENAME = "icp-review.png"
+
+
+def worker_id() -> str:
+    """Who holds a claim: host, process and a random part (two loops in one process differ)."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    """What one pass did."""
+
+    reviews_sent: int = 0
+    reviews_failed: int = 0
+    reviews_skipped: int = 0  # claimed by another replica first
+    interviews: ReminderRun | None = None
+
+
+class FireError(RuntimeError):
+    """A reminder could not be sent now; it is retried after RETRY_DELAY."""
+
+
+def _dm_or_channel(client: WebClient, channel_id: str) -> str:
+    """Posting to a user id lands in the bot's DM; file uploads need the DM's channel id."""
+    if channel_id[:1] not in ("U", "W"):
+        return channel_id
+    opened = client.conversations_open(users=channel_id).get("channel") or {}
+    return str(opened.get("id") or channel_id)
+
+
+def _chart(client: WebClient, channel: str, kit: ReviewKit, thread_ts: str | None) -> None:
+    if not kit.tiers_now and not kit.tiers_then:
+        return
+    try:
+        png = render_tier_chart(kit.tiers_then, kit.tiers_now)
+        client.files_upload_v2(
+            channel=channel,
+            file=png,
+            filename=CHART_FILENAME,
+            title="Win rate and volume per tier: at approval and since the last review",
+            thread_ts=thread_ts,
+        )
+    except (SlackApiError, SlackRequestError, OSError, ValueError) as exc:  # the kit itself was sent
+        log.warning("review chart upload to %s failed: %s", channel, exc)
+
+
+def fire_review(
+    ctx: AppContext, client: WebClient, *, row: ReviewReminder, team_id: str, now: datetime
+) -> datetime:
+    """Send the review kit for ``row`` and return the next slot (raises FireError on failure)."""
+    assert row.id is not None
+    try:
+        following = next_run(schedule_of(row), now)
+    except CadenceError as exc:
+        raise FireError(f"reminder {row.id} has an unusable schedule: {exc}") from exc
+    kit = load_review_kit(
+        ctx.engine,
+        workspace_id=row.workspace_id,
+        team_id=team_id,
+        now=now,
+        last_reviewed_at=row.last_reviewed_at,
+        segment=row.segment,
+    )
+    message = review_kit_message(kit, reminder_id=row.id, next_run_at=following)
+    try:
+        channel = _dm_or_channel(client, row.channel_id)
+        posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+    except (SlackApiError, SlackRequestError, OSError) as exc:
+        raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {exc}") from exc
+    _chart(client, str(posted.get("channel") or channel), kit, posted.get("ts"))
+    return following
+
+
+def _load(ctx: AppContext, reminder_id: int) -> tuple[ReviewReminder, str] | None:
+    with read_scope(ctx.engine) as session:
+        row = session.get(ReviewReminder, reminder_id)
+        if row is None:
+            return None
+        ws = session.get(Workspace, row.workspace_id)
+        return (row, ws.slack_team_id) if ws is not None else None
+
+
+def _fire_claimed(ctx: AppContext, clients: ClientFor, reminder_id: int, worker: str, now: datetime) -> bool:
+    loaded = _load(ctx, reminder_id)
+    try:
+        if loaded is None:
+            raise FireError(f"reminder {reminder_id} vanished after its claim")
+        row, team_id = loaded
+        client = clients(team_id)
+        if client is None:
+            raise FireError(f"no Slack client for team {team_id} (app not installed there?)")
+        following = fire_review(ctx, client, row=row, team_id=team_id, now=now)
+    except Exception as exc:  # one bad reminder must not stop the others
+        log.warning("review reminder %s not sent: %s", reminder_id, exc)
+        with session_scope(ctx.engine) as session:
+            reminders_repo.back_off_reminder(
+                session=session, reminder_id=reminder_id, worker=worker, retry_at=now + RETRY_DELAY
+            )
+        return False
+    with session_scope(ctx.engine) as session:
+        kept = reminders_repo.finish_reminder(
+            session=session, reminder_id=reminder_id, worker=worker, ran_at=now, next_run_at=following
+        )
+    if not kept:
+        log.warning("review reminder %s: the claim expired while sending (sent anyway)", reminder_id)
+    return True
+
+
+def run_due(
+    ctx: AppContext,
+    *,
+    clients: ClientFor,
+    worker: str,
+    now: datetime | None = None,
+    interviews: bool = True,
+) -> TickReport:
+    """Send every due review reminder this replica wins the claim for, then the interview nudges."""
+    now = now or ctx.clock()
+    hold = timedelta(seconds=ctx.settings.scheduler_claim_seconds)
+    with read_scope(ctx.engine) as session:
+        due = reminders_repo.list_due_reminder_ids(session=session, now=now)
+    sent = failed = skipped = 0
+    for _workspace_id, reminder_id in due:
+        with session_scope(ctx.engine) as session:
+            won = reminders_repo.claim_reminder(
+                session=session, reminder_id=reminder_id, worker=worker, now=now, hold=hold
+            )
+        if not won:
+            skipped += 1
+            continue
+        if _fire_claimed(ctx, clients, reminder_id, worker, now):
+            sent += 1
+        else:
+            failed += 1
+    nudges = send_due_reminders(ctx=ctx, client=clients, now=now) if interviews else None
+    return TickReport(reviews_sent=sent, reviews_failed=failed, reviews_skipped=skipped, interviews=nudges)

@@ -1,0 +1,78 @@
+"""The review kit's figures against the hand-computed ones in review_fixtures (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from review_fixtures import LAST_REVIEW, seed_review_workspace
+from sqlalchemy import Engine
+
+from bot.services.review_kit import TierFigures, load_review_kit
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def test_review_kit_matches_the_hand_computed_figures(store_engine: Engine) -> None:
+    team = f"T{uuid.uuid4().hex[:10]}"
+    wid = seed_review_workspace(store_engine, team)
+    kit = load_review_kit(store_engine, workspace_id=wid, team_id=team, now=NOW, last_reviewed_at=LAST_REVIEW)
+
+    assert kit.since == LAST_REVIEW
+    assert kit.icp_version == 1
+    assert kit.new_deals == 6
+    assert kit.tiers_now == (
+        TierFigures("A", "Best match", 2, 1),
+        TierFigures("B", "Good fit", 0, 0),
+        TierFigures("C", "Not a fit", 1, 2),
+    )
+    assert kit.tiers_now[0].win_rate == pytest.approx(2 / 3)
+    assert kit.tiers_now[2].win_rate == pytest.approx(1 / 3)
+    assert (kit.won_now, kit.lost_now) == (3, 3)
+    assert kit.tiers_then == (
+        TierFigures("A", "Best match", 12, 8),
+        TierFigures("B", "Good fit", 0, 0),
+        TierFigures("C", "Not a fit", 4, 16),
+    )
+    assert kit.misses_total == 1
+    assert [(m.deal_id, m.account_id, m.amount) for m in kit.misses] == [("D4", "A4", 5000.0)]
+    assert kit.churned_total == 1
+    assert [(c.account_id, c.tier, c.churned_on) for c in kit.churned] == [("A6", "A", date(2026, 10, 15))]
+    assert kit.new_interviews == 2
+
+    drift = kit.drift
+    assert drift is not None
+    assert drift.auc_then == pytest.approx(0.8)
+    assert drift.auc_now == pytest.approx(6 / 9)
+    assert drift.auc_change == pytest.approx(6 / 9 - 0.8)
+    assert drift.win_rate_then == pytest.approx(0.4)
+    assert drift.win_rate_now == pytest.approx(0.5)
+    assert (drift.n_then, drift.n_now) == (40, 6)
+
+
+def test_without_a_review_since_is_the_approval(store_engine: Engine) -> None:
+    team = f"T{uuid.uuid4().hex[:10]}"
+    wid = seed_review_workspace(store_engine, team)
+    kit = load_review_kit(store_engine, workspace_id=wid, team_id=team, now=NOW, last_reviewed_at=None)
+    assert kit.since is not None  # approved just now (wall clock): no deal closed since
+    assert kit.new_deals == 0
+    assert kit.misses_total == 0
+
+
+def test_a_workspace_with_nothing_gets_an_empty_kit(store_engine: Engine) -> None:
+    from bot.store import session_scope
+    from bot.store.repo.workspaces import get_or_create_workspace
+
+    team = f"T{uuid.uuid4().hex[:10]}"
+    with session_scope(store_engine) as session:
+        wid = get_or_create_workspace(session=session, slack_team_id=team).id
+    assert wid is not None
+    kit = load_review_kit(store_engine, workspace_id=wid, team_id=team, now=NOW, last_reviewed_at=None)
+    assert (kit.icp_version, kit.new_deals, kit.tiers_now, kit.drift, kit.new_interviews) == (
+        None,
+        0,
+        (),
+        None,
+        0,
+    )
