@@ -162,7 +162,10 @@ def _narrative(g: Gathered, p: Proposal) -> str:
     else:
         parts.append("no closed deals yet (so no data-backed criteria);")
     people = len(g.stakeholders)
-    parts.append(f"the words are quotes from {len(g.answers):,} interview answers by {people} people.")
+    if g.answers:
+        parts.append(f"the words are quotes from {len(g.answers):,} interview answers by {people} people.")
+    else:
+        parts.append("there are no interview answers yet to quote.")
     if p.pains:
         parts.append(f"Most repeated pain: {p.pains[0].text}.")
     return " ".join(parts)
