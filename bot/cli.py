@@ -448,16 +448,23 @@ def demo(
 def _mount_store_commands() -> None:
     """The store commands live in their own modules; mounted here so `icp --help` lists them."""
     from bot.cli_config import config
+    from bot.cli_draft import draft
     from bot.cli_import import db_app, import_app
     from bot.cli_knowledge import forget, reindex
     from bot.cli_serve import serve
+    from bot.cli_versions import diff, export, show, versions
 
     app.add_typer(import_app, name="import")
     app.add_typer(db_app, name="db")
     app.command("forget")(forget)
     app.command("reindex")(reindex)
+    app.command("draft")(draft)
     app.command("serve")(serve)
     app.command("config")(config)
+    app.command("versions")(versions)
+    app.command("show")(show)
+    app.command("diff")(diff)
+    app.command("export")(export)
 
 
 _mount_store_commands()
