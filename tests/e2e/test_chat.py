@@ -1,0 +1,189 @@
+"""Chat end to end: questions in a DM and by @-mention, over signed HTTP, answered in Slack.
+
+The world is real: CRM data imported with the CLI's rules into SQLite, the engine's statistics
+and interview answers in embedded Chroma, an approved ICP. The model is ``QueueChatModel`` behind
+the real ``LlmClient``, given to the app through ``build_app(llm_factory=...)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import ADMIN_ID, BOT_USER_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv
+from sqlmodel import col, select
+
+from bot.knowledge.store import Document
+from bot.llm.client import LlmClient, RetryPolicy
+from bot.llm.fake import QueueChatModel
+from bot.services.chat_evidence import gather
+from bot.services.chat_intent import data_question
+from bot.services.imports import import_accounts, import_deals, import_health
+from bot.services.knowledge_sync import sync_statistics
+from bot.services.scoring import ScoreOutcome, score_query
+from bot.store.db import session_scope
+from bot.store.models import Account, IcpStatus, IcpVersionCreate
+from bot.store.repo.icp import create_icp_draft, set_icp_status
+from bot.store.repo.workspaces import get_or_create_workspace
+from icp_engine.sample import generate, write_csv
+
+MEMBER_DM = f"D{MEMBER_ID[1:]}"
+CHANNEL = "C0GENERAL"
+ICP_DOC = {
+    "name": "Mid-market software",
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software", "fintech"], "points": 40},
+        {"attribute": "employees", "op": "between", "values": [200, 5000], "points": 30},
+    ],
+}
+ANSWERS = [
+    ("U0SAM", "sales", "Software companies with a RevOps team close fastest for us."),
+    ("U0CARA", "customer_success", "Customers churn when onboarding drags on and nobody owns the rollout."),
+]
+
+
+@pytest.fixture(scope="module")
+def crm_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_csv(generate(seed=11, n_accounts=400), tmp_path_factory.mktemp("chat-crm"))
+
+
+def seed(env: SlackEnv, files: dict[str, Path]) -> None:
+    """CRM data, the engine's statistics, an approved ICP and two interview answers."""
+    import_accounts(engine=env.engine, workspace=TEAM_ID, path=files["accounts"])
+    import_deals(engine=env.engine, workspace=TEAM_ID, path=files["deals"])
+    import_health(engine=env.engine, workspace=TEAM_ID, path=files["health"])
+    with session_scope(env.engine) as session:
+        ws = get_or_create_workspace(session=session, slack_team_id=TEAM_ID)
+        assert ws.id is not None
+        row = create_icp_draft(
+            session=session,
+            workspace_id=ws.id,
+            data=IcpVersionCreate(name=ICP_DOC["name"], icp_json=ICP_DOC, author=ADMIN_ID),  # type: ignore[arg-type]
+        )
+        assert row.id is not None
+        set_icp_status(
+            session=session, workspace_id=ws.id, version_id=row.id, status=IcpStatus.approved, actor=ADMIN_ID
+        )
+    knowledge = env.knowledge()
+    sync_statistics(engine=env.engine, knowledge=knowledge, workspace=TEAM_ID)
+    knowledge.add_documents(
+        workspace=TEAM_ID,
+        docs=[
+            Document(kind="answer", source_id=str(i), text=text, stakeholder=who, role=role)
+            for i, (who, role, text) in enumerate(ANSWERS, start=1)
+        ],
+    )
+
+
+def fake_llm(*responses: Any) -> tuple[Callable[[], LlmClient], QueueChatModel]:
+    model = QueueChatModel(responses=list(responses))
+    client = LlmClient(model, retry=RetryPolicy(max_retries=0), sleep=lambda _: None)
+    return (lambda: client), model
+
+
+def posts(env: SlackEnv, channel: str) -> list[RecordedCall]:
+    return [c for c in env.stand_in.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+
+
+def mention(env: SlackEnv, text: str, *, ts: str, **kwargs: Any) -> None:
+    result = env.driver.event(
+        {
+            "type": "app_mention",
+            "user": MEMBER_ID,
+            "text": f"<@{BOT_USER_ID}> {text}",
+            "ts": ts,
+            "channel": CHANNEL,
+            "event_ts": ts,
+            "team": TEAM_ID,
+        },
+        **kwargs,
+    )
+    assert result.status == 200
+
+
+def test_dm_question_offline_shows_engine_figures_and_evidence(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files)
+    assert slack_env.driver.message_im("which industries win most?").status == 200
+    (reply,) = slack_env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MEMBER_DM)
+    shown = reply.all_text()
+    assert "Answered without a language model" in shown
+    stats = slack_env.knowledge().search(workspace=TEAM_ID, query="industry", k=50, kinds=["statistic"])
+    industry = [h for h in stats if h.metadata.get("attribute") == "industry"]
+    assert industry, "the sample has a significant industry segment"
+    for hit in industry:
+        assert f"win rate {float(hit.metadata['win_rate']) * 100:.0f}%" in shown
+        assert f"`stat:{hit.source_id}`" in shown
+    assert reply.params.get("thread_ts") in (None, "")
+
+
+def test_mention_with_a_model_cites_only_retrieved_evidence_in_the_thread(
+    make_slack_env: Callable[..., SlackEnv], crm_files: dict[str, Path]
+) -> None:
+    question = "what do CS people say about churn?"
+    holder: list[Callable[[], LlmClient]] = []
+    env = make_slack_env(llm_factory=lambda: holder[0]())
+    seed(env, crm_files)
+    found = gather(
+        engine=env.engine, knowledge=env.knowledge(), team_id=TEAM_ID, question=data_question(question)
+    )
+    assert "ans:2" in found.ids
+    factory, model = fake_llm(
+        {
+            "answer": "CS says onboarding delays cause churn [ans:2] [ans:424242].",
+            "cited": ["ans:2", "ans:424242"],
+        }
+    )
+    holder.append(factory)
+    ts = f"{time.time():.6f}"
+    mention(env, question, ts=ts)
+    (update,) = env.stand_in.wait_for("chat.update", timeout=20)
+    (placeholder,) = posts(env, CHANNEL)
+    assert placeholder.params.get("thread_ts") == ts and update.params.get("ts")
+    shown = update.all_text()
+    assert "onboarding delays cause churn [ans:2]" in shown and "424242" not in shown
+    assert "`ans:2`" in shown and "customer success" in shown
+    (messages,) = model.calls
+    prompt = str(messages[-1].content)
+    assert f"<question>\n{question}\n</question>" in prompt and "[ans:2]" in prompt
+    assert f"<@{BOT_USER_ID}>" not in prompt
+
+
+def test_score_question_is_answered_by_the_engine_not_the_model(
+    make_slack_env: Callable[..., SlackEnv], crm_files: dict[str, Path]
+) -> None:
+    factory, model = fake_llm()  # any model call would fail the test: nothing is queued
+    env = make_slack_env(llm_factory=factory)
+    seed(env, crm_files)
+    with session_scope(env.engine) as session:
+        domain = session.exec(select(Account.domain).where(col(Account.domain).is_not(None))).first()
+    assert domain
+    expected = score_query(env.engine, team_id=TEAM_ID, query=domain)
+    assert isinstance(expected, ScoreOutcome)
+    env.driver.message_im(f"why is {domain} tier B?")
+    (reply,) = env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MEMBER_DM)
+    shown = reply.all_text()
+    assert f"{expected.result.score:g}/100" in shown and f"Tier {expected.result.tier}" in shown
+    assert "scoring engine" in shown
+    assert model.calls == []
+
+
+def test_bots_and_redeliveries_get_no_second_answer(slack_env: SlackEnv, crm_files: dict[str, Path]) -> None:
+    seed(slack_env, crm_files)
+    driver = slack_env.driver
+    driver.message_im("which industries win most?", extra={"bot_id": "B0OTHER"})
+    driver.message_im("what do sales say?", event_id="EvCHAT1")
+    driver.message_im("what do sales say?", event_id="EvCHAT1", retry_num=1)
+    slack_env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MEMBER_DM)
+    time.sleep(0.5)  # give a wrongly handled duplicate the time to show up
+    assert len(posts(slack_env, MEMBER_DM)) == 1
+
+
+def test_thanks_gets_how_to_ask(slack_env: SlackEnv) -> None:
+    slack_env.driver.message_im("thanks!")
+    (reply,) = slack_env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MEMBER_DM)
+    assert "Ask me about your ICP" in reply.text
