@@ -182,7 +182,9 @@ class FaultLlmServer:
         self._closing = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fault-llm", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-llm", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
