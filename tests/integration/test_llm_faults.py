@@ -72,7 +72,7 @@ def test_429_honours_retry_after_then_succeeds(fault_llm_server: FaultLlmServer)
 
 def test_a_retry_after_past_the_deadline_fails_at_once(fault_llm_server: FaultLlmServer) -> None:
     fault_llm_server.script(rate_limited(retry_after=600))
-    with pytest.raises(LlmUnavailable, match="429.*would pass the deadline"):
+    with pytest.raises(LlmUnavailable, match=r"429.*would pass the deadline"):
         client_at(fault_llm_server).text(MESSAGES, max_output_tokens=50)
     assert len(fault_llm_server.chat_requests) == 1
 
@@ -88,10 +88,19 @@ def test_500_every_time_ends_unavailable_after_bounded_retries(fault_llm_server:
 
 @pytest.mark.parametrize(
     "fault",
-    [garbage(), truncated_body(GOOD), truncated_json(GOOD), cut_off(GOOD), empty_structured(), server_error(502)],
+    [
+        garbage(),
+        truncated_body(GOOD),
+        truncated_json(GOOD),
+        cut_off(GOOD),
+        empty_structured(),
+        server_error(502),
+    ],
     ids=lambda reply: reply.label,
 )
-def test_each_fault_is_retried_then_the_good_answer_returned(fault_llm_server: FaultLlmServer, fault: Any) -> None:
+def test_each_fault_is_retried_then_the_good_answer_returned(
+    fault_llm_server: FaultLlmServer, fault: Any
+) -> None:
     fault_llm_server.script(fault, ok_json(GOOD))
     client = client_at(fault_llm_server)
     assert client.structured(Triggers, MESSAGES, max_output_tokens=400) == Triggers.model_validate(GOOD)
@@ -122,7 +131,7 @@ def test_a_slow_answer_times_out_and_is_retried(fault_llm_server: FaultLlmServer
 def test_a_server_that_never_answers_ends_within_the_deadline(fault_llm_server: FaultLlmServer) -> None:
     fault_llm_server.script(*[slow(30)] * 10)
     client = client_at(fault_llm_server, llm_timeout_seconds=1, llm_deadline_seconds=2.5, llm_max_retries=9)
-    with pytest.raises(LlmUnavailable, match="timed out|no answer within") as caught:
+    with pytest.raises(LlmUnavailable, match=r"timed out|no answer within") as caught:
         client.text(MESSAGES, max_output_tokens=50)
     assert caught.value.attempts <= 3
     assert not client.usage.calls[0].ok
