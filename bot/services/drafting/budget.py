@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from bot.llm.prompts import untrusted as escape_tags
 from bot.llm.tokens import count_tokens
 from bot.services.drafting.gather import AnswerEvidence
 
@@ -15,7 +16,7 @@ ANSWER_CHARS = 600  # an answer longer than this is cut in the prompt (the citat
 
 def untrusted(text: str, limit: int = ANSWER_CHARS) -> str:
     """Text a person wrote, safe to put between tags: one line, no tag characters, bounded."""
-    flat = " ".join(text.split()).replace("<", "‹").replace(">", "›")
+    flat = escape_tags(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -149,6 +149,11 @@ def _matches(p: ProposedCriterion, c: Criterion) -> bool:
     return bool({str(v).casefold() for v in p.values} & _values_of(c))
 
 
+def _names_any(text: str, values: Sequence[object]) -> bool:
+    folded = text.casefold()
+    return any(str(v).casefold() in folded for v in values if str(v).strip())
+
+
 def _data_note(p: ProposedCriterion, g: Gathered) -> str:
     """What the data says about a proposed value it does not support."""
     if g.analysis is None:
@@ -210,8 +215,10 @@ def _criteria(
             continue
         hits = [n for n, c in enumerate(learned) if _matches(proposed, c)]
         if hits:
+            # An answer joins a data-backed criterion only if it names one of the values.
+            named = [i for i in ids if i.startswith("ans:") and _names_any(pool[i].quote, proposed.values)]
             for n in hits:
-                extra[n].extend(i for i in ids if i.startswith("ans:"))
+                extra[n].extend(named)
             continue
         if proposed.attribute in known_attributes:
             why = _data_note(proposed, g)

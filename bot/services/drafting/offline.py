@@ -106,7 +106,7 @@ def _title_of(match: re.Match[str]) -> str:
 def titles_named(answers: Sequence[AnswerEvidence]) -> list[tuple[str, list[AnswerEvidence]]]:
     """Job titles named in the answers, most named first (ties: alphabetical)."""
     found: dict[str, list[AnswerEvidence]] = {}
-    for a in answers:
+    for a in sorted(answers, key=lambda a: a.answer_id):
         for match in _TITLE.finditer(a.text):
             title = _title_of(match)
             if title and a not in found.setdefault(title, []):

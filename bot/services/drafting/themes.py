@@ -261,6 +261,7 @@ def themes(answers: Sequence[AnswerEvidence], *, k: int = 3) -> list[Theme]:
     """
     if not answers:
         return []
+    answers = sorted(answers, key=lambda a: a.answer_id)  # the same themes whatever the input order
     sets, df = _frequencies(answers)
     ranked = rank_answers(answers)
     position = {a.answer_id: n for n, a in enumerate(ranked)}
