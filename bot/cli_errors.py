@@ -45,6 +45,7 @@ _USER_FACING = (
     ("bot.knowledge.store", "KnowledgeStoreError"),
     ("bot.knowledge.embeddings", "EmbeddingModelNotFound"),
     ("bot.services.knowledge_sync", "KnowledgeSyncError"),
+    ("bot.llm.client", "LlmUnavailable"),
 )
 
 
