@@ -40,6 +40,7 @@ class SchedulerLoop:
         self.clock = clock or ctx.clock
         self.worker = worker or worker_id()
         self.ticks = 0
+        self.totals = {"sent": 0, "failed": 0, "skipped": 0}  # review reminders, since start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,6 +53,9 @@ class SchedulerLoop:
             return None
         finally:
             self.ticks += 1
+        self.totals["sent"] += report.reviews_sent
+        self.totals["failed"] += report.reviews_failed
+        self.totals["skipped"] += report.reviews_skipped
         if report.reviews_sent or report.reviews_failed or (report.interviews and report.interviews.sent):
             log.info("scheduler pass: %s", report)
         return report
