@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from icp_engine.model import FALLBACK_TIER, ICP, Condition, Criterion, Disqualifier
+from icp_engine.model import FALLBACK_TIER, ICP, Condition, Criterion, Disqualifier, format_value
 
 T = TypeVar("T")
 
@@ -150,6 +150,69 @@ class IcpDiff:
             parts.append(f"{len(details)} criteria re-labelled or re-sourced")
         parts += [f"{s.name} changed" for s in self.settings]
         return "; ".join(parts)
+
+
+def signed(points: float) -> str:
+    """Points as people write them: +25, −10, +2.5."""
+    value = int(points) if float(points).is_integer() else round(float(points), 1)
+    return f"+{value}" if points >= 0 else f"−{abs(value)}"
+
+
+def _setting(value: float | str | None) -> str:
+    return "—" if value is None else value if isinstance(value, str) else format_value(value)
+
+
+def _value_line(change: ValueChange[float] | ValueChange[str], what: str) -> str:
+    before, after = _setting(change.before), _setting(change.after)
+    if change.before is None:
+        return f"{what}{change.name} added: {after}"
+    if change.after is None:
+        return f"{what}{change.name} removed (was {before})"
+    return f"{what}{change.name}: {before} → {after}"
+
+
+def _criterion_lines(diff: IcpDiff) -> list[tuple[str, str]]:
+    out = [("Criteria added", f"{signed(c.points)} {c.describe()}") for c in diff.criteria_added]
+    out += [("Criteria removed", f"{signed(c.points)} {c.describe()}") for c in diff.criteria_removed]
+    for c in diff.criteria_changed:
+        b, a = c.before, c.after
+        if c.condition_changed:
+            points = (
+                f"points {signed(b.points)} → {signed(a.points)}" if c.points_changed else signed(a.points)
+            )
+            out.append(("Condition changed", f"{b.describe()} → {a.describe()} ({points})"))
+        elif c.points_changed:
+            out.append(
+                (
+                    "Re-weighted",
+                    f"{a.describe()}: {signed(b.points)} → {signed(a.points)} ({signed(c.points_delta)})",
+                )
+            )
+        else:
+            out.append(("Label or evidence changed", a.describe()))
+    return out
+
+
+def change_lines(diff: IcpDiff) -> list[tuple[str, str]]:
+    """Every change as (group, plain-text line), groups in reading order; views format them."""
+    out = _criterion_lines(diff)
+    out += [
+        ("Disqualifiers", f"added: {d.condition.describe()} ({d.reason})") for d in diff.disqualifiers_added
+    ]
+    out += [
+        ("Disqualifiers", f"removed: {d.condition.describe()} ({d.reason})")
+        for d in diff.disqualifiers_removed
+    ]
+    out += [
+        ("Disqualifiers", f"{c.after.condition.describe()}: reason “{c.before.reason}” → “{c.after.reason}”")
+        for c in diff.disqualifiers_changed
+    ]
+    out += [("Tiers", _value_line(t, "tier ")) for t in diff.tiers]
+    out += [("Tiers", _value_line(t, "label of tier ")) for t in diff.tier_labels]
+    out += [("Other", _value_line(s, "")) for s in diff.settings]
+    order = ["Criteria added", "Criteria removed", "Re-weighted", "Condition changed"]
+    order += ["Label or evidence changed", "Disqualifiers", "Tiers", "Other"]
+    return sorted(out, key=lambda item: order.index(item[0]))
 
 
 def _json_key(data: Any) -> str:

@@ -202,25 +202,32 @@ def version_history(
 def change_log(
     session: Session, workspace_id: int, *, segment: str | None = None, limit: int = 200
 ) -> list[ChangeLogEntry]:
-    """The ICP's audit trail, newest first: drafts (with their changes), edits, reviews, approvals."""
+    """The ICP's audit trail, newest first: drafts, edits, reviews, approvals, supersessions.
+
+    The newest draft-or-edit entry of each version carries what that version changes against
+    the one before it (its content now is the content that entry left behind).
+    """
     history = {v.id: v for v in version_history(session, workspace_id, segment=segment)}
-    entries = session.exec(
-        select(AuditEntry)
-        .where(
-            AuditEntry.workspace_id == workspace_id,
-            AuditEntry.target_type == "icp_version",
-            col(AuditEntry.action).in_(ICP_ACTIONS),
-        )
-        .order_by(col(AuditEntry.id).desc())
-        .limit(limit * 2 if segment else limit)
-    ).all()
+    query = select(AuditEntry).where(
+        AuditEntry.workspace_id == workspace_id,
+        AuditEntry.target_type == "icp_version",
+        col(AuditEntry.action).in_(ICP_ACTIONS),
+    )
+    if segment is not None:
+        query = query.where(col(AuditEntry.target_id).in_([str(i) for i in history]))
+    entries = session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all()
     out: list[ChangeLogEntry] = []
+    summarised: set[str] = set()
     for entry in entries:
         details = entry.details or {}
-        version = details.get("version")
-        seg = details.get("segment")
-        if segment is not None and seg != segment:
-            continue
+        version, seg = details.get("version"), details.get("segment")
+        text = _entry_text(entry)
+        content_change = entry.action == "icp.edit" or (entry.action == "icp.draft" and "from" not in details)
+        if content_change and entry.target_id not in summarised:
+            summarised.add(entry.target_id or "")
+            summary = _summary_of(entry, history)
+            text = f"{text}; {summary}" if entry.action == "icp.edit" and summary else text
+            text = f"{text} ({summary})" if entry.action == "icp.draft" and summary else text
         out.append(
             ChangeLogEntry(
                 at=entry.at,
@@ -228,13 +235,13 @@ def change_log(
                 action=entry.action,
                 version=version if isinstance(version, int) else None,
                 segment=seg if isinstance(seg, str) else None,
-                text=_entry_text(entry, history),
+                text=text,
             )
         )
-    return out[:limit]
+    return out
 
 
-def _entry_text(entry: AuditEntry, history: dict[int, VersionSummary]) -> str:
+def _entry_text(entry: AuditEntry) -> str:
     details = entry.details or {}
     version = details.get("version")
     label = f"v{version}" if isinstance(version, int) else "a version"
@@ -245,14 +252,9 @@ def _entry_text(entry: AuditEntry, history: dict[int, VersionSummary]) -> str:
     if entry.action == "icp.draft" and details.get("from") == IcpStatus.in_review.value:
         verb = "moved back to draft"
     text = f"{verb} {label}"
-    if entry.action == "icp.draft" and "from" not in details:
-        summary = _summary_of(entry, history)
-        if summary:
-            text += f" ({summary})"
-    if entry.action == "icp.edit":
-        fields = details.get("fields")
-        if isinstance(fields, list) and fields:
-            text += f" ({', '.join(str(f) for f in fields)})"
+    fields = details.get("fields")
+    if entry.action == "icp.edit" and isinstance(fields, list) and fields:
+        text += f" ({', '.join(str(f) for f in fields)})"
     return text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class IcpInUse:
     status: IcpStatus
     segment: str
     icp: ICP
+    approver: str | None = None
+    approved_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -115,7 +118,7 @@ def icp_in_use(row: IcpVersion) -> IcpInUse:
     except ICPError as exc:
         first = str(exc).splitlines()[0]
         raise ScoringError(f"The stored ICP v{row.version} cannot be used for scoring: {first}") from None
-    return IcpInUse(row.id, row.version, row.status, row.segment, icp)
+    return IcpInUse(row.id, row.version, row.status, row.segment, icp, row.approver, row.approved_at)
 
 
 def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:

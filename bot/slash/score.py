@@ -26,6 +26,7 @@ from bot.services.scoring import (
 from bot.slash import SlashRequest, subcommand
 from bot.views.score_card import (
     NO_ICP_TEXT,
+    Approval,
     CardSubject,
     Choice,
     WhyRequest,
@@ -82,6 +83,10 @@ def card_blocks(outcome: ScoreOutcome, *, expanded: bool = False, shared_by: str
         why=why,
         expanded=expanded,
         shared_by=shared_by,
+        approval=Approval(
+            approver=outcome.icp.approver,
+            approved_on=outcome.icp.approved_at.date() if outcome.icp.approved_at else None,
+        ),
     )
 
 

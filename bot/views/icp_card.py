@@ -38,6 +38,12 @@ class VersionFacts:
     updated_at: datetime | None = None
     approver: str | None = None
     approved_version: int | None = None  # the approved one, when this is not it
+    approved_at: datetime | None = None
+    author: str | None = None
+    change_note: str | None = None
+    changes: str | None = None  # against the previous version ("vs v2: criteria: 1 added")
+    backtest: str | None = None  # one-line backtest headline, when the version was backtested
+    history: tuple[str, ...] = ()  # recent change-log lines, newest first (mrkdwn, escaped)
 
 
 def escape(text: object) -> str:
@@ -100,6 +106,12 @@ def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
     if icp.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(escape(icp.description), SECTION_MAX))))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=tiers_line(icp))))
+    if facts.backtest:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=cut(f"*Backtest:* {escape(facts.backtest)}", SECTION_MAX))
+            )
+        )
     left_out = 0
     criteria = criteria_lines(icp) or ["_No scored criteria yet._"]
     sections, dropped = packed_sections("Criteria (points when matched)", criteria, (MAX_BLOCKS - 6) // 2)
@@ -107,17 +119,25 @@ def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
     left_out += dropped
     if icp.disqualifiers:
         blocks.append(DividerBlock())
-        budget = MAX_BLOCKS - 3 - len(blocks)
+        budget = MAX_BLOCKS - 4 - len(blocks)
         sections, dropped = packed_sections(
             "Disqualifiers (always lowest tier)", disqualifier_lines(icp), budget
         )
         blocks += sections
         left_out += dropped
     notes = [f"Segment {escape(facts.segment)} · version {facts.version} · {facts.status.replace('_', ' ')}"]
+    if facts.author and _is_user_id(facts.author):
+        notes.append(f"drafted by <@{facts.author}>")
     if facts.updated_at is not None:
         notes.append(f"updated {facts.updated_at:%Y-%m-%d}")
     if facts.approver:
-        notes.append(f"approved by <@{facts.approver}>")
+        who = f"<@{facts.approver}>" if _is_user_id(facts.approver) else escape(facts.approver)
+        when = f" on {facts.approved_at:%Y-%m-%d}" if facts.approved_at is not None else ""
+        notes.append(f"approved by {who}{when}")
+    if facts.changes:
+        notes.append(escape(facts.changes))
+    if facts.change_note:
+        notes.append(f"note: {escape(cut(facts.change_note, 300))}")
     if facts.approved_version is not None and facts.approved_version != facts.version:
         notes.append(
             f"scoring uses the approved v{facts.approved_version} (`/icp show {facts.approved_version}`)"
@@ -125,7 +145,15 @@ def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
     if left_out:
         notes.append(f"{left_out} more line(s) did not fit here; `icp` on the command line shows all")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(" · ".join(notes), 2000))]))
+    if facts.history:
+        log = "*Change log:*\n" + "\n".join(facts.history)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(log, 2000))]))
     return blocks
+
+
+def _is_user_id(value: str) -> bool:
+    """A Slack user id, safe to put inside <@…> (the CLI's actor is a login name instead)."""
+    return value[:1] in ("U", "W") and value.isascii() and value.isalnum() and len(value) <= 32
 
 
 def icp_text(icp: ICP, facts: VersionFacts) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -164,9 +165,22 @@ def _points(p: float) -> str:
     return f"{int(p)}" if float(p).is_integer() else f"{p:g}"
 
 
-def _icp_label(result: ScoreResult, icp_status: str) -> str:
+@dataclass(frozen=True)
+class Approval:
+    """Who approved the ICP version a score used, and when (the card names them)."""
+
+    approver: str | None
+    approved_on: date | None
+
+
+def _icp_label(result: ScoreResult, icp_status: str, approval: Approval | None = None) -> str:
+    """ "Mid-market SaaS v3, approved by <@U1> on 2026-11-30", or "… v4 (draft)"."""
     version = f" v{result.icp_version}" if result.icp_version is not None else ""
-    return f"{escape(result.icp_name)}{version} ({icp_status.replace('_', ' ')})"
+    name = f"{escape(result.icp_name)}{version}"
+    if icp_status == "approved" and approval is not None and approval.approved_on is not None:
+        who = f"<@{approval.approver}>" if _is_user_id(approval.approver) else escape(approval.approver or "")
+        return f"{name}, approved by {who or 'an owner'} on {approval.approved_on:%Y-%m-%d}"
+    return f"{name} ({icp_status.replace('_', ' ')})"
 
 
 def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
@@ -175,11 +189,13 @@ def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=truncate(title + tail, HEADER_TEXT_MAX), emoji=False))
 
 
-def _summary(result: ScoreResult, subject: CardSubject, icp_status: str) -> SectionBlock:
+def _summary(
+    result: ScoreResult, subject: CardSubject, icp_status: str, approval: Approval | None
+) -> SectionBlock:
     fields = [
         f"*Score*\n{result.score:g}/100",
         f"*Tier*\n{escape(result.tier)} — {escape(result.tier_label)}",
-        f"*ICP used*\n{_icp_label(result, icp_status)}",
+        f"*ICP used*\n{_icp_label(result, icp_status, approval)}",
         f"*Data known*\n{result.confidence:.0%} of the criteria's weight",
     ]
     if subject.details:
@@ -254,6 +270,7 @@ def score_card(
     why: WhyRequest | None = None,
     expanded: bool = False,
     shared_by: str | None = None,
+    approval: Approval | None = None,
 ) -> list[Block]:
     """The card: at most 50 blocks, every text within Slack's limits.
 
@@ -263,7 +280,7 @@ def score_card(
     why_value = encode_why(why) if why is not None and not expanded else None
     if why is not None and why_value is None:
         expanded = True
-    blocks: list[Block] = [_header(result, subject), _summary(result, subject, icp_status)]
+    blocks: list[Block] = [_header(result, subject), _summary(result, subject, icp_status, approval)]
     disqualified = _disqualified_text(result)
     if disqualified:
         blocks.append(section(disqualified))

@@ -103,7 +103,7 @@ def test_score_by_name_and_by_domain_answers_privately_with_a_card(slack_env: Sl
         assert_valid_blocks(reply.blocks)
         shown = reply.all_text()
         assert "Acme, Inc.: 100/100 · Tier A" in shown
-        assert "Mid-market SaaS v1 (approved)" in shown
+        assert f"Mid-market SaaS v1, approved by <@{ADMIN_ID}> on " in shown
         assert "*Matched (3):*" in shown
         assert len(buttons(reply, WHY_BUTTON)) == 1
     assert not slack_env.stand_in.calls_to("chat.postMessage")

@@ -120,11 +120,6 @@ class ExportDocument:
         )
 
 
-def criterion_points(points: float) -> str:
-    value = int(points) if float(points).is_integer() else round(float(points), 1)
-    return f"+{value}" if points >= 0 else f"−{abs(value)}"
-
-
 def tier_rows(icp: ICP) -> list[tuple[str, str, str]]:
     """(tier, label, rule) from the best tier down, the fallback last."""
     rows = [(name, icp.tier_label(name), f"score ≥ {format_value(t)}") for name, t in icp.ordered_tiers()]

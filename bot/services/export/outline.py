@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.services.export.document import ExportDocument, criterion_points, tier_rows
+from bot.services.export.document import ExportDocument, tier_rows
+from icp_engine.diff import signed
 from icp_engine.model import FALLBACK_TIER, format_value
 
 
@@ -55,9 +56,7 @@ def outline(doc: ExportDocument) -> list[Element]:
         out.append(Para(icp.description))
     out.append(Heading("Criteria (points when matched)"))
     if icp.criteria:
-        rows = tuple(
-            (criterion_points(c.points), c.describe(), ", ".join(c.evidence) or "—") for c in icp.criteria
-        )
+        rows = tuple((signed(c.points), c.describe(), ", ".join(c.evidence) or "—") for c in icp.criteria)
         out.append(Table(("Points", "Criterion", "Evidence"), rows, (1, 6, 3)))
     else:
         out.append(Para("No scored criteria yet."))

@@ -1,0 +1,256 @@
+"""Versions, approval, change log, export documents and the version a score names, on real
+SQLite and PostgreSQL stores; the `icp versions/show/diff/export` commands on a real file."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from knowledge_fixtures import new_workspace
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from bot.cli import app as cli_app
+from bot.services.export import load_document, render
+from bot.services.icp_versions import VersionNotFound, approval_label, change_log, version_history
+from bot.services.scoring import score_inline
+from bot.store import make_engine, session_scope, upgrade
+from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
+from bot.store.repo import icp as icp_repo
+
+V1: dict[str, Any] = {
+    "name": "Mid-market SaaS",
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software"], "points": 30},
+        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
+    ],
+    "disqualifiers": [{"attribute": "country", "op": "eq", "values": ["XX"], "reason": "cannot sell there"}],
+}
+V2: dict[str, Any] = {
+    **V1,
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software"], "points": 40},
+        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
+        {"attribute": "country", "op": "in", "values": ["US"], "points": 10},
+    ],
+}
+
+
+def draft(
+    engine: Engine, ws: int, icp: dict[str, Any], *, author: str = "U0ANA", segment: str = "default"
+) -> int:
+    with session_scope(engine) as session:
+        row = icp_repo.create_icp_draft(
+            session=session,
+            workspace_id=ws,
+            data=IcpVersionCreate(segment=segment, name=icp["name"], icp_json=icp, author=author),
+        )
+        assert row.id is not None
+        return row.id
+
+
+def move(engine: Engine, ws: int, version_id: int, status: IcpStatus, actor: str = "U0BOSS") -> IcpVersion:
+    with session_scope(engine) as session:
+        return icp_repo.set_icp_status(
+            session=session, workspace_id=ws, version_id=version_id, status=status, actor=actor
+        )
+
+
+def lifecycle(engine: Engine) -> tuple[str, int, int, int]:
+    """v1 drafted and approved; v2 drafted, edited, submitted and approved (superseding v1)."""
+    team, ws = new_workspace(engine)
+    v1 = draft(engine, ws, V1)
+    move(engine, ws, v1, IcpStatus.approved)
+    v2 = draft(engine, ws, {**V2, "criteria": V2["criteria"][:2]})
+    with session_scope(engine) as session:
+        icp_repo.update_icp_version(
+            session=session, workspace_id=ws, version_id=v2, icp_json=V2, actor="U0CARL"
+        )
+        icp_repo.update_icp_version(session=session, workspace_id=ws, version_id=v2, icp_json=V2)  # no change
+    move(engine, ws, v2, IcpStatus.in_review, actor="U0ANA")
+    move(engine, ws, v2, IcpStatus.approved)
+    return team, ws, v1, v2
+
+
+def test_history_and_change_log_say_who_changed_what_and_when(store_engine: Engine) -> None:
+    _, ws, _, _ = lifecycle(store_engine)
+    with session_scope(store_engine) as session:
+        history = version_history(session, ws)
+        log = change_log(session, ws)
+    assert [(v.version, v.status) for v in history] == [(2, "approved"), (1, "superseded")]
+    assert history[0].changes == "vs v1: criteria: 1 added, 1 re-weighted"
+    assert history[1].changes == "first version"
+    assert history[0].approver == "U0BOSS" and history[0].approved_at is not None
+    assert [(e.actor, e.text) for e in log] == [
+        ("U0BOSS", "approved v2"),
+        ("U0BOSS", "superseded v1"),
+        ("U0ANA", "submitted for review v2"),
+        (
+            "U0CARL",
+            "edited v2 (icp_json); vs v1: criteria: 1 added, 1 re-weighted",
+        ),  # no-change edit: no entry
+        ("U0ANA", "drafted v2"),
+        ("U0BOSS", "approved v1"),
+        ("U0ANA", "drafted v1 (first version)"),
+    ]
+    assert all(a.at >= b.at for a, b in itertools.pairwise(log))
+
+
+def test_approval_supersedes_per_segment_and_the_log_keeps_segments_apart(store_engine: Engine) -> None:
+    _, ws, _, v2 = lifecycle(store_engine)
+    ent = draft(store_engine, ws, {**V1, "name": "Enterprise"}, segment="enterprise")
+    move(store_engine, ws, ent, IcpStatus.approved)
+    with session_scope(store_engine) as session:
+        assert icp_repo.get_active_icp(session=session, workspace_id=ws).id == v2  # type: ignore[union-attr]
+        default_log = change_log(session, ws, segment="default")
+        all_log = change_log(session, ws)
+        history = version_history(session, ws)
+    assert "approved v1 (enterprise)" in [e.text for e in all_log]
+    assert all(e.segment == "default" for e in default_log) and len(default_log) == len(all_log) - 2
+    assert [(v.segment, v.version, v.status) for v in history] == [
+        ("default", 2, "approved"),
+        ("default", 1, "superseded"),
+        ("enterprise", 1, "approved"),
+    ]
+
+
+def test_a_score_right_after_an_approval_uses_the_new_version(store_engine: Engine) -> None:
+    team, ws = new_workspace(store_engine)
+    pairs = {"industry": "software", "employees": "500", "country": "US"}
+    v1 = draft(store_engine, ws, V1)
+    first = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert (first.icp.version, first.icp.status) == (1, IcpStatus.draft) and first.icp.approver is None
+    move(store_engine, ws, v1, IcpStatus.approved)
+    approved = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert (approved.icp.version, approved.icp.status, approved.icp.approver) == (
+        1,
+        IcpStatus.approved,
+        "U0BOSS",
+    )
+    v2 = draft(
+        store_engine, ws, {**V2, "criteria": [*V2["criteria"][:2], {**V2["criteria"][2], "points": 0}]}
+    )
+    assert score_inline(store_engine, team_id=team, pairs=pairs).icp.version == 1  # a draft does not score
+    with session_scope(store_engine) as session:
+        icp_repo.update_icp_version(session=session, workspace_id=ws, version_id=v2, icp_json=V2)
+    move(store_engine, ws, v2, IcpStatus.approved, actor="U0DANA")
+    now = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert (now.icp.version, now.icp.approver, now.result.icp_version) == (2, "U0DANA", 2)
+    assert now.result.achievable == 70 and approved.result.achievable == 50  # the new criteria count
+    with session_scope(store_engine) as session:
+        row = icp_repo.get_active_icp(session=session, workspace_id=ws)
+        assert row is not None
+        label = approval_label(row)
+    assert label.startswith("ICP v2, approved by <@U0DANA> on ")
+
+
+def test_export_document_is_the_approved_version_unless_one_is_named(store_engine: Engine) -> None:
+    team, ws, _, _ = lifecycle(store_engine)
+    v3 = draft(store_engine, ws, {**V2, "name": "Next"})
+    with session_scope(store_engine) as session:
+        icp_repo.replace_personas(
+            session=session,
+            workspace_id=ws,
+            icp_version_id=v3,
+            personas=[PersonaCreate(name="<b>VP</b> Sales", persona_json={"role": "Head of Sales"})],
+        )
+        icp_repo.update_icp_version(
+            session=session, workspace_id=ws, version_id=v3, backtest={"n": 40, "auc": 0.66, "tiers": []}
+        )
+    approved = load_document(store_engine, team_id=team)
+    assert (approved.version, approved.status, approved.approver) == (2, "approved", "U0BOSS")
+    named = load_document(store_engine, team_id=team, version=3)
+    assert named.status == "draft" and named.personas[0].name == "<b>VP</b> Sales"
+    assert named.backtest is not None and named.backtest.auc == 0.66
+    html = render(named, "html").decode()
+    assert "&lt;b&gt;VP&lt;/b&gt; Sales" in html and "<b>VP" not in html
+    with pytest.raises(VersionNotFound, match="there is no version 9; versions stored: v1, v2, v3"):
+        load_document(store_engine, team_id=team, version=9)
+    with pytest.raises(VersionNotFound, match="no ICP yet"):
+        load_document(store_engine, team_id="T_NOWHERE")
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.fixture
+def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Engine, str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    team, _, _, _ = lifecycle(engine)
+    monkeypatch.setenv("DEFAULT_WORKSPACE", team)
+    yield engine, team
+    engine.dispose()
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli_app, list(args))
+
+
+def test_cli_versions_show_and_diff(cli_store: tuple[Engine, str]) -> None:
+    _, team = cli_store
+    listed = run("versions", "--workspace", team)
+    assert listed.exit_code == 0, listed.output
+    assert "v2  approved" in listed.output and "vs v1: criteria: 1 added, 1 re-weighted" in listed.output
+    assert "U0CARL  edited v2 (icp_json); vs v1" in listed.output
+    data = json.loads(run("versions", "--json").stdout)
+    assert [v["version"] for v in data["versions"]] == [2, 1] and data["log"][0]["text"] == "approved v2"
+    shown = run("show", "v1")
+    assert (
+        shown.exit_code == 0
+        and "ICP v1, approved by U0BOSS on" in shown.output
+        and "since superseded" in shown.output
+    )
+    assert "industry" in shown.output and "points: 30" in shown.output
+    diff = run("diff", "v1", "v2")
+    assert diff.exit_code == 0, diff.output
+    assert "Criteria added:\n  +10 country in US" in diff.output
+    assert "Re-weighted:\n  industry in software: +30 → +40 (+10)" in diff.output
+    as_json = json.loads(run("diff", "1", "2", "--json").stdout)
+    assert as_json["summary"] == "criteria: 1 added, 1 re-weighted"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "v7"), "there is no version 7; versions stored: v1, v2"),
+        (("show", "latest"), "VERSION 'latest' is not a version number"),
+        (("diff", "v1", "v9"), "there is no version 9"),
+        (("versions", "--workspace", "T_NOPE"), "workspace T_NOPE is not in the database"),
+        (("export", "--format", "docx", "-o", "x.docx"), "--format 'docx' is not one of md, html, pdf"),
+        (("export", "--version", "v5", "-o", "x.md", "--format", "md"), "there is no version 5"),
+    ],
+)
+def test_cli_errors_are_one_line(cli_store: tuple[Engine, str], args: tuple[str, ...], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 1
+    assert message in result.stderr and "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_export_writes_each_format_atomically(cli_store: tuple[Engine, str], tmp_path: Path) -> None:
+    for fmt in ("md", "html", "pdf"):
+        out = tmp_path / f"icp.{fmt}"
+        result = run("export", "--format", fmt, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert f"Wrote ICP v2 (approved) as {fmt}" in result.output
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".icp.")] == []  # no temp left
+    assert "Approved by U0BOSS" in (tmp_path / "icp.md").read_text()
+    pdf = pdfium.PdfDocument(str(tmp_path / "icp.pdf"))
+    try:
+        text = pdf[0].get_textpage().get_text_range()
+        assert len(pdf) == 1 and "country in US" in " ".join(text.split())
+    finally:
+        pdf.close()
+    older = run("export", "--format", "md", "--version", "v1")
+    assert older.exit_code == 0 and "Version 1" in older.stdout and "since superseded" in older.stdout
+    # A folder that does not exist is refused before anything is written.
+    missing = run("export", "--format", "md", "-o", str(tmp_path / "nope" / "x.md"))
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr
