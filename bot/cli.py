@@ -452,12 +452,14 @@ def _mount_store_commands() -> None:
     from bot.cli_import import db_app, import_app
     from bot.cli_knowledge import forget, reindex
     from bot.cli_llm import llm_app
+    from bot.cli_reminders import reminders_app
     from bot.cli_serve import serve
     from bot.cli_versions import diff, export, show, versions
 
     app.add_typer(import_app, name="import")
     app.add_typer(db_app, name="db")
     app.add_typer(llm_app, name="llm")
+    app.add_typer(reminders_app, name="reminders")
     app.command("forget")(forget)
     app.command("reindex")(reindex)
     app.command("draft")(draft)
