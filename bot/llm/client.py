@@ -233,10 +233,23 @@ class LlmClient:
             tokens += count_tokens(json.dumps(schema.model_json_schema(), separators=(",", ":")))
         return tokens
 
+    def deadline_in(self, seconds: float) -> float:
+        """An absolute deadline ``seconds`` from now, to share across several calls (``deadline=``)."""
+        return self._clock() + seconds
+
     def structured(
-        self, schema: type[SchemaT], messages: Sequence[BaseMessage], *, max_output_tokens: int
+        self,
+        schema: type[SchemaT],
+        messages: Sequence[BaseMessage],
+        *,
+        max_output_tokens: int,
+        deadline: float | None = None,
     ) -> SchemaT:
-        """An instance of ``schema`` from the model (JSON-schema structured output, temperature 0)."""
+        """An instance of ``schema`` from the model (JSON-schema structured output, temperature 0).
+
+        ``deadline`` (from :meth:`deadline_in`) caps this call further, so a multi-call job such as
+        a map-reduce draft can keep one overall time limit.
+        """
         tokens = self._check_budget(messages, schema, max_output_tokens)
         runnable = self._limited(max_output_tokens).with_structured_output(
             schema, method="json_schema", include_raw=True
@@ -259,10 +272,12 @@ class LlmClient:
                 raise _BadOutput("the model's structured result does not match the schema") from None
 
         return self._call(
-            "structured", runnable, messages, accept, tokens, max_output_tokens, schema.__name__
+            "structured", runnable, messages, accept, tokens, max_output_tokens, deadline, schema.__name__
         )
 
-    def text(self, messages: Sequence[BaseMessage], *, max_output_tokens: int) -> str:
+    def text(
+        self, messages: Sequence[BaseMessage], *, max_output_tokens: int, deadline: float | None = None
+    ) -> str:
         """The model's text answer (temperature 0); an empty answer counts as a failed attempt."""
         tokens = self._check_budget(messages, None, max_output_tokens)
 
@@ -273,7 +288,7 @@ class LlmClient:
             return text
 
         return self._call(
-            "text", self._limited(max_output_tokens), messages, accept, tokens, max_output_tokens
+            "text", self._limited(max_output_tokens), messages, accept, tokens, max_output_tokens, deadline
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -333,13 +348,16 @@ class LlmClient:
         accept: Callable[[Any], Any],
         tokens: int,
         max_output_tokens: int,
+        overall: float | None,
         schema: str | None = None,
     ) -> Any:
         policy = self.retry
         started = self._clock()
         deadline = started + policy.deadline_seconds
+        if overall is not None:
+            deadline = min(deadline, overall)
         attempts = 0
-        failure = _Failure("no attempt fitted in the deadline", retry=False)
+        failure = _Failure("no time left before the deadline", retry=False)
         batch = list(messages)
         while (remaining := deadline - self._clock()) > 0:
             attempts += 1

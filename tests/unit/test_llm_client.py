@@ -213,3 +213,19 @@ def test_token_counts_are_additive_enough_and_never_below_the_byte_floor(a: str,
     assert count_tokens(a + " " + b) <= count_tokens(a) + count_tokens(b) + 2
     messages = [HumanMessage(a), HumanMessage(b)]
     assert count_message_tokens(messages) == count_tokens(a) + count_tokens(b) + 2 * MESSAGE_OVERHEAD_TOKENS
+
+
+def test_a_shared_deadline_caps_each_call() -> None:
+    fake = QueueChatModel(responses=[status_error(openai.InternalServerError, 500, "boom")] * 10)
+    clock = Clock()
+    client = client_for(
+        fake, clock, max_retries=9, backoff_seconds=2, max_backoff_seconds=2, deadline_seconds=45
+    )
+    until = client.deadline_in(5)
+    with pytest.raises(LlmUnavailable):
+        client.text(MESSAGES, max_output_tokens=50, deadline=until)
+    assert clock.now <= 5
+    clock.now = until
+    with pytest.raises(LlmUnavailable, match="no time left") as caught:
+        client.text(MESSAGES, max_output_tokens=50, deadline=until)
+    assert caught.value.attempts == 0
