@@ -110,8 +110,9 @@ def test_show_renders_the_newest_version_and_older_ones_on_request(slack_env: Sl
     assert "No personas yet" in slack_env.driver.slash_reply("personas").text
 
 
-def test_a_dm_outside_any_interview_is_acknowledged_and_ignored(slack_env: SlackEnv) -> None:
+def test_a_dm_outside_any_interview_goes_to_the_assistant_not_an_interview(slack_env: SlackEnv) -> None:
     result = slack_env.driver.message_im("hello there", user=MEMBER_ID)
     assert result.status == 200  # not 404: Slack would retry an event it thinks failed
+    (reply,) = slack_env.stand_in.wait_for("chat.postMessage")
+    assert "Ask me about your ICP" in reply.text  # chat's how-to-ask (tests/e2e/test_chat.py)
     assert answers_of(slack_env) == 0
-    assert slack_env.stand_in.calls_to("chat.postMessage") == []
