@@ -4,7 +4,8 @@ Over HTTP one path, ``/slack/events``, takes events, slash commands and interact
 verifies the signature and timestamp there. The Bolt app is synchronous, so each request is
 dispatched on a worker thread and the event loop stays free for other requests and for the
 ``/healthz`` probe (which checks the database answers). With OAuth configured, ``/slack/install``
-and ``/slack/oauth_redirect`` run the install flow.
+and ``/slack/oauth_redirect`` run the install flow. Both modes run the reminder scheduler loop
+in a thread beside the endpoint (``SCHEDULER_POLL_SECONDS``) and stop it on shutdown.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.scheduler.loop import start_in_server
 from bot.services.payload_shape import shape_problem
 from bot.settings import Settings
 
@@ -135,7 +137,12 @@ def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
     app = build_app(settings, engine=engine)
     asgi = build_asgi(app, engine=engine, signing_secret=_secret(settings))
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    uvicorn.run(asgi, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    scheduler = start_in_server(settings, engine)
+    try:
+        uvicorn.run(asgi, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 def serve_socket(settings: Settings) -> None:
@@ -143,9 +150,16 @@ def serve_socket(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import build_app
+    from bot.store.db import connect
 
     if settings.slack_app_token is None or settings.slack_bot_token is None:
         raise ServeConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...).")
-    app = build_app(settings, token_verification_enabled=True)
+    engine = connect(settings.resolved_database_url)
+    app = build_app(settings, engine=engine, token_verification_enabled=True)
     log.info("connecting to Slack over Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    scheduler = start_in_server(settings, engine)
+    try:
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    finally:
+        if scheduler is not None:
+            scheduler.stop()

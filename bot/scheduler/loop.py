@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING
 from bot.scheduler.runner import TickReport, run_due, worker_id
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.context import AppContext
     from bot.scheduler.clients import ClientFor
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +85,19 @@ class SchedulerLoop:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
+    """The loop ``icp serve`` runs next to the Slack endpoint (None when SCHEDULER_ENABLED=false)."""
+    from bot.context import AppContext
+    from bot.scheduler.clients import client_factory
+
+    if not settings.scheduler_enabled:
+        log.info(
+            "reminder scheduler disabled (SCHEDULER_ENABLED=false): run `icp reminders run-due` from cron"
+        )
+        return None
+    ctx = AppContext(settings=settings, engine=engine)
+    return SchedulerLoop(
+        ctx, client_factory(settings, engine), poll_seconds=settings.scheduler_poll_seconds
+    ).start()
