@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     slack_scopes: str = Field(
         default=(
-            "app_mentions:read,channels:history,chat:write,commands,files:read,files:write,groups:history,"
+            "app_mentions:read,channels:history,channels:read,chat:write,commands,files:read,files:write,groups:history,"
             "im:history,im:read,im:write,users:read"
         ),
         description="Bot scopes requested by the OAuth install flow (comma-separated).",
