@@ -53,6 +53,8 @@ class PersonaSummary:
     name: str
     role: str | None = None
     seniority: str | None = None
+    buying_role: str | None = None  # drafted personas: economic buyer, champion, user…
+    goal: str | None = None  # the first of their goals
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
 def _personas(session: Session, workspace_id: int, version_id: int) -> tuple[PersonaSummary, ...]:
     rows = list_personas(session=session, workspace_id=workspace_id, icp_version_id=version_id)
     out = []
@@ -128,6 +134,8 @@ def _personas(session: Session, workspace_id: int, version_id: int) -> tuple[Per
                 name=row.name,
                 role=_text(data.get("role") or data.get("title")),
                 seniority=_text(data.get("seniority")),
+                buying_role=_text(data.get("buying_role")),
+                goal=_text(_first(data.get("goals"))),
             )
         )
     return tuple(out)

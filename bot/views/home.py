@@ -152,8 +152,9 @@ def _personas_blocks(personas: Sequence[PersonaSummary], budget: int) -> list[Bl
         return [section("No personas yet: drafting the ICP proposes them.")]
     lines = []
     for p in personas:
-        details = ", ".join(escape(d) for d in (p.role, p.seniority) if d)
-        lines.append(f"• *{escape(p.name)}*" + (f" — {details}" if details else ""))
+        details = ", ".join(escape(d) for d in (p.role, p.seniority, p.buying_role) if d)
+        line = f"• *{escape(p.name)}*" + (f" — {details}" if details else "")
+        lines.append(line + (f"\n   _Goal:_ {escape(truncate(p.goal, 200))}" if p.goal else ""))
     body, left = line_sections("", lines, max_blocks=max(1, budget - 1))
     if left:
         body.append(context(f"…and {plural(left, 'more persona')} not shown here."))
