@@ -9,10 +9,11 @@ and "USA" mean what they mean in an import, and the score is the one `icp score`
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Engine, bindparam
@@ -102,19 +103,40 @@ _ACCOUNT = select(Account).where(
 # --- the ICP -----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _parse_icp(text: str, version: int) -> ICP:
-    """Parsed once per distinct document: the same ICP object also keeps the engine's compile cache."""
-    icp = ICP.from_json(text, source=f"ICP v{version}")
-    return icp.model_copy(update={"version": version})
+_ICP_CACHE_SIZE = 64
+_icp_cache: OrderedDict[tuple[int, datetime], ICP] = OrderedDict()
+_icp_cache_lock = threading.Lock()
+
+
+def _parse_icp(row: IcpVersion) -> ICP:
+    """Parsed once per version and change: keyed by the version's id and ``updated_at``.
+
+    Approved and superseded versions never change; a draft's every edit moves ``updated_at``
+    (bot/store/repo/icp.py), so an edit or an approval (a different row) is used at once, and
+    the same ICP object also keeps the engine's compile cache warm between scores.
+    """
+    assert row.id is not None
+    key = (row.id, row.updated_at)
+    with _icp_cache_lock:
+        hit = _icp_cache.get(key)
+        if hit is not None:
+            _icp_cache.move_to_end(key)
+            return hit
+    icp = ICP.from_dict(row.icp_json, source=f"ICP v{row.version}").model_copy(
+        update={"version": row.version}
+    )
+    with _icp_cache_lock:
+        _icp_cache[key] = icp
+        while len(_icp_cache) > _ICP_CACHE_SIZE:
+            _icp_cache.popitem(last=False)
+    return icp
 
 
 def icp_in_use(row: IcpVersion) -> IcpInUse:
     """The engine's ICP for a stored version; a document that no longer validates is a ScoringError."""
     assert row.id is not None
-    text = json.dumps(row.icp_json, sort_keys=True, ensure_ascii=False)
     try:
-        icp = _parse_icp(text, row.version)
+        icp = _parse_icp(row)
     except ICPError as exc:
         first = str(exc).splitlines()[0]
         raise ScoringError(f"The stored ICP v{row.version} cannot be used for scoring: {first}") from None

@@ -148,6 +148,22 @@ def test_a_score_right_after_an_approval_uses_the_new_version(store_engine: Engi
     assert label.startswith("ICP v2, approved by <@U0DANA> on ")
 
 
+def test_the_parsed_icp_is_cached_per_version_and_edit(store_engine: Engine) -> None:
+    team, ws = new_workspace(store_engine)
+    pairs = {"industry": "software", "employees": "500", "country": "US"}
+    v1 = draft(store_engine, ws, V1)
+    first, again = (score_inline(store_engine, team_id=team, pairs=pairs) for _ in range(2))
+    assert first.icp.icp is again.icp.icp  # one parse (and one engine compile) per version
+    with session_scope(store_engine) as session:
+        icp_repo.update_icp_version(session=session, workspace_id=ws, version_id=v1, icp_json=V2)
+    edited = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert edited.icp.icp is not first.icp.icp and edited.result.achievable == 70  # the edit, at once
+    assert first.result.achievable == 50
+    move(store_engine, ws, v1, IcpStatus.approved)
+    approved = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert approved.icp.status == IcpStatus.approved and approved.result.achievable == 70
+
+
 def test_export_document_is_the_approved_version_unless_one_is_named(store_engine: Engine) -> None:
     team, ws, _, _ = lifecycle(store_engine)
     v3 = draft(store_engine, ws, {**V2, "name": "Next"})
