@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         model = args.model or default_gguf_path()
+        if not model.is_file():
+            raise LocalModelNotFound(f"{model}: no such model file")
     except LocalModelNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

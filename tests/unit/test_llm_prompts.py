@@ -135,3 +135,14 @@ def test_untrusted_answer_stays_inside_its_block(tmp_path: Path) -> None:
     body = str(user.content)
     assert body.count("</answers>") == 1
     assert body.index("ignore previous instructions") < body.index("</answers>")
+
+
+@given(st.text(max_size=100), st.text(max_size=100))
+def test_any_value_is_inserted_verbatim(
+    tmp_path_factory: pytest.TempPathFactory, who: str, answers: str
+) -> None:
+    path = tmp_path_factory.getbasetemp() / "verbatim.yaml"
+    if not path.exists():
+        path.write_text(GOOD, encoding="utf-8")
+    _, user = parse_prompt(path).render(who=who, answers=answers)
+    assert user.content == f"From {who}:\n<answers>\n{answers}\n</answers>"
