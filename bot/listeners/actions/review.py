@@ -8,6 +8,7 @@ Snooze and mark reviewed answer in the kit's thread so everyone there sees who d
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -67,43 +68,53 @@ def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, re
     )
 
 
-def snooze(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+def _change(
+    body: dict[str, Any],
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    respond: Respond,
+    what: str,
+    apply: Callable[..., reminders.ReminderState | None],
+    note: str,
+) -> None:
+    """Owner check, apply the change to the clicked reminder, say so in the kit's thread."""
     team, user, channel, ts, reminder_id = _facts(body)
-    if not _allowed(ctx, client, respond, team, user, "snooze the ICP review"):
+    if not _allowed(ctx, client, respond, team, user, what):
         return
-    state = (
-        None
-        if reminder_id is None
-        else reminders.snooze(ctx.engine, team_id=team, reminder_id=reminder_id, actor=user, now=ctx.clock())
-    )
+    state = None
+    if reminder_id is not None:
+        state = apply(ctx.engine, team_id=team, reminder_id=reminder_id, actor=user, now=ctx.clock())
     if state is None:
         respond(text=GONE, response_type="ephemeral", replace_original=False)
         return
-    client.chat_postMessage(
-        channel=channel,
-        thread_ts=ts,
-        text=f"<@{user}> snoozed the review for a week: next reminder {date_token(state.next_run_at)}.",
+    text = f"<@{user}> {note}; next reminder {date_token(state.next_run_at)}."
+    client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
+
+
+def snooze(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+    note = "snoozed the review for a week"
+    _change(
+        body,
+        ctx=ctx,
+        client=client,
+        respond=respond,
+        what="snooze the ICP review",
+        apply=reminders.snooze,
+        note=note,
     )
 
 
 def mark_reviewed(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
-    team, user, channel, ts, reminder_id = _facts(body)
-    if not _allowed(ctx, client, respond, team, user, "mark the ICP reviewed"):
-        return
-    state = (
-        None
-        if reminder_id is None
-        else reminders.mark_reviewed(
-            ctx.engine, team_id=team, reminder_id=reminder_id, actor=user, now=ctx.clock()
-        )
-    )
-    if state is None:
-        respond(text=GONE, response_type="ephemeral", replace_original=False)
-        return
-    client.chat_postMessage(
-        channel=channel,
-        thread_ts=ts,
-        text=f"<@{user}> marked the ICP reviewed. The next review kit covers what happens from now on; next reminder {date_token(state.next_run_at)}.",
+    note = "marked the ICP reviewed. The next review kit covers what happens from now on"
+    _change(
+        body,
+        ctx=ctx,
+        client=client,
+        respond=respond,
+        what="mark the ICP reviewed",
+        apply=reminders.mark_reviewed,
+        note=note,
     )
 
 
