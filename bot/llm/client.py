@@ -34,6 +34,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ValidationError
 
+from bot.llm.repair import invalid_json_input, salvage
 from bot.llm.tokens import count_message_tokens, count_tokens, message_text
 
 __all__ = [
@@ -259,6 +260,10 @@ class LlmClient:
             if not isinstance(result, dict):
                 raise _BadOutput("the model returned no structured result")
             if result.get("parsing_error") is not None:
+                raw = result.get("raw")
+                repaired = salvage(schema, raw.content if isinstance(raw, AIMessage) else None)
+                if repaired is not None:
+                    return repaired
                 error = result["parsing_error"]
                 raise _BadOutput(f"the model returned invalid structured output ({type(error).__name__})")
             parsed = result.get("parsed")
@@ -271,8 +276,19 @@ class LlmClient:
             except ValidationError:
                 raise _BadOutput("the model's structured result does not match the schema") from None
 
+        def recover(exc: Exception) -> SchemaT | None:
+            return salvage(schema, invalid_json_input(exc))
+
         return self._call(
-            "structured", runnable, messages, accept, tokens, max_output_tokens, deadline, schema.__name__
+            "structured",
+            runnable,
+            messages,
+            accept,
+            tokens,
+            max_output_tokens,
+            deadline,
+            schema.__name__,
+            recover,
         )
 
     def text(
@@ -350,6 +366,7 @@ class LlmClient:
         max_output_tokens: int,
         overall: float | None,
         schema: str | None = None,
+        recover: Callable[[Exception], Any] | None = None,
     ) -> Any:
         policy = self.retry
         started = self._clock()
@@ -363,7 +380,11 @@ class LlmClient:
             attempts += 1
             timeout = min(policy.attempt_timeout_seconds, remaining)
             try:
-                result = accept(self._attempt(runnable, batch, timeout))
+                try:
+                    result = accept(self._attempt(runnable, batch, timeout))
+                except Exception as exc:
+                    if recover is None or (result := recover(exc)) is None:
+                        raise
             except AssertionError:
                 raise  # a bug (or a test's fake running out of answers), not a model fault
             except Exception as exc:

@@ -7,6 +7,7 @@ the answers are scripted. Each test asserts what was retried, what was sent and 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from typing import Annotated, Any
 
@@ -156,3 +157,11 @@ def test_text_answers_come_back(fault_llm_server: FaultLlmServer) -> None:
     client = client_at(fault_llm_server)
     assert client.text(MESSAGES, max_output_tokens=50) == "Fintechs buy after an audit."
     assert "response_format" not in (fault_llm_server.chat_requests[0].body or {})
+
+
+def test_json_wrapped_in_fences_is_salvaged_without_a_retry(fault_llm_server: FaultLlmServer) -> None:
+    """Servers that ignore response_format answer in Markdown; the object inside still counts."""
+    fault_llm_server.script(ok_text(f"Here it is:\n```json\n{json.dumps(GOOD)}\n```"))
+    client = client_at(fault_llm_server)
+    assert client.structured(Triggers, MESSAGES, max_output_tokens=400) == Triggers.model_validate(GOOD)
+    assert len(fault_llm_server.chat_requests) == 1

@@ -229,3 +229,59 @@ def test_a_shared_deadline_caps_each_call() -> None:
     with pytest.raises(LlmUnavailable, match="no time left") as caught:
         client.text(MESSAGES, max_output_tokens=50, deadline=until)
     assert caught.value.attempts == 0
+
+
+def test_a_fenced_answer_is_salvaged_without_a_retry() -> None:
+    fake = QueueChatModel(responses=['Sure!\n```json\n{"name": "Dana", "seniority": 4}\n```'])
+    client = client_for(fake)
+    assert client.structured(Persona, MESSAGES, max_output_tokens=300) == Persona(name="Dana", seniority=4)
+    assert len(fake.calls) == 1
+
+
+def test_concurrent_calls_are_all_recorded() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = QueueChatModel(responses=[f"answer {i}" for i in range(16)])
+    client = client_for(fake)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: client.text(MESSAGES, max_output_tokens=10), range(16)))
+    assert sorted(answers) == sorted(f"answer {i}" for i in range(16))
+    assert client.usage.call_count == 16 and fake.remaining == 0
+
+
+FAULTS = {
+    "timeout": TimeoutError,
+    "500": lambda: status_error(openai.InternalServerError, 500, "boom"),
+    "429": lambda: status_error(openai.RateLimitError, 429, "slow", **{"retry-after": "2"}),
+    "garbage": lambda: "not json",
+    "empty": lambda: None,
+    "401": lambda: status_error(openai.AuthenticationError, 401, "no"),
+}
+
+
+@given(
+    st.lists(st.sampled_from(sorted(FAULTS)), max_size=6),
+    st.integers(min_value=0, max_value=4),
+    st.floats(min_value=1, max_value=60),
+)
+def test_any_fault_sequence_ends_in_an_answer_or_a_reason_within_bounds(
+    faults: list[str], max_retries: int, deadline: float
+) -> None:
+    good = Persona(name="Dana", seniority=3)
+    fake = QueueChatModel(responses=[*(FAULTS[f]() for f in faults), good])
+    clock = Clock()
+    client = client_for(
+        fake, clock, max_retries=max_retries, deadline_seconds=deadline, max_backoff_seconds=4
+    )
+    try:
+        result = client.structured(Persona, MESSAGES, max_output_tokens=100)
+    except LlmUnavailable as exc:
+        result = None
+        assert exc.reason and exc.attempts == len(fake.calls)
+    assert len(fake.calls) <= max_retries + 1
+    assert clock.now <= deadline
+    tried = faults[: len(fake.calls)]
+    if result is not None:
+        assert result == good and len(fake.calls) == len(faults) + 1 and "401" not in faults
+    if "401" in tried:
+        assert result is None and tried.index("401") == len(tried) - 1
