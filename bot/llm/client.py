@@ -6,7 +6,7 @@ on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so call
 (map-reduce) instead of silently truncating. A call is attempted until it yields a usable answer,
 the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After), 5xx and
 invalid or empty structured output are retried with jittered exponential backoff, refusals such as
-401/400 are not. Then :class:`LlmUnavailable` says why in words a user can read. The deadline is
+401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``). Then :class:`LlmUnavailable` says why in words a user can read. The deadline is
 enforced on the wall clock (each attempt runs in a worker thread that is abandoned if it overruns),
 so with the defaults a user gets an answer or a clear error well within 60 s. No message content and
 no secret is ever logged; reasons are scrubbed of API keys.
