@@ -18,7 +18,21 @@ Interview reminders (``bot.services.interview_reminders``) run in the same tick;
 through the audit log under a row lock, with the same exactly-once result.
 """
 
-from bot.scheduler.loop import SchedulerLoop
-from bot.scheduler.runner import TickReport, run_due, worker_id
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["SchedulerLoop", "TickReport", "run_due", "worker_id"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: services import ``bot.scheduler.cadence`` and the runner imports those services.
+    if name == "SchedulerLoop":
+        from bot.scheduler.loop import SchedulerLoop
+
+        return SchedulerLoop
+    if name in ("TickReport", "run_due", "worker_id"):
+        from bot.scheduler import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'bot.scheduler' has no attribute {name!r}")

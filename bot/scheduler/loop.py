@@ -97,7 +97,15 @@ def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
             "reminder scheduler disabled (SCHEDULER_ENABLED=false): run `icp reminders run-due` from cron"
         )
         return None
+    from bot.services.on_install import default_for_token_mode
+
     ctx = AppContext(settings=settings, engine=engine)
-    return SchedulerLoop(
-        ctx, client_factory(settings, engine), poll_seconds=settings.scheduler_poll_seconds
-    ).start()
+    clients = client_factory(settings, engine)
+    if not settings.oauth_enabled and settings.slack_bot_token is not None:
+        client = clients("")
+        if client is not None:
+            try:
+                default_for_token_mode(settings, engine, client)
+            except Exception:  # the bot must start even if the default cannot be written now
+                log.exception("could not set the default review reminder")
+    return SchedulerLoop(ctx, clients, poll_seconds=settings.scheduler_poll_seconds).start()
