@@ -24,14 +24,31 @@ from bot.store.repo.workspaces import get_workspace
 from icp_engine.diff import IcpDiff, diff_icps
 from icp_engine.model import ICP, ICPError
 
-ICP_ACTIONS = ("icp.draft", "icp.edit", "icp.in_review", "icp.approved", "icp.superseded")
+# The store's lifecycle actions (bot/store/repo/icp.py) and the review service's (drafted with an
+# LLM or offline, edited into a new version, changes requested).
+ICP_ACTIONS = (
+    "icp.draft",
+    "icp.drafted",
+    "icp.edit",
+    "icp.edited",
+    "icp.changes_requested",
+    "icp.in_review",
+    "icp.approved",
+    "icp.superseded",
+)
 _VERBS = {
     "icp.draft": "drafted",
+    "icp.drafted": "drafted",
     "icp.edit": "edited",
+    "icp.edited": "edited",
+    "icp.changes_requested": "asked for changes to",
     "icp.in_review": "submitted for review",
     "icp.approved": "approved",
     "icp.superseded": "superseded",
 }
+# Entries that change a version's content: the newest one of each version carries its changes.
+_CONTENT = frozenset({"icp.drafted", "icp.edit", "icp.edited"})
+_NOTE_MAX = 200
 
 
 class VersionNotFound(NotFoundError):
@@ -215,19 +232,28 @@ def change_log(
     )
     if segment is not None:
         query = query.where(col(AuditEntry.target_id).in_([str(i) for i in history]))
-    entries = session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all()
+    # Twice the limit: each rich entry hides at most one plain one.
+    entries = session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit * 2)).all()
+    # The review service writes its own richer entry next to the store's plain "icp.draft".
+    described = {e.target_id for e in entries if e.action in ("icp.drafted", "icp.edited")}
     out: list[ChangeLogEntry] = []
     summarised: set[str] = set()
     for entry in entries:
         details = entry.details or {}
+        fresh_draft = entry.action == "icp.draft" and "from" not in details
+        if fresh_draft and entry.target_id in described:
+            continue
         version, seg = details.get("version"), details.get("segment")
         text = _entry_text(entry)
-        content_change = entry.action == "icp.edit" or (entry.action == "icp.draft" and "from" not in details)
-        if content_change and entry.target_id not in summarised:
+        if (entry.action in _CONTENT or fresh_draft) and entry.target_id not in summarised:
             summarised.add(entry.target_id or "")
             summary = _summary_of(entry, history)
-            text = f"{text}; {summary}" if entry.action == "icp.edit" and summary else text
-            text = f"{text} ({summary})" if entry.action == "icp.draft" and summary else text
+            if summary:
+                text = (
+                    f"{text}; {summary}"
+                    if entry.action in ("icp.edit", "icp.edited")
+                    else f"{text} ({summary})"
+                )
         out.append(
             ChangeLogEntry(
                 at=entry.at,
@@ -238,7 +264,7 @@ def change_log(
                 text=text,
             )
         )
-    return out
+    return out[:limit]
 
 
 def _entry_text(entry: AuditEntry) -> str:
@@ -255,6 +281,16 @@ def _entry_text(entry: AuditEntry) -> str:
     fields = details.get("fields")
     if entry.action == "icp.edit" and isinstance(fields, list) and fields:
         text += f" ({', '.join(str(f) for f in fields)})"
+    source = details.get("from_version")
+    if entry.action == "icp.edited" and isinstance(source, int):
+        text = f"edited v{source} into {label}"
+    drafted_with = details.get("drafted_with")
+    if entry.action == "icp.drafted" and isinstance(drafted_with, str) and drafted_with:
+        text += f" with {drafted_with}"
+    note = details.get("note")
+    if entry.action == "icp.changes_requested" and isinstance(note, str) and note.strip():
+        flat = " ".join(note.split())
+        text += f": “{flat if len(flat) <= _NOTE_MAX else flat[: _NOTE_MAX - 1] + '…'}”"
     return text
 
 

@@ -21,6 +21,7 @@ from bot.services.scoring import score_inline
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo
+from bot.store.repo.audit import append_audit
 
 V1: dict[str, Any] = {
     "name": "Mid-market SaaS",
@@ -98,6 +99,54 @@ def test_history_and_change_log_say_who_changed_what_and_when(store_engine: Engi
         ("U0ANA", "drafted v1 (first version)"),
     ]
     assert all(a.at >= b.at for a, b in itertools.pairwise(log))
+
+
+def test_the_review_services_entries_read_well_in_the_log(store_engine: Engine) -> None:
+    """Drafting and editing through the review flow write their own audit entries (bot/services/
+    drafting, draft_review); the log shows those instead of the store's plain "drafted"."""
+    _, ws, _, _ = lifecycle(store_engine)
+    v3 = draft(store_engine, ws, {**V2, "criteria": V2["criteria"][:1]}, author="U0DANA")
+    v4 = draft(store_engine, ws, V2, author="U0ERIN")
+    with session_scope(store_engine) as session:
+        details = {"segment": "default", "version": 3, "drafted_with": "the offline drafter"}
+        append_audit(
+            session=session,
+            workspace_id=ws,
+            actor="U0DANA",
+            action="icp.drafted",
+            target_type="icp_version",
+            target_id=v3,
+            details=details,
+        )
+        append_audit(
+            session=session,
+            workspace_id=ws,
+            actor="U0BOSS",
+            action="icp.changes_requested",
+            target_type="icp_version",
+            target_id=v3,
+            details={"version": 3, "segment": "default", "note": "add  the\ncountry back " + "x" * 300},
+        )
+        append_audit(
+            session=session,
+            workspace_id=ws,
+            actor="U0ERIN",
+            action="icp.edited",
+            target_type="icp_version",
+            target_id=v4,
+            details={"from_version": 3, "version": 4, "summary": "country +10"},
+        )
+        log = [(e.actor, e.text) for e in change_log(session, ws, limit=5)]
+    assert log[0] == ("U0ERIN", "edited v3 into v4; vs v3: criteria: 2 added")
+    assert log[1][0] == "U0BOSS" and log[1][1].startswith(
+        "asked for changes to v3: “add the country back xxx"
+    )
+    assert log[1][1].endswith("…”") and len(log[1][1]) < 260
+    assert log[2] == (
+        "U0DANA",
+        "drafted v3 with the offline drafter (vs v2: criteria: 2 removed)",
+    )
+    assert log[3] == ("U0BOSS", "approved v2")  # the plain "drafted v3"/"drafted v4" entries are left out
 
 
 def test_approval_supersedes_per_segment_and_the_log_keeps_segments_apart(store_engine: Engine) -> None:
