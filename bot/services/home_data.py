@@ -175,8 +175,9 @@ def _latest_imports(session: Session, workspace_id: int) -> tuple[ImportSummary,
 
 
 def _reminders(session: Session, workspace_id: int) -> tuple[datetime | None, ReminderSummary | None]:
+    # The last review is when an owner marked one done, not when a reminder was merely sent.
     last = session.exec(
-        select(func.max(ReviewReminder.last_run_at)).where(ReviewReminder.workspace_id == workspace_id)
+        select(func.max(ReviewReminder.last_reviewed_at)).where(ReviewReminder.workspace_id == workspace_id)
     ).one()
     upcoming = session.exec(
         select(ReviewReminder)

@@ -22,13 +22,14 @@ from bot.store.models import (
     InterviewState,
     PersonaCreate,
     ReminderCreate,
+    ReminderUpdate,
     StakeholderCreate,
 )
 from bot.store.repo.crm import bulk_upsert_accounts, bulk_upsert_deals
 from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_status
 from bot.store.repo.imports import finish_import_run, start_import_run
 from bot.store.repo.interviews import advance_interview, create_interview
-from bot.store.repo.reminders import create_reminder, mark_reminder_run
+from bot.store.repo.reminders import create_reminder, mark_reminder_run, update_reminder
 from bot.store.repo.stakeholders import get_or_create_stakeholder
 from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
 
@@ -125,6 +126,12 @@ def test_home_data_gathers_every_section(store_engine: Engine) -> None:
             reminder_id=early.id,
             ran_at=NOW - timedelta(days=3),
             next_run_at=NOW + timedelta(days=4),
+        )  # type: ignore[arg-type]
+        update_reminder(
+            session=session,
+            workspace_id=wid,
+            reminder_id=early.id,
+            data=ReminderUpdate(last_reviewed_at=NOW - timedelta(days=3)),
         )  # type: ignore[arg-type]
 
     data = load_home_data(store_engine, team_id=team, now=NOW)
