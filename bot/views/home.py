@@ -206,7 +206,13 @@ def _review_text(data: HomeData) -> str:
     if reminder is None:
         nxt = "no review reminder set (`/icp remind`)"
     else:
-        channel = f" in <#{reminder.channel_id}>" if reminder.channel_id.isalnum() else ""
+        target = reminder.channel_id
+        if not target.isalnum():
+            channel = ""
+        elif target[:1] in ("U", "W"):  # the default reminder DMs an owner
+            channel = f" to <@{target}>"
+        else:
+            channel = f" in <#{target}>"
         nxt = f"next reminder {when(reminder.next_run_at, data.now)}, {reminder.cadence}{channel}"
     return f"{last} · {nxt}"
 
