@@ -221,3 +221,39 @@ def test_any_text_renders_in_every_format_without_markup(icp: ICP, name: str, qu
     page = parse_html(render(doc, "html").decode())
     assert set(page.tags) <= SAFE_TAGS
     assert len(pdf_pages(render(doc, "pdf"))) >= 1
+
+
+def test_a_drafted_persona_reads_well_and_its_evidence_ids_stay_out() -> None:
+    stored = {
+        "name": "Ops Olivia",
+        "titles": ["VP Operations", "COO"],
+        "role": "VP Operations",
+        "goals": ["fewer manual steps"],
+        "message_hooks": ["save a day a week"],
+        "hooks": ["save a day a week"],
+        "evidence": {"goals": [["ans:4"]]},
+    }
+    doc = persona_doc("Ops Olivia", stored)
+    assert doc.fields == (
+        ("Role", "VP Operations"),
+        ("Titles", "VP Operations, COO"),
+        ("Goals", "fewer manual steps"),
+        ("Message hooks", "save a day a week"),
+    )
+
+
+def test_evidence_text_comes_from_the_icp_or_the_drafters_citations() -> None:
+    icp = ICP.model_validate(ICP_DATA)
+    citations = {
+        "ans:41": {
+            "id": "ans:41",
+            "kind": "answer",
+            "source": "U0ANA (sales)",
+            "quote": "ignored: the ICP has it",
+        },
+        "stat:industry=software": {"source": "CRM statistics", "quote": "not used either"},
+    }
+    assert dict(evidence_of(icp, citations))["ans:41"] == EVIL
+    bare = icp.model_copy(update={"evidence": {}})
+    assert dict(evidence_of(bare, citations))["ans:41"] == "U0ANA (sales): “ignored: the ICP has it”"
+    assert dict(evidence_of(bare))["ans:41"] == ""

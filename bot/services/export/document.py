@@ -24,17 +24,22 @@ from icp_engine.model import FALLBACK_TIER, ICP, format_value
 # Persona fields in the order a reader wants them; anything else the drafter stored follows.
 PERSONA_FIELDS = (
     "role",
+    "titles",
     "seniority",
+    "department",
     "buying_role",
     "goals",
     "challenges",
     "motivators",
     "objections",
+    "tools",
     "stack",
     "channels",
     "message_hooks",
     "hooks",
 )
+# Kept next to the texts by the drafter (bot/services/drafting/models.py), not for reading.
+PERSONA_SKIPPED = frozenset({"name", "evidence"})
 MAX_FIELD_TEXT = 400
 
 
@@ -142,26 +147,40 @@ def _text(value: Any) -> str:
 
 
 def persona_doc(name: str, data: Mapping[str, Any]) -> PersonaDoc:
-    keys = [k for k in PERSONA_FIELDS if k in data] + [
-        k for k in data if k not in PERSONA_FIELDS and k != "name"
-    ]
-    fields = []
+    """A stored persona's readable fields, known ones first; repeats (hooks) shown once."""
+    keys = [k for k in PERSONA_FIELDS if k in data]
+    keys += [k for k in data if k not in PERSONA_FIELDS and k not in PERSONA_SKIPPED]
+    fields: list[tuple[str, str]] = []
+    shown: set[str] = set()
     for key in keys:
         text = _text(data[key])
-        if text:
+        if text and text not in shown:
+            shown.add(text)
             fields.append((str(key).replace("_", " ").capitalize(), text))
     return PersonaDoc(name=_text(name) or "Persona", fields=tuple(fields))
 
 
-def evidence_of(icp: ICP) -> tuple[tuple[str, str], ...]:
-    """Every evidence id the criteria and disqualifiers cite, in order, with its text when known."""
+def _citation_text(citation: Any) -> str:
+    """A drafter's citation ({source, quote}) as "source: “quote”"."""
+    if not isinstance(citation, Mapping):
+        return ""
+    quote, source = _text(citation.get("quote")), _text(citation.get("source"))
+    if quote and source:
+        return f"{source}: “{quote}”"
+    return quote or source
+
+
+def evidence_of(icp: ICP, citations: Mapping[str, Any] | None = None) -> tuple[tuple[str, str], ...]:
+    """Every evidence id the criteria and disqualifiers cite, in order, with its text when known
+    (the ICP's own evidence notes first, else the drafter's citation of it)."""
     cited: dict[str, None] = {}
     for item in (*icp.criteria, *icp.disqualifiers):
         for ref in item.evidence:
             cited.setdefault(ref, None)
     for ref in icp.evidence:
         cited.setdefault(ref, None)
-    return tuple((ref, _text(icp.evidence.get(ref, ""))) for ref in cited)
+    found = citations or {}
+    return tuple((ref, _text(icp.evidence.get(ref, "")) or _citation_text(found.get(ref))) for ref in cited)
 
 
 def _number(value: Any) -> float | None:
@@ -219,10 +238,17 @@ def document_from(
         approved_at=row.approved_at,
         change_note=row.change_note,
         personas=tuple(persona_doc(name, data) for name, data in personas),
-        evidence=evidence_of(icp),
+        evidence=evidence_of(icp, _citations(row)),
         backtest=backtest_doc(row.backtest),
         **extra,
     )
+
+
+def _citations(row: IcpVersion) -> Mapping[str, Any]:
+    """What the drafter said each evidence id is (stored with the draft), when it was drafted."""
+    draft = getattr(row, "draft_json", None)
+    found = draft.get("citations") if isinstance(draft, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
 
 
 def load_document(
