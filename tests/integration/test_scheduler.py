@@ -216,3 +216,26 @@ def test_review_kit_with_chart_upload_and_dm_to_the_owner(
     assert (
         next_run(Schedule(Cadence.weekly, T0, "Europe/Berlin"), T0) == reminder(store_engine, rid).next_run_at
     )
+
+
+def test_the_same_pass_sends_interview_nudges_once(store_engine: Engine, stand_in: StandInSlack) -> None:
+    from bot.services import interviews
+    from bot.store.models import GtmRole
+    from bot.store.types import utcnow
+
+    team, user = f"T{uuid.uuid4().hex[:10]}", f"U{uuid.uuid4().hex[:8].upper()}"
+    interviews.invite(
+        engine=store_engine,
+        team_id=team,
+        user_id=user,
+        invited_by="UBOSS",
+        role=GtmRole.sales,
+        dm_channel_id=f"D{user[1:]}",
+        display_name="Dana",
+    )
+    ctx, clients = make_ctx(store_engine, stand_in), clients_for(stand_in)
+    quiet = utcnow() + timedelta(hours=49)  # past the 48 h delay
+    for worker in ("a", "b"):  # two replicas in the same window
+        run_due(ctx, clients=clients, worker=worker, now=quiet)
+    nudges = [c for c in stand_in.calls_to("chat.postMessage") if c.params.get("channel") == f"D{user[1:]}"]
+    assert len(nudges) == 1 and "gentle reminder" in nudges[0].all_text()
