@@ -20,9 +20,21 @@ from bot.services.drafting.budget import answer_line, fit, round_robin, unique, 
 from bot.services.drafting.evidence import OVERALL_ID, citations_of, stat_texts
 from bot.services.drafting.gather import AnswerEvidence, Gathered
 from bot.services.drafting.models import DraftedPersona, Trait
+from bot.services.drafting.offline import offline_proposal
 from bot.services.drafting.proposal import Proposal, ProposedCriterion
 from bot.services.drafting.retrieve import retrieve
-from bot.services.drafting.schemas import LlmCriterion, LlmDraft, LlmPersona, LlmPoint
+from bot.services.drafting.schemas import (
+    LiteCriterion,
+    LitePersona,
+    LitePoint,
+    LlmCriterion,
+    LlmDraft,
+    LlmDraftLite,
+    LlmDraftTiny,
+    LlmPersona,
+    LlmPoint,
+    TinyPoint,
+)
 from bot.services.drafting.summarise import SummaryLine, summarise
 from bot.services.drafting.themes import rank_answers
 
@@ -33,7 +45,13 @@ if TYPE_CHECKING:
 PROMPT = "drafting/icp"
 DRAFT_PROMPT_TOKENS = 12_000
 DRAFT_OUTPUT_TOKENS = 2_000
-STATISTICS_SHARE = 0.3  # of what is left after the fixed parts
+LITE_BELOW_TOKENS = 6_000  # a client budget below this drafts with the lighter schema
+LITE_OUTPUT_TOKENS = 700
+TINY_BELOW_TOKENS = 3_000  # and below this with the smallest one
+TINY_OUTPUT_TOKENS = 300
+DraftSchema = type[LlmDraft] | type[LlmDraftLite] | type[LlmDraftTiny]
+LEARNED_SHARE = 0.25  # of what is left after the fixed parts
+STATISTICS_SHARE = 0.3  # of what is left after the learned criteria
 SAFETY_TOKENS = 32
 NUMERIC_OPS = frozenset({"gte", "lt", "between"})
 
@@ -55,16 +73,17 @@ def data_summary(g: Gathered) -> str:
     return "\n".join(lines)
 
 
-def learned_lines(g: Gathered) -> str:
+def learned_lines(g: Gathered) -> list[str]:
+    """The learned criteria (highest points first) and disqualifiers, one line each."""
     if g.learned is None or not g.learned.icp.criteria:
-        return "(none: the data support no criterion)"
+        return ["(none: the data support no criterion)"]
     icp = g.learned.icp
     lines = [f"- {c.describe()} (+{c.points:g} points) [{', '.join(c.evidence)}]" for c in icp.criteria]
     lines += [
         f"- disqualifier: {d.condition.describe()}: {d.reason} [{', '.join(d.evidence)}]"
         for d in icp.disqualifiers
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def statistic_lines(g: Gathered, first: list[str]) -> list[str]:
@@ -87,30 +106,29 @@ def ordered_answers(answers: list[AnswerEvidence], first: list[str]) -> list[Ans
     return unique([*(by_id[i] for i in first if i in by_id), *rest])
 
 
-def _trait(p: LlmPoint) -> Trait:
+def _trait(p: LlmPoint | LitePoint | TinyPoint) -> Trait:
     return Trait(text=p.text, evidence=list(p.evidence))
 
 
-def _persona(p: LlmPersona) -> DraftedPersona:
+def _traits(p: object, name: str) -> list[Trait]:
+    return [_trait(t) for t in getattr(p, name, [])]
+
+
+def _persona(p: LlmPersona | LitePersona) -> DraftedPersona:
     ids = list(p.evidence)
 
-    def scalar(text: str) -> Trait | None:
+    def scalar(name: str) -> Trait | None:
+        text = str(getattr(p, name, "") or "")
         return Trait(text=text, evidence=ids) if text.strip() else None
 
     return DraftedPersona(
         name=p.name or (p.titles[0] if p.titles else "Persona"),
         titles=list(p.titles),
-        seniority=scalar(p.seniority),
-        department=scalar(p.department),
-        buying_role=scalar(p.buying_role),
-        budget_authority=scalar(p.budget_authority),
-        goals=[_trait(t) for t in p.goals],
-        challenges=[_trait(t) for t in p.challenges],
-        motivators=[_trait(t) for t in p.motivators],
-        objections=[_trait(t) for t in p.objections],
-        tools=[_trait(t) for t in p.tools],
-        channels=[_trait(t) for t in p.channels],
-        message_hooks=[_trait(t) for t in p.message_hooks],
+        seniority=scalar("seniority"),
+        department=scalar("department"),
+        buying_role=scalar("buying_role"),
+        budget_authority=scalar("budget_authority"),
+        **{name: _traits(p, name) for name in DraftedPersona.LIST_FIELDS},
     )
 
 
@@ -122,7 +140,7 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() else value
 
 
-def _criterion(c: LlmCriterion) -> ProposedCriterion | None:
+def _criterion(c: LlmCriterion | LiteCriterion) -> ProposedCriterion | None:
     attribute = "_".join(c.attribute.strip().casefold().split())
     if not attribute:
         return None
@@ -141,17 +159,46 @@ def _criterion(c: LlmCriterion) -> ProposedCriterion | None:
     )
 
 
-def to_proposal(draft: LlmDraft) -> Proposal:
+def to_proposal(draft: LlmDraft | LlmDraftLite | LlmDraftTiny) -> Proposal:
     return Proposal(
         name=draft.name.strip(),
-        criteria=[x for x in (_criterion(c) for c in draft.criteria) if x is not None],
-        personas=[_persona(p) for p in draft.personas],
-        pains=[_trait(p) for p in draft.pains],
-        goals=[_trait(p) for p in draft.goals],
-        triggers=[_trait(p) for p in draft.triggers],
-        disqualifiers=[_trait(p) for p in draft.disqualifiers],
+        criteria=[x for x in (_criterion(c) for c in getattr(draft, "criteria", [])) if x is not None],
+        personas=[_persona(p) for p in getattr(draft, "personas", [])],
+        pains=_traits(draft, "pains"),
+        goals=_traits(draft, "goals"),
+        triggers=_traits(draft, "triggers"),
+        disqualifiers=_traits(draft, "disqualifiers"),
         narrative=draft.narrative.strip(),
     )
+
+
+def draft_schema(llm: LlmClient) -> tuple[DraftSchema, int]:
+    """The reduce schema and its output limit for this client: smaller budgets (small local
+    models with small context windows) get fewer, shorter fields so they finish in time."""
+    if llm.prompt_token_budget < TINY_BELOW_TOKENS:
+        return LlmDraftTiny, min(TINY_OUTPUT_TOKENS, llm.max_output_tokens)
+    if llm.prompt_token_budget < LITE_BELOW_TOKENS:
+        return LlmDraftLite, min(LITE_OUTPUT_TOKENS, llm.max_output_tokens)
+    return LlmDraft, min(DRAFT_OUTPUT_TOKENS, llm.max_output_tokens)
+
+
+def fill_from_offline(proposal: Proposal, g: Gathered) -> list[str]:
+    """Sections a lighter schema did not ask for come from the offline drafter; says which."""
+    offline = offline_proposal(g)
+    pool = citations_of(g)
+
+    def cited(items: list[Trait] | list[DraftedPersona]) -> bool:
+        ids = (i for item in items for i in item.evidence)
+        return any(i in pool for i in ids)
+
+    filled = []
+    for name in ("personas", "pains", "goals", "triggers", "disqualifiers"):
+        if not cited(getattr(proposal, name)) and getattr(offline, name):
+            setattr(proposal, name, getattr(offline, name))
+            filled.append(name)
+    if not filled:
+        return []
+    return [f"{', '.join(filled)} drafted without an LLM (the model's compact schema leaves them out)"]
 
 
 def build_messages(
@@ -161,16 +208,15 @@ def build_messages(
     prompt = load_prompt(PROMPT)
     pool = citations_of(g)
     retrieved = retrieve(g, knowledge, pool)
-    fixed = {
-        "segment": untrusted(g.segment, 128),
-        "data_summary": data_summary(g),
-        "learned_criteria": learned_lines(g),
-    }
+    fixed = {"segment": untrusted(g.segment, 128), "data_summary": data_summary(g)}
     budget = min(DRAFT_PROMPT_TOKENS, llm.prompt_token_budget)
-    overhead = llm.count_prompt_tokens(prompt.render(**fixed, statistics="", evidence=""), LlmDraft)
+    empty = prompt.render(**fixed, learned_criteria="", statistics="", evidence="")
+    overhead = llm.count_prompt_tokens(empty, draft_schema(llm)[0])
     room = budget - overhead - SAFETY_TOKENS
     if room <= 0:
         raise PromptTooLarge(overhead, budget)
+    learned, _ = fit(learned_lines(g), int(room * LEARNED_SHARE))
+    room -= _tokens(learned)
     stats, _ = fit(statistic_lines(g, retrieved), int(room * STATISTICS_SHARE))
     room -= _tokens(stats)
     notes: list[str] = []
@@ -184,7 +230,8 @@ def build_messages(
     evidence, left_out = fit(lines, room)
     if left_out:
         notes.append(f"{left_out:,} evidence lines did not fit the drafting prompt's token budget")
-    return prompt.render(**fixed, statistics="\n".join(stats), evidence="\n".join(evidence)), notes
+    values = {**fixed, "learned_criteria": "\n".join(learned), "statistics": "\n".join(stats)}
+    return prompt.render(**values, evidence="\n".join(evidence)), notes
 
 
 def _by_topic(summaries: list[SummaryLine]) -> list[list[SummaryLine]]:
@@ -201,9 +248,10 @@ def _tokens(lines: list[str]) -> int:
 def llm_proposal(g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None) -> Proposal:
     """The model's proposal (raises LlmUnavailable / PromptTooLarge for the caller to fall back)."""
     messages, notes = build_messages(g, llm=llm, knowledge=knowledge)
-    draft = llm.structured(
-        LlmDraft, messages, max_output_tokens=min(DRAFT_OUTPUT_TOKENS, llm.max_output_tokens)
-    )
+    schema, max_output = draft_schema(llm)
+    draft = llm.structured(schema, messages, max_output_tokens=max_output)
     proposal = to_proposal(draft)
     proposal.notes.extend(notes)
+    if schema is not LlmDraft:
+        proposal.notes.extend(fill_from_offline(proposal, g))
     return proposal

@@ -163,7 +163,8 @@ def _narrative(g: Gathered, p: Proposal) -> str:
         parts.append("no closed deals yet (so no data-backed criteria);")
     people = len(g.stakeholders)
     if g.answers:
-        parts.append(f"the words are quotes from {len(g.answers):,} interview answers by {people} people.")
+        who = "1 person" if people == 1 else f"{people} people"
+        parts.append(f"the words are quotes from {len(g.answers):,} interview answers by {who}.")
     else:
         parts.append("there are no interview answers yet to quote.")
     if p.pains:

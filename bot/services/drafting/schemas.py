@@ -98,3 +98,78 @@ class LlmDraft(BaseModel):
     goals: Annotated[list[LlmPoint], Field(max_length=5)]
     triggers: Annotated[list[LlmPoint], Field(max_length=5)]
     disqualifiers: Annotated[list[LlmPoint], Field(max_length=5)]
+
+
+# -- a lighter draft for small models with small context windows (a 4,096-token SmolLM2) ----------
+
+Brief = Annotated[str, StringConstraints(max_length=80)]
+FewIds = Annotated[list[EvidenceId], Field(max_length=2)]
+
+
+class LitePoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: Brief
+    evidence: FewIds
+
+
+LitePoints = Annotated[list[LitePoint], Field(max_length=2)]
+
+
+class LiteCriterion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    attribute: Annotated[str, StringConstraints(max_length=30)]
+    op: ProposedOp
+    values: Annotated[
+        list[Annotated[str, StringConstraints(max_length=30)]], Field(min_length=1, max_length=2)
+    ]
+    evidence: FewIds
+    rationale: Brief
+
+
+class LitePersona(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, StringConstraints(max_length=40)]
+    titles: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=2)]
+    buying_role: Annotated[str, StringConstraints(max_length=40)]
+    evidence: FewIds
+    goals: LitePoints
+    challenges: LitePoints
+
+
+class LlmDraftLite(BaseModel):
+    """The reduce step's schema when the client's budget is small: fewer, shorter fields, so a
+    small local model finishes well within the call's deadline. Same meaning, same checks."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, StringConstraints(max_length=60)]
+    narrative: Annotated[str, StringConstraints(max_length=200)]
+    criteria: Annotated[list[LiteCriterion], Field(max_length=2)]
+    personas: Annotated[list[LitePersona], Field(max_length=1)]
+    pains: LitePoints
+    triggers: LitePoints
+
+
+TinyId = Annotated[str, StringConstraints(max_length=16)]
+
+
+class TinyPoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: Annotated[str, StringConstraints(max_length=60)]
+    evidence: Annotated[list[TinyId], Field(max_length=1)]
+
+
+class LlmDraftTiny(BaseModel):
+    """The smallest reduce schema (a client budget under 3,000 tokens): a name, one sentence and
+    the top pains and trigger; the offline drafter fills the sections it leaves out."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, StringConstraints(max_length=40)]
+    narrative: Annotated[str, StringConstraints(max_length=120)]
+    pains: Annotated[list[TinyPoint], Field(max_length=2)]
+    triggers: Annotated[list[TinyPoint], Field(max_length=1)]
