@@ -79,6 +79,8 @@ class RetryPolicy:
     deadline_seconds: float = 45.0
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 8.0
+    #: An attempt is not started with less time left than this: it could not finish anyway.
+    min_attempt_seconds: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.attempt_timeout_seconds <= 0 or self.deadline_seconds <= 0:
@@ -376,7 +378,7 @@ class LlmClient:
         attempts = 0
         failure = _Failure("no time left before the deadline", retry=False)
         batch = list(messages)
-        while (remaining := deadline - self._clock()) > 0:
+        while (remaining := deadline - self._clock()) >= policy.min_attempt_seconds:
             attempts += 1
             timeout = min(policy.attempt_timeout_seconds, remaining)
             try:
@@ -407,9 +409,10 @@ class LlmClient:
             wait *= self._random.uniform(0.5, 1.0)
             if failure.wait is not None:
                 wait = max(wait, failure.wait)
-            if self._clock() + wait >= deadline:
+            if self._clock() + wait + policy.min_attempt_seconds > deadline:
                 failure = _Failure(
-                    f"{failure.reason}; waiting {wait:.0f}s more would pass the deadline", False
+                    f"{failure.reason}; another attempt after waiting {wait:.1f}s would pass the deadline",
+                    False,
                 )
                 break
             self._sleep(wait)

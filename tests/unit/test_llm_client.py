@@ -8,7 +8,7 @@ from typing import Annotated
 import httpx
 import openai
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -207,6 +207,7 @@ def test_usage_sums_calls() -> None:
     assert client.usage.call_count == 0
 
 
+@settings(deadline=None)  # the first example loads the tokenizer
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_token_counts_are_additive_enough_and_never_below_the_byte_floor(a: str, b: str) -> None:
     assert count_tokens(a) >= len(a.encode()) / 5
@@ -259,6 +260,7 @@ FAULTS = {
 }
 
 
+@settings(deadline=None)  # each attempt runs in a worker thread: slow under a loaded machine
 @given(
     st.lists(st.sampled_from(sorted(FAULTS)), max_size=6),
     st.integers(min_value=0, max_value=4),
