@@ -239,3 +239,56 @@ def test_the_same_pass_sends_interview_nudges_once(store_engine: Engine, stand_i
         run_due(ctx, clients=clients, worker=worker, now=quiet)
     nudges = [c for c in stand_in.calls_to("chat.postMessage") if c.params.get("channel") == f"D{user[1:]}"]
     assert len(nudges) == 1 and "gentle reminder" in nudges[0].all_text()
+
+
+def test_a_restarted_process_reads_the_schedule_from_the_database(
+    store_engine: Engine, stand_in: StandInSlack
+) -> None:
+    from bot.store import make_engine
+
+    channel = f"C{uuid.uuid4().hex[:8].upper()}"
+    _, rid = add_reminder(store_engine, channel=channel)
+    first = make_engine(store_engine.url.render_as_string(hide_password=False))
+    run_due(
+        make_ctx(first, stand_in), clients=clients_for(stand_in), worker=worker_id(), now=T0, interviews=False
+    )
+    first.dispose()  # the process goes away
+    second = make_engine(store_engine.url.render_as_string(hide_password=False))
+    try:
+        ctx = make_ctx(second, stand_in)
+        run_due(ctx, clients=clients_for(stand_in), worker=worker_id(), now=T0 + MINUTE, interviews=False)
+        assert posts_to(stand_in, channel) == 1  # not again after the restart
+        run_due(ctx, clients=clients_for(stand_in), worker=worker_id(), now=T0 + WEEK, interviews=False)
+        assert posts_to(stand_in, channel) == 2  # but on time next week
+    finally:
+        second.dispose()
+    assert reminder(store_engine, rid).next_run_at == T0 + 2 * WEEK
+
+
+def test_the_loop_thread_polls_and_stops_cleanly(store_engine: Engine, stand_in: StandInSlack) -> None:
+    import threading
+
+    from bot.scheduler import SchedulerLoop
+
+    channel = f"C{uuid.uuid4().hex[:8].upper()}"
+    add_reminder(store_engine, channel=channel)
+    polled = threading.Event()
+    seen: list[datetime] = []
+
+    def clock() -> datetime:
+        seen.append(T0 + MINUTE)
+        if len(seen) >= 3:
+            polled.set()
+        return T0 + MINUTE
+
+    loop = SchedulerLoop(
+        make_ctx(store_engine, stand_in), clients_for(stand_in), poll_seconds=0.01, clock=clock
+    )
+    loop.start()
+    try:
+        assert polled.wait(timeout=60)
+    finally:
+        loop.stop()
+    assert not loop.running
+    assert posts_to(stand_in, channel) == 1  # three passes, one review kit
+    assert loop.totals["failed"] == 0
