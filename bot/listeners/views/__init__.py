@@ -1,0 +1,1 @@
+"""Listeners for modal submissions (``view_submission``)."""
