@@ -257,3 +257,72 @@ def test_evidence_text_comes_from_the_icp_or_the_drafters_citations() -> None:
     bare = icp.model_copy(update={"evidence": {}})
     assert dict(evidence_of(bare, citations))["ans:41"] == "U0ANA (sales): “ignored: the ICP has it”"
     assert dict(evidence_of(bare))["ans:41"] == ""
+
+
+def typical_drafted_doc() -> ExportDocument:
+    """What a draft from a real team looks like: 8 criteria each citing 3 items, 3 disqualifiers,
+    4 personas with every field, 20 interview quotes and a backtest."""
+    attrs = [
+        ("industry", ["software", "fintech", "healthtech"], 25),
+        ("country", ["US", "CA", "GB"], 15),
+        ("tech_stack", ["salesforce", "hubspot"], 10),
+        ("region", ["North America"], 5),
+        ("plan", ["enterprise"], 10),
+        ("funding_stage", ["series b", "series c"], 8),
+        ("employees_band", ["200-500", "500-1000"], 12),
+        ("sales_team", ["yes"], 6),
+    ]
+    criteria = [
+        {
+            "attribute": a,
+            "op": "in",
+            "values": v,
+            "points": p,
+            "evidence": [f"ans:{i}", f"stat:{a}", f"ans:{i + 10}"],
+        }
+        for i, (a, v, p) in enumerate(attrs)
+    ]
+    quote = "Customers like this one buy fastest: they have a RevOps team and a clear pain around manual reporting"
+    icp = ICP.model_validate(
+        {
+            "name": "Mid-market SaaS, North America",
+            "description": "B2B software companies with 200-2,000 staff, a sales team and a CRM.",
+            "criteria": criteria,
+            "disqualifiers": [
+                {"attribute": "employees", "op": "lt", "values": [20], "reason": "too small to need us"},
+                {
+                    "attribute": "industry",
+                    "op": "in",
+                    "values": ["government"],
+                    "reason": "procurement too slow",
+                },
+                {"attribute": "country", "op": "in", "values": ["XX"], "reason": "cannot sell there"},
+            ],
+            "evidence": {f"ans:{i}": f"{quote}, said stakeholder {i} in the interview." for i in range(20)},
+        }
+    )
+    persona = {
+        "role": "VP Sales",
+        "titles": ["VP Sales", "CRO"],
+        "seniority": "VP",
+        "department": "Sales",
+        "buying_role": "economic buyer",
+        "goals": ["hit the number", "forecast accurately", "shorten cycles"],
+        "challenges": ["pipeline visibility", "rep ramp time"],
+        "motivators": ["board pressure"],
+        "objections": ["another tool", "price"],
+        "tools": ["Salesforce", "Gong"],
+        "message_hooks": ["a forecast you can trust"],
+    }
+    names = ["Sales Sam", "Ops Olivia", "Finance Fred", "CEO Cathy"]
+    return make_doc(icp, personas=tuple(persona_doc(n, persona) for n in names))
+
+
+def test_a_typical_drafted_icp_fits_on_one_page() -> None:
+    doc = typical_drafted_doc()
+    pages = pdf_pages(render(doc, "pdf"))
+    assert len(pages) == 1
+    text = " ".join(pages[0][0].split())
+    assert "…and 12 more cited answers and statistics." in text  # 20 quotes, 8 shown
+    assert "Also cited: stat:industry, stat:country" in text
+    assert all(name in text for name in ("Sales Sam", "Ops Olivia", "Finance Fred", "CEO Cathy"))

@@ -41,16 +41,46 @@ class Items:
 Element = Heading | Para | Table | Items
 
 
+# What keeps a typical ICP on one page: quotes and persona summaries are cut, and past eight
+# quotes the rest are counted (the ids stay on the criteria, so nothing is untraceable).
+EVIDENCE_MAX = 8
+QUOTE_MAX = 140
+PERSONA_MAX = 340
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _evidence(doc: ExportDocument) -> list[Element]:
+    out: list[Element] = [Heading("Evidence")]
+    quoted = [(ref, text) for ref, text in doc.evidence if text]
+    bare = [ref for ref, text in doc.evidence if not text]
+    if not doc.evidence:
+        return [*out, Para("No evidence cited.")]
+    if quoted:
+        out.append(Items(tuple((ref, _cut(text, QUOTE_MAX)) for ref, text in quoted[:EVIDENCE_MAX])))
+    if len(quoted) > EVIDENCE_MAX:
+        more = len(quoted) - EVIDENCE_MAX
+        out.append(
+            Para(f"…and {more} more cited answer{'s' if more != 1 else ''} and statistics.", small=True)
+        )
+    if bare:
+        out.append(Para(f"Also cited: {', '.join(bare)}.", small=True))
+    return out
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
 def outline(doc: ExportDocument) -> list[Element]:
-    """Title first, then criteria, tiers, disqualifiers, personas, evidence, backtest, approval."""
+    """Title with approval and version, then criteria, tiers, disqualifiers, personas, evidence, backtest."""
     icp = doc.icp
+    note = f" · Change note: {_cut(doc.change_note, QUOTE_MAX)}" if doc.change_note else ""
     out: list[Element] = [
         Heading(doc.title),
-        Para(f"{doc.approval_line()} · {doc.version_line()}", small=True),
+        Para(f"{doc.approval_line()} · {doc.version_line()}{note}", small=True),  # approval and version
     ]
     if icp.description:
         out.append(Para(icp.description))
@@ -79,17 +109,14 @@ def outline(doc: ExportDocument) -> list[Element]:
         out.append(
             Items(
                 tuple(
-                    (p.name, "; ".join(f"{label}: {text}" for label, text in p.fields)) for p in doc.personas
+                    (p.name, _cut("; ".join(f"{label}: {text}" for label, text in p.fields), PERSONA_MAX))
+                    for p in doc.personas
                 )
             )
         )
     else:
         out.append(Para("No personas stored with this version."))
-    out.append(Heading("Evidence"))
-    if doc.evidence:
-        out.append(Items(tuple((ref, text or "(cited; no text stored)") for ref, text in doc.evidence)))
-    else:
-        out.append(Para("No evidence cited."))
+    out += _evidence(doc)
     out.append(Heading("Backtest"))
     bt = doc.backtest
     if bt is None:
@@ -99,9 +126,4 @@ def outline(doc: ExportDocument) -> list[Element]:
         if bt.tiers:
             rows = tuple((t.tier, t.label, format_value(t.deals), _percent(t.win_rate)) for t in bt.tiers)
             out.append(Table(("Tier", "Label", "Deals", "Win rate"), rows, (1, 4, 2, 2)))
-    out.append(Heading("Approval and version"))
-    out.append(Para(doc.approval_line()))
-    out.append(Para(doc.version_line(), small=True))
-    if doc.change_note:
-        out.append(Para(f"Change note: {doc.change_note}"))
     return out

@@ -22,9 +22,9 @@ from bot.services.export.outline import Heading, Items, Para, Table, outline
 
 FONT = "dejavu"
 FALLBACK = "stix"
-BODY_SIZE = 8.5
-SMALL_SIZE = 7.5
-LINE = 3.9  # mm per body line
+BODY_SIZE = 8.0
+SMALL_SIZE = 7.0
+LINE = 3.6  # mm per body line
 MAX_CELL_TEXT = 600  # a cell longer than this would push the table off the page
 
 
@@ -51,8 +51,8 @@ def _cut(text: str, limit: int = MAX_CELL_TEXT) -> str:
 def _new_pdf(doc: ExportDocument) -> FPDF:
     folder = font_dir()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(12, 11, 12)
-    pdf.set_auto_page_break(auto=True, margin=11)
+    pdf.set_margins(11, 10, 11)
+    pdf.set_auto_page_break(auto=True, margin=10)
     pdf.add_font(FONT, "", str(folder / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(folder / "DejaVuSans-Bold.ttf"))
     pdf.add_font(FALLBACK, "", str(folder / "STIXGeneral.ttf"))
@@ -74,7 +74,7 @@ def _table(pdf: FPDF, element: Table) -> None:
         line_height=LINE,
         text_align="LEFT",
         borders_layout="HORIZONTAL_LINES",
-        padding=(0.6, 1.2),
+        padding=(0.4, 1.2),
     ) as table:
         for cells in (element.header, *element.rows):
             row = table.row()
