@@ -12,23 +12,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
 from bot.listeners.commands.icp import route
+from bot.services.slack_dm import dm_channel
 from bot.views.home import HOME_ACTIONS
 
 log = logging.getLogger(__name__)
-
-
-def _dm_channel(client: WebClient, user_id: str) -> str:
-    """The bot's DM with the person (posting to a user id also lands there, as a fallback)."""
-    try:
-        channel = client.conversations_open(users=user_id).get("channel") or {}
-        return str(channel.get("id") or user_id)
-    except SlackApiError as exc:
-        log.warning("conversations.open failed for %s: %s", user_id, exc.response.get("error"))
-        return user_id
 
 
 def dm_respond(client: WebClient, channel: str) -> Any:
@@ -49,7 +39,7 @@ def run_home_action(body: dict[str, Any], *, ctx: AppContext, client: WebClient)
     team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
     if spec is None or not user_id:
         return
-    channel = _dm_channel(client, user_id)
+    channel = dm_channel(client, user_id)
     slash_body = {"team_id": team_id, "user_id": user_id, "channel_id": channel, "text": spec[1]}
     route(slash_body, ctx=ctx, client=client, respond=dm_respond(client, channel))
 
