@@ -187,3 +187,26 @@ def test_thanks_gets_how_to_ask(slack_env: SlackEnv) -> None:
     slack_env.driver.message_im("thanks!")
     (reply,) = slack_env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MEMBER_DM)
     assert "Ask me about your ICP" in reply.text
+
+
+def test_mention_offline_answers_in_the_thread(slack_env: SlackEnv, crm_files: dict[str, Path]) -> None:
+    seed(slack_env, crm_files)
+    ts, thread = f"{time.time():.6f}", "1700000000.000100"
+    result = slack_env.driver.event(
+        {
+            "type": "app_mention",
+            "user": MEMBER_ID,
+            "text": f"<@{BOT_USER_ID}> what is our ICP?",
+            "ts": ts,
+            "thread_ts": thread,
+            "channel": CHANNEL,
+            "event_ts": ts,
+            "team": TEAM_ID,
+        }
+    )
+    assert result.status == 200
+    (reply,) = slack_env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == CHANNEL)
+    assert reply.params.get("thread_ts") == thread
+    shown = reply.all_text()
+    assert "Answered without a language model" in shown
+    assert "ICP v1 (approved)" in shown and "2 criteria" in shown
