@@ -1,17 +1,20 @@
-"""One scheduler replica for the multi-process test: the real SchedulerLoop on a fast clock.
+"""One scheduler replica for the multi-process test: the real SchedulerLoop on a stepped clock.
 
-Run as ``python scheduler_worker.py DATABASE_URL SLACK_API_URL GO_FILE SIM_START SIM_END SPEED``.
-Prints ``ready``, waits for GO_FILE (which holds the wall-clock start), then runs the loop with a
-clock that maps wall time to simulated time (``SPEED`` simulated seconds per second, clamped to
-[SIM_START, SIM_END]) until the simulated end has passed for a while, and prints its totals.
+Run as ``python scheduler_worker.py DATABASE_URL SLACK_API_URL CLOCK_FILE ACK_FILE``. The test
+owns the simulated time: it writes ``<step> <iso time>`` to CLOCK_FILE; this replica's clock
+reads it, and after a pass that started at step k has finished, the replica writes k to
+ACK_FILE. The test moves to the next step only when every replica has acknowledged this one, so
+no slot can be skipped however slow a pass is. ``<step> stop`` ends the run; the replica prints
+its totals as JSON.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from bot.context import AppContext
@@ -20,44 +23,54 @@ from bot.scheduler.clients import client_factory
 from bot.settings import Settings
 from bot.store import make_engine
 
-POLL_SECONDS = 0.02
-AFTER_END_SECONDS = 0.6  # keep polling this long after the simulated end: the last slots fire
+POLL_SECONDS = 0.01
+
+
+def read_clock(path: Path) -> tuple[int, str]:
+    step, value = path.read_text().split(" ", 1)
+    return int(step), value.strip()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def main(argv: list[str]) -> int:
-    database_url, api_url, go_file, start_text, end_text, speed_text = argv
-    sim_start, sim_end, speed = (
-        datetime.fromisoformat(start_text),
-        datetime.fromisoformat(end_text),
-        float(speed_text),
-    )
+    database_url, api_url, clock_file, ack_file = argv
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=database_url,
         slack_api_url=api_url,
         slack_bot_token="xoxb-scheduler-test",
-        # Claims are held in simulated time, where a real millisecond is about 20 minutes: hold
-        # them longer than the whole run, as 5 real minutes are much longer than a send.
+        # Simulated time jumps days per step: hold claims longer than the whole run (in real
+        # time, 5 minutes are much longer than a send).
         scheduler_claim_seconds=100 * 86400,
     )
     engine = make_engine(settings.resolved_database_url)
     ctx = AppContext(settings=settings, engine=engine)
-    print("ready", flush=True)
-    go = Path(go_file)
-    while not go.exists():
-        time.sleep(0.01)
-    t0 = float(go.read_text())
+    clock_path, ack_path = Path(clock_file), Path(ack_file)
+    serving = {"step": -1, "ticks_before": 0}
 
     def clock() -> datetime:
-        simulated = sim_start + timedelta(seconds=(time.time() - t0) * speed)
-        return min(max(simulated, sim_start), sim_end)
+        step, value = read_clock(clock_path)
+        serving["step"], serving["ticks_before"] = step, loop.ticks
+        return datetime.fromisoformat(value)
 
-    loop = SchedulerLoop(
-        ctx, client_factory(settings, engine), poll_seconds=POLL_SECONDS, clock=clock
-    ).start()
-    duration = (sim_end - sim_start).total_seconds() / speed
-    while time.time() < t0 + duration + AFTER_END_SECONDS:
-        time.sleep(0.05)
+    loop = SchedulerLoop(ctx, client_factory(settings, engine), poll_seconds=POLL_SECONDS, clock=clock)
+    print("ready", flush=True)
+    loop.start()
+    acked = -1
+    while True:
+        _, value = read_clock(clock_path)
+        if value == "stop":
+            break
+        served = serving["step"]
+        if served > acked and loop.ticks > serving["ticks_before"]:
+            acked = served
+            write_atomically(ack_path, str(acked))
+        time.sleep(0.002)
     loop.stop()
     engine.dispose()
     print(json.dumps({"worker": loop.worker, "ticks": loop.ticks, **loop.totals}), flush=True)

@@ -1,5 +1,6 @@
 """Exactly once across replicas: three OS processes run the scheduler loop on one PostgreSQL
-database, on a fast shared clock, and the stand-in Slack counts the review kits it receives."""
+database, on a shared simulated clock that the test steps two days at a time (each step only after
+every replica has run a pass at it), and the stand-in Slack counts the review kits it receives."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,7 +32,9 @@ REPO = Path(__file__).resolve().parents[2]
 PROCESSES = 3
 SIM_START = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)
 SIM_END = SIM_START + timedelta(weeks=6) - timedelta(minutes=1)
-REAL_SECONDS = 6.0  # six simulated weeks pass in about this many seconds (a week a second)
+STEP = timedelta(
+    days=2
+)  # the shared clock moves 2 days at a time (less than any period), after every replica ran a pass
 REMINDERS = [  # (cadence, hours after the start of the simulation)
     (Cadence.weekly, 2),
     (Cadence.weekly, 30),
@@ -40,6 +42,27 @@ REMINDERS = [  # (cadence, hours after the start of the simulation)
     (Cadence.monthly, 3),
     (Cadence.weekly, 2),
 ]
+
+
+def write_clock(path: Path, step: int, value: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{step} {value}")
+    tmp.replace(path)
+
+
+def wait_for_acks(
+    acks: list[Path], step: int, procs: list[subprocess.Popen[str]], timeout: float = 60.0
+) -> None:
+    """Until every replica has finished a pass at ``step`` (a replica that died fails the test)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = [ack.exists() and int(ack.read_text() or -1) >= step for ack in acks]
+        if all(done):
+            return
+        for proc in procs:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "a replica exited"
+        assert time.monotonic() < deadline, f"replicas did not finish a pass at step {step}: {done}"
+        time.sleep(0.005)
 
 
 def expected_firings(cadence: Cadence, anchor: datetime) -> int:
@@ -80,35 +103,31 @@ def test_three_processes_send_each_due_reminder_exactly_once(
     assert sum(expected.values()) == 6 + 6 + 5 + 2 + 6  # slots inside the six simulated weeks
 
     stand_in = StandInSlack().start()
-    go = tmp_path / f"go-{uuid.uuid4().hex}"
-    speed = (SIM_END - SIM_START).total_seconds() / REAL_SECONDS
+    clock = tmp_path / "clock"
+    write_clock(clock, 0, SIM_START.isoformat())
+    acks = [tmp_path / f"ack{i}" for i in range(PROCESSES)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                url,
-                stand_in.api_url,
-                str(go),
-                SIM_START.isoformat(),
-                SIM_END.isoformat(),
-                str(speed),
-            ],
+            [sys.executable, str(WORKER), url, stand_in.api_url, str(clock), str(ack)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
             cwd=tmp_path,
         )
-        for _ in range(PROCESSES)
+        for ack in acks
     ]
     try:
         for proc in procs:
             assert proc.stdout is not None
             line = proc.stdout.readline().strip()
             assert line == "ready", (line, proc.stderr.read() if proc.stderr else "")
-        go.write_text(repr(time.time()))
+        steps = int((SIM_END - SIM_START) / STEP)
+        for step in range(steps + 1):
+            write_clock(clock, step, min(SIM_START + step * STEP, SIM_END).isoformat())
+            wait_for_acks(acks, step, procs)
+        write_clock(clock, steps + 1, "stop")
         results = []
         for proc in procs:
             out, err = proc.communicate(timeout=120)
