@@ -30,6 +30,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.engine import Engine
 
 from bot.context import AppContext
+from bot.listeners.messages.interview import replays_safely
 from bot.services.installations import installation_store, oauth_state_store
 from bot.services.on_install import install_callbacks
 from bot.services.redelivery import DeliveryLedger, delivery_key
@@ -98,7 +99,7 @@ def build_app(
             name="icp-assistant",
         )
     app.use(_ignore_other_bots)
-    app.use(_once_per_delivery(DeliveryLedger(engine)))
+    app.use(_once_per_delivery(DeliveryLedger(engine), replays_safely=partial(replays_safely, engine)))
     ctx = AppContext(
         settings=settings,
         engine=engine,
@@ -143,7 +144,15 @@ def _ignore_other_bots(body: dict[str, Any], next: Callable[[], BoltResponse]) -
     return next()
 
 
-def _once_per_delivery(ledger: DeliveryLedger) -> Callable[..., BoltResponse]:
+def _once_per_delivery(
+    ledger: DeliveryLedger, *, replays_safely: Callable[[dict[str, Any]], bool]
+) -> Callable[..., BoltResponse]:
+    """Drop a repeated delivery, unless ``replays_safely`` says its handler applies it once anyway.
+
+    The key is claimed before the work is done, so a first attempt that died in between (no 200,
+    so Slack retries) would otherwise lose the request for good; interview answers, deduplicated
+    by event id where they are stored, are let through instead."""
+
     def middleware(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
@@ -154,6 +163,9 @@ def _once_per_delivery(ledger: DeliveryLedger) -> Callable[..., BoltResponse]:
             context[CLAIM_DELIVERY] = partial(_claim_once, ledger, key)
             return next()
         if not ledger.claim(key):
+            if replays_safely(body):
+                log.info("passing on a redelivery of %s: its handler applies it once", key)
+                return next()
             log.info("ignoring a redelivery of %s", key)
             return _acknowledged()
         return next()

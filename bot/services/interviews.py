@@ -555,10 +555,10 @@ def index_turn(*, knowledge: KnowledgeSource, team_id: str, turn: Turn) -> bool:
     """
     if turn.document is None:
         return False
-    store = knowledge() if callable(knowledge) else knowledge
-    if store is None:
-        return False
     try:
+        store = knowledge() if callable(knowledge) else knowledge  # opening it can fail too
+        if store is None:
+            return False
         store.add_documents(workspace=team_id, docs=[turn.document])
     except Exception:
         log.exception("could not index answer %s of team %s", turn.document.source_id, team_id)
