@@ -24,6 +24,7 @@ from bot.services.review_kit import ReviewKit, load_review_kit
 from bot.store.db import read_scope, session_scope
 from bot.store.models import ReviewReminder, Workspace
 from bot.store.repo import reminders as reminders_repo
+from bot.views.blocks_text import section
 from bot.views.review_kit import review_kit_message
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 #: After a failed send, nobody tries that reminder again before this.
 RETRY_DELAY = timedelta(minutes=15)
 CHART_FILENAME = "icp-review.png"
+#: Errors after which the review kit goes to the reminder's owner instead of its channel.
+UNREACHABLE_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def worker_id() -> str:
@@ -103,7 +106,25 @@ def fire_review(
     try:
         channel = _dm_or_channel(client, row.channel_id)
         posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-    except (SlackApiError, SlackRequestError, OSError) as exc:
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error not in UNREACHABLE_CHANNEL or not row.owner or row.owner == row.channel_id:
+            raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {error}") from exc
+        # The bot was never invited (or the channel went away): the owner gets it, and is told why.
+        channel = _dm_or_channel(client, row.owner)
+        note = section(
+            f"I couldn't post this review kit in <#{row.channel_id}> ({error}): invite me there with "
+            "`/invite`, or choose another place with `/icp remind`."
+        )
+        try:
+            posted = client.chat_postMessage(
+                channel=channel, text=message.text, blocks=[note, *message.blocks]
+            )
+        except (SlackApiError, SlackRequestError, OSError) as again:
+            raise FireError(
+                f"reminder {row.id}: neither {row.channel_id} nor its owner reachable: {again}"
+            ) from again
+    except (SlackRequestError, OSError) as exc:
         raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {exc}") from exc
     _chart(client, str(posted.get("channel") or channel), kit, posted.get("ts"))
     return following

@@ -61,6 +61,7 @@ def add_reminder(
     anchor: datetime = T0,
     cadence: Cadence = Cadence.weekly,
     team: str | None = None,
+    owner: str | None = None,
 ) -> tuple[str, int]:
     team = team or f"T{uuid.uuid4().hex[:10]}"
     with session_scope(engine) as session:
@@ -72,6 +73,7 @@ def add_reminder(
             data=ReminderCreate(
                 cadence=cadence,
                 channel_id=channel,
+                owner=owner,
                 timezone="Europe/Berlin",
                 anchor_at=anchor,
                 next_run_at=anchor,
@@ -292,3 +294,24 @@ def test_the_loop_thread_polls_and_stops_cleanly(store_engine: Engine, stand_in:
     assert not loop.running
     assert posts_to(stand_in, channel) == 1  # three passes, one review kit
     assert loop.totals["failed"] == 0
+
+
+def test_a_channel_the_bot_is_not_in_sends_the_kit_to_the_owner(
+    store_engine: Engine, stand_in: StandInSlack
+) -> None:
+    channel, owner = f"C{uuid.uuid4().hex[:8].upper()}", f"U{uuid.uuid4().hex[:8].upper()}"
+    _, rid = add_reminder(store_engine, channel=channel, owner=owner)
+    stand_in.respond_with(
+        "chat.postMessage",
+        lambda call: (
+            {"ok": False, "error": "not_in_channel"}
+            if call.params.get("channel") == channel
+            else {"ok": True, "channel": call.params.get("channel"), "ts": "1.000002"}
+        ),
+    )
+    ctx, clients = make_ctx(store_engine, stand_in), clients_for(stand_in)
+    run_due(ctx, clients=clients, worker=worker_id(), now=T0 + MINUTE, interviews=False)
+    (dm,) = [c for c in stand_in.calls_to("chat.postMessage") if c.params.get("channel") == f"D{owner[1:]}"]
+    assert f"couldn't post this review kit in <#{channel}> (not_in_channel)" in dm.all_text()
+    assert "Time to review your ICP" in dm.all_text()
+    assert reminder(store_engine, rid).next_run_at == T0 + WEEK  # delivered: on to the next slot
