@@ -196,7 +196,7 @@ def local_model_draft(g: Gathered, repeat: int) -> tuple[float | None, str]:
             llm_deadline_seconds=58,
             llm_max_retries=0,
             llm_prompt_token_budget=1200,
-            llm_max_output_tokens=300,
+            llm_max_output_tokens=450,
         )
 
         def run() -> None:

@@ -56,7 +56,7 @@ def test_a_draft_through_the_real_model_is_validated_by_the_engine(
         llm_deadline_seconds=58,
         llm_max_retries=0,
         llm_prompt_token_budget=1200,
-        llm_max_output_tokens=300,
+        llm_max_output_tokens=450,
     )
     llm = build_llm(settings)
     assert llm is not None and draft_schema(llm)[0] is LlmDraftTiny

@@ -133,7 +133,9 @@ def _department(title: str) -> str | None:
     return None
 
 
-def _persona(title: str, said: list[AnswerEvidence], g: Gathered, *, first: bool) -> DraftedPersona:
+def _persona(
+    title: str, said: list[AnswerEvidence], shared: dict[str, list[Trait]], *, first: bool
+) -> DraftedPersona:
     ids = [a.id for a in said]
     signs = [a.id for a in said if re.search(r"\bsign|budget|approv|decid", a.text, re.IGNORECASE)]
     role = "decision maker (named most often)" if first else "influencer"
@@ -147,10 +149,10 @@ def _persona(title: str, said: list[AnswerEvidence], g: Gathered, *, first: bool
         department=Trait(text=department, evidence=ids[:4]) if department else None,
         buying_role=Trait(text=role, evidence=(signs or ids)[:4]),
         budget_authority=Trait(text="yes: signs or approves", evidence=signs[:4]) if signs else None,
-        goals=traits(g.answers, TOPICS_GOALS, k=2),
-        challenges=traits(g.answers, TOPICS_PAINS, k=2),
-        objections=traits(g.answers, TOPICS_OBJECTIONS, k=2),
-        channels=traits(g.answers, TOPICS_CHANNELS, k=2),
+        goals=shared["goals"][:2],
+        challenges=shared["pains"][:2],
+        objections=shared["objections"][:2],
+        channels=shared["channels"][:2],
     )
 
 
@@ -177,11 +179,18 @@ def offline_proposal(g: Gathered) -> Proposal:
     name = "Drafted ICP" if g.segment == "default" else f"Drafted ICP ({g.segment})"
     buyers = _by_topic(g.answers, TOPICS_BUYERS) or list(g.answers)
     named = titles_named(buyers)[:MAX_PERSONAS]
+    # Themes are greedy, so the first two of three are what k=2 would give: computed once.
+    shared = {
+        "pains": traits(g.answers, TOPICS_PAINS),
+        "goals": traits(g.answers, TOPICS_GOALS),
+        "objections": traits(g.answers, TOPICS_OBJECTIONS, k=2),
+        "channels": traits(g.answers, TOPICS_CHANNELS, k=2),
+    }
     proposal = Proposal(
         name=name,
-        personas=[_persona(title, said, g, first=n == 0) for n, (title, said) in enumerate(named)],
-        pains=traits(g.answers, TOPICS_PAINS),
-        goals=traits(g.answers, TOPICS_GOALS),
+        personas=[_persona(title, said, shared, first=n == 0) for n, (title, said) in enumerate(named)],
+        pains=shared["pains"],
+        goals=shared["goals"],
         triggers=traits(g.answers, TOPICS_TRIGGERS),
         disqualifiers=traits(g.answers, TOPICS_BAD_FIT),
     )
