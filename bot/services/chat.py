@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from bot.llm.prompts import untrusted
 from bot.services.account_lookup import LookupResult
 from bot.services.chat_evidence import Evidence, Figure, Gathered, gather
 from bot.services.chat_intent import ScoreQuestion, SmallTalk, classify, data_question
@@ -140,18 +141,13 @@ def _offline(question: str, gathered: Gathered, note: str) -> ChatReply:
     )
 
 
-def neutral(text: str) -> str:
-    """Untrusted text for the prompt: no angle brackets, so it cannot close the prompt's delimiters."""
-    return text.replace("<", "‹").replace(">", "›")
-
-
 def render_evidence(gathered: Gathered) -> str:
     """The evidence as the prompt shows it: one line per id (the prompt file delimits it)."""
-    return "\n".join(f"[{e.id}] ({neutral(e.source)}) {neutral(e.text)}" for e in gathered.evidence)
+    return "\n".join(f"[{e.id}] ({untrusted(e.source)}) {untrusted(e.text)}" for e in gathered.evidence)
 
 
 def render_figures(gathered: Gathered) -> str:
-    return "\n".join(f"- {neutral(f.text)} [{f.evidence_id}]" for f in gathered.figures) or "(none)"
+    return "\n".join(f"- {untrusted(f.text)} [{f.evidence_id}]" for f in gathered.figures) or "(none)"
 
 
 def validate_answer(raw: ChatAnswer, allowed: frozenset[str]) -> tuple[str, list[str]]:
@@ -176,7 +172,7 @@ def _with_model(question: str, gathered: Gathered, llm: LlmClient, note: str | N
 
     try:
         messages = load_prompt(PROMPT).render(
-            question=neutral(question), evidence=render_evidence(gathered), figures=render_figures(gathered)
+            question=untrusted(question), evidence=render_evidence(gathered), figures=render_figures(gathered)
         )
         raw = llm.structured(ChatAnswer, messages, max_output_tokens=MAX_OUTPUT_TOKENS)
     except (LlmUnavailable, PromptTooLarge) as exc:
