@@ -222,7 +222,9 @@ def build_messages(
     notes: list[str] = []
     answers = ordered_answers(g.answers, retrieved)
     lines = [answer_line(a) for a in answers]
-    if _tokens(lines) > room:
+    # Summarising first pays off with a capable model; a small one (the lighter schemas) would
+    # spend its whole deadline on the summaries, so it gets the most representative answers.
+    if _tokens(lines) > room and draft_schema(llm)[0] is LlmDraft:
         summaries, notes = summarise(g.answers, llm)
         first = set(retrieved)
         ranked = sorted(summaries, key=lambda s: (not (set(s.evidence) & first), -len(s.evidence)))
