@@ -269,7 +269,7 @@ def main() -> None:
             local, detail = local_model_draft(g, args.local_repeat)
             rows_time.append(
                 [
-                    f"real local model (SmolLM2-135M), {n:,} answers",
+                    f"real local model (SmolLM2-135M, 1,200-token budget, compact schema), {n:,} answers",
                     NA if local is None else fmt_seconds(local),
                     NA if local is None else fmt_ratio(ratio(local, offline)),
                     detail,
