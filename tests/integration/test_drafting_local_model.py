@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def store_engine(tmp_path: Path) -> Iterator[Engine]:
-    """One SQLite store: persistence runs on both backends in test_drafting.py; here the model matters."""
+    """One SQLite store: persistence runs on both backends in test_drafting_store.py; here the model matters."""
     engine = make_engine(f"sqlite:///{tmp_path / 'icp.db'}")
     upgrade(engine)
     yield engine
