@@ -280,7 +280,7 @@ def test_interview_survives_sigkill_at_random_moments(
 
 @pytest.fixture(scope="module")
 def deals_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_csv(generate(seed=5, n_accounts=1200), tmp_path_factory.mktemp("crash-csv"))
+    return write_csv(generate(seed=5, n_accounts=800), tmp_path_factory.mktemp("crash-csv"))
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +338,7 @@ def test_import_is_all_or_nothing_under_sigkill(
             counts = row_counts(engine)
             if deals == 0:
                 assert counts == before, f"trial {number}: rows changed without an import: {counts}"
-            if deals == 0 or number % 4 == 0:  # a re-run completes (or finds the file already in)
+            if number % 3 == 0:  # a re-run completes (or finds the file already in)
                 rerun = zygote.cli(args, db, db.parent, **env)
                 assert rerun.wait(timeout=120) == 0, rerun.tail()
                 assert import_state(engine) == (total, ["succeeded"])
