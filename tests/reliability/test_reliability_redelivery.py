@@ -132,13 +132,13 @@ def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, 
 @dataclass(frozen=True)
 class Case:
     name: str
-    setup: Callable[[SlackEnv], None]
+    setup: Callable[[SlackEnv], object]
     request: Callable[[SlackEnv], tuple[bytes, str]]
     chroma_kinds: tuple[str, ...] = ()
     indexed: dict[str, int] | None = None  # what one delivery adds to Chroma, when it adds something
 
 
-def _dana_started(env: SlackEnv) -> None:
+def _dana_invited(env: SlackEnv) -> int:
     invitation = interviews.invite(
         engine=env.engine,
         team_id=env.driver.team_id,
@@ -147,20 +147,12 @@ def _dana_started(env: SlackEnv) -> None:
         role=GtmRole.sales,
         dm_channel_id=DANA_DM,
     )
-    interviews.start(
-        engine=env.engine, team_id=env.driver.team_id, user_id=DANA, interview_id=invitation.interview_id
-    )
+    return invitation.interview_id
 
 
-def _dana_invited(env: SlackEnv) -> None:
-    interviews.invite(
-        engine=env.engine,
-        team_id=env.driver.team_id,
-        user_id=DANA,
-        invited_by=ADMIN_ID,
-        role=GtmRole.sales,
-        dm_channel_id=DANA_DM,
-    )
+def _dana_started(env: SlackEnv) -> None:
+    interview_id = _dana_invited(env)
+    interviews.start(engine=env.engine, team_id=env.driver.team_id, user_id=DANA, interview_id=interview_id)
 
 
 def _nothing(env: SlackEnv) -> None:
