@@ -81,9 +81,10 @@ def _offline_blocks(reply: ChatReply) -> list[Block]:
     blocks: list[Block] = [context(OFFLINE_LABEL + (f" {escape(reply.note)}" if reply.note else ""))]
     if reply.figures:
         blocks += _listed("*Engine figures*", [_figure(f) for f in reply.figures], 10, "more figure")
+    shown = {f.evidence_id for f in reply.figures}  # a figure already names its statistic
     blocks += _listed(
         "*Closest evidence*",
-        [_quote(e) for e in reply.cited],
+        [_quote(e) for e in reply.cited if e.id not in shown],
         25,
         "more piece of evidence",
         "more pieces of evidence",
