@@ -241,9 +241,11 @@ def _criteria(
 # -- conflicts -----------------------------------------------------------------------------------
 
 
-def _roles(answers: Sequence[AnswerEvidence]) -> str:
-    names = sorted({a.role.replace("_", " ") for a in answers})
-    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+def _who_says(answers: Sequence[AnswerEvidence], verb: str) -> str:
+    """'sales names', 'sales and marketing name' (roles, never people)."""
+    roles = sorted({a.role.replace("_", " ") for a in answers})
+    who = " and ".join(roles) if len(roles) <= 2 else ", ".join(roles[:-1]) + " and " + roles[-1]
+    return f"{who} {verb + 's' if len(roles) == 1 else verb}"
 
 
 def conflicts_of(g: Gathered, said: dict[str, list[AnswerEvidence]]) -> list[Conflict]:
@@ -254,43 +256,29 @@ def conflicts_of(g: Gathered, said: dict[str, list[AnswerEvidence]]) -> list[Con
     out: list[Conflict] = []
     for s in _value_segments(g):
         answers = said.get(s.id, [])
-        if not answers:
-            continue
         value = str(s.segment.value)
         good = [a for a in answers if a.topic in POSITIVE_TOPICS]
         bad = [a for a in answers if a.topic in NEGATIVE_TOPICS]
         figures = f"{value} win rate {s.win_rate:.0%} vs {overall:.0%} overall, n={s.deals}"
         below = s.win_rate < overall and (s.significant or s.ci_high < overall)
         above = s.win_rate > overall and (s.significant or s.ci_low > overall)
-        if good and below:
-            out.append(
-                Conflict(
-                    kind="data",
-                    topic=s.segment.attribute,
-                    statement=f"{_roles(good)} names {value} among the best customers; {figures}",
-                    evidence=[*(a.id for a in good[:5]), s.id, OVERALL_ID],
+        claims = [
+            (good, below, f"{_who_says(good, 'name')} {value} among the best customers"),
+            (bad, above, f"{_who_says(bad, 'call')} {value} a bad fit"),
+        ]
+        for who, against, claim in claims:
+            if who and against:
+                ids = [*(a.id for a in who[:5]), s.id, OVERALL_ID]
+                out.append(
+                    Conflict(
+                        kind="data", topic=s.segment.attribute, statement=f"{claim}; {figures}", evidence=ids
+                    )
                 )
-            )
-        if bad and above:
-            out.append(
-                Conflict(
-                    kind="data",
-                    topic=s.segment.attribute,
-                    statement=f"{_roles(bad)} calls {value} a bad fit; {figures}",
-                    evidence=[*(a.id for a in bad[:5]), s.id, OVERALL_ID],
-                )
-            )
         if good and bad and {a.stakeholder for a in good} != {a.stakeholder for a in bad}:
+            statement = f"{claims[0][2]}; {_who_says(bad, 'name')} it a bad fit or a churn risk ({figures})"
+            ids = [*(a.id for a in good[:3]), *(a.id for a in bad[:3]), s.id]
             out.append(
-                Conflict(
-                    kind="stakeholders",
-                    topic=s.segment.attribute,
-                    statement=(
-                        f"{_roles(good)} names {value} among the best customers; "
-                        f"{_roles(bad)} names it a bad fit or a churn risk ({figures})"
-                    ),
-                    evidence=[*(a.id for a in good[:3]), *(a.id for a in bad[:3]), s.id],
-                )
+                Conflict(kind="stakeholders", topic=s.segment.attribute, statement=statement, evidence=ids)
             )
     out.sort(key=lambda c: (c.kind != "data", c.statement))
     return out[:MAX_CONFLICTS]
