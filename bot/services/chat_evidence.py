@@ -35,7 +35,9 @@ ICP_K = 3
 RANKING_K = 30  # statistic segments read for an attribute ranking
 MAX_RANKED = 6
 MAX_EVIDENCE = 12
-MIN_SCORE = 0.1  # cosine similarity below which a chunk is noise, not evidence
+FIGURE_MAX = 1400  # characters of the ICP figure (its criteria with points, tiers)
+MIN_SCORE = 0.15  # cosine similarity below which a chunk is noise, not evidence
+RELATIVE = 0.6  # and a chunk far less similar than the best one is off the question's topic
 _ROLE_NAMES = {
     "customer_success": "customer success",
     "sales": "sales",
@@ -164,6 +166,9 @@ def _retrieve(
         )
         ranked = search(RANKING_K, ["statistic"], {"$and": [where, {"stat_type": "segment"}]})
     evidence = _merge(_from_hits(answers), _from_hits(statistics), _from_hits(icps))
+    if evidence:
+        floor = RELATIVE * evidence[0].score
+        evidence = [e for e in evidence if e.score >= floor]
     return evidence, ranked
 
 
@@ -224,12 +229,7 @@ def icp_figure(icp: IcpInUse) -> tuple[Figure, Evidence]:
         source=f"ICP v{icp.version} ({status}), as scoring uses it",
         score=1.0,
     )
-    tiers = ", ".join(f"{name} ≥ {threshold:g}" for name, threshold in icp.icp.ordered_tiers())
-    figure = Figure(
-        text=f"ICP v{icp.version} ({status}): {len(icp.icp.criteria)} criteria, "
-        f"{len(icp.icp.disqualifiers)} disqualifiers; tiers {tiers}",
-        evidence_id=ev.id,
-    )
+    figure = Figure(text=_cut(f"ICP v{icp.version} ({status}): {text}", FIGURE_MAX), evidence_id=ev.id)
     return figure, ev
 
 

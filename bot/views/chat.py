@@ -17,6 +17,7 @@ from bot.services.chat_evidence import Evidence, Figure
 from bot.slash.score import card_blocks, card_subject, choices_of
 from bot.views.blocks_text import (
     FALLBACK_TEXT_MAX,
+    LINE_MAX,
     MAX_MESSAGE_BLOCKS,
     context,
     escape,
@@ -28,6 +29,7 @@ from bot.views.blocks_text import (
 from bot.views.score_card import NO_ICP_TEXT, account_chooser, chooser_text, score_card_text
 
 QUOTE_MAX = 320
+FIGURE_LINE_MAX = 1600  # the ICP figure lists its criteria
 OFFLINE_LABEL = (
     "🗂️ *Answered without a language model:* the closest evidence and the engine's figures, "
     "as they are, without prose."
@@ -55,9 +57,14 @@ def _figure(figure: Figure) -> str:
 
 
 def _listed(
-    heading: str, lines: Sequence[str], budget: int, what: str, many: str | None = None
+    heading: str,
+    lines: Sequence[str],
+    budget: int,
+    what: str,
+    many: str | None = None,
+    line_max: int = LINE_MAX,
 ) -> list[Block]:
-    blocks, left = line_sections(heading, lines, max_blocks=max(1, budget - 1))
+    blocks, left = line_sections(heading, lines, max_blocks=max(1, budget - 1), line_max=line_max)
     if left:
         blocks.append(context(f"…and {plural(left, what, many)} not shown here."))
     return list(blocks)
@@ -67,7 +74,13 @@ def _answer_blocks(reply: ChatReply) -> list[Block]:
     paragraphs = [escape(p) for p in (reply.answer or "").split("\n") if p.strip()]
     blocks: list[Block] = list(line_sections("", paragraphs, max_blocks=8)[0])
     if reply.figures:
-        blocks += _listed("*Engine figures*", [_figure(f) for f in reply.figures], 8, "more figure")
+        blocks += _listed(
+            "*Engine figures*",
+            [_figure(f) for f in reply.figures],
+            8,
+            "more figure",
+            line_max=FIGURE_LINE_MAX,
+        )
     blocks += _listed("*Sources*", [_quote(e) for e in reply.cited], 20, "more source")
     who = f"Answered by {escape(reply.model)}" if reply.model else "Answered by the language model"
     notes = [f"{who} from {plural(len(reply.cited), 'cited source')}; check the sources above."]
@@ -80,7 +93,13 @@ def _answer_blocks(reply: ChatReply) -> list[Block]:
 def _offline_blocks(reply: ChatReply) -> list[Block]:
     blocks: list[Block] = [context(OFFLINE_LABEL + (f" {escape(reply.note)}" if reply.note else ""))]
     if reply.figures:
-        blocks += _listed("*Engine figures*", [_figure(f) for f in reply.figures], 10, "more figure")
+        blocks += _listed(
+            "*Engine figures*",
+            [_figure(f) for f in reply.figures],
+            10,
+            "more figure",
+            line_max=FIGURE_LINE_MAX,
+        )
     shown = {f.evidence_id for f in reply.figures}  # a figure already names its statistic
     blocks += _listed(
         "*Closest evidence*",

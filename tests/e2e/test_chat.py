@@ -209,4 +209,4 @@ def test_mention_offline_answers_in_the_thread(slack_env: SlackEnv, crm_files: d
     assert reply.params.get("thread_ts") == thread
     shown = reply.all_text()
     assert "Answered without a language model" in shown
-    assert "ICP v1 (approved)" in shown and "2 criteria" in shown
+    assert "ICP v1 (approved)" in shown and "industry in software, fintech (+40 points)" in shown
