@@ -313,3 +313,22 @@ def test_model_failure_drafts_offline_with_a_note(
     shown = message.all_text()
     assert "Drafted without an LLM" in shown and "fell back to the offline drafter" in shown
     assert model.calls, "the model was asked first"
+
+
+def test_a_channel_the_bot_is_not_in_gets_the_draft_in_a_dm(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files)
+
+    def not_in_channel(call: RecordedCall) -> dict[str, Any]:
+        if call.params.get("channel") == "C0PRIVATE":
+            return {"ok": False, "error": "not_in_channel"}
+        return {"ok": True, "channel": call.params.get("channel"), "ts": f"{time.time():.6f}"}
+
+    slack_env.stand_in.respond_with("chat.postMessage", not_in_channel)
+    slack_env.driver.slash_reply("draft", user_id=ADMIN_ID, channel_id="C0PRIVATE")
+    (dm,) = slack_env.stand_in.wait_for(
+        "chat.postMessage", lambda c: c.params.get("channel") == ADMIN_DM and "(draft):" in c.text, timeout=60
+    )
+    assert "couldn't post the draft in that channel (not_in_channel)" in dm.text
+    assert DRAFT_APPROVE in json.dumps(dm.blocks)
