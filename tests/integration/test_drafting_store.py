@@ -21,8 +21,9 @@ from bot.llm.client import LlmClient
 from bot.llm.factory import build_llm
 from bot.llm.fake import QueueChatModel
 from bot.services.drafting import DraftingError, NoCrmDataError, draft_icp, load_draft
+from bot.services.drafting.privacy import NARRATIVE_ERASED
 from bot.services.imports import import_accounts, import_deals
-from bot.services.knowledge_sync import reindex
+from bot.services.knowledge_sync import forget_person, reindex
 from bot.store import session_scope
 from bot.store.models import GtmRole, IcpStatus
 from bot.store.repo import audit as audit_repo
@@ -255,3 +256,33 @@ def test_the_cli_drafts_and_reports_errors_in_one_line(store_engine: Engine, tmp
     assert human.exit_code == 0, human.stderr
     assert "Draft ICP v2" in human.stdout and "drafted without an LLM" in human.stdout
     assert "Persona: CFO" in human.stdout and "Backtest on" in human.stdout
+
+
+def test_forgetting_a_person_removes_their_words_from_drafts_and_search_copies(
+    store_engine: Engine, knowledge: KnowledgeStore
+) -> None:
+    team, _, ids = workspace_with_data(store_engine)
+    before = draft_icp(engine=store_engine, knowledge=knowledge, llm=None, workspace=team, author="U_OWNER")
+    assert any("overtime" in p.text for p in before.pains) and before.personas
+    assert any(c.source.startswith("U_SALES2 (") for c in before.citations.values())
+
+    forget_person(
+        engine=store_engine, knowledge=knowledge, workspace=team, slack_user_id="U_SALES2", actor="U_OWNER"
+    )
+
+    after = load_draft(engine=store_engine, workspace=team, version_id=before.version_id)
+    gone = set(ids["pains"] + ids["buyers"])
+    assert not any(c.source.startswith("U_SALES2 (") for c in after.citations.values())
+    assert not gone & set(after.citations)
+    assert after.pains == []  # every pain rested on their answers alone
+    assert after.personas == []  # who they are (titles, roles) was in that person's answers
+    assert [(c.describe(), c.points) for c in after.icp.criteria] == [
+        (c.describe(), c.points) for c in before.icp.criteria
+    ]
+    for c in after.icp.criteria:
+        assert not gone & set(c.evidence)
+    assert after.conflicts == before.conflicts  # U_SALES and U_CS said those
+    assert after.narrative == after.icp.description == NARRATIVE_ERASED
+    for kind in ("icp", "persona"):
+        for hit in knowledge.search(workspace=team, query="overtime routing by hand", k=10, kinds=[kind]):
+            assert "overtime" not in hit.text.casefold()
