@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot.knowledge.store import KINDS, Document, KnowledgeStore
 from bot.services.crm_frames import load_crm_frames
+from bot.services.drafting.privacy import scrub_person, search_documents
 from bot.services.knowledge_docs import (
     answer_document,
     icp_document,
@@ -228,8 +229,17 @@ def forget_person(
         counts = privacy_repo.forget_stakeholder(
             session=session, workspace_id=workspace_id, slack_user_id=slack_user_id, actor=actor
         )
+        # Drafts quote answers too: their citations and the statements resting on them go as well.
+        scrubbed = scrub_person(session=session, workspace_id=workspace_id, slack_user_id=slack_user_id)
+        drafts = search_documents(session=session, workspace_id=workspace_id, version_ids=scrubbed.versions)
     try:
         vectors = knowledge.delete(workspace=workspace, stakeholder=slack_user_id, kind="answer")
+        if scrubbed.personas:
+            knowledge.delete(
+                workspace=workspace, source_ids=[str(p) for p in scrubbed.personas], kind="persona"
+            )
+        if drafts:
+            knowledge.add_documents(workspace=workspace, docs=drafts)
     except Exception as exc:
         raise KnowledgeSyncError(
             f"erased {counts.answers} answer(s) of {slack_user_id} from the database, but their vectors "
