@@ -23,7 +23,7 @@ from bot.services.chat import UNCITED, ChatReply, answer_question
 from bot.services.chat_evidence import gather
 from bot.services.chat_intent import data_question
 from bot.services.knowledge_sync import reindex
-from bot.services.scoring import ScoreOutcome, score_query
+from bot.services.scoring import ScoreOutcome, score_inline, score_query
 from bot.store import session_scope
 from bot.store.models import GtmRole
 
@@ -180,3 +180,13 @@ def test_other_workspaces_see_nothing(store_engine: Engine, knowledge: Knowledge
     other, _ = new_workspace(store_engine)
     reply = ask(store_engine, knowledge, other, "which industries win most?", None)
     assert reply.mode == "empty" and not reply.cited
+
+
+def test_typed_attributes_are_scored_by_the_engine(
+    store_engine: Engine, knowledge: KnowledgeStore, team: str
+) -> None:
+    pairs = {"industry": "logistics", "employees": "500"}
+    reply = ask(store_engine, knowledge, team, "score industry=logistics employees=500", None)
+    expected = score_inline(store_engine, team_id=team, pairs=pairs)
+    assert reply.mode == "score" and reply.score is not None
+    assert reply.score.result == expected.result

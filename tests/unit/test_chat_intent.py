@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.services.chat import ChatAnswer, validate_answer
 from bot.services.chat_intent import (
     MAX_QUESTION,
     DataQuestion,
@@ -85,3 +86,24 @@ def test_any_text_is_routed_without_error(text: str) -> None:
     assert len(question.text) <= MAX_QUESTION
     if isinstance(question, ScoreQuestion) and question.company is not None:
         assert question.company.strip() and len(question.company) <= 120
+
+
+ids = st.sampled_from(
+    ["ans:1", "ans:2", "stat:industry=software", "icp:3", "ans:99", "stat:made up", "persona:7"]
+)
+ALLOWED = frozenset({"ans:1", "stat:industry=software", "icp:3"})
+
+
+@settings(deadline=None)
+@given(
+    words=st.lists(st.one_of(st.text(max_size=12), ids.map(lambda i: f"[{i}]")), max_size=20),
+    cited=st.lists(ids, max_size=8),
+)
+def test_validated_answers_cite_only_what_was_retrieved(words: list[str], cited: list[str]) -> None:
+    text, kept = validate_answer(ChatAnswer(answer=" ".join(words) or "x", cited=cited), ALLOWED)
+    assert set(kept) <= ALLOWED and len(kept) == len(set(kept))
+    for unknown in {"ans:2", "ans:99", "stat:made up", "persona:7"}:
+        assert f"[{unknown}]" not in text
+    for word in words:
+        if word.startswith("[") and word[1:-1] in ALLOWED:
+            assert word[1:-1] in kept
