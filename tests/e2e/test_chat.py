@@ -210,3 +210,19 @@ def test_mention_offline_answers_in_the_thread(slack_env: SlackEnv, crm_files: d
     shown = reply.all_text()
     assert "Answered without a language model" in shown
     assert "ICP v1 (approved)" in shown and "industry in software, fintech (+40 points)" in shown
+
+
+def test_dm_with_a_failing_model_replaces_the_placeholder_with_the_evidence(
+    make_slack_env: Callable[..., SlackEnv], crm_files: dict[str, Path]
+) -> None:
+    factory, model = fake_llm(TimeoutError("slow"), TimeoutError("slow"))
+    env = make_slack_env(llm_factory=factory)
+    seed(env, crm_files)
+    env.driver.message_im("why do customers churn?")
+    (update,) = env.stand_in.wait_for("chat.update", timeout=20)
+    (placeholder,) = posts(env, MEMBER_DM)
+    assert "Looking through" in placeholder.text and update.params.get("channel") == MEMBER_DM
+    shown = update.all_text()
+    assert "Answered without a language model" in shown and "did not answer" in shown
+    assert "onboarding drags on" in shown
+    assert len(model.calls) == 1
