@@ -26,7 +26,7 @@ from bot.services.drafting.offline import offline_proposal, titles_named
 from bot.services.drafting.proposal import Proposal, ProposedCriterion
 from bot.services.drafting.schemas import LlmDraft, StakeholderSummary
 from bot.services.drafting.service import propose
-from bot.services.drafting.summarise import MAX_MAP_CALLS, plan_units
+from bot.services.drafting.summarise import MAX_MAP_CALLS, plan_units, summarise
 from icp_engine.batch import score_batch
 
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -412,3 +412,19 @@ def test_an_unavailable_model_in_the_map_step_falls_back_too() -> None:
     llm, _ = client(TimeoutError(), TimeoutError())
     _, drafted_with, notes = propose(g, llm=llm, knowledge=None)
     assert drafted_with == "offline" and "fell back" in notes[0]
+
+
+def test_the_map_step_stops_calling_the_model_when_its_time_is_up() -> None:
+    answers = many_answers(1000)
+    units = plan_units(answers)
+    llm, fake = client(empty_summary())
+    clock = iter([0.0, 1.0] + [16.0] * len(units)).__next__
+    lines, notes = summarise(answers, llm, seconds=15, clock=clock)
+    assert len(fake.calls) == 1 and fake.remaining == 0
+    assert f"{len(units) - 1} of {len(units)} groups were summarised without the LLM" in notes[1]
+    quoted = {line.who for line in lines}
+    assert quoted == {u.who for u in units[1:]}  # the first group's (empty) summary had no points
+    texts = {a.id: a.text for a in answers}
+    for line in lines:
+        assert line.evidence and all(i in texts for i in line.evidence)
+        assert any(texts[i].startswith(line.text.rstrip("…")) for i in line.evidence)

@@ -8,14 +8,17 @@ ones that fit the map budget. A point may only cite answers of its own unit.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.llm.prompts import load_prompt
 from bot.services.drafting.budget import answer_line, fit, round_robin, untrusted
+from bot.services.drafting.evidence import shorten
 from bot.services.drafting.gather import AnswerEvidence
 from bot.services.drafting.schemas import SUMMARY_TOPICS, StakeholderSummary
-from bot.services.drafting.themes import rank_answers
+from bot.services.drafting.themes import rank_answers, themes
 
 if TYPE_CHECKING:
     from bot.llm.client import LlmClient
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 MAX_MAP_CALLS = 8
 MAP_PROMPT_TOKENS = 3_000  # per map call, below the client's budget
 MAP_OUTPUT_TOKENS = 900
+MAP_SECONDS = 15.0  # no map call starts later than this into the map step
 PROMPT = "drafting/summarise"
 
 
@@ -105,16 +109,51 @@ def summarise_unit(unit: Unit, llm: LlmClient) -> tuple[list[SummaryLine], int]:
     return out, left_out
 
 
-def summarise(answers: list[AnswerEvidence], llm: LlmClient) -> tuple[list[SummaryLine], list[str]]:
-    """Map every unit (a model fault propagates: the caller falls back to the offline drafter)."""
+def extractive_unit(unit: Unit) -> list[SummaryLine]:
+    """A unit summarised without the model: its most repeated themes per topic, quoted."""
+    topics: dict[str, list[AnswerEvidence]] = {}
+    for a in unit.answers:
+        topics.setdefault(a.topic, []).append(a)
+    return [
+        SummaryLine(
+            topic=topic, who=unit.who, text=shorten(t.quote.text, 200), evidence=tuple(t.evidence[:4])
+        )
+        for topic in sorted(topics)
+        for t in themes(topics[topic], k=2)
+    ]
+
+
+def summarise(
+    answers: list[AnswerEvidence],
+    llm: LlmClient,
+    *,
+    seconds: float = MAP_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[list[SummaryLine], list[str]]:
+    """Map every unit (a model fault propagates: the caller falls back to the offline drafter).
+
+    No map call starts after ``seconds``: the units left are summarised extractively, so a slow
+    model costs at most that plus one call's deadline before the drafting call.
+    """
     lines: list[SummaryLine] = []
     left_out = 0
     units = plan_units(answers)
+    started = clock()
+    extractive = 0
     for unit in units:
+        if clock() - started >= seconds:
+            lines.extend(extractive_unit(unit))
+            extractive += 1
+            continue
         got, missed = summarise_unit(unit, llm)
         lines.extend(got)
         left_out += missed
     notes = [f"summarised {len(answers):,} answers in {len(units)} groups before drafting"]
+    if extractive:
+        notes.append(
+            f"{extractive} of {len(units)} groups were summarised without the LLM (quoted themes): "
+            f"the summaries had used their {seconds:g} s"
+        )
     if left_out:
         notes.append(f"{left_out:,} less representative answers did not fit the summaries' token budget")
     return lines, notes
