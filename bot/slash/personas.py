@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.services.drafting import DraftedPersona
 from bot.slash import SlashRequest, subcommand
 from bot.store.db import read_scope
 from bot.store.repo.icp import get_active_icp, get_latest_icp, list_personas
 from bot.store.repo.workspaces import get_workspace
-from bot.views.draft import NO_PERSONAS, personas_blocks, personas_text
+from bot.views.draft import NO_PERSONAS, persona_of, personas_blocks, personas_text
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -41,7 +40,7 @@ def personas(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Res
     if version is None or not rows:
         respond(text=NO_PERSONAS)
         return
-    found = [DraftedPersona.from_store({**p.persona_json, "name": p.name}) for p in rows]
+    found = [persona_of(p.name, p.persona_json if isinstance(p.persona_json, dict) else {}) for p in rows]
     respond(
         text=personas_text(version.version, len(found)),
         blocks=personas_blocks(version.version, version.status.value, found),

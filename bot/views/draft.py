@@ -517,6 +517,27 @@ def read_changes(values: Mapping[str, Any]) -> str:
 # -- personas ------------------------------------------------------------------------------------------
 
 
+def persona_of(name: str, data: Mapping[str, Any]) -> DraftedPersona:
+    """A stored persona as a draft persona, also when it was written by hand (``role``, ``hooks``,
+    a single string where drafting writes a list)."""
+    fields: dict[str, Any] = {**data, "name": name}
+    if not fields.get("titles") and isinstance(fields.get("role"), str) and fields["role"].strip():
+        fields["titles"] = [fields["role"]]
+    if not fields.get("message_hooks") and fields.get("hooks"):
+        fields["message_hooks"] = fields["hooks"]
+    for key in ("titles", *DraftedPersona.LIST_FIELDS):
+        value = fields.get(key)
+        if isinstance(value, str):
+            fields[key] = [value]
+        elif value is not None and not isinstance(value, list):
+            fields[key] = [str(value)]
+    for key in DraftedPersona.SCALAR_FIELDS:
+        value = fields.get(key)
+        if value is not None and not isinstance(value, str):
+            fields[key] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return DraftedPersona.from_store(fields)
+
+
 def personas_blocks(version: int, status: str, personas: Sequence[DraftedPersona]) -> list[Block]:
     """`/icp personas`: every persona of one version, packed within the message limits."""
     state = status.replace("_", " ")

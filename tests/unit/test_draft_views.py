@@ -35,6 +35,7 @@ from bot.views.draft import (
     draft_blocks,
     draft_text,
     edit_modal,
+    persona_of,
     personas_blocks,
     read_changes,
     read_edit,
@@ -261,3 +262,23 @@ def test_personas_listing() -> None:
     assert "Personas of ICP v3 (draft)" in shown and "Not approved yet" in shown and "Head of RevOps" in shown
     raw = check_blocks(personas_blocks(3, "approved", draft.personas[:2]))
     assert "Not approved yet" not in all_text(raw)
+
+
+def test_hand_written_personas_are_read_tolerantly() -> None:
+    persona = persona_of(
+        "VP Sales",
+        {
+            "role": "Sales leader",
+            "goals": "pipeline",
+            "hooks": ["speed"],
+            "seniority": ["VP", "exec"],
+            "tools": 3,
+        },
+    )
+    assert persona.titles == ["Sales leader"]
+    assert [t.text for t in persona.goals] == ["pipeline"]
+    assert [t.text for t in persona.message_hooks] == ["speed"]
+    assert persona.seniority is not None and persona.seniority.text == "VP, exec"
+    assert [t.text for t in persona.tools] == ["3"]
+    text = all_text(check_blocks(personas_blocks(1, "approved", [persona])))
+    assert "*VP Sales* — Sales leader · VP, exec" in text and "_Goals:_ pipeline" in text
