@@ -12,7 +12,17 @@ from _import_support import MAVEN, engine_url, run_cli
 from chromadb.api.shared_system_client import SharedSystemClient
 from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 from llm_support import llm_settings
-from llm_support.fault_server import FaultLlmServer, garbage, ok_json, server_error
+from llm_support.fault_server import (
+    FaultLlmServer,
+    cut_off,
+    empty_structured,
+    garbage,
+    ok_json,
+    rate_limited,
+    server_error,
+    truncated_body,
+    truncated_json,
+)
 from sqlalchemy import Engine
 
 from bot.knowledge.embeddings import OnnxMiniLM
@@ -24,7 +34,7 @@ from bot.services.drafting import DraftingError, NoCrmDataError, draft_icp, load
 from bot.services.drafting.privacy import NARRATIVE_ERASED
 from bot.services.imports import import_accounts, import_deals
 from bot.services.knowledge_sync import forget_person, reindex
-from bot.store import session_scope
+from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole, IcpStatus
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import icp as icp_repo
@@ -194,16 +204,38 @@ def _valid_draft() -> dict[str, object]:
     }
 
 
-def test_server_faults_fall_back_to_the_offline_drafter(
-    store_engine: Engine, fault_llm_server: FaultLlmServer
+FAULTS = {
+    "5xx and garbage": lambda: [server_error(500), server_error(503), garbage()],
+    "rate limited": lambda: [rate_limited(0.2)] * 3,
+    "truncated JSON": lambda: [truncated_json(_valid_draft())] * 3,
+    "cut off at the token limit": lambda: [cut_off(_valid_draft())] * 3,
+    "empty structured answer": lambda: [empty_structured()] * 3,
+    "truncated body": lambda: [truncated_body(_valid_draft())] * 3,
+}
+
+
+@pytest.fixture(scope="module")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One SQLite store for tests where the database does not matter (model faults)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('faults') / 'icp.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_model_faults_fall_back_to_the_offline_drafter(
+    sqlite_engine: Engine, fault_llm_server: FaultLlmServer, fault: str
 ) -> None:
+    store_engine = sqlite_engine
     team, _, _ = workspace_with_data(store_engine)
-    fault_llm_server.script(server_error(500), server_error(503), garbage())
+    fault_llm_server.script(*FAULTS[fault]())
     llm = build_llm(llm_settings(fault_llm_server.base_url, llm_max_retries=2))
     outcome = draft_icp(engine=store_engine, knowledge=None, llm=llm, workspace=team, author="U1")
     assert outcome.offline and len(fault_llm_server.chat_requests) == 3
     assert outcome.notes[0].startswith("fell back to the offline drafter (drafted without an LLM): ")
     assert "language model gave no usable answer" in outcome.notes[0]
+    assert outcome.icp.criteria and outcome.version == 1  # a draft all the same
     request = fault_llm_server.chat_requests[0].body or {}
     assert request["response_format"]["type"] == "json_schema" and request["temperature"] == 0
 
