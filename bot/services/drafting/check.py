@@ -158,6 +158,8 @@ def _data_note(p: ProposedCriterion, g: Gathered) -> str:
     """What the data says about a proposed value it does not support."""
     if g.analysis is None:
         return "no closed deals to check it against"
+    if any(isinstance(v, int | float) and not isinstance(v, bool) for v in p.values):
+        return f"no {p.attribute} range like this is supported by the won and lost deals"
     wanted = {str(v).casefold() for v in p.values}
     o = g.analysis.overall
     for s in g.analysis.segments:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.messages import BaseMessage
 
+from bot.knowledge.store import KnowledgeStoreError
 from bot.llm.client import PromptTooLarge
 from bot.llm.prompts import load_prompt
 from bot.llm.tokens import count_tokens
@@ -207,7 +208,14 @@ def build_messages(
     """The reduce prompt within budget, and notes on what was summarised or left out."""
     prompt = load_prompt(PROMPT)
     pool = citations_of(g)
-    retrieved = retrieve(g, knowledge, pool)
+    notes: list[str] = []
+    try:
+        retrieved = retrieve(g, knowledge, pool)
+    except KnowledgeStoreError as exc:  # drafting goes on; the evidence is just not reordered
+        retrieved = []
+        notes.append(
+            f"the knowledge store could not be searched ({type(exc).__name__}); evidence kept in its usual order"
+        )
     fixed = {"segment": untrusted(g.segment, 128), "data_summary": data_summary(g)}
     budget = min(DRAFT_PROMPT_TOKENS, llm.prompt_token_budget)
     empty = prompt.render(**fixed, learned_criteria="", statistics="", evidence="")
@@ -219,13 +227,13 @@ def build_messages(
     room -= _tokens(learned)
     stats, _ = fit(statistic_lines(g, retrieved), int(room * STATISTICS_SHARE))
     room -= _tokens(stats)
-    notes: list[str] = []
     answers = ordered_answers(g.answers, retrieved)
     lines = [answer_line(a) for a in answers]
     # Summarising first pays off with a capable model; a small one (the lighter schemas) would
     # spend its whole deadline on the summaries, so it gets the most representative answers.
     if _tokens(lines) > room and draft_schema(llm)[0] is LlmDraft:
-        summaries, notes = summarise(g.answers, llm)
+        summaries, mapped = summarise(g.answers, llm)
+        notes.extend(mapped)
         first = set(retrieved)
         ranked = sorted(summaries, key=lambda s: (not (set(s.evidence) & first), -len(s.evidence)))
         lines = [s.line() for s in round_robin(_by_topic(ranked))]
