@@ -68,7 +68,22 @@ def shape_problem(body: Any) -> str | None:
     """None when ``body`` has Slack's shape where Bolt looks, else what is wrong (for the log)."""
     if not isinstance(body, Mapping):
         return f"body is {type(body).__name__}, not an object"
-    return _check(body, "body", 0)
+    return _check(body, "body", 0) or _actions_problem(body)
+
+
+def _actions_problem(body: Mapping[str, Any]) -> str | None:
+    """Bolt reads ``actions[0]`` (and its ``action_id``) of a button click; Slack always sends
+    them, so an empty list or an action without an id is malformed (both found by fuzzing)."""
+    kind = body.get("type")
+    reads_first = (kind == "block_actions" and "actions" in body) or (
+        kind == "interactive_message" and "callback_id" in body
+    )
+    actions = body.get("actions")
+    if reads_first and not actions:
+        return "body.actions is empty"
+    if kind == "block_actions" and actions and "action_id" not in actions[0]:
+        return "body.actions[0] has no action_id"  # Bolt's action matchers read it
+    return None
 
 
 def _check(node: Mapping[Any, Any], where: str, depth: int) -> str | None:

@@ -108,6 +108,9 @@ def test_broken_shapes_are_named() -> None:
     assert shape_problem({"actions": ["a"]}) == "body.actions is not a list of objects"
     assert shape_problem({"event": {"message": 3}}) == "body.event.message is int, not an object"
     assert shape_problem({"team_id": 5}) == "body.team_id is int, not text"
+    assert shape_problem({"type": "block_actions", "actions": []}) == "body.actions is empty"
+    assert shape_problem({"type": "interactive_message", "callback_id": "c"}) == "body.actions is empty"
+    assert shape_problem({"type": "block_actions", "actions": [{}]}) == "body.actions[0] has no action_id"
 
 
 @settings(max_examples=300)
