@@ -332,3 +332,18 @@ def test_a_channel_the_bot_is_not_in_gets_the_draft_in_a_dm(
     )
     assert "couldn't post the draft in that channel (not_in_channel)" in dm.text
     assert DRAFT_APPROVE in json.dumps(dm.blocks)
+
+
+def test_the_app_home_draft_button_posts_the_draft_in_the_owners_dm(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files)
+    result = slack_env.driver.block_actions(
+        "icp_home_draft", value="draft", user=ADMIN_ID, view={"type": "home"}
+    )
+    assert result.status == 200
+    posted = slack_env.stand_in.wait_for(
+        "chat.postMessage", lambda c: c.params.get("channel") == ADMIN_DM and "(draft):" in c.text, timeout=60
+    )[-1]
+    assert DRAFT_APPROVE in json.dumps(posted.blocks)
+    assert [v.status for v in versions(slack_env)] == [IcpStatus.draft]
