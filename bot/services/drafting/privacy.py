@@ -44,9 +44,12 @@ def _answer_ids(draft: dict[str, Any], slack_user_id: str) -> set[str]:
 
 
 def _keep(ids: list[str], gone: set[str]) -> tuple[list[str], bool]:
-    """The ids left, and whether the statement still rests on something (or never cited any)."""
+    """The ids left, and whether the statement still stands: it cited none of the erased answers,
+    or another person's answer still backs it (a statistic alone does not carry words)."""
     left = [i for i in ids if i not in gone]
-    return left, bool(left) or not ids
+    if len(left) == len(ids):
+        return left, True
+    return left, any(i.startswith("ans:") for i in left)
 
 
 def _scrub_items(items: list[dict[str, Any]], gone: set[str]) -> list[dict[str, Any]]:
@@ -58,7 +61,7 @@ def _scrub_items(items: list[dict[str, Any]], gone: set[str]) -> list[dict[str, 
     return out
 
 
-def _scrub_draft(draft: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+def scrub_draft_json(draft: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     draft = dict(draft)
     if draft.get("narrative"):
         draft["narrative"] = NARRATIVE_ERASED
@@ -71,7 +74,7 @@ def _scrub_draft(draft: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     return draft
 
 
-def _scrub_icp(icp: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+def scrub_icp_json(icp: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     icp = dict(icp)
     if icp.get("description"):
         icp["description"] = NARRATIVE_ERASED
@@ -83,7 +86,7 @@ def _scrub_icp(icp: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     return icp
 
 
-def _scrub_persona(data: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+def scrub_persona_json(data: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     data = dict(data)
     evidence = dict(data.get("evidence") or {})
     for name, ids in list(evidence.items()):
@@ -137,15 +140,15 @@ def scrub_person(*, session: Session, workspace_id: int, slack_user_id: str) -> 
         gone = _answer_ids(row.draft_json or {}, slack_user_id)
         if not gone or row.id is None:
             continue
-        row.draft_json = _scrub_draft(row.draft_json or {}, gone)
-        row.icp_json = _scrub_icp(row.icp_json, gone)
+        row.draft_json = scrub_draft_json(row.draft_json or {}, gone)
+        row.icp_json = scrub_icp_json(row.icp_json, gone)
         row.updated_at = utcnow()
         session.add(row)
         personas = session.exec(
             select(Persona).where(Persona.workspace_id == workspace_id, Persona.icp_version_id == row.id)
         ).all()
         for persona in personas:
-            scrubbed = _scrub_persona(persona.persona_json, gone)
+            scrubbed = scrub_persona_json(persona.persona_json, gone)
             assert persona.id is not None
             result.personas.append(persona.id)
             if _rested_on(persona.persona_json, scrubbed):
