@@ -7,8 +7,8 @@ what the ``icp`` script runs. Each child is a separate process the tests kill wi
 
 Protocol (one JSON object per line): the test writes ``{"args": [...], "env": {...}, "log": path,
 "rc": path}`` on stdin; this process answers ``{"pid": N}``. The child writes its exit code to
-``rc`` when it ends by itself (a killed child writes nothing). EOF on stdin kills every child
-still running and exits.
+``rc`` when it ends by itself (a killed child writes nothing). ``{"cpu": true}`` asks for the CPU
+seconds its ended children used. EOF on stdin kills every child still running and exits.
 """
 
 from __future__ import annotations
@@ -76,15 +76,33 @@ def run_child(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
+_cpu = [0.0]  # CPU seconds of the children reaped so far
+
+
+def _reap(_signum: int, _frame: Any) -> None:
+    """Reap ended children at once (a zombie would still look alive) and add up their CPU time."""
+    while True:
+        try:
+            pid, _status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _cpu[0] += usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGCHLD, _reap)
     children: list[int] = []
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue
         request = json.loads(line)
+        if request.get("cpu"):
+            print(json.dumps({"cpu": _cpu[0]}), flush=True)
+            continue
         pid = os.fork()
         if pid == 0:
             run_child(request)

@@ -121,6 +121,13 @@ class Zygote:
     def cli(self, args: list[str], db_path: Path, data_dir: Path, **extra_env: str) -> Child:
         return self.spawn(args, bot_env(db_path, data_dir, "http://127.0.0.1:9/api/") | extra_env)
 
+    def children_cpu(self) -> float:
+        """CPU seconds used by the children that have ended (killed ones included)."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps({"cpu": True}) + "\n")
+        self._process.stdin.flush()
+        return float(self._read()["cpu"])
+
     def close(self) -> None:
         if self._process.stdin is not None:
             with contextlib.suppress(OSError):

@@ -235,6 +235,7 @@ def test_interview_survives_sigkill_at_random_moments(
     zygote: Zygote, interview_template: Path, stand_in: StandInSlack, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
+    cpu_before = zygote.children_cpu()
     # The time a whole interview takes here bounds the random kill times.
     baseline_db = copy_db(interview_template, tmp_path / "baseline")
     child = zygote.serve(baseline_db, baseline_db.parent, stand_in.api_url, **NO_CHROMA)
@@ -271,7 +272,7 @@ def test_interview_survives_sigkill_at_random_moments(
         figures["kills"] += trial.killed
         figures["acked answers checked"] += checked["acked"]
         figures["redelivered answers checked"] += checked["redelivered"]
-    record("crash", **figures)
+    record("crash", **figures, **{"icp processes CPU s": round(zygote.children_cpu() - cpu_before)})
     assert figures["kills"] >= INTERVIEW_TRIALS // 2
 
 
@@ -312,6 +313,7 @@ def test_import_is_all_or_nothing_under_sigkill(
     zygote: Zygote, import_template: Path, deals_file: dict[str, Path], tmp_path: Path
 ) -> None:
     rng = random.Random(SEED + 1)
+    cpu_before = zygote.children_cpu()
     args = ["import", "deals", str(deals_file["deals"]), "--workspace", TEAM]
     total = sum(1 for line in deals_file["deals"].read_text().splitlines()[1:] if line.strip())
     baseline = copy_db(import_template, tmp_path / "baseline")
@@ -348,7 +350,7 @@ def test_import_is_all_or_nothing_under_sigkill(
         figures["trials"] += 1
         figures["kills"] += killed
         figures["killed mid-write"] += killed and deals == 0
-    record("crash", **figures)
+    record("crash", **figures, **{"icp processes CPU s": round(zygote.children_cpu() - cpu_before)})
     assert figures["kills"] >= IMPORT_TRIALS // 2
 
 
