@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         default=True,
         description="Run the reminder loop inside `icp serve` (off: use `icp reminders run-due` from cron).",
     )
+    score_processes: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Worker processes that answer `/icp score` beside the server, so acks never wait "
+        "behind scoring (0: on the server's own threads).",
+    )
 
     openai_api_key: SecretStr | None = Field(
         default=None, description="OpenAI API key (also sent to an OpenAI-compatible server if set)."
