@@ -1,7 +1,7 @@
 """Slack load: ack and end-to-end `/icp score` latency at 100 requests/s, next to a bare Bolt app.
 
     .venv/bin/python benchmarks/slack_load.py [--rate 100 --seconds 30 --accounts 100000]
-                                              [--db sqlite|postgresql]
+                                              [--db sqlite|postgresql] [--score-processes 1]
 
 Why: Slack gives an app 3 s to acknowledge a slash command and people wait for the answer, so the
 issue sets three targets at 100 requests/s with 100,000 accounts in the store: ack p99 within
@@ -13,8 +13,9 @@ How: the end-to-end harness of tests/e2e is reused as is: a stand-in Slack Web A
 that records every call (the replies to each request's ``response_url`` included), the app built
 by ``build_app`` and served over real HTTP by bot/server.py's ASGI app under uvicorn (``start_env``,
 as in the e2e tests), and signed slash commands of Slack's real shape. Each app runs in a child
-process of its own, as under ``icp serve --http``; the stand-in and the load generator run in
-this one, so their work does not count against the app. The store is a fresh database in a temp
+process of its own, as under ``icp serve --http``; the stand-in runs in another child process
+(receiving the bot's replies must not slow the generator's sends and ack timing for the bot
+alone) and the load generator in this one, so neither counts against the app. The store is a fresh database in a temp
 dir (SQLite, or a new PostgreSQL database with ``--db postgresql``) holding a generated company's
 accounts (the sample generator's names and domains, values normalised by the engine, written with
 the repo's bulk upsert) and an approved 12-criterion ICP; the knowledge store path is in the temp
@@ -23,8 +24,13 @@ rate, each with its own response_url path; ack latency is the HTTP response time
 request and end-to-end latency the time until the stand-in received the reply at that path, both
 counted from the moment the request was due (a slow server cannot slow the generator down and
 hide its own delay). An error is a non-200 ack, no reply within the timeout, or a reply that is
-neither a score card nor an account chooser. One warm-up request per app goes first (the account
-index builds on the first lookup). The app's CPU time per request is printed beside the latencies.
+neither a score card nor an account chooser. Warm-up requests go first (the account index builds
+on the first lookup, in each score worker). The app's CPU time per request (its
+server process and its score worker processes together) is printed beside the latencies.
+
+The bot runs as README recommends for this load: ``SCORE_PROCESSES=1`` (``--score-processes``),
+so scoring runs in a worker process and never holds the GIL the server's acks need;
+``--score-processes 0`` measures everything on the server's own threads.
 
 It is a report: it always exits 0 when the run completes, PASS or FAIL.
 """
@@ -35,15 +41,18 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -84,6 +93,7 @@ ACK_RATIO_BAR = 1.5
 E2E_P99_BAR_MS = 300.0
 REPLY_TIMEOUT_S = 10.0
 MIX = (("name", 0.6), ("domain", 0.3), ("fuzzy", 0.1))
+SCORE_PROCESSES = 1  # the bot's score workers (SCORE_PROCESSES), as README recommends under load
 
 # Twelve criteria on the attributes the sample company's export carries, two disqualifiers.
 ICP_DOC: dict[str, Any] = {
@@ -308,19 +318,80 @@ def classify(call: RecordedCall) -> str:
     return f"other: {call.text[:80]!r}"
 
 
-def collect_replies(stand_in: StandInSlack, shots: Sequence[Shot], *, timeout: float) -> None:
+def collect_replies(stand_in: RemoteStandIn, shots: Sequence[Shot], *, timeout: float) -> None:
     """Match each shot to the first reply posted to its response_url (waiting up to ``timeout``)."""
     pending = {shot.path: shot for shot in shots}
     deadline = time.monotonic() + timeout
     seen = 0
     while pending and time.monotonic() < deadline:
-        calls = stand_in.calls_to("response_url")
-        for call in calls[seen:]:
-            shot = pending.pop(call.path, None)
+        replies = stand_in.replies(since=seen)
+        for path, at, reply in replies:
+            shot = pending.pop(path, None)
             if shot is not None:
-                shot.replied, shot.reply = call.at, classify(call)
-        seen = len(calls)
+                shot.replied, shot.reply = at, reply
+        seen += len(replies)
         time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------- the stand-in, in its own process
+#
+# Receiving 100 replies a second costs the stand-in CPU; in the load generator's process that
+# would delay the sends and the ack timing of the bot (which replies) and not of the bare app
+# (which does not). So the stand-in runs in a process of its own, for both apps alike, and the
+# generator asks it for the replies it recorded: path, arrival time (CLOCK_MONOTONIC, the same
+# clock in every process) and what kind of reply it was.
+
+
+def serve_stand_in() -> None:
+    """In the child: run the stand-in, print its base URL, answer "replies N" and "clear" lines."""
+    stand_in = StandInSlack().start()
+    print(json.dumps({"base": stand_in.base}), flush=True)
+    try:
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            if command == "replies":
+                calls = stand_in.calls_to("response_url")[int(arg or 0) :]
+                print(json.dumps([[c.path, c.at, classify(c)] for c in calls]), flush=True)
+            elif command == "clear":
+                stand_in.clear()
+                print("{}", flush=True)
+    finally:
+        stand_in.stop()
+
+
+class RemoteStandIn:
+    """The stand-in Slack served by a child process (see ``serve_stand_in``)."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, __file__, "--serve-stand-in"]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.base = str(json.loads(self._ask(None))["base"])
+        self.api_url = f"{self.base}/api/"
+
+    def _ask(self, line: str | None) -> str:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        if line is not None:
+            self._process.stdin.write(line + "\n")
+            self._process.stdin.flush()
+        answer = self._process.stdout.readline()
+        if not answer:
+            raise SystemExit(f"the stand-in Slack stopped (exit code {self._process.wait()})")
+        return answer
+
+    def response_url(self) -> str:
+        return f"{self.base}/respond/{uuid.uuid4().hex}"
+
+    def replies(self, *, since: int = 0) -> list[tuple[str, float, str]]:
+        """(path, arrival time, kind) of the replies to response_urls, from the ``since``-th on."""
+        return [(str(p), float(at), str(kind)) for p, at, kind in json.loads(self._ask(f"replies {since}"))]
+
+    def clear(self) -> None:
+        self._ask("clear")
+
+    def stop(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait(timeout=30)
 
 
 # --------------------------------------------------------------------------- cases
@@ -357,19 +428,21 @@ class CaseResult:
         return self.percentile([s.e2e_ms for s in self.shots], q) if self.expects_reply else None
 
 
-def make_shots(mix: Sequence[tuple[str, str]], stand_in: StandInSlack) -> list[Shot]:
+def make_shots(mix: Sequence[tuple[str, str]], stand_in: RemoteStandIn) -> list[Shot]:
     return [Shot(kind, text, stand_in.response_url()) for kind, text in mix]
 
 
 def run_case(
-    case: str, app: ServedApp, stand_in: StandInSlack, mix: Sequence[tuple[str, str]], *, rate: float
+    case: str, app: ServedApp, stand_in: RemoteStandIn, mix: Sequence[tuple[str, str]], *, rate: float
 ) -> CaseResult:
-    """Warm the app up with one request, then send the mix at ``rate`` and gather the replies."""
-    driver = SlackDriver(app.url, stand_in)
-    warm = Shot("name", mix[0][1], stand_in.response_url())
-    _send(driver, warm)
+    """Warm the app up (one request at a time per score worker, sent together so that each
+    worker builds its account index), then send the mix at ``rate`` and gather the replies."""
+    driver = SlackDriver(app.url, cast(StandInSlack, stand_in))  # every request names its response_url
+    warm = [Shot("name", text, stand_in.response_url()) for _, text in mix[: app.workers]]
+    with ThreadPoolExecutor(max_workers=len(warm)) as pool:
+        list(pool.map(partial(_send, driver), warm))
     if app.replies:
-        collect_replies(stand_in, [warm], timeout=60)
+        collect_replies(stand_in, warm, timeout=120)
     stand_in.clear()
     shots = make_shots(mix, stand_in)
     cpu_before = app.cpu_seconds()
@@ -416,9 +489,28 @@ def bare_app(api_url: str) -> App:
     return app
 
 
-def serve(kind: str, *, store_url: str, api_url: str, root: Path) -> None:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its child processes (the bot's score workers), live or ended."""
+    total = time.process_time()
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total += ended.ru_utime + ended.ru_stime
+    me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, ...
+        if fields[1] == me:
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def serve(kind: str, *, store_url: str, api_url: str, root: Path, score_processes: int) -> None:
     """In the child: serve ``kind`` ("bare" or "bot"), print its URL, answer "cpu" lines with the
-    process's CPU seconds, and stop when stdin closes."""
+    CPU seconds of the process and its workers, and stop when stdin closes."""
     stop: Callable[[], None]
     if kind == "bare":
         engine = make_engine(store_url)  # only the health probe uses it; same server stack as the bot
@@ -437,6 +529,7 @@ def serve(kind: str, *, store_url: str, api_url: str, root: Path) -> None:
         else:  # start_env copies a SQLite template into place; with PostgreSQL nothing reads it
             template, overrides = root / "unused.db", {"database_url": store_url}
             template.touch()
+        overrides["score_processes"] = score_processes
         env = start_env(root / "bot", template, cast(StandInSlack, SlackAddress(api_url)), **overrides)
         url = env.url
 
@@ -447,7 +540,7 @@ def serve(kind: str, *, store_url: str, api_url: str, root: Path) -> None:
     try:
         for line in sys.stdin:
             if line.strip() == "cpu":
-                print(json.dumps({"cpu": time.process_time()}), flush=True)
+                print(json.dumps({"cpu": cpu_seconds()}), flush=True)
     finally:
         stop()
 
@@ -459,6 +552,7 @@ class ServedApp:
     url: str
     replies: bool  # whether it answers at the response_url (the bare app never does)
     process: subprocess.Popen[str]
+    workers: int = 1  # threads or processes that score in parallel (warm-up requests to send)
 
     def cpu_seconds(self) -> float:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -468,16 +562,18 @@ class ServedApp:
 
 
 @contextmanager
-def served(kind: str, *, store_url: str, api_url: str, root: Path) -> Iterator[ServedApp]:
+def served(
+    kind: str, *, store_url: str, api_url: str, root: Path, score_processes: int = 0
+) -> Iterator[ServedApp]:
     command = [sys.executable, __file__, "--serve", kind, "--store-url", store_url]
-    command += ["--api-url", api_url, "--root", str(root)]
+    command += ["--api-url", api_url, "--root", str(root), "--score-processes", str(score_processes)]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdin is not None and process.stdout is not None
     try:
         first = process.stdout.readline()
         if not first:
             raise SystemExit(f"the {kind} app did not start (exit code {process.wait()}); see above")
-        yield ServedApp(json.loads(first)["url"], kind == "bot", process)
+        yield ServedApp(json.loads(first)["url"], kind == "bot", process, max(1, score_processes))
     finally:
         process.stdin.close()
         if process.wait(timeout=60) != 0:
@@ -525,7 +621,8 @@ def report(bare: CaseResult, bot: CaseResult, *, args: argparse.Namespace, setup
         rows,
         caption=(
             "Latencies count from when each request was due; e2e = request → reply received by the "
-            "stand-in. Each app runs in its own process; CPU is that process's, over the run."
+            "stand-in. Each app runs in its own process; CPU is that process's and its score workers', "
+            "over the run."
         ),
     )
     ack_ratio = ratio(bot.ack(99) or 0.0, bare.ack(99) or 0.0)
@@ -569,20 +666,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--accounts", type=int, default=100_000, help="accounts in the store (default 100,000)"
     )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--score-processes",
+        type=int,
+        default=SCORE_PROCESSES,
+        help=f"the bot's SCORE_PROCESSES (default {SCORE_PROCESSES}; 0 scores on the server's threads)",
+    )
     parser.add_argument("--serve", choices=("bare", "bot"), help=argparse.SUPPRESS)  # the child's role
+    parser.add_argument("--serve-stand-in", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store-url", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.accounts < 1:
         parser.error("--rate and --seconds must be positive and --accounts at least 1")
+    if not 0 <= args.score_processes <= 16:
+        parser.error("--score-processes must be between 0 and 16")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.serve_stand_in:
+        serve_stand_in()
+        return 0
     if args.serve:
-        serve(args.serve, store_url=args.store_url, api_url=args.api_url, root=Path(args.root))
+        serve(
+            args.serve,
+            store_url=args.store_url,
+            api_url=args.api_url,
+            root=Path(args.root),
+            score_processes=args.score_processes,
+        )
         return 0
     count = max(1, round(args.rate * args.seconds))
     with tempfile.TemporaryDirectory(prefix="icp-slack-load-") as tmp:
@@ -593,13 +708,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             companies = populate(url, accounts=args.accounts)
             setup_s = time.perf_counter() - started
             mix = request_mix(companies, count)
-            stand_in = StandInSlack().start()
+            stand_in = RemoteStandIn()
             try:
                 say(f"Bare Bolt app: {count:,} requests…")
                 with served("bare", store_url=url, api_url=stand_in.api_url, root=work) as app:
                     bare = run_case("bare Bolt app (ack only)", app, stand_in, mix, rate=args.rate)
                 say(f"ICP bot: {count:,} requests…")
-                with served("bot", store_url=url, api_url=stand_in.api_url, root=work) as app:
+                with served(
+                    "bot",
+                    store_url=url,
+                    api_url=stand_in.api_url,
+                    root=work,
+                    score_processes=args.score_processes,
+                ) as app:
                     bot = run_case(f"icp bot, /icp score ({args.db})", app, stand_in, mix, rate=args.rate)
             finally:
                 stand_in.stop()

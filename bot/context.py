@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
+from bot.respond import ReplyPool
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class AppContext:
     work: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
     )
+    # Replies to response_urls reuse kept-alive connections (bot/respond.py).
+    replies: ReplyPool = field(default_factory=ReplyPool)
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _llm: tuple[LlmClient | None] | None = field(default=None, init=False, repr=False)

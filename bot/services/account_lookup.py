@@ -437,6 +437,24 @@ def lookup_for(engine: Engine) -> AccountLookup:
         return found
 
 
+def warm_up(engine: Engine) -> int:
+    """Build the indexes of the workspaces with the most recently changed accounts now (a new
+    process, before traffic: the first lookup would otherwise pay for the build); how many."""
+    latest = func.max(_ACCOUNT.c.updated_at)
+    query = (
+        select(_ACCOUNT.c.workspace_id)
+        .group_by(_ACCOUNT.c.workspace_id)
+        .order_by(latest.desc())
+        .limit(MAX_CACHED_WORKSPACES)
+    )
+    lookup = lookup_for(engine)
+    with lookup._engine.connect() as conn:
+        workspaces = list(conn.execute(query).scalars())
+    for workspace_id in reversed(workspaces):  # the most recent last: kept longest
+        lookup.index(workspace_id)
+    return len(workspaces)
+
+
 def find_accounts(engine: Engine, *, workspace_id: int, query: str, fresh: bool = False) -> LookupResult:
     """Look ``query`` (a company name or domain) up among the workspace's stored accounts."""
     return lookup_for(engine).find(workspace_id, query, fresh=fresh)

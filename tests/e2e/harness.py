@@ -180,6 +180,9 @@ class StandInSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without this a kept-alive client
+            # waits ~40 ms per reply (Nagle vs delayed ACK), a stall Slack's servers don't add.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 stand_in._handle(self)

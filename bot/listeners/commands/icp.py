@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -20,6 +21,7 @@ from slack_sdk import WebClient
 
 from bot.app import CLAIM_DELIVERY
 from bot.context import AppContext
+from bot.score_process import ScoreProcesses
 from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.slash import REGISTRY, SlashRequest, load_all, split_args
 
@@ -32,6 +34,7 @@ MAX_TEXT = 2000  # Slack caps command text far below this; longer input is not a
 
 def register(app: App, ctx: AppContext) -> None:
     load_all()
+    processes = score_processes(ctx)
 
     @app.command(COMMAND)
     def icp_command(
@@ -41,7 +44,28 @@ def register(app: App, ctx: AppContext) -> None:
         # Hand the work to our own pool so this Bolt thread is free for the next request's ack;
         # the delivery is claimed there too (bot/app.py), after the ack.
         claim = context.get(CLAIM_DELIVERY)
-        ctx.work.submit(run_once, claim, body, ctx=ctx, client=client, respond=respond)
+        reply = ctx.replies.respond_to(body.get("response_url"), respond)
+        on_threads = partial(ctx.work.submit, run_once, claim, body, ctx=ctx, client=client, respond=reply)
+        if processes is not None and first_word(body) == "score":
+            # The worker claims the delivery itself (the ledger is shared SQL).
+            processes.submit(body, token=client.token, fallback=on_threads)
+        else:
+            on_threads()
+
+
+def score_processes(ctx: AppContext) -> ScoreProcesses | None:
+    """Worker processes for ``/icp score`` when SCORE_PROCESSES asks for them."""
+    workers = ctx.settings.score_processes
+    if workers <= 0:
+        return None
+    url = ctx.engine.url.render_as_string(hide_password=False)
+    return ScoreProcesses(ctx.settings, database_url=url, workers=workers)
+
+
+def first_word(body: dict[str, Any]) -> str:
+    """The subcommand as typed, lowercased (cheap: it runs while the ack is being sent)."""
+    words = str(body.get("text") or "").split(None, 1)
+    return words[0].lower() if words else ""
 
 
 def run_once(
