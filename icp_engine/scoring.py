@@ -67,6 +67,12 @@ class CompiledICP:
     group_of: tuple[int, ...]  # criterion index -> group index
     total_max: float
     tiers: tuple[tuple[str, float], ...]
+    # Per criterion / disqualifier, made once: building them per account was most of a score's CPU.
+    conditions: tuple[tuple[Condition, ...], ...] = ()
+    descriptions: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, ...], ...] = ()
+    disqualifier_texts: tuple[str, ...] = ()
+    mentioned: tuple[str, ...] = ()  # every attribute a criterion or disqualifier looks at, sorted
 
 
 def _group_attribute(c: Criterion) -> str | None:
@@ -105,8 +111,12 @@ def _candidates(conditions: list[Condition]) -> list[Any]:
 
 def criterion_status(c: Criterion, values: Mapping[str, Any]) -> Status:
     """Matched if every condition holds; missed if any known condition fails; else unknown."""
+    return _status(c.conditions, values)
+
+
+def _status(conditions: tuple[Condition, ...], values: Mapping[str, Any]) -> Status:
     all_matched = True
-    for cond in c.conditions:
+    for cond in conditions:
         known, matched = evaluate(cond.op, cond.values, values.get(cond.attribute))
         if known and not matched:
             return "missed"
@@ -178,12 +188,21 @@ def compile_icp(icp: ICP) -> CompiledICP:
     total = 0.0
     for g in groups:
         total += g.max_points
+    conditions = tuple(c.conditions for c in icp.criteria)
+    attributes = tuple(c.attributes for c in icp.criteria)
     compiled = CompiledICP(
         icp=icp,
         groups=tuple(groups),
         group_of=tuple(group_of),
         total_max=total,
         tiers=tuple((name, float(t)) for name, t in icp.ordered_tiers()),
+        conditions=conditions,
+        descriptions=tuple(c.describe() for c in icp.criteria),
+        attributes=attributes,
+        disqualifier_texts=tuple(d.condition.describe() for d in icp.disqualifiers),
+        mentioned=tuple(
+            sorted({a for attrs in attributes for a in attrs} | {d.attribute for d in icp.disqualifiers})
+        ),
     )
     if len(_COMPILED) >= 256:
         _COMPILED.pop(next(iter(_COMPILED)))
@@ -298,7 +317,7 @@ def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
     """Score one account (already normalised attribute values) against an ICP."""
     comp = icp if isinstance(icp, CompiledICP) else compile_icp(icp)
     model = comp.icp
-    statuses = [criterion_status(c, account) for c in model.criteria]
+    statuses = [_status(conditions, account) for conditions in comp.conditions]
 
     earned = 0.0
     for c, st in zip(model.criteria, statuses, strict=True):
@@ -319,12 +338,12 @@ def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
                 DisqualifierHit(
                     index=i,
                     reason=d.reason,
-                    condition=d.condition.describe(),
+                    condition=comp.disqualifier_texts[i],
                     value=format_value(account.get(d.attribute)),
                 )
             )
         elif not known:
-            unchecked.append(f"{d.reason} ({d.condition.describe()})")
+            unchecked.append(f"{d.reason} ({comp.disqualifier_texts[i]})")
     disqualified = bool(hits)
     final = 0.0 if disqualified else fit
     tier = FALLBACK_TIER if disqualified else pick_tier(final, comp.tiers)
@@ -332,17 +351,16 @@ def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
     lines = [
         CriterionLine(
             index=i,
-            criterion=c.describe(),
+            criterion=comp.descriptions[i],
             status=st,
-            value=_display(account, c.attributes),
+            value=_display(account, comp.attributes[i]),
             points=float(c.points) if st == "matched" else 0.0,
             max_points=float(c.points),
             evidence=list(c.evidence),
         )
         for i, (c, st) in enumerate(zip(model.criteria, statuses, strict=True))
     ]
-    mentioned = {a for c in model.criteria for a in c.attributes} | {d.attribute for d in model.disqualifiers}
-    unknown = sorted(a for a in mentioned if is_missing(account.get(a)))
+    unknown = [a for a in comp.mentioned if is_missing(account.get(a))]
     return ScoreResult(
         icp_name=model.name,
         icp_version=model.version,

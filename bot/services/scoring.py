@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine, bindparam, case
 from sqlmodel import Session, col, select
 
 from bot.services.account_lookup import LookupResult, find_accounts
@@ -97,6 +97,17 @@ _LATEST_ICP = (
 )
 _ACCOUNT = select(Account).where(
     Account.id == bindparam("account_id"), Account.workspace_id == bindparam("workspace_id")
+)
+# /icp score's first read, in one query: the team's approved version, else its newest one (the
+# workspace id comes with the row; no row means no workspace or no ICP, the same answer).
+_ACTIVE_ICP_OF_TEAM = (
+    select(IcpVersion)
+    .join(Workspace, col(Workspace.id) == col(IcpVersion.workspace_id))
+    .where(Workspace.slack_team_id == bindparam("team_id"), IcpVersion.segment == DEFAULT_SEGMENT)
+    .order_by(
+        case((col(IcpVersion.status) == IcpStatus.approved, 0), else_=1), col(IcpVersion.version).desc()
+    )
+    .limit(1)
 )
 
 
@@ -307,8 +318,10 @@ def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | L
     The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
     """
     with read_scope(engine) as session:
-        workspace_id = _workspace_id(session, team_id)
-        icp = _icp_for(session, workspace_id, None)
+        row = session.exec(_ACTIVE_ICP_OF_TEAM, params={"team_id": team_id}).first()
+        if row is None:
+            raise NoIcpError("There is no ICP for this workspace yet.")
+        workspace_id, icp = row.workspace_id, icp_in_use(row)
     for fresh in (False, True):
         found = find_accounts(engine, workspace_id=workspace_id, query=query, fresh=fresh)
         if found.status != "found" or found.match is None:
