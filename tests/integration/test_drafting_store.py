@@ -20,6 +20,7 @@ from llm_support.fault_server import (
     ok_json,
     rate_limited,
     server_error,
+    slow,
     truncated_body,
     truncated_json,
 )
@@ -238,6 +239,22 @@ def test_model_faults_fall_back_to_the_offline_drafter(
     assert outcome.icp.criteria and outcome.version == 1  # a draft all the same
     request = fault_llm_server.chat_requests[0].body or {}
     assert request["response_format"]["type"] == "json_schema" and request["temperature"] == 0
+
+
+def test_all_model_calls_of_a_draft_share_one_deadline(
+    sqlite_engine: Engine, fault_llm_server: FaultLlmServer
+) -> None:
+    """A model slower than the draft's time budget: the offline draft, not a wait per retry."""
+    team, _, _ = workspace_with_data(sqlite_engine)
+    fault_llm_server.script(*[slow(3.0, ok_json(_valid_draft()))] * 3)
+    llm = build_llm(llm_settings(fault_llm_server.base_url, llm_max_retries=2))
+    outcome = draft_icp(
+        engine=sqlite_engine, knowledge=None, llm=llm, workspace=team, author="U1", model_seconds=1.0
+    )
+    assert outcome.offline and outcome.icp.criteria
+    assert outcome.notes[0].startswith("fell back to the offline drafter")
+    # One attempt used the whole budget; no retry was started after it.
+    assert len(fault_llm_server.chat_requests) == 1
 
 
 def test_a_garbled_answer_is_retried_and_the_next_one_used(

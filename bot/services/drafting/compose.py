@@ -203,7 +203,7 @@ def fill_from_offline(proposal: Proposal, g: Gathered) -> list[str]:
 
 
 def build_messages(
-    g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None
+    g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None, deadline: float | None = None
 ) -> tuple[list[BaseMessage], list[str]]:
     """The reduce prompt within budget, and notes on what was summarised or left out."""
     prompt = load_prompt(PROMPT)
@@ -232,7 +232,7 @@ def build_messages(
     # Summarising first pays off with a capable model; a small one (the lighter schemas) would
     # spend its whole deadline on the summaries, so it gets the most representative answers.
     if _tokens(lines) > room and draft_schema(llm)[0] is LlmDraft:
-        summaries, mapped = summarise(g.answers, llm)
+        summaries, mapped = summarise(g.answers, llm, deadline=deadline)
         notes.extend(mapped)
         first = set(retrieved)
         ranked = sorted(summaries, key=lambda s: (not (set(s.evidence) & first), -len(s.evidence)))
@@ -255,11 +255,15 @@ def _tokens(lines: list[str]) -> int:
     return sum(count_tokens(line) + 1 for line in lines)
 
 
-def llm_proposal(g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None) -> Proposal:
-    """The model's proposal (raises LlmUnavailable / PromptTooLarge for the caller to fall back)."""
-    messages, notes = build_messages(g, llm=llm, knowledge=knowledge)
+def llm_proposal(
+    g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None, deadline: float | None = None
+) -> Proposal:
+    """The model's proposal (raises LlmUnavailable / PromptTooLarge for the caller to fall back).
+
+    ``deadline`` (from ``llm.deadline_in``) bounds every call of this draft together."""
+    messages, notes = build_messages(g, llm=llm, knowledge=knowledge, deadline=deadline)
     schema, max_output = draft_schema(llm)
-    draft = llm.structured(schema, messages, max_output_tokens=max_output)
+    draft = llm.structured(schema, messages, max_output_tokens=max_output, deadline=deadline)
     proposal = to_proposal(draft)
     proposal.notes.extend(notes)
     if schema is not LlmDraft:

@@ -51,8 +51,17 @@ def _model_name(llm: LlmClient) -> str:
     return llm.label
 
 
+# Every model call of one draft (summaries and the draft itself) shares this deadline, so with the
+# engine work around it the person who asked gets a draft, or the offline one, within 60 s.
+MODEL_SECONDS = 45.0
+
+
 def propose(
-    g: Gathered, *, llm: LlmClient | None, knowledge: KnowledgeStore | None
+    g: Gathered,
+    *,
+    llm: LlmClient | None,
+    knowledge: KnowledgeStore | None,
+    model_seconds: float = MODEL_SECONDS,
 ) -> tuple[Proposal, str, list[str]]:
     """The proposal of the LLM (or of the offline drafter when there is none or it fails)."""
     if llm is not None:
@@ -60,7 +69,8 @@ def propose(
         from bot.services.drafting.compose import llm_proposal
 
         try:
-            return llm_proposal(g, llm=llm, knowledge=knowledge), _model_name(llm), []
+            deadline = llm.deadline_in(model_seconds)
+            return llm_proposal(g, llm=llm, knowledge=knowledge, deadline=deadline), _model_name(llm), []
         except (LlmUnavailable, PromptTooLarge) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             note = f"fell back to the offline drafter ({OFFLINE_LABEL}): {reason}"
@@ -77,10 +87,12 @@ def draft_icp(
     segment: str = DEFAULT_SEGMENT,
     author: str,
     clock: Callable[[], datetime] = _utc_now,
+    model_seconds: float = MODEL_SECONDS,
 ) -> DraftOutcome:
     """Draft the workspace's ICP for ``segment`` and store it as a new draft version.
 
-    ``llm=None`` drafts offline. Raises :class:`NoCrmDataError` when there is no CRM data,
+    ``llm=None`` drafts offline; the model gets ``model_seconds`` in all, then the offline drafter
+    takes over. Raises :class:`NoCrmDataError` when there is no CRM data,
     :class:`DraftingError` for an unknown workspace or a segment the data cannot select.
     """
     segment = (segment or DEFAULT_SEGMENT).strip() or DEFAULT_SEGMENT
@@ -91,7 +103,7 @@ def draft_icp(
     except GatherError as exc:
         raise (NoCrmDataError if "no CRM data" in str(exc) else DraftingError)(str(exc)) from None
     pool = citations_of(g)
-    proposal, drafted_with, notes = propose(g, llm=llm, knowledge=knowledge)
+    proposal, drafted_with, notes = propose(g, llm=llm, knowledge=knowledge, model_seconds=model_seconds)
     checked = check(proposal, g, pool)
     cited = _cited(checked)
     outcome = DraftOutcome(

@@ -89,7 +89,9 @@ def unit_answers(unit: Unit, budget: int) -> tuple[list[str], int]:
     return fit((answer_line(a) for a in ordered), budget)
 
 
-def summarise_unit(unit: Unit, llm: LlmClient) -> tuple[list[SummaryLine], int]:
+def summarise_unit(
+    unit: Unit, llm: LlmClient, deadline: float | None = None
+) -> tuple[list[SummaryLine], int]:
     """One map call; returns the unit's summary lines and how many answers did not fit."""
     prompt = load_prompt(PROMPT)
     budget = min(MAP_PROMPT_TOKENS, llm.prompt_token_budget)
@@ -97,7 +99,10 @@ def summarise_unit(unit: Unit, llm: LlmClient) -> tuple[list[SummaryLine], int]:
     lines, left_out = unit_answers(unit, budget - overhead - 16)
     messages = prompt.render(who=unit.who, answers="\n".join(lines))
     result = llm.structured(
-        StakeholderSummary, messages, max_output_tokens=min(MAP_OUTPUT_TOKENS, llm.max_output_tokens)
+        StakeholderSummary,
+        messages,
+        max_output_tokens=min(MAP_OUTPUT_TOKENS, llm.max_output_tokens),
+        deadline=deadline,
     )
     allowed = {a.id for a in unit.answers}
     out: list[SummaryLine] = []
@@ -129,6 +134,7 @@ def summarise(
     *,
     seconds: float = MAP_SECONDS,
     clock: Callable[[], float] = time.monotonic,
+    deadline: float | None = None,
 ) -> tuple[list[SummaryLine], list[str]]:
     """Map every unit (a model fault propagates: the caller falls back to the offline drafter).
 
@@ -145,7 +151,7 @@ def summarise(
             lines.extend(extractive_unit(unit))
             extractive += 1
             continue
-        got, missed = summarise_unit(unit, llm)
+        got, missed = summarise_unit(unit, llm, deadline)
         lines.extend(got)
         left_out += missed
     notes = [f"summarised {len(answers):,} answers in {len(units)} groups before drafting"]
