@@ -372,11 +372,13 @@ class AccountLookup:
         self._build_locks: dict[int, threading.Lock] = {}
 
     def _state(self, workspace_id: int) -> tuple[int, datetime | None]:
-        query = select(func.count(), func.max(_ACCOUNT.c.updated_at)).where(
-            _ACCOUNT.c.workspace_id == workspace_id
-        )
+        # Two queries, not one: alone, the latest updated_at is one step down the
+        # (workspace_id, updated_at) index and the count a plain scan of it; together, every
+        # row's timestamp is compared on the way (twice the time on 100,000 accounts).
+        where = _ACCOUNT.c.workspace_id == workspace_id
         with self._engine.connect() as conn:
-            count, latest = conn.execute(query).one()
+            count = conn.execute(select(func.count()).select_from(_ACCOUNT).where(where)).scalar_one()
+            latest = conn.execute(select(func.max(_ACCOUNT.c.updated_at)).where(where)).scalar_one()
         return int(count), latest
 
     def _load(self, workspace_id: int, key: tuple[int, datetime | None], previous: _Index | None) -> _Index:
