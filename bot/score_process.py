@@ -24,6 +24,7 @@ import itertools
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _SPAWN = multiprocessing.get_context("spawn")  # never fork a threaded server
+RESPAWN_PAUSE_S = 5.0  # a worker that dies sooner than this after starting is restarted this late
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Slot:
     process: BaseProcess
     pipe: Connection
     lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=time.monotonic)
 
 
 class ScoreProcesses:
@@ -65,7 +68,10 @@ class ScoreProcesses:
     def _spawn(self) -> _Slot:
         reader, writer = _SPAWN.Pipe(duplex=False)
         process = _SPAWN.Process(
-            target=_worker_main, args=(self._settings, self._database_url, reader), daemon=True
+            target=_worker_main,
+            args=(self._settings, self._database_url, reader),
+            name="icp-score-worker",
+            daemon=True,
         )
         process.start()
         reader.close()
@@ -89,7 +95,9 @@ class ScoreProcesses:
                     log.error(
                         "score worker %s ended (exit code %s); starting another", i, slot.process.exitcode
                     )
-                    slot.pipe.close()
+                    if time.monotonic() - slot.started < RESPAWN_PAUSE_S:  # failing at start: no spawn storm
+                        time.sleep(RESPAWN_PAUSE_S)
+                    slot.pipe.close()  # requests sent meanwhile went to threads (see submit)
                     self._slots[i] = self._spawn()
 
     def shutdown(self, timeout: float = 10.0) -> None:

@@ -7,6 +7,10 @@ the delivery in the shared SQL ledger) must behave exactly as on the server's th
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -58,3 +62,26 @@ def test_a_repeated_score_is_answered_once_by_the_worker(make_slack_env: Callabl
     with env.engine.connect() as conn:
         keys = set(conn.execute(sa.text("SELECT delivery_key FROM slack_delivery_receipt")).scalars())
     assert f"trigger:{fields['trigger_id']}" in keys
+
+
+def score_workers() -> set[multiprocessing.process.BaseProcess]:
+    return {p for p in multiprocessing.active_children() if p.name.startswith("icp-score")}
+
+
+def test_a_killed_worker_is_replaced_and_scores_still_get_answers(
+    make_slack_env: Callable[..., SlackEnv],
+) -> None:
+    before = score_workers()  # other tests' apps may still have theirs
+    env = make_slack_env(score_processes=1)
+    seed(env)
+    env.driver.slash_reply("score acme.com", timeout=FIRST_REPLY_S)
+    (worker,) = score_workers() - before
+    os.kill(worker.pid or 0, signal.SIGKILL)
+    worker.join(10)
+    answer = env.driver.slash_reply("score Acme Inc", timeout=FIRST_REPLY_S)  # a thread, or the new worker
+    assert "Acme, Inc.: 100/100 · Tier A" in answer.all_text()
+    deadline = time.monotonic() + FIRST_REPLY_S
+    while not (score_workers() - before - {worker}):
+        assert time.monotonic() < deadline, "no new score worker"
+        time.sleep(0.2)
+    assert "Tier A" in env.driver.slash_reply("score acme.com", timeout=FIRST_REPLY_S).all_text()
