@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.scheduler.loop import start_in_server
-from bot.services.payload_shape import shape_problem
+from bot.services.payload_shape import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
         try:
             bolt_request = to_bolt_request(request, body)
             problem = shape_problem(bolt_request.body)
+            if may_hold_lone_surrogates(body):
+                bolt_request.body = without_lone_surrogates(bolt_request.body)
         except Exception as exc:  # Bolt parses before it verifies; any body must get an answer
             problem = f"unparseable ({type(exc).__name__})"
         if problem is not None:

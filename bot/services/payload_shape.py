@@ -8,6 +8,7 @@ answered 400 and never reaches a listener.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,3 +116,29 @@ def _check(node: Mapping[Any, Any], where: str, depth: int) -> str | None:
                 if problem:
                     return problem
     return None
+
+
+# A JSON escape of half a surrogate pair ("\\ud800"), raw or inside a form-encoded payload.
+_SURROGATE_ESCAPE = re.compile(rb"(?:\\|%5[cC])[uU][dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def may_hold_lone_surrogates(raw: bytes) -> bool:
+    """Cheap test on the raw body: only a JSON escape can smuggle in a lone surrogate."""
+    return _SURROGATE_ESCAPE.search(raw) is not None
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD.
+
+    JSON may escape half a surrogate pair; Python decodes it to a string that cannot be encoded
+    as UTF-8, so SQL, the tokenizer and Chroma would fail on the text (found by the bad-input
+    suite: a DM with one made the knowledge search raise). Pairs decode to one character, so
+    any surrogate left in a string is lone."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value

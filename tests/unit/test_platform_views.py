@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from strategies import round_trip_icps
 
 from bot.listeners.commands.icp import parse, unknown_reply
-from bot.services.payload_shape import shape_problem
+from bot.services.payload_shape import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
 from bot.slash import REGISTRY, load_all
 from bot.slash._args import positive_int, user_id_of
 from bot.views.help import help_blocks
@@ -111,6 +111,26 @@ def test_broken_shapes_are_named() -> None:
     assert shape_problem({"type": "block_actions", "actions": []}) == "body.actions is empty"
     assert shape_problem({"type": "interactive_message", "callback_id": "c"}) == "body.actions is empty"
     assert shape_problem({"type": "block_actions", "actions": [{}]}) == "body.actions[0] has no action_id"
+
+
+SURROGATE_TEXT = st.text(alphabet=st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=8)
+
+
+@settings(max_examples=200)
+@given(
+    st.recursive(
+        SURROGATE_TEXT,
+        lambda s: st.lists(s, max_size=3) | st.dictionaries(SURROGATE_TEXT, s, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_lone_surrogates_become_replacement_characters(value: Any) -> None:
+    raw = json.dumps(value).encode()  # ASCII, surrogates escaped as Slack's JSON may carry them
+    cleaned = without_lone_surrogates(json.loads(raw))
+    json.dumps(cleaned, ensure_ascii=False).encode("utf-8")  # encodable now
+    if not may_hold_lone_surrogates(raw):
+        assert cleaned == value
+    assert without_lone_surrogates({"t": "a\ud800b\U0001f600"}) == {"t": "a\ufffdb\U0001f600"}
 
 
 @settings(max_examples=300)
