@@ -1,8 +1,8 @@
 """Bad input suite: malformed CSVs uploaded in a DM, 10,000 fuzzed requests, oversized and odd text.
 
 * The malformed-CSV corpus of ``tests/integration/test_import_malformed.py`` (every case that is
-  a file one can upload), shared in a DM with the bot: a reply that names the file, no trace,
-  not a row written.
+  a file one can upload), shared in a DM with the bot: the reply names the file and says what the
+  CLI says is wrong, no trace, not a row written.
 * Fuzzed requests (hypothesis, seeded): ``/icp`` command texts, DMs, and event and
   interactivity payloads of every shape, signed. Most go into the real ASGI app in-process
   (Starlette's test client: the same signature check, shape check and Bolt dispatch as over
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import sys
 import time
@@ -31,10 +32,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_summary import record
 from reliability_support import row_counts
+from sqlalchemy import text as sa_text
 
 from bot.server import build_asgi
+from bot.services import interviews
 from bot.services.imports import import_accounts
 from bot.slash import load_all
+from bot.store.models import GtmRole
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 import test_import_malformed as malformed
@@ -111,13 +115,20 @@ def test_malformed_csv_uploads_get_a_clear_reply_and_change_nothing(
         assert result.status == 200, f"{case.id}: HTTP {result.status}"
         reply = env.stand_in.wait_for(
             "chat.postMessage",
-            lambda c, ts=ts: c.params.get("channel") == ADMIN_DM and c.params.get("thread_ts") == ts,
+            lambda c, ts=ts: (
+                c.params.get("channel") == ADMIN_DM
+                and c.params.get("thread_ts") == ts
+                and "Importing" not in c.text
+            ),  # the result, not the "Importing…" placeholder
             timeout=30,
         )[-1]
         shown = reply.all_text()
         assert not has_trace(shown), f"{case.id}: {shown}"
         if case.names_file:
             assert path.name in shown, f"{case.id}: the reply does not name {path.name}: {shown}"
+        readable = html.unescape(shown)  # Slack's mrkdwn escapes < > &
+        missing = [e for e in case.expect if e not in readable]
+        assert not missing, f"{case.id}: the reply lacks {missing}: {shown}"
         assert product_counts(env) == before, f"{case.id} changed the store"
         checked += 1
     record("bad input", **{"malformed CSVs uploaded": checked})
@@ -456,9 +467,39 @@ def test_oversized_bodies_and_messages(module_slack_env: SlackEnv) -> None:
                                                   "channel": "D0S", "text": "\ud800 lone \udfff", "ts": "1.2"}))  # fmt: skip
     assert "\\ud800" in surrogate
     assert driver.post(surrogate, content_type="application/json").status < 500
+    answer = env.stand_in.wait_for(
+        "chat.postMessage", lambda c: c.params.get("channel") == "D0S", timeout=30
+    )[-1]
+    assert "couldn't answer" not in answer.all_text(), "a lone surrogate broke the chat answer"
     nul_json = driver.post('{"type": "event_callback", "event": {"type": "message", "text": "a\\u0000b"}}',
                            content_type="application/json")  # fmt: skip
     assert nul_json.status < 500
     time.sleep(0.5)
     assert product_counts(env) == before
     record("bad input", **{"oversized requests": 3, "escaped-unicode payloads": 2})
+
+
+def test_a_lone_surrogate_in_an_answer_is_stored_readable(make_slack_env: Callable[..., SlackEnv]) -> None:
+    """JSON may escape half a surrogate pair; such text cannot be written as UTF-8, so the answer
+    used to fail in SQL and the person got "Sorry, I couldn't record that"."""
+    env = make_slack_env()
+    invitation = interviews.invite(
+        engine=env.engine,
+        team_id=env.driver.team_id,
+        user_id="U0DANA",
+        invited_by=ADMIN_ID,
+        role=GtmRole.sales,
+    )
+    interviews.start(
+        engine=env.engine, team_id=env.driver.team_id, user_id="U0DANA", interview_id=invitation.interview_id
+    )
+    event = {"type": "message", "channel_type": "im", "user": "U0DANA", "channel": "D0DANA", "ts": "1.5",
+             "text": "Logistics \ud800 firms"}  # fmt: skip
+    body = json.dumps(env.driver.event_envelope(event))
+    assert "\\ud800" in body
+    assert env.driver.post(body, content_type="application/json").status == 200
+    with env.engine.connect() as conn:
+        stored = [str(r[0]) for r in conn.execute(sa_text("SELECT text FROM answer"))]
+    assert stored == ["Logistics \ufffd firms"]
+    question = env.stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "D0DANA")[-1]
+    assert "Question 2" in question.all_text()
