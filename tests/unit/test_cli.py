@@ -204,7 +204,7 @@ def test_every_registered_command_has_help_text() -> None:
             "backtest",
             ["--outcome", "--won", "--features", "--holdout-by", "--holdout", "--holdout-seed", "--icp"],
         ),
-        ("demo", ["--out", "--seed", "--accounts"]),
+        ("demo", ["--out", "--seed", "--accounts", "--engine-only"]),
     ],
 )
 def test_help_names_the_options_the_issue_requires(command: str, options: list[str]) -> None:
@@ -768,7 +768,7 @@ def test_demo_in_process_is_deterministic(tmp_path: Path) -> None:
     outputs = []
     for name in ("one", "two"):
         folder = tmp_path / name
-        result = ok("demo", "--accounts", "300", "--seed", "3", "--out", folder)
+        result = ok("demo", "--engine-only", "--accounts", "300", "--seed", "3", "--out", folder)
         outputs.append((folder / "icp.yaml").read_bytes())
         assert result.stdout.count("─") > 0  # rich rules between the sections
     assert outputs[0] == outputs[1]
@@ -776,12 +776,13 @@ def test_demo_in_process_is_deterministic(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_console_script_runs_the_whole_flow(tmp_path: Path) -> None:
-    """`icp demo` as installed (`make demo`): every stage prints, and the artefacts are usable."""
+def test_demo_console_script_runs_the_whole_engine_flow(tmp_path: Path) -> None:
+    """`icp demo --engine-only` as installed: every engine stage prints, and the artefacts are
+    usable (the Slack part is tests/integration/test_demo.py)."""
     assert ICP_SCRIPT.exists(), f"console script not installed at {ICP_SCRIPT}"
     out_dir = tmp_path / "demo"
     process = subprocess.run(
-        [ICP_SCRIPT, "demo", "--out", out_dir],
+        [ICP_SCRIPT, "demo", "--engine-only", "--out", out_dir],
         capture_output=True,
         text=True,
         timeout=300,
@@ -804,11 +805,11 @@ def test_demo_console_script_runs_the_whole_flow(tmp_path: Path) -> None:
         "deals.csv",
         "health.csv",
         "icp.yaml",
-        "transcript.txt",
+        "transcript.md",
     ]
     icp = load_icp(out_dir / "icp.yaml")
     assert icp.name == "Sample company ICP" and icp.version == 1 and icp.criteria
-    transcript = (out_dir / "transcript.txt").read_text(encoding="utf-8")
+    transcript = (out_dir / "transcript.md").read_text(encoding="utf-8")
     assert "5. Scoring accounts" in transcript and "Held-out deals: AUC" in transcript
     # The artefacts feed the other commands.
     scored = ok_json(

@@ -1,0 +1,1 @@
+"""The pieces of ``icp demo``: the scripted cast and answers, the transcript, the Slack run."""

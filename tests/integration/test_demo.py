@@ -1,0 +1,159 @@
+"""`icp demo --out DIR` as installed (`make demo`): the whole product, end to end, offline.
+
+One run of the console script in a subprocess, in an empty working folder with its own TMPDIR
+and no LLM configured. The transcript must show each step's real outcome, the store the demo
+leaves in DIR/data must agree with it, the exported PDF must render, and nothing may be written
+outside DIR (no ./data in the working folder, nothing left in TMPDIR).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from sqlmodel import select
+
+from bot.store.db import make_engine, session_scope
+from bot.store.models import IcpStatus, IcpVersion, Interview, InterviewState, ReviewReminder
+
+ICP_SCRIPT = Path(sys.executable).with_name("icp")
+LLM_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_BASE_URL", "LLM_PROVIDER", "LLM_MODEL")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    root = tmp_path_factory.mktemp("demo")
+    cwd, tmp = root / "cwd", root / "tmp"
+    cwd.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in LLM_VARIABLES}
+    env.update({"LLM_PROVIDER": "offline", "COLUMNS": "120", "TMPDIR": str(tmp), "TEMP": str(tmp)})
+    process = subprocess.run(
+        [str(ICP_SCRIPT), "demo", "--out", "out"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=cwd,
+    )
+    return process, cwd, tmp
+
+
+@pytest.fixture(scope="module")
+def transcript(demo_run: tuple[subprocess.CompletedProcess[str], Path, Path]) -> str:
+    process, cwd, _ = demo_run
+    assert process.returncode == 0, process.stderr[-3000:]
+    return (cwd / "out" / "transcript.md").read_text(encoding="utf-8")
+
+
+def test_exits_cleanly_without_a_traceback(
+    demo_run: tuple[subprocess.CompletedProcess[str], Path, Path],
+) -> None:
+    process, _, _ = demo_run
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert "Traceback" not in process.stderr and "Traceback" not in process.stdout
+    assert "6. The Slack bot, end to end" in process.stdout and "Summary" in process.stdout
+
+
+def test_the_csvs_are_uploaded_in_a_dm_and_imported_by_the_app(transcript: str) -> None:
+    for name in ("accounts.csv", "deals.csv", "health.csv"):
+        assert f"**@alex** in their DM with the bot: `uploads {name}" in transcript
+    assert "Imported *2,000 accounts* from *accounts.csv*" in transcript
+    assert re.search(r"Imported \*[\d,]+ deals\* from \*deals\.csv\*", transcript)
+    assert re.search(r"Imported \*[\d,]+ health records\* from \*health\.csv\*", transcript)
+
+
+def test_three_interviews_complete_one_per_role(
+    transcript: str, demo_run: tuple[subprocess.CompletedProcess[str], Path, Path]
+) -> None:
+    for who, role in (("sam", "sales"), ("cara", "customer_success"), ("mo", "marketing")):
+        assert f"**@{who}** in their DM with the bot: `/icp interview me role={role}`" in transcript
+        assert f"**@{who}** in their DM with the bot: `clicks [Start]`" in transcript
+        assert f"Interview @{who} ({role}): 4 of " in transcript
+    assert transcript.count("You answered 4 of 8 questions") == 2
+    assert transcript.count("You answered 4 of 7 questions") == 1
+    _, cwd, _ = demo_run
+    engine = make_engine(f"sqlite:///{cwd / 'out' / 'data' / 'icp.db'}")
+    try:
+        with session_scope(engine) as session:
+            states = [i.state for i in session.exec(select(Interview))]
+            versions = list(session.exec(select(IcpVersion)))
+            reminders = list(session.exec(select(ReviewReminder)))
+    finally:
+        engine.dispose()
+    assert states == [InterviewState.completed] * 3
+    (v1,) = versions
+    assert (v1.version, v1.status, v1.approver) == (1, IcpStatus.approved, "U0ADMIN")
+    (reminder,) = reminders
+    assert reminder.channel_id == "C0REVOPS" and reminder.last_run_at is not None
+
+
+def test_draft_is_labelled_offline_and_approved_as_the_active_v1(transcript: str) -> None:
+    assert "**@alex** in #general: `/icp draft`" in transcript
+    assert "Drafted without an LLM" in transcript and "Criteria (" in transcript
+    assert "**@alex** in #general: `clicks [Approve]`" in transcript
+    assert re.search(r"In the store: .+ v1 is approved \(approver U0ADMIN\)", transcript)
+    assert "Draft approved with its button: active version v1." in transcript
+
+
+def test_score_cards_name_the_tier_and_the_approved_version(transcript: str) -> None:
+    cards = re.findall(r"\*([^*\n]+): ([\d.]+)/100 · Tier ([ABC])\*", transcript)
+    assert len(cards) >= 4, cards
+    assert {tier for _, _, tier in cards} >= {"A", "C"}
+    assert transcript.count("ICP v1, approved by @alex on ") >= 4
+    assert "`/icp score industry=fintech employees=800 country=Canada tech=Salesforce`" in transcript
+
+
+def test_the_reminder_fires_once_with_the_review_kit(transcript: str) -> None:
+    assert "`/icp remind quarterly #revops`" in transcript
+    assert transcript.count("ICP bot → #revops") == 1
+    assert transcript.count("*Time to review your ICP*") == 1
+    assert "*Deals per tier*" in transcript
+    assert "Scheduler: 1 review kit sent; a second pass at the same time sent 0" in transcript
+
+
+def test_the_exported_files_exist_and_the_pdf_renders(
+    demo_run: tuple[subprocess.CompletedProcess[str], Path, Path],
+) -> None:
+    _, cwd, _ = demo_run
+    out = cwd / "out"
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "accounts.csv",
+        "deals.csv",
+        "health.csv",
+        "icp.yaml",
+        "transcript.md",
+        "icp-review.png",
+        "data",
+    } <= names
+    (md,) = out.glob("icp-*-v1.md")
+    (pdf,) = out.glob("icp-*-v1.pdf")
+    assert "Version 1" in md.read_text(encoding="utf-8") and "Approved by U0ADMIN" in md.read_text(
+        encoding="utf-8"
+    )
+    assert (out / "icp-review.png").read_bytes().startswith(b"\x89PNG")
+    document = pdfium.PdfDocument(pdf.read_bytes())
+    try:
+        assert len(document) >= 1
+        page = document[0]
+        text = page.get_textpage().get_text_range()
+        image = page.render(scale=1).to_pil().convert("L")
+    finally:
+        document.close()
+    assert "industry" in text.lower()
+    assert int((np.asarray(image) < 200).sum()) > 1000  # ink on the page
+
+
+def test_nothing_is_written_outside_the_out_folder(
+    demo_run: tuple[subprocess.CompletedProcess[str], Path, Path],
+) -> None:
+    _, cwd, tmp = demo_run
+    assert [p.name for p in cwd.iterdir()] == ["out"]  # no ./data, no stray files
+    assert list(tmp.iterdir()) == []  # the temporary folder was cleaned up
