@@ -433,16 +433,30 @@ def _print_backtest(
 def demo(
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the sample CSVs, the ICP and the transcript here."),
+        typer.Option(
+            "--out",
+            help="Also write here: the sample CSVs, icp.yaml, transcript.md, the exported ICP "
+            "(md + pdf), the review chart, and the demo's SQLite + Chroma data (data/).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample company generator.")] = 7,
     accounts_n: Annotated[int, typer.Option("--accounts", min=1, help="Number of sample accounts.")] = 2000,
+    engine_only: Annotated[
+        bool, typer.Option("--engine-only", help="Only the engine part (no Slack app; a few seconds).")
+    ] = False,
 ) -> None:
-    """Run the whole engine on a generated sample company: import, analyse, learn, backtest, score."""
+    """Run the whole product on a generated sample company, offline, and print the transcript.
+
+    First the engine (import, analyse, learn, backtest, score); then the Slack bot, served over
+    HTTP on 127.0.0.1 against a local stand-in for Slack: CSV uploads in a DM, three stakeholder
+    interviews, /icp draft (offline drafter unless an LLM is configured), Approve, /icp score,
+    /icp remind fired by the scheduler, and the ICP exported. Data lives in a temporary folder
+    unless --out is given.
+    """
     from bot.demo import run_demo
 
     with user_errors():
-        run_demo(out, out_dir=out_dir, seed=seed, n_accounts=accounts_n)
+        run_demo(out, out_dir=out_dir, seed=seed, n_accounts=accounts_n, slack=not engine_only)
 
 
 def _mount_store_commands() -> None:

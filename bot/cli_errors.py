@@ -46,6 +46,7 @@ _USER_FACING = (
     ("bot.knowledge.embeddings", "EmbeddingModelNotFound"),
     ("bot.services.knowledge_sync", "KnowledgeSyncError"),
     ("bot.llm.client", "LlmUnavailable"),
+    ("bot.demo_parts.world", "DemoError"),
 )
 
 
