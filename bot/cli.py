@@ -445,13 +445,13 @@ def demo(
         bool, typer.Option("--engine-only", help="Only the engine part (no Slack app; a few seconds).")
     ] = False,
 ) -> None:
-    """Run the whole product on a generated sample company, offline, and print the transcript.
+    """Run the whole product on a sample company, offline; print the transcript.
 
-    First the engine (import, analyse, learn, backtest, score); then the Slack bot, served over
-    HTTP on 127.0.0.1 against a local stand-in for Slack: CSV uploads in a DM, three stakeholder
-    interviews, /icp draft (offline drafter unless an LLM is configured), Approve, /icp score,
-    /icp remind fired by the scheduler, and the ICP exported. Data lives in a temporary folder
-    unless --out is given.
+    First the engine: import, analyse, learn, backtest, score. Then the Slack
+    bot over HTTP on 127.0.0.1 against a local stand-in for Slack: CSV uploads
+    in a DM, three stakeholder interviews, /icp draft (offline unless an LLM
+    is configured), Approve, /icp score, /icp remind fired by the scheduler,
+    and the ICP exported. Data lives in a temporary folder unless --out.
     """
     from bot.demo import run_demo
 
