@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.engine import Engine
 
 from bot import cli_render as render
 from bot.demo_parts.conversation import Outcome, pick_queries, run_conversation
@@ -23,7 +24,7 @@ from bot.demo_parts.world import open_world
 from icp_engine.backtest import backtest
 from icp_engine.crm import load_crm
 from icp_engine.learn import learn
-from icp_engine.model import save_icp
+from icp_engine.model import ICP, save_icp
 from icp_engine.sample import SampleCompany, generate, write_csv
 from icp_engine.scoring import score
 from icp_engine.stats import analyze
@@ -62,7 +63,7 @@ def run_demo(
 
 def _engine_part(
     t: Transcript, company: SampleCompany, paths: dict[str, Path], out_dir: Path | None, seed: int, n: int
-):  # -> ICP
+) -> ICP:
     t.section("1. A sample company's CRM exports")
     where = str(out_dir) if out_dir is not None else "a temporary folder (--out DIR keeps them)"
     t.engine(render.plain(f"Generated {n:,} accounts (seed {seed}) as HubSpot-style CSVs in {where}."))
@@ -133,20 +134,21 @@ def _slack_part(
     return outcome, exported
 
 
-def _export(t: Transcript, engine, out_dir: Path | None, outcome: Outcome) -> list[Path]:
+def _export(t: Transcript, engine: Engine, out_dir: Path | None, outcome: Outcome) -> list[Path]:
     """The approved ICP as the one-page document `icp export` writes (Markdown and PDF)."""
     from bot.devtools.slack_stand_in import TEAM_ID
-    from bot.services.export import file_name, load_document, render
+    from bot.services.export import Format, file_name, load_document, render
 
     t.section("F. Export the approved ICP")
     doc = load_document(engine, team_id=TEAM_ID)
     written: list[Path] = []
-    sizes = []
-    for fmt in ("md", "pdf"):
-        data = render(doc, fmt)  # type: ignore[arg-type]
-        sizes.append(f"{file_name(doc, fmt)} ({len(data) // 1024 or 1} KB)")  # type: ignore[arg-type]
+    sizes: list[str] = []
+    formats: tuple[Format, ...] = ("md", "pdf")
+    for fmt in formats:
+        data = render(doc, fmt)
+        sizes.append(f"{file_name(doc, fmt)} ({len(data) // 1024 or 1} KB)")
         if out_dir is not None:
-            path = out_dir / file_name(doc, fmt)  # type: ignore[arg-type]
+            path = out_dir / file_name(doc, fmt)
             _write_atomically(path, data)
             written.append(path)
     if out_dir is not None and outcome.chart_png:

@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.context import AppContext
 from bot.demo_parts.script import ANSWERS, GENERAL, INTERVIEWEES, OWNER, REVOPS, SAM, Person
 from bot.demo_parts.world import DemoError, World, buttons, posted
-from bot.devtools.slack_stand_in import TEAM_ID, RecordedCall
+from bot.devtools.slack_stand_in import BOT_TOKEN, TEAM_ID, RecordedCall
 from bot.services.interview_questions import load_question_set
 from bot.store.db import read_scope
 from bot.store.models import ReviewReminder
@@ -163,7 +163,7 @@ def remind_and_fire(world: World, out: Outcome) -> None:
         f"set to {now:%Y-%m-%d %H:%M} UTC (what `icp serve`'s loop does when that time comes)."
     )
     ctx = AppContext(settings=world.settings, engine=world.engine, knowledge_factory=world.knowledge)
-    client = make_client(world.settings, world.settings.slack_bot_token.get_secret_value())  # type: ignore[union-attr]
+    client = make_client(world.settings, BOT_TOKEN)
     started = time.monotonic()
     report = run_due(ctx, clients=lambda _team: client, worker=worker_id(), now=now)
     out.reviews_sent = report.reviews_sent

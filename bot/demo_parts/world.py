@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from bot.demo_parts.script import CAST, CHANNELS, Person
@@ -41,8 +42,8 @@ def demo_settings(data_dir: Path, api_url: str) -> Settings:
         chroma_path=data_dir / "chroma",
         chroma_host=None,
         default_workspace=TEAM_ID,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_app_token=None,
         slack_client_id=None,
         slack_client_secret=None,
