@@ -23,7 +23,9 @@ dir too. An open-loop generator sends ``/icp score <name | domain | misspelt nam
 rate, each with its own response_url path; ack latency is the HTTP response time of the slash
 request and end-to-end latency the time until the stand-in received the reply at that path, both
 counted from the moment the request was due (a slow server cannot slow the generator down and
-hide its own delay). An error is a non-200 ack, no reply within the timeout, or a reply that is
+hide its own delay). Both apps are up for the whole run and take turns: each gets the mix in six
+slices, alternately, each slice's replies gathered before the other app's slice starts, so other
+jobs on the machine starting or stopping during the run weigh on both alike. An error is a non-200 ack, no reply within the timeout, or a reply that is
 neither a score card nor an account chooser. Warm-up requests go first (the account index builds
 on the first lookup, in each score worker). The app's CPU time per request (its
 server process and its score worker processes together) is printed beside the latencies.
@@ -93,6 +95,7 @@ ACK_RATIO_BAR = 1.5
 E2E_P99_BAR_MS = 300.0
 REPLY_TIMEOUT_S = 10.0
 MIX = (("name", 0.6), ("domain", 0.3), ("fuzzy", 0.1))
+ROUNDS = 6  # the apps take turns: each gets the mix in this many slices, alternately
 SCORE_PROCESSES = 1  # the bot's score workers (SCORE_PROCESSES), as README recommends under load
 
 # Twelve criteria on the attributes the sample company's export carries, two disqualifiers.
@@ -432,11 +435,8 @@ def make_shots(mix: Sequence[tuple[str, str]], stand_in: RemoteStandIn) -> list[
     return [Shot(kind, text, stand_in.response_url()) for kind, text in mix]
 
 
-def run_case(
-    case: str, app: ServedApp, stand_in: RemoteStandIn, mix: Sequence[tuple[str, str]], *, rate: float
-) -> CaseResult:
-    """Warm the app up (one request at a time per score worker, sent together so that each
-    worker builds its account index), then send the mix at ``rate`` and gather the replies."""
+def warm_up(app: ServedApp, stand_in: RemoteStandIn, mix: Sequence[tuple[str, str]]) -> None:
+    """One request per score worker, sent together, so that each worker is up and indexed."""
     driver = SlackDriver(app.url, cast(StandInSlack, stand_in))  # every request names its response_url
     warm = [Shot("name", text, stand_in.response_url()) for _, text in mix[: app.workers]]
     with ThreadPoolExecutor(max_workers=len(warm)) as pool:
@@ -444,18 +444,43 @@ def run_case(
     if app.replies:
         collect_replies(stand_in, warm, timeout=120)
     stand_in.clear()
-    shots = make_shots(mix, stand_in)
-    cpu_before = app.cpu_seconds()
-    late = fire(driver, shots, rate=rate)
-    if app.replies:
-        collect_replies(stand_in, shots, timeout=REPLY_TIMEOUT_S)
-    cpu_ms = (app.cpu_seconds() - cpu_before) * 1000 / len(shots)
-    result = CaseResult(case, shots, app.replies, late, cpu_ms)
-    if app.replies:
-        replies = Counter(shot.reply.split(":")[0] or "none" for shot in shots)
-        result.notes.append("replies: " + ", ".join(f"{k} {v:,}" for k, v in sorted(replies.items())))
-    stand_in.clear()
-    return result
+
+
+def run_cases(
+    cases: Sequence[tuple[str, ServedApp]],
+    stand_in: RemoteStandIn,
+    mix: Sequence[tuple[str, str]],
+    *,
+    rate: float,
+    rounds: int = ROUNDS,
+) -> list[CaseResult]:
+    """Warm the apps up, then send the mix to each at ``rate`` in turns: ``rounds`` slices, app
+    after app, each slice's replies gathered before the next app's slice starts. A change in the
+    machine's load during the run (other jobs starting or ending) then falls on every app alike."""
+    for _, app in cases:
+        warm_up(app, stand_in, mix)
+    shots = {case: make_shots(mix, stand_in) for case, _ in cases}
+    late = dict.fromkeys(shots, 0.0)
+    cpu = dict.fromkeys(shots, 0.0)
+    size = max(1, -(-len(mix) // rounds))
+    for start in range(0, len(mix), size):
+        for case, app in cases:
+            part = shots[case][start : start + size]
+            driver = SlackDriver(app.url, cast(StandInSlack, stand_in))
+            cpu_before = app.cpu_seconds()
+            late[case] = max(late[case], fire(driver, part, rate=rate))
+            if app.replies:
+                collect_replies(stand_in, part, timeout=REPLY_TIMEOUT_S)
+            cpu[case] += app.cpu_seconds() - cpu_before
+            stand_in.clear()
+    results = []
+    for case, app in cases:
+        result = CaseResult(case, shots[case], app.replies, late[case], cpu[case] * 1000 / len(mix))
+        if app.replies:
+            replies = Counter(shot.reply.split(":")[0] or "none" for shot in shots[case])
+            result.notes.append("replies: " + ", ".join(f"{k} {v:,}" for k, v in sorted(replies.items())))
+        results.append(result)
+    return results
 
 
 # --------------------------------------------------------------------------- the apps, each in its own process
@@ -710,18 +735,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             mix = request_mix(companies, count)
             stand_in = RemoteStandIn()
             try:
-                say(f"Bare Bolt app: {count:,} requests…")
-                with served("bare", store_url=url, api_url=stand_in.api_url, root=work) as app:
-                    bare = run_case("bare Bolt app (ack only)", app, stand_in, mix, rate=args.rate)
-                say(f"ICP bot: {count:,} requests…")
-                with served(
-                    "bot",
-                    store_url=url,
-                    api_url=stand_in.api_url,
-                    root=work,
-                    score_processes=args.score_processes,
-                ) as app:
-                    bot = run_case(f"icp bot, /icp score ({args.db})", app, stand_in, mix, rate=args.rate)
+                say(f"Bare Bolt app and ICP bot: {count:,} requests each, in {ROUNDS} turns…")
+                with (
+                    served("bare", store_url=url, api_url=stand_in.api_url, root=work) as bare_app,
+                    served(
+                        "bot",
+                        store_url=url,
+                        api_url=stand_in.api_url,
+                        root=work,
+                        score_processes=args.score_processes,
+                    ) as bot_app,
+                ):
+                    cases = [
+                        ("bare Bolt app (ack only)", bare_app),
+                        (f"icp bot, /icp score ({args.db})", bot_app),
+                    ]
+                    bare, bot = run_cases(cases, stand_in, mix, rate=args.rate)
             finally:
                 stand_in.stop()
     report(bare, bot, args=args, setup_s=setup_s)
