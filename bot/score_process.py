@@ -62,6 +62,7 @@ class ScoreProcesses:
         self._slots = [self._spawn() for _ in range(workers)]
         self._turn = itertools.count()
         self._closed = False
+        self._lock = threading.Lock()  # shutdown vs replacing a dead worker
         threading.Thread(target=self._replace_dead, name="score-workers-watch", daemon=True).start()
         atexit.register(self.shutdown, 5.0)  # before multiprocessing's own exit hook terminates them
 
@@ -98,13 +99,17 @@ class ScoreProcesses:
                     if time.monotonic() - slot.started < RESPAWN_PAUSE_S:  # failing at start: no spawn storm
                         time.sleep(RESPAWN_PAUSE_S)
                     slot.pipe.close()  # requests sent meanwhile went to threads (see submit)
-                    self._slots[i] = self._spawn()
+                    with self._lock:
+                        if self._closed:  # shut down meanwhile: no new worker
+                            return
+                        self._slots[i] = self._spawn()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Close the pipes (workers finish what they took, then end) and wait for them."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         atexit.unregister(self.shutdown)
         for slot in self._slots:
             with slot.lock:

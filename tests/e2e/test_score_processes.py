@@ -7,21 +7,34 @@ the delivery in the shared SQL ledger) must behave exactly as on the server's th
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
 from test_score import seed
 
+from bot.score_process import ScoreProcesses
 from bot.views.score_card import WHY_BUTTON
 
 FIRST_REPLY_S = 90.0  # the worker imports the bot before its first request
+
+
+@pytest.fixture(autouse=True)
+def stop_new_score_workers() -> Iterator[None]:
+    """The apps' worker pools started by a test are shut down after it (the e2e world only stops
+    the server); they would otherwise wait, idle, for the test process to end."""
+    before = {id(o) for o in gc.get_objects() if isinstance(o, ScoreProcesses)}
+    yield
+    for pool in [o for o in gc.get_objects() if isinstance(o, ScoreProcesses) and id(o) not in before]:
+        pool.shutdown()
 
 
 def test_score_runs_in_a_worker_process_with_the_same_answers(
