@@ -86,10 +86,19 @@ def drift_text(drift: Drift) -> str:
     )
 
 
+NO_REMINDER_NOTE = (
+    "No review reminder is set: `/icp remind quarterly #channel` sends this kit on a schedule, "
+    "with Snooze and Mark reviewed buttons."
+)
+
+
 def review_kit_message(
-    kit: ReviewKit, *, reminder_id: int, next_run_at: datetime | None = None
+    kit: ReviewKit, *, reminder_id: int | None, next_run_at: datetime | None = None
 ) -> SlackMessage:
-    """The review reminder: figures since the last review, and the three buttons."""
+    """The review reminder: figures since the last review, and the three buttons.
+
+    Without a reminder (``/icp review`` before any is set) there is nothing to snooze or mark, so
+    the buttons give way to a note saying how to set one."""
     since = f"since {date_token(kit.since)}" if kit.since else "from all the data so far"
     version = (
         f"ICP v{kit.icp_version} ({escape(kit.icp_name or '')})" if kit.icp_version else "no approved ICP yet"
@@ -120,16 +129,21 @@ def review_kit_message(
     if kit.drift is not None:
         blocks.append(section(drift_text(kit.drift)))
     blocks.append(DividerBlock())
-    value = str(reminder_id)
-    blocks.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(text="Start a review", action_id=START_REVIEW, value=value, style="primary"),
-                ButtonElement(text="Snooze a week", action_id=SNOOZE_REVIEW, value=value),
-                ButtonElement(text="Mark reviewed", action_id=MARK_REVIEWED, value=value),
-            ]
+    if reminder_id is None:
+        blocks.append(context(NO_REMINDER_NOTE))
+    else:
+        value = str(reminder_id)
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Start a review", action_id=START_REVIEW, value=value, style="primary"
+                    ),
+                    ButtonElement(text="Snooze a week", action_id=SNOOZE_REVIEW, value=value),
+                    ButtonElement(text="Mark reviewed", action_id=MARK_REVIEWED, value=value),
+                ]
+            )
         )
-    )
     if next_run_at is not None:
         blocks.append(context(f"Next reminder {date_token(next_run_at)} · `/icp remind status`"))
     text = f"Time to review your ICP: {kit.won_now} won, {kit.lost_now} lost {('since the last review' if kit.since else 'so far')}."

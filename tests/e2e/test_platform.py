@@ -166,13 +166,6 @@ def test_show_and_personas_say_none_yet(slack_env: SlackEnv) -> None:
     assert "No personas yet" in slack_env.driver.slash_reply("personas").text
 
 
-def test_coming_soon_commands_say_what_they_will_do(slack_env: SlackEnv) -> None:
-    slack_env.stand_in.owners.add(MEMBER_ID)  # a workspace owner may use the owner-only ones
-    for name in ("review",):  # built: draft (tests/e2e/test_draft.py), remind (tests/e2e/test_remind.py)
-        text = slack_env.driver.slash_reply(name).text
-        assert "coming soon" in text, name
-
-
 # ------------------------------------------------------------------ permissions
 
 
