@@ -232,7 +232,12 @@ def _listing(items: Sequence[str], budget: int, sep: str = "; ") -> str:
 
 def _compact_lines(result: ScoreResult) -> list[str]:
     matched = [escape(line.criterion) for line in result.lines if line.status == "matched"]
-    missed = [escape(line.criterion) for line in result.lines if line.status == "missed"]
+    # The biggest gaps first: with dozens of criteria the listing is cut, and what an account
+    # misses that is worth most is what a seller wants to see (the expanded card lists them all).
+    missed_lines = sorted(
+        (line for line in result.lines if line.status == "missed"), key=lambda line: -line.max_points
+    )
+    missed = [escape(line.criterion) for line in missed_lines]
     out: list[str] = []
     if matched:
         out.append(f"*Matched ({len(matched)}):* " + _listing(matched, LISTING_MAX))

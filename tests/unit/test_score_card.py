@@ -86,6 +86,18 @@ def test_compact_card_shows_score_tier_criteria_unknowns_and_icp_version() -> No
     assert decode_why(button["value"]) == WhyRequest(icp_version_id=7, account_id=42)
 
 
+def test_compact_card_lists_the_most_valuable_missed_criteria_first() -> None:
+    reordered = _icp(criteria=list(reversed(ICP_DOC["criteria"])))  # cheapest criterion first
+    result = score(
+        {"industry": "retail", "employees": 50, "country": "DE", "tech_stack": ["jira"]}, reordered
+    )
+    text = all_text(check_blocks(score_card(result, subject=SUBJECT, icp_status="approved")))
+    assert (
+        "*Missed (4):* industry in software, fintech; employees between 200 and 2,000; "
+        "country in US, CA; tech_stack has any of salesforce"
+    ) in text
+
+
 def test_expanded_card_has_one_line_per_criterion_with_values_and_points() -> None:
     icp = _icp()
     result = score({"industry": "software", "employees": 500, "country": "DE"}, icp)
