@@ -116,3 +116,11 @@ def test_every_setting_is_documented_and_secrets_have_no_default() -> None:
     table = markdown_table()
     assert table.count("\n") == len(docs) + 2
     assert all(f"`{d.env}`" in table for d in docs)
+
+
+def test_readme_configuration_table_is_what_the_settings_object_renders() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start, end = "<!-- settings:start -->\n", "<!-- settings:end -->"
+    assert start in readme and end in readme
+    table = readme.split(start, 1)[1].split(end, 1)[0]
+    assert table == markdown_table(), "README's configuration table is stale: paste `icp config --markdown`"
