@@ -21,6 +21,8 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from bot.knowledge.embeddings import OnnxMiniLM
+from bot.knowledge.store import KnowledgeStore
 from bot.store import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("ICP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -110,3 +112,20 @@ def store_engine(
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> OnnxMiniLM:
+    """The offline embedding model, loaded once per test process (about 0.5 s)."""
+    model = OnnxMiniLM(threads=1)
+    model.load()
+    return model
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path, embedder: OnnxMiniLM) -> Iterator[KnowledgeStore]:
+    """A fresh embedded Chroma store for one test."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    yield KnowledgeStore(path=tmp_path / "chroma", embedder=embedder)
+    SharedSystemClient.clear_system_cache()

@@ -3,16 +3,12 @@ changes and edit, with the backtest redone by the engine and nothing crossing wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from chromadb.api.shared_system_client import SharedSystemClient
 from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 from sqlalchemy import Engine
 
-from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.services.draft_review import (
     CHANGES_REQUESTED,
@@ -34,19 +30,6 @@ from bot.store.repo.audit import list_audit
 from icp_engine.backtest import backtest
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def embedder() -> OnnxMiniLM:
-    model = OnnxMiniLM(threads=1)
-    model.load()
-    return model
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path, embedder: OnnxMiniLM) -> Iterator[KnowledgeStore]:
-    yield KnowledgeStore(path=tmp_path / "chroma", embedder=embedder)
-    SharedSystemClient.clear_system_cache()
 
 
 def drafted(engine: Engine, knowledge: KnowledgeStore | None = None) -> tuple[str, int, int]:

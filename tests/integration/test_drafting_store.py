@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from _import_support import MAVEN, engine_url, run_cli
-from chromadb.api.shared_system_client import SharedSystemClient
 from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 from llm_support import llm_settings
 from llm_support.fault_server import (
@@ -26,7 +25,6 @@ from llm_support.fault_server import (
 )
 from sqlalchemy import Engine
 
-from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.llm.client import LlmClient
 from bot.llm.factory import build_llm
@@ -50,19 +48,6 @@ PAINS = [
 ]
 BUYERS = ["The VP of Operations decides and the CFO signs the contract."]
 BAD_FIT = ["Fintech outfits churn fast, a bad fit."]
-
-
-@pytest.fixture(scope="module")
-def embedder() -> OnnxMiniLM:
-    model = OnnxMiniLM(threads=1)
-    model.load()
-    return model
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path, embedder: OnnxMiniLM) -> Iterator[KnowledgeStore]:
-    yield KnowledgeStore(path=tmp_path / "chroma", embedder=embedder)
-    SharedSystemClient.clear_system_cache()
 
 
 def workspace_with_data(engine: Engine, *, answers: bool = True) -> tuple[str, int, dict[str, list[str]]]:
