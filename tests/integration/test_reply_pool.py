@@ -33,17 +33,19 @@ class Recorder:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
+                # Read the flags before answering: once the answer is out the test may change them.
+                close, drop = recorder.close_after, recorder.drop_after
                 recorder.seen.append((self.client_address[1], json.loads(raw)))
                 body = b"ok" if recorder.status == 200 else b"no_text"
                 self.send_response(recorder.status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
-                if recorder.close_after:
+                if close:
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 self.end_headers()
                 self.wfile.write(body)
-                if recorder.drop_after:
+                if drop:
                     self.close_connection = True  # as a server's idle timeout would, unannounced
 
             def log_message(self, format: str, *args: Any) -> None:
