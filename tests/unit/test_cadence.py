@@ -38,7 +38,13 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0, tz: Z
 def test_monthly_from_january_31_clamps_then_comes_back() -> None:
     s = Schedule(Cadence.monthly, local(2027, 1, 31), "Europe/Berlin")
     days = [slot(s, k).astimezone(BERLIN).date() for k in range(5)]
-    assert days == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30), date(2027, 5, 31)]
+    assert days == [
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+        date(2027, 4, 30),
+        date(2027, 5, 31),
+    ]
 
 
 def test_leap_year_february() -> None:
@@ -123,9 +129,7 @@ def test_cron_spring_gap_still_fires_that_day() -> None:
     assert fired.astimezone(BERLIN).date() == date(2027, 3, 28)
 
 
-@pytest.mark.parametrize(
-    "spec", ["0 9 * *", "61 9 * * *", "0 9 * * * *", "every day"]
-)
+@pytest.mark.parametrize("spec", ["0 9 * *", "61 9 * * *", "0 9 * * * *", "every day"])
 def test_bad_cron_specs_are_refused_with_the_reason(spec: str) -> None:
     with pytest.raises(CadenceError, match=r"cron|cadence"):
         parse_cadence(["cron", *spec.split()])
@@ -206,7 +210,9 @@ def _exists(naive: datetime, zone: ZoneInfo) -> bool:
 
 @settings(max_examples=200, deadline=None)
 @given(cadence=st.sampled_from(CALENDAR), tz=st.sampled_from(ZONES), anchor=anchors, k=st.integers(0, 400))
-def test_slots_increase_and_keep_the_day_and_wall_time(cadence: Cadence, tz: str, anchor: datetime, k: int) -> None:
+def test_slots_increase_and_keep_the_day_and_wall_time(
+    cadence: Cadence, tz: str, anchor: datetime, k: int
+) -> None:
     s = Schedule(cadence, anchor, tz)
     zone = ZoneInfo(tz)
     here, following = slot(s, k), slot(s, k + 1)
@@ -215,7 +221,9 @@ def test_slots_increase_and_keep_the_day_and_wall_time(cadence: Cadence, tz: str
     if cadence == Cadence.weekly:
         expected = wall + k * timedelta(days=7)
     else:
-        months = {Cadence.monthly: 1, Cadence.quarterly: 3, Cadence.semiannual: 6, Cadence.yearly: 12}[cadence]
+        months = {Cadence.monthly: 1, Cadence.quarterly: 3, Cadence.semiannual: 6, Cadence.yearly: 12}[
+            cadence
+        ]
         index = wall.year * 12 + wall.month - 1 + k * months
         year, month = index // 12, index % 12 + 1
         day = min(wall.day, calendar.monthrange(year, month)[1])
