@@ -79,12 +79,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from benchmarks._table import NA, fmt_ratio, mark, print_table, ratio, say
+from bot.devtools.seeding import approved_icp
 from bot.server import build_asgi
 from bot.store.db import make_engine, session_scope, upgrade
-from bot.store.models import AccountCreate, IcpStatus, IcpVersionCreate
+from bot.store.models import AccountCreate
 from bot.store.repo.crm import bulk_upsert_accounts
-from bot.store.repo.icp import create_icp_draft, set_icp_status
-from bot.store.repo.workspaces import get_or_create_workspace
 from bot.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
 from icp_engine.model import ICP
 from icp_engine.normalize import normalize_frame
@@ -177,22 +176,10 @@ def populate(url: str, *, accounts: int) -> list[Company]:
     try:
         upgrade(engine)
         with session_scope(engine) as session:
-            workspace_id = get_or_create_workspace(session=session, slack_team_id=TEAM_ID).id
-            assert workspace_id is not None
-            bulk_upsert_accounts(session=session, workspace_id=workspace_id, rows=account_rows(frame))
-            draft = create_icp_draft(
-                session=session,
-                workspace_id=workspace_id,
-                data=IcpVersionCreate(name="benchmark", icp_json=ICP_DOC, author=ADMIN_ID),
+            version = approved_icp(
+                session, team_id=TEAM_ID, icp_json=ICP_DOC, author=ADMIN_ID, name="benchmark"
             )
-            assert draft.id is not None
-            set_icp_status(
-                session=session,
-                workspace_id=workspace_id,
-                version_id=draft.id,
-                status=IcpStatus.approved,
-                actor=ADMIN_ID,
-            )
+            bulk_upsert_accounts(session=session, workspace_id=version.workspace_id, rows=account_rows(frame))
     finally:
         engine.dispose()
     return [

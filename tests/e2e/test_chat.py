@@ -16,6 +16,7 @@ import pytest
 from harness import ADMIN_ID, BOT_USER_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv
 from sqlmodel import col, select
 
+from bot.devtools.seeding import approved_icp
 from bot.knowledge.store import Document
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
@@ -25,9 +26,7 @@ from bot.services.imports import import_accounts, import_deals, import_health
 from bot.services.knowledge_sync import sync_statistics
 from bot.services.scoring import ScoreOutcome, score_query
 from bot.store.db import session_scope
-from bot.store.models import Account, IcpStatus, IcpVersionCreate
-from bot.store.repo.icp import create_icp_draft, set_icp_status
-from bot.store.repo.workspaces import get_or_create_workspace
+from bot.store.models import Account
 from icp_engine.sample import generate, write_csv
 
 MEMBER_DM = f"D{MEMBER_ID[1:]}"
@@ -56,17 +55,7 @@ def seed(env: SlackEnv, files: dict[str, Path]) -> None:
     import_deals(engine=env.engine, workspace=TEAM_ID, path=files["deals"])
     import_health(engine=env.engine, workspace=TEAM_ID, path=files["health"])
     with session_scope(env.engine) as session:
-        ws = get_or_create_workspace(session=session, slack_team_id=TEAM_ID)
-        assert ws.id is not None
-        row = create_icp_draft(
-            session=session,
-            workspace_id=ws.id,
-            data=IcpVersionCreate(name=ICP_DOC["name"], icp_json=ICP_DOC, author=ADMIN_ID),  # type: ignore[arg-type]
-        )
-        assert row.id is not None
-        set_icp_status(
-            session=session, workspace_id=ws.id, version_id=row.id, status=IcpStatus.approved, actor=ADMIN_ID
-        )
+        approved_icp(session, team_id=TEAM_ID, icp_json=ICP_DOC, author=ADMIN_ID)
     knowledge = env.knowledge()
     sync_statistics(engine=env.engine, knowledge=knowledge, workspace=TEAM_ID)
     knowledge.add_documents(

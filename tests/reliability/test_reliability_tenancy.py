@@ -21,11 +21,10 @@ from harness import ADMIN_ID, RecordedCall, SlackDriver, SlackEnv
 from reliability_summary import record
 from sqlalchemy import text
 
+from bot.devtools.seeding import approved_icp
 from bot.services import interviews
 from bot.store.db import session_scope
-from bot.store.models import GtmRole, IcpStatus, IcpVersionCreate
-from bot.store.repo.icp import create_icp_draft, set_icp_status
-from bot.store.repo.workspaces import get_or_create_workspace
+from bot.store.models import GtmRole
 
 DANA = "U0DANA"  # the same person id in every workspace
 DANA_DM = "D0DANA"
@@ -74,21 +73,7 @@ def approve_icp(env: SlackEnv, tenant: Tenant) -> None:
         ],
     }
     with session_scope(env.engine) as session:
-        workspace_id = get_or_create_workspace(session=session, slack_team_id=tenant.team).id
-        assert workspace_id is not None
-        row = create_icp_draft(
-            session=session,
-            workspace_id=workspace_id,
-            data=IcpVersionCreate(name="v1", icp_json=document, author=ADMIN_ID),
-        )
-        assert row.id is not None
-        set_icp_status(
-            session=session,
-            workspace_id=workspace_id,
-            version_id=row.id,
-            status=IcpStatus.approved,
-            actor=ADMIN_ID,
-        )
+        approved_icp(session, team_id=tenant.team, icp_json=document, author=ADMIN_ID, name="v1")
 
 
 def others(tenant: Tenant) -> list[str]:
