@@ -7,6 +7,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, UploadedFile
+from version_fixtures import V1, V2
 
 from bot.store.db import session_scope
 from bot.store.models import IcpStatus, IcpVersionCreate, PersonaCreate
@@ -14,22 +15,6 @@ from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_statu
 from bot.store.repo.workspaces import get_or_create_workspace
 
 BOSS = "U0BOSS"
-V1: dict[str, Any] = {
-    "name": "Mid-market SaaS",
-    "criteria": [
-        {"attribute": "industry", "op": "in", "values": ["software"], "points": 30},
-        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
-    ],
-    "disqualifiers": [{"attribute": "country", "op": "eq", "values": ["XX"], "reason": "cannot sell there"}],
-}
-V2: dict[str, Any] = {
-    **V1,
-    "criteria": [
-        {"attribute": "industry", "op": "in", "values": ["software"], "points": 40},
-        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
-        {"attribute": "country", "op": "in", "values": ["US"], "points": 10},
-    ],
-}
 
 
 def seed(env: SlackEnv, *, approve_v2: bool = False) -> tuple[int, int]:

@@ -13,6 +13,7 @@ import pytest
 from knowledge_fixtures import new_workspace
 from sqlalchemy import Engine
 from typer.testing import CliRunner
+from version_fixtures import V1, V2
 
 from bot.cli import app as cli_app
 from bot.services.export import load_document, render
@@ -22,23 +23,6 @@ from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit
-
-V1: dict[str, Any] = {
-    "name": "Mid-market SaaS",
-    "criteria": [
-        {"attribute": "industry", "op": "in", "values": ["software"], "points": 30},
-        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
-    ],
-    "disqualifiers": [{"attribute": "country", "op": "eq", "values": ["XX"], "reason": "cannot sell there"}],
-}
-V2: dict[str, Any] = {
-    **V1,
-    "criteria": [
-        {"attribute": "industry", "op": "in", "values": ["software"], "points": 40},
-        {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
-        {"attribute": "country", "op": "in", "values": ["US"], "points": 10},
-    ],
-}
 
 
 def draft(
