@@ -37,13 +37,13 @@ from benchmarks._table import NA, fmt_ratio, fmt_seconds, mark, print_table, rat
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
 from bot.llm.tokens import count_message_tokens
-from bot.services.drafting.check import check
-from bot.services.drafting.compose import DRAFT_PROMPT_TOKENS, build_messages, draft_schema, llm_proposal
-from bot.services.drafting.evidence import citations_of
-from bot.services.drafting.gather import AnswerEvidence, Gathered
-from bot.services.drafting.offline import offline_proposal
-from bot.services.drafting.schemas import SUMMARY_TOPICS, StakeholderSummary
-from bot.services.drafting.service import propose
+from bot.services.icp.drafting.check import check
+from bot.services.icp.drafting.compose import DRAFT_PROMPT_TOKENS, build_messages, draft_schema, llm_proposal
+from bot.services.icp.drafting.evidence import citations_of
+from bot.services.icp.drafting.gather import AnswerEvidence, Gathered
+from bot.services.icp.drafting.offline import offline_proposal
+from bot.services.icp.drafting.schemas import SUMMARY_TOPICS, StakeholderSummary
+from bot.services.icp.drafting.service import propose
 from icp_engine import sample
 from icp_engine.crm import load_crm
 from icp_engine.learn import learn

@@ -2,7 +2,7 @@
 
 Why: the issue sets targets for SQLite (under 60 s and under 1.5 GB peak memory for 1,000,000
 deal rows) and asks for the PostgreSQL figures. What is measured is the real path a user takes:
-a CSV file on disk through ``bot.services.imports.import_deals`` (every check, the join to the
+a CSV file on disk through ``bot.services.imports.service.import_deals`` (every check, the join to the
 stored accounts, the all-or-nothing transaction), not the repository layer alone.
 
 How: a deals CSV of ``--rows`` deals and its accounts CSV (a quarter as many accounts) are
@@ -163,7 +163,7 @@ def timed(case: str, rows: int, work: Any) -> Result:
 
 
 def store_import(kind: str, url: str, path: Path, rows: int, label: str) -> Result:
-    from bot.services.imports import import_accounts, import_deals
+    from bot.services.imports.service import import_accounts, import_deals
     from bot.store.db import connect
 
     engine = connect(url, auto_upgrade=True)  # a no-op once the schema is there

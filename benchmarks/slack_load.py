@@ -11,7 +11,7 @@ zero errors.
 
 How: the end-to-end harness of tests/e2e is reused as is: a stand-in Slack Web API on 127.0.0.1
 that records every call (the replies to each request's ``response_url`` included), the app built
-by ``build_app`` and served over real HTTP by bot/server.py's ASGI app under uvicorn (``start_env``,
+by ``build_app`` and served over real HTTP by bot/slack/server.py's ASGI app under uvicorn (``start_env``,
 as in the e2e tests), and signed slash commands of Slack's real shape. Each app runs in a child
 process of its own, as under ``icp serve --http``; the stand-in runs in another child process
 (receiving the bot's replies must not slow the generator's sends and ack timing for the bot
@@ -79,12 +79,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from benchmarks._table import NA, fmt_ratio, mark, print_table, ratio, say
-from bot.devtools.seeding import approved_icp
-from bot.server import build_asgi
+from bot.demo.stand_in.seeding import approved_icp
+from bot.slack.server import build_asgi
+from bot.slack.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.models import AccountCreate
 from bot.store.repo.crm import bulk_upsert_accounts
-from bot.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
 from icp_engine.model import ICP
 from icp_engine.normalize import normalize_frame
 from icp_engine.sample import generate

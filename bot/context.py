@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from bot.respond import ReplyPool
 from bot.settings import Settings
+from bot.slack.respond import ReplyPool
 
 if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore
@@ -45,7 +45,7 @@ class AppContext:
     work: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
     )
-    # Replies to response_urls reuse kept-alive connections (bot/respond.py).
+    # Replies to response_urls reuse kept-alive connections (bot/slack/respond.py).
     replies: ReplyPool = field(default_factory=ReplyPool)
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)

@@ -14,7 +14,7 @@ replica sends it (at-least-once only in that crash window).
 
 Time is injected (``now``/a clock callable), so tests never sleep. ``icp serve`` runs the loop
 in a thread (``SCHEDULER_POLL_SECONDS``); ``icp reminders run-due`` does one pass for cron.
-Interview reminders (``bot.services.interview_reminders``) run in the same tick; they claim
+Interview reminders (``bot.slack.messaging.interview_reminders``) run in the same tick; they claim
 through the audit log under a row lock, with the same exactly-once result.
 """
 
@@ -26,7 +26,7 @@ __all__ = ["SchedulerLoop", "TickReport", "run_due", "worker_id"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: services import ``bot.scheduler.cadence`` and the runner imports those services.
+    # Lazy: services import ``bot.services.reviews.cadence`` and the runner imports those services.
     if name == "SchedulerLoop":
         from bot.scheduler.loop import SchedulerLoop
 

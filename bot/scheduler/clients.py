@@ -11,9 +11,9 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.app import make_client
-from bot.services.installations import installation_store
 from bot.settings import Settings
+from bot.slack.client import make_client
+from bot.slack.installations import installation_store
 
 ClientFor = Callable[[str], WebClient | None]
 

@@ -97,7 +97,7 @@ def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
             "reminder scheduler disabled (SCHEDULER_ENABLED=false): run `icp reminders run-due` from cron"
         )
         return None
-    from bot.services.on_install import default_for_token_mode
+    from bot.slack.on_install import default_for_token_mode
 
     ctx = AppContext(settings=settings, engine=engine)
     clients = client_factory(settings, engine)

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.scheduler.cadence import CadenceError, next_run
-from bot.services.interview_reminders import ReminderRun, send_due_reminders
-from bot.services.reminders import schedule_of
-from bot.services.review_chart import render_tier_chart
-from bot.services.review_kit import ReviewKit, load_review_kit
+from bot.services.reviews.cadence import CadenceError, next_run
+from bot.services.reviews.chart import render_tier_chart
+from bot.services.reviews.kit import ReviewKit, load_review_kit
+from bot.services.reviews.reminders import schedule_of
+from bot.slack.messaging.interview_reminders import ReminderRun, send_due_reminders
+from bot.slack.views.blocks_text import section
+from bot.slack.views.review_kit import review_kit_message
 from bot.store.db import read_scope, session_scope
 from bot.store.models import ReviewReminder, Workspace
 from bot.store.repo import reminders as reminders_repo
-from bot.views.blocks_text import section
-from bot.views.review_kit import review_kit_message
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.services.installations import installer_user_id
+from bot.slack.installations import installer_user_id
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

@@ -26,10 +26,10 @@ from harness import (
     StandInSlack,
 )
 
-from bot.app import build_app
 from bot.knowledge.store import KnowledgeStore
-from bot.server import build_asgi
 from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.server import build_asgi
 from bot.store.db import make_engine, upgrade
 
 

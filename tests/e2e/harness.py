@@ -4,13 +4,13 @@
   plausible payloads, records every call (method, params, JSON body, headers), accepts
   ``response_url`` posts, serves uploaded files, and can be told to answer 429 (with
   Retry-After) or 500 a number of times.
-* :class:`AppServer` serves the Bolt app (``bot.server.build_asgi``) with uvicorn in a thread
+* :class:`AppServer` serves the Bolt app (``bot.slack.server.build_asgi``) with uvicorn in a thread
   on a free port.
 * :class:`SlackDriver` sends requests of the real Slack shapes, signed with the app's signing
   secret, to ``/slack/events``.
 * :func:`assert_valid_blocks` / :func:`assert_valid_view` check Block Kit with slack_sdk.models.
 
-The stand-in, the server and the driver live in :mod:`bot.devtools` (``icp demo`` uses them
+The stand-in, the server and the driver live in :mod:`bot.demo.stand_in` (``icp demo`` uses them
 too) and are re-exported here, so tests import everything from ``harness``.
 
 Nothing here reaches Slack's cloud; everything binds 127.0.0.1 and is torn down by the fixtures.
@@ -24,9 +24,9 @@ from pathlib import Path
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 
-from bot.devtools.blockkit import KNOWN_BLOCK_TYPES, assert_valid_blocks, assert_valid_view
-from bot.devtools.driver import AppServer, HttpResult, SlackDriver, http_request, sign
-from bot.devtools.slack_stand_in import (
+from bot.demo.stand_in.blockkit import KNOWN_BLOCK_TYPES, assert_valid_blocks, assert_valid_view
+from bot.demo.stand_in.driver import AppServer, HttpResult, SlackDriver, http_request, sign
+from bot.demo.stand_in.slack_api import (
     ADMIN_ID,
     APP_ID,
     BLOCK_FIELDS,

@@ -16,15 +16,15 @@ import pytest
 from harness import ADMIN_ID, BOT_USER_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv
 from sqlmodel import col, select
 
-from bot.devtools.seeding import approved_icp
+from bot.demo.stand_in.seeding import approved_icp
 from bot.knowledge.store import Document
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
-from bot.services.chat_evidence import gather
-from bot.services.chat_intent import data_question
-from bot.services.imports import import_accounts, import_deals, import_health
-from bot.services.knowledge_sync import sync_statistics
-from bot.services.scoring import ScoreOutcome, score_query
+from bot.services.chat.evidence import gather
+from bot.services.chat.intent import data_question
+from bot.services.imports.service import import_accounts, import_deals, import_health
+from bot.services.knowledge.sync import sync_statistics
+from bot.services.scoring.service import ScoreOutcome, score_query
 from bot.store.db import session_scope
 from bot.store.models import Account
 from icp_engine.sample import generate, write_csv

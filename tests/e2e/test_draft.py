@@ -21,7 +21,14 @@ from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandI
 
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
-from bot.services.imports import import_accounts, import_deals, import_health
+from bot.services.imports.service import import_accounts, import_deals, import_health
+from bot.slack.views.draft import (
+    CHANGES_CALLBACK,
+    DRAFT_APPROVE,
+    DRAFT_EDIT,
+    DRAFT_REQUEST_CHANGES,
+    EDIT_CALLBACK,
+)
 from bot.store.db import session_scope
 from bot.store.models import (
     AnswerCreate,
@@ -38,7 +45,6 @@ from bot.store.repo import stakeholders as stakeholders_repo
 from bot.store.repo.audit import list_audit
 from bot.store.repo.icp import list_icp_versions, list_personas
 from bot.store.repo.workspaces import get_or_create_workspace
-from bot.views.draft import CHANGES_CALLBACK, DRAFT_APPROVE, DRAFT_EDIT, DRAFT_REQUEST_CHANGES, EDIT_CALLBACK
 from icp_engine.sample import generate, write_csv
 
 CHANNEL = "C0GENERAL"

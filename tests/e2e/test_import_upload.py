@@ -16,12 +16,12 @@ import pytest
 from harness import ADMIN_ID, BOT_TOKEN, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack, StoredFile
 from slack_sdk import WebClient
 
-from bot.services.slack_files import FileProblem, SlackFile, download, is_slack_url
+from bot.slack.messaging.files import FileProblem, SlackFile, download, is_slack_url
+from bot.slack.views.import_summary import IMPORT_AS, RETRY_AS, SKIP_BAD_ROWS
 from bot.store.db import session_scope
 from bot.store.repo.crm import count_crm_rows
 from bot.store.repo.imports import list_import_runs
 from bot.store.repo.workspaces import get_workspace
-from bot.views.import_summary import IMPORT_AS, RETRY_AS, SKIP_BAD_ROWS
 from icp_engine.sample import generate, write_csv
 
 ADMIN_DM = f"D{ADMIN_ID[1:]}"

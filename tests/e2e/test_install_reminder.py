@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from sqlmodel import select
 from test_oauth import INSTALLER, install, oauth_env  # noqa: F401 (oauth_env is a fixture)
 
-from bot.services.on_install import default_for_token_mode
-from bot.services.reminders import get_reminder_state
+from bot.services.reviews.reminders import get_reminder_state
+from bot.slack.on_install import default_for_token_mode
 from bot.store.db import session_scope
 from bot.store.models import ReviewReminder
 from bot.store.models.ops import Cadence

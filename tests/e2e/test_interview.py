@@ -14,15 +14,15 @@ from harness import ADMIN_ID, BOT_TOKEN, BOT_USER_ID, MEMBER_ID, RecordedCall, S
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.services.interview_questions import load_question_set
-from bot.services.interview_reminders import send_due_reminders
+from bot.services.interviews.questions import load_question_set
+from bot.slack.messaging.interview_reminders import send_due_reminders
+from bot.slack.views.interview import START_INTERVIEW
 from bot.store import session_scope
 from bot.store.models import GtmRole, InterviewState
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import interviews as interviews_repo
 from bot.store.repo import workspaces as workspaces_repo
 from bot.store.types import utcnow
-from bot.views.interview import START_INTERVIEW
 
 DANA = "U0DANA"
 DANA_DM = "D0DANA"  # the stand-in's conversations.open answers D + the user id without its U

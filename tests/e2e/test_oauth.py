@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, http_request
 
-from bot.services.installations import installation_store
+from bot.slack.installations import installation_store
 
 pytest.importorskip(
     "greenlet",

@@ -22,8 +22,8 @@ from harness import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.server import build_asgi
-from bot.slash import REGISTRY
+from bot.slack.listeners.commands.icp.registry import REGISTRY
+from bot.slack.server import build_asgi
 from bot.store.db import make_engine
 
 PRODUCT_TABLES = ("workspace", "stakeholder", "interview", "answer", "audit_log", "icp_version", "import_run")

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot.context import AppContext
 from bot.scheduler import run_due, worker_id
+from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW
 from bot.store.db import session_scope
 from bot.store.models import ReviewReminder
 from bot.store.models.ops import Cadence
-from bot.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW
 
 BERLIN = ZoneInfo("Europe/Berlin")  # the stand-in's users.info time zone
 

@@ -11,7 +11,7 @@ import pytest
 from harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv
 from test_chat import seed  # CRM data, statistics, an approved ICP, two answers
 
-from bot.views.review_kit import MARK_REVIEWED, NO_REMINDER_NOTE, SNOOZE_REVIEW, START_REVIEW
+from bot.slack.views.review_kit import MARK_REVIEWED, NO_REMINDER_NOTE, SNOOZE_REVIEW, START_REVIEW
 from icp_engine.sample import generate, write_csv
 
 CHANNEL = "C0GENERAL"

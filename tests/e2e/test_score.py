@@ -8,13 +8,13 @@ from typing import Any
 
 from harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv, assert_valid_blocks, assert_valid_view
 
+from bot.slack.views.home import HOME_ACTIONS
+from bot.slack.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
 from bot.store.db import session_scope
 from bot.store.models import AccountCreate, IcpStatus, IcpVersionCreate, PersonaCreate
 from bot.store.repo.crm import bulk_upsert_accounts
 from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace
-from bot.views.home import HOME_ACTIONS
-from bot.views.score_card import CHOOSE_ACCOUNT, WHY_BUTTON
 
 ICP_DOC: dict[str, Any] = {
     "name": "Mid-market SaaS",

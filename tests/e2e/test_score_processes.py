@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
 from test_score import seed
 
-from bot.score_process import ScoreProcesses
-from bot.views.score_card import WHY_BUTTON
+from bot.slack.score_workers import ScoreProcesses
+from bot.slack.views.score_card import WHY_BUTTON
 
 FIRST_REPLY_S = 90.0  # the worker imports the bot before its first request
 

@@ -14,10 +14,10 @@ import typer
 from harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver, StandInSlack, free_port, http_request
 from typer.testing import CliRunner
 
-from bot.cli_serve import serve
+from bot.cli.serve import serve
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCH = "import typer; from bot.cli_serve import serve; app = typer.Typer(); app.command()(serve); app()"
+LAUNCH = "import typer; from bot.cli.serve import serve; app = typer.Typer(); app.command()(serve); app()"
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -48,7 +48,7 @@ def engine_url(engine: Engine) -> str:
 
 def cli_root() -> typer.Typer:
     """The real `icp` app, which mounts the import and db sub-apps."""
-    from bot.cli import app
+    from bot.cli.main import app
 
     return app
 

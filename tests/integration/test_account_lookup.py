@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from bot.services.account_lookup import (
+from bot.services.scoring.account_lookup import (
     AccountLookup,
     LookupResult,
     _Index,

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.llm.factory import build_llm
-from bot.services.chat import UNCITED, answer_question
-from bot.services.knowledge_sync import reindex
+from bot.services.chat.answer import UNCITED, answer_question
+from bot.services.knowledge.sync import reindex
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole
 

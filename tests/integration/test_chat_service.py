@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 from bot.knowledge.store import KnowledgeStore
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
-from bot.services.chat import UNCITED, ChatReply, answer_question
-from bot.services.chat_evidence import gather
-from bot.services.chat_intent import data_question
-from bot.services.knowledge_sync import reindex
-from bot.services.scoring import ScoreOutcome, score_inline, score_query
+from bot.services.chat.answer import UNCITED, ChatReply, answer_question
+from bot.services.chat.evidence import gather
+from bot.services.chat.intent import data_question
+from bot.services.knowledge.sync import reindex
+from bot.services.scoring.service import ScoreOutcome, score_inline, score_query
 from bot.store import session_scope
 from bot.store.models import GtmRole
 

@@ -1,6 +1,6 @@
 """`icp import ...` and `icp db upgrade` as a user runs them, against SQLite and PostgreSQL.
 
-The sub-apps are mounted on a small root app the way bot/cli.py mounts them; the database is
+The sub-apps are mounted on a small root app the way bot/cli/main.py mounts them; the database is
 chosen through DATABASE_URL, as in production. Exit codes, stdout, stderr and --json are checked.
 """
 
@@ -15,7 +15,7 @@ from _import_support import ACCOUNTS_CSV, cli_root, engine_url, new_team, run_cl
 from sqlalchemy import Engine, inspect
 from typer.testing import CliRunner
 
-from bot.services.imports import AUDIT_ACTION
+from bot.services.imports.service import AUDIT_ACTION
 from bot.store import head_revision, make_engine, session_scope
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo

@@ -32,10 +32,10 @@ from knowledge_fixtures import (
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from bot.cli_knowledge import knowledge_app
+from bot.cli.knowledge import knowledge_app
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
-from bot.services.knowledge_sync import reindex
+from bot.services.knowledge.sync import reindex
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo
@@ -279,7 +279,7 @@ def test_forget_asks_on_a_terminal(tmp_path: Path, reply: bytes, erased: bool) -
 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli_knowledge", "forget", "U_GONE", "-w", team],
+        [sys.executable, "-m", "bot.cli.knowledge", "forget", "U_GONE", "-w", team],
         stdin=follower,
         stdout=follower,
         stderr=follower,

@@ -9,7 +9,7 @@ import pytest
 from llm_support.fault_server import FaultLlmServer, ok_text, refused
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 
 KEY = "sk-proj-cli-secret-987654"
 

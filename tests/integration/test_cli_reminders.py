@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import ReminderCreate
 from bot.store.repo.reminders import create_reminder

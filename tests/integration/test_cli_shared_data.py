@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from icp_engine.model import load_icp
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

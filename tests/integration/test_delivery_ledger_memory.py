@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.redelivery import DeliveryLedger
+from bot.slack.delivery import DeliveryLedger
 from bot.store import make_engine
 
 

@@ -10,7 +10,10 @@ from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_cr
 from sqlalchemy import Engine
 
 from bot.knowledge.store import KnowledgeStore
-from bot.services.draft_review import (
+from bot.services.icp.drafting import draft_icp
+from bot.services.icp.drafting.check import summarise_backtest
+from bot.services.icp.drafting.gather import gather
+from bot.services.icp.review import (
     CHANGES_REQUESTED,
     EDITED,
     DraftEdit,
@@ -20,9 +23,6 @@ from bot.services.draft_review import (
     load_review,
     request_changes,
 )
-from bot.services.drafting import draft_icp
-from bot.services.drafting.check import summarise_backtest
-from bot.services.drafting.gather import gather
 from bot.store import session_scope
 from bot.store.models import IcpStatus
 from bot.store.repo import icp as icp_repo

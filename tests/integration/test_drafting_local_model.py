@@ -15,9 +15,9 @@ from llm_support.local_model import LocalModelServer
 from sqlalchemy import Engine
 
 from bot.llm.factory import build_llm
-from bot.services.drafting import draft_icp
-from bot.services.drafting.compose import draft_schema
-from bot.services.drafting.schemas import LlmDraftTiny
+from bot.services.icp.drafting import draft_icp
+from bot.services.icp.drafting.compose import draft_schema
+from bot.services.icp.drafting.schemas import LlmDraftTiny
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole
 from icp_engine.learn import learn

@@ -29,10 +29,10 @@ from bot.knowledge.store import KnowledgeStore
 from bot.llm.client import LlmClient
 from bot.llm.factory import build_llm
 from bot.llm.fake import QueueChatModel
-from bot.services.drafting import DraftingError, NoCrmDataError, draft_icp, load_draft
-from bot.services.drafting.privacy import NARRATIVE_ERASED
-from bot.services.imports import import_accounts, import_deals
-from bot.services.knowledge_sync import forget_person, reindex
+from bot.services.icp.drafting import DraftingError, NoCrmDataError, draft_icp, load_draft
+from bot.services.icp.drafting.privacy import NARRATIVE_ERASED
+from bot.services.imports.service import import_accounts, import_deals
+from bot.services.knowledge.sync import forget_person, reindex
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole, IcpStatus
 from bot.store.repo import audit as audit_repo

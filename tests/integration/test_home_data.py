@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from bot.services.home_data import load_home_data
+from bot.services.home import load_home_data
 from bot.store.db import session_scope
 from bot.store.models import (
     AccountCreate,

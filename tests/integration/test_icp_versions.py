@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 from version_fixtures import V1, V2
 
-from bot.cli import app as cli_app
-from bot.services.export import load_document, render
-from bot.services.icp_versions import VersionNotFound, approval_label, change_log, version_history
-from bot.services.scoring import score_inline
+from bot.cli.main import app as cli_app
+from bot.services.icp.export import load_document, render
+from bot.services.icp.versions import VersionNotFound, approval_label, change_log, version_history
+from bot.services.scoring.service import score_inline
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo

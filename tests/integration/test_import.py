@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from bot.services.imports import AUDIT_ACTION, ImportSummary, import_accounts, import_deals, import_health
+from bot.services.imports.service import (
+    AUDIT_ACTION,
+    ImportSummary,
+    import_accounts,
+    import_deals,
+    import_health,
+)
 from bot.store import session_scope
 from bot.store.models import Account, DealStage, ImportKind, ImportStatus
 from bot.store.repo import audit as audit_repo

@@ -19,7 +19,7 @@ import pytest
 from _import_support import engine_url, new_team, run_cli, table_counts, write
 from sqlalchemy import Engine, text
 
-from bot.services.imports import import_accounts
+from bot.services.imports.service import import_accounts
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.repo import crm as crm_repo
 from bot.store.repo.workspaces import get_workspace

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from bot.services.import_rows import prepare_deals, stored_account_rows
-from bot.services.imports import ImportSummary, import_accounts, import_deals
+from bot.services.imports.rows import prepare_deals, stored_account_rows
+from bot.services.imports.service import ImportSummary, import_accounts, import_deals
 from bot.store import session_scope
 from bot.store.models import DealCreate
 from bot.store.repo import content_hash

@@ -38,8 +38,8 @@ from sqlmodel import select
 
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import Document, KnowledgeStore
-from bot.services.knowledge_docs import NO_CLOSED_DEALS_ID, NO_PATTERN_ID, render_icp
-from bot.services.knowledge_sync import (
+from bot.services.knowledge.documents import NO_CLOSED_DEALS_ID, NO_PATTERN_ID, render_icp
+from bot.services.knowledge.sync import (
     VECTORS_FORGOTTEN,
     KnowledgeSyncError,
     forget_person,

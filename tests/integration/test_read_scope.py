@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from bot.services.account_lookup import AccountLookup
-from bot.services.scoring import ScoreOutcome, score_query
+from bot.services.scoring.account_lookup import AccountLookup
+from bot.services.scoring.service import ScoreOutcome, score_query
 from bot.store.db import make_engine, read_only, read_scope, session_scope, upgrade
 from bot.store.models import AccountCreate, IcpStatus, IcpVersionCreate, Workspace
 from bot.store.repo.crm import bulk_upsert_accounts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from bot.services.redelivery import KEEP_FOR, DeliveryLedger, delivery_key
+from bot.slack.delivery import KEEP_FOR, DeliveryLedger, delivery_key
 from bot.store import make_engine
 
 

@@ -1,4 +1,4 @@
-"""bot/respond.py: replies to a response_url over kept-alive connections, shaped like Bolt's.
+"""bot/slack/respond.py: replies to a response_url over kept-alive connections, shaped like Bolt's.
 
 A real HTTP/1.1 server on 127.0.0.1 records each request's body and client port, so the tests
 see the connection being reused, a closed one being replaced, and error statuses passed back.
@@ -16,7 +16,7 @@ import pytest
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.respond import PooledRespond, ReplyPool
+from bot.slack.respond import PooledRespond, ReplyPool
 
 
 class Recorder:

@@ -9,7 +9,7 @@ import pytest
 from review_fixtures import LAST_REVIEW, seed_review_workspace
 from sqlalchemy import Engine
 
-from bot.services.review_kit import TierFigures, load_review_kit
+from bot.services.reviews.kit import TierFigures, load_review_kit
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from bot.context import AppContext
 from bot.scheduler import run_due, worker_id
-from bot.scheduler.cadence import Schedule, next_run
+from bot.services.reviews.cadence import Schedule, next_run
 from bot.settings import Settings
 from bot.store import session_scope
 from bot.store.models import ReminderCreate, ReviewReminder
@@ -221,7 +221,7 @@ def test_review_kit_with_chart_upload_and_dm_to_the_owner(
 
 
 def test_the_same_pass_sends_interview_nudges_once(store_engine: Engine, stand_in: StandInSlack) -> None:
-    from bot.services import interviews
+    from bot.services.interviews import conversation as interviews
     from bot.store.models import GtmRole
     from bot.store.types import utcnow
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler.cadence import Schedule, next_run
+from bot.services.reviews.cadence import Schedule, next_run
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import ReminderCreate, ReviewReminder
 from bot.store.models.ops import Cadence

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from bot.services.slack_files import FileProblem, SlackFile, download
+from bot.slack.messaging.files import FileProblem, SlackFile, download
 
 TOKEN = "xoxb-files-test"
 CONTENT = b"Record ID,Company name\n1,Acme\n"

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from bot.context import AppContext
-from bot.listeners.actions.score import STALE_BUTTON, choose, expand
-from bot.services.account_lookup import LookupResult
-from bot.services.imports import import_accounts
-from bot.services.scoring import (
+from bot.services.imports.service import import_accounts
+from bot.services.scoring.account_lookup import LookupResult
+from bot.services.scoring.service import (
     AccountGoneError,
     NoIcpError,
     ScoreOutcome,
@@ -26,14 +25,15 @@ from bot.services.scoring import (
     score_query,
 )
 from bot.settings import Settings
-from bot.slash import SlashRequest
-from bot.slash.score import score_command
+from bot.slack.listeners.actions.score import STALE_BUTTON, choose, expand
+from bot.slack.listeners.commands.icp.registry import SlashRequest
+from bot.slack.listeners.commands.icp.score import score_command
+from bot.slack.views.score_card import CHOOSE_ACCOUNT, NO_ICP_TEXT, WHY_BUTTON, decode_why, encode_choice
 from bot.store.db import session_scope
 from bot.store.models import Account, AccountCreate, IcpStatus, IcpVersionCreate
 from bot.store.repo.crm import bulk_upsert_accounts, get_account, list_accounts
 from bot.store.repo.icp import create_icp_draft, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace
-from bot.views.score_card import CHOOSE_ACCOUNT, NO_ICP_TEXT, WHY_BUTTON, decode_why, encode_choice
 from icp_engine.batch import score_batch
 from icp_engine.crm import accounts_frame
 from icp_engine.model import ICP

@@ -2,7 +2,7 @@
 
 Starting ``icp serve --http`` from scratch costs seconds of imports; a hundred kills and restarts
 would cost minutes. This process imports the bot once, then for each request forks a child that
-runs the real CLI entry point (``bot.cli.app``) with the given arguments and environment, exactly
+runs the real CLI entry point (``bot.cli.main.app``) with the given arguments and environment, exactly
 what the ``icp`` script runs. Each child is a separate process the tests kill with SIGKILL.
 
 Protocol (one JSON object per line): the test writes ``{"args": [...], "env": {...}, "log": path,
@@ -27,11 +27,11 @@ def preload() -> None:
     import uvicorn
     from sqlalchemy import create_engine
 
-    import bot.cli
-    import bot.services.imports
-    from bot.app import build_app
-    from bot.server import build_asgi
+    import bot.cli.main
+    import bot.services.imports.service
     from bot.settings import Settings
+    from bot.slack.app import build_app
+    from bot.slack.server import build_asgi
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -56,7 +56,7 @@ def run_child(request: dict[str, Any]) -> None:
         os.dup2(log, 1)
         os.dup2(log, 2)
         sys.stdin.close()
-        from bot.cli import app
+        from bot.cli.main import app
 
         try:
             app(list(request["args"]), prog_name="icp")  # standalone: always ends in SystemExit

@@ -34,10 +34,10 @@ from reliability_summary import record
 from reliability_support import row_counts
 from sqlalchemy import text as sa_text
 
-from bot.server import build_asgi
-from bot.services import interviews
-from bot.services.imports import import_accounts
-from bot.slash import load_all
+from bot.services.imports.service import import_accounts
+from bot.services.interviews import conversation as interviews
+from bot.slack.listeners.commands.icp.dispatch import load_all
+from bot.slack.server import build_asgi
 from bot.store.models import GtmRole
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))

@@ -33,10 +33,10 @@ from reliability_summary import record
 from reliability_support import Child, Zygote, row_counts
 from sqlalchemy import Engine, text
 
-from bot.services import interviews
-from bot.services.imports import import_accounts
-from bot.services.interview_questions import load_question_set
-from bot.services.redelivery import DeliveryLedger
+from bot.services.imports.service import import_accounts
+from bot.services.interviews import conversation as interviews
+from bot.services.interviews.questions import load_question_set
+from bot.slack.delivery import DeliveryLedger
 from bot.store.db import make_engine, upgrade
 from bot.store.models import GtmRole
 from icp_engine.sample import generate, write_csv

@@ -23,12 +23,12 @@ from harness import ADMIN_ID, HttpResult, SlackDriver, SlackEnv
 from reliability_summary import record
 from reliability_support import row_counts
 
-from bot.services import interviews
-from bot.services.drafting import draft_icp
-from bot.services.imports import import_accounts, import_deals
+from bot.services.icp.drafting import draft_icp
+from bot.services.imports.service import import_accounts, import_deals
+from bot.services.interviews import conversation as interviews
+from bot.slack.views.draft import CHANGES_ACTION, CHANGES_BLOCK, CHANGES_CALLBACK, ModalTarget
+from bot.slack.views.interview import START_INTERVIEW
 from bot.store.models import GtmRole
-from bot.views.draft import CHANGES_ACTION, CHANGES_BLOCK, CHANGES_CALLBACK, ModalTarget
-from bot.views.interview import START_INTERVIEW
 from icp_engine.sample import generate, write_csv
 
 DANA = "U0DANA"

@@ -21,8 +21,8 @@ from harness import ADMIN_ID, RecordedCall, SlackDriver, SlackEnv
 from reliability_summary import record
 from sqlalchemy import text
 
-from bot.devtools.seeding import approved_icp
-from bot.services import interviews
+from bot.demo.stand_in.seeding import approved_icp
+from bot.services.interviews import conversation as interviews
 from bot.store.db import session_scope
 from bot.store.models import GtmRole
 

@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.services.drafting.gather import AnswerEvidence, Gathered
+from bot.services.icp.drafting.gather import AnswerEvidence, Gathered
 from icp_engine import sample
 from icp_engine.crm import load_crm
 from icp_engine.learn import learn

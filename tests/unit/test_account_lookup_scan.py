@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 
-from bot.services.account_lookup import PREFILTER, _closest, _Index
+from bot.services.scoring.account_lookup import PREFILTER, _closest, _Index
 
 # Small alphabets so that keys really occur inside names, several times and overlapping.
 names = st.lists(st.text(alphabet="ab c", min_size=1, max_size=8), min_size=1, max_size=60, unique=True)

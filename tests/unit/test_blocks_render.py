@@ -1,11 +1,11 @@
-"""Block Kit rendered as readable text (bot/devtools/blocks_render.py), used by `icp demo`."""
+"""Block Kit rendered as readable text (bot/demo/stand_in/blocks_render.py), used by `icp demo`."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.devtools.blocks_render import message_text, mrkdwn_text
+from bot.demo.stand_in.blocks_render import message_text, mrkdwn_text
 
 PEOPLE = {"U0ADMIN": "alex"}
 CHANNELS = {"C0REVOPS": "revops"}

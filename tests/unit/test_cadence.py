@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scheduler.cadence import (
+from bot.services.reviews.cadence import (
     CadenceError,
     Schedule,
     add_months,

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.chat import ChatAnswer, validate_answer
-from bot.services.chat_intent import (
+from bot.services.chat.answer import ChatAnswer, validate_answer
+from bot.services.chat.intent import (
     MAX_QUESTION,
     DataQuestion,
     ScoreQuestion,

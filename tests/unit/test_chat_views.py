@@ -6,12 +6,12 @@ from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.account_lookup import AccountRef, Candidate, LookupResult
-from bot.services.chat import ChatReply
-from bot.services.chat_evidence import Evidence, Figure
-from bot.services.scoring import IcpInUse, ScoreOutcome, Subject
+from bot.services.chat.answer import ChatReply
+from bot.services.chat.evidence import Evidence, Figure
+from bot.services.scoring.account_lookup import AccountRef, Candidate, LookupResult
+from bot.services.scoring.service import IcpInUse, ScoreOutcome, Subject
+from bot.slack.views.chat import EMPTY_TEXT, HOW_TO_ASK, OFFLINE_LABEL, chat_message
 from bot.store.models import IcpStatus
-from bot.views.chat import EMPTY_TEXT, HOW_TO_ASK, OFFLINE_LABEL, chat_message
 from icp_engine.model import ICP
 from icp_engine.scoring import score
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.draft_review import DraftEdit, ReviewError, edited_icp
-from bot.services.drafting import DraftedIcp, DraftOutcome
+from bot.services.icp.drafting import DraftedIcp, DraftOutcome
+from bot.services.icp.review import DraftEdit, ReviewError, edited_icp
 from icp_engine.model import ICP, Criterion
 
 

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.services.draft_review import ChangeRequest, DraftEdit, ReviewFacts
-from bot.services.drafting import (
+from bot.services.icp.drafting import (
     BacktestSummary,
     Citation,
     Conflict,
@@ -23,8 +22,8 @@ from bot.services.drafting import (
     TierSummary,
     Trait,
 )
-from bot.store.models import IcpStatus
-from bot.views.draft import (
+from bot.services.icp.review import ChangeRequest, DraftEdit, ReviewFacts
+from bot.slack.views.draft import (
     CHANGES_CALLBACK,
     DRAFT_APPROVE,
     DRAFT_EDIT,
@@ -40,6 +39,7 @@ from bot.views.draft import (
     read_changes,
     read_edit,
 )
+from bot.store.models import IcpStatus
 from icp_engine.model import ICP, Criterion, Disqualifier
 
 OPEN = ReviewFacts(status=IcpStatus.draft, author="U0OWNER")

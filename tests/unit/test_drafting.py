@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from bot.llm.client import LlmClient, LlmUnavailable, RetryPolicy
 from bot.llm.fake import QueueChatModel
 from bot.llm.tokens import count_message_tokens
-from bot.services.drafting.check import check, conflicts_of, mentions
-from bot.services.drafting.compose import DRAFT_PROMPT_TOKENS, build_messages, llm_proposal
-from bot.services.drafting.evidence import citations_of
-from bot.services.drafting.models import DraftedPersona, Trait
-from bot.services.drafting.offline import offline_proposal, titles_named
-from bot.services.drafting.proposal import Proposal, ProposedCriterion
-from bot.services.drafting.schemas import LlmDraft, StakeholderSummary
-from bot.services.drafting.service import propose
-from bot.services.drafting.summarise import MAX_MAP_CALLS, plan_units, summarise
+from bot.services.icp.drafting.check import check, conflicts_of, mentions
+from bot.services.icp.drafting.compose import DRAFT_PROMPT_TOKENS, build_messages, llm_proposal
+from bot.services.icp.drafting.evidence import citations_of
+from bot.services.icp.drafting.models import DraftedPersona, Trait
+from bot.services.icp.drafting.offline import offline_proposal, titles_named
+from bot.services.icp.drafting.proposal import Proposal, ProposedCriterion
+from bot.services.icp.drafting.schemas import LlmDraft, StakeholderSummary
+from bot.services.icp.drafting.service import propose
+from bot.services.icp.drafting.summarise import MAX_MAP_CALLS, plan_units, summarise
 from icp_engine.batch import score_batch
 
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,12 +9,12 @@ from drafting_support import T0, answer, gathered
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.drafting.check import check
-from bot.services.drafting.evidence import citations_of
-from bot.services.drafting.models import DraftOutcome
-from bot.services.drafting.offline import offline_proposal
-from bot.services.drafting.persist import draft_payload
-from bot.services.drafting.privacy import (
+from bot.services.icp.drafting.check import check
+from bot.services.icp.drafting.evidence import citations_of
+from bot.services.icp.drafting.models import DraftOutcome
+from bot.services.icp.drafting.offline import offline_proposal
+from bot.services.icp.drafting.persist import draft_payload
+from bot.services.icp.drafting.privacy import (
     NARRATIVE_ERASED,
     scrub_draft_json,
     scrub_icp_json,

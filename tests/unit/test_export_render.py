@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from strategies import round_trip_icps
 
-from bot.services.export import file_name, parse_format, render
-from bot.services.export.document import ExportDocument, backtest_doc, evidence_of, persona_doc
+from bot.services.icp.export import file_name, parse_format, render
+from bot.services.icp.export.document import ExportDocument, backtest_doc, evidence_of, persona_doc
 from icp_engine.model import ICP
 
 EVIL = '<script>alert("x")</script> **[click](javascript:alert(1))** | # not a heading & more'

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from blockkit_checks import all_text, check_view
 
-from bot.services.home_data import HomeData, IcpSummary, PersonaSummary
+from bot.services.home import HomeData, IcpSummary, PersonaSummary
 from bot.store.models import IcpStatus
 from icp_engine.model import ICP
 
@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def test_drafted_personas_show_buying_role_and_goal() -> None:
-    from bot.views.home import home_view
+    from bot.slack.views.home import home_view
 
     summary = IcpSummary(
         version_id=1,

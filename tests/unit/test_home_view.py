@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import round_trip_icps, scoring_icps
 
-from bot.services.home_data import HomeData, IcpSummary, ImportSummary, PersonaSummary, ReminderSummary
+from bot.services.home import HomeData, IcpSummary, ImportSummary, PersonaSummary, ReminderSummary
+from bot.slack.views.home import HOME_ACTIONS, ago, home_view
 from bot.store.models import IcpStatus, ImportKind, InterviewState
-from bot.views.home import HOME_ACTIONS, ago, home_view
 from icp_engine.model import ICP
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.imports import ImportSummary, PreviousImport
-from bot.views.import_summary import (
+from bot.services.imports.service import ImportSummary, PreviousImport
+from bot.slack.views.import_summary import (
     ACTION_ID_PATTERN,
     IMPORT_AS,
     KINDS,

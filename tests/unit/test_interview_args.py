@@ -9,9 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.services.interview_reminders import reminder_delay
 from bot.settings import Settings
-from bot.slash.interview import MAX_INVITEES, UsageError, parse_interview_args, parse_role
+from bot.slack.listeners.commands.icp.interview import (
+    MAX_INVITEES,
+    UsageError,
+    parse_interview_args,
+    parse_role,
+)
+from bot.slack.messaging.interview_reminders import reminder_delay
 from bot.store.models import GtmRole
 
 

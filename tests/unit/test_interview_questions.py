@@ -11,7 +11,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.interview_questions import (
+from bot.services.interviews.conversation import parse_command
+from bot.services.interviews.questions import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
     QUESTIONS_DIR,
@@ -22,7 +23,6 @@ from bot.services.interview_questions import (
     load_question_set_file,
     parse_question_set,
 )
-from bot.services.interviews import parse_command
 from bot.store.models import GtmRole
 
 # The themes practitioners cover when they build an ICP from interviews; every role's set must

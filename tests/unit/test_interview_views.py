@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.services.interview_delivery import as_dicts, turn_message
-from bot.services.interview_questions import load_question_set
-from bot.services.interviews import Turn
-from bot.views.interview import (
+from bot.services.interviews.conversation import Turn
+from bot.services.interviews.questions import load_question_set
+from bot.slack.messaging.interviews import as_dicts, turn_message
+from bot.slack.views.interview import (
     MAX_BLOCKS,
     START_INTERVIEW,
     SlackMessage,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from strategies import round_trip_icps
 
 from bot.knowledge.store import RESERVED_METADATA, Document
-from bot.services.knowledge_docs import (
+from bot.services.knowledge.documents import (
     NO_PATTERN_ID,
     answer_document,
     icp_document,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlmodel import Field, SQLModel
 
-from bot.services.model_values import ModelValues, validation_problems
+from bot.services.imports.values import ModelValues, validation_problems
 from bot.store.models import AccountCreate, CustomerHealthCreate, DealCreate, DealStage
 from bot.store.repo import content_hash
 

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from strategies import round_trip_icps
 
-from bot.listeners.commands.icp import parse, unknown_reply
-from bot.services.payload_shape import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
-from bot.slash import REGISTRY, load_all
-from bot.slash._args import positive_int, user_id_of
-from bot.views.help import help_blocks
-from bot.views.icp_card import MAX_BLOCKS, VersionFacts, icp_blocks
+from bot.slack.listeners.commands.icp.args import positive_int, user_id_of
+from bot.slack.listeners.commands.icp.dispatch import load_all, parse, unknown_reply
+from bot.slack.listeners.commands.icp.registry import REGISTRY
+from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
+from bot.slack.views.help import help_blocks
+from bot.slack.views.icp_card import MAX_BLOCKS, VersionFacts, icp_blocks
 from icp_engine.model import ICP
 
 

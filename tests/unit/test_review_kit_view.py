@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.services.home_data import HomeData, ReminderSummary
-from bot.services.review_chart import render_tier_chart
-from bot.services.review_kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
-from bot.views.home import home_view
-from bot.views.review_kit import (
+from bot.services.home import HomeData, ReminderSummary
+from bot.services.reviews.chart import render_tier_chart
+from bot.services.reviews.kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
+from bot.slack.views.home import home_view
+from bot.slack.views.review_kit import (
     MARK_REVIEWED,
     SNOOZE_REVIEW,
     START_REVIEW,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import accounts, scoring_icps
 
-from bot.views.score_card import (
+from bot.slack.views.score_card import (
     CHOOSE_ACCOUNT,
     WHY_BUTTON,
     CardSubject,

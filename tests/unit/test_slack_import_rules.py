@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.slack_files import FileProblem, is_slack_url, parse_file
-from bot.services.slack_import import (
+from bot.slack.messaging.files import FileProblem, is_slack_url, parse_file
+from bot.slack.messaging.imports import (
     detect_kind,
     kind_in,
     kind_order,

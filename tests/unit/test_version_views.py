@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import scoring_icps
 
-from bot.services.icp_versions import ChangeLogEntry, VersionSummary
-from bot.views.icp_card import VersionFacts, icp_blocks
-from bot.views.icp_diff import diff_blocks, diff_text
-from bot.views.icp_history import log_lines, versions_blocks
-from bot.views.score_card import Approval, CardSubject, score_card
+from bot.services.icp.versions import ChangeLogEntry, VersionSummary
+from bot.slack.views.icp_card import VersionFacts, icp_blocks
+from bot.slack.views.icp_diff import diff_blocks, diff_text
+from bot.slack.views.icp_history import log_lines, versions_blocks
+from bot.slack.views.score_card import Approval, CardSubject, score_card
 from icp_engine.diff import diff_icps
 from icp_engine.model import ICP
 from icp_engine.scoring import score

@@ -330,7 +330,7 @@ def bulk_upsert(
     """Upsert ``rows`` into ``table``: models carrying ``fields``, or validated field -> value dicts.
 
     One of the fields is ``crm_id``. Dicts are taken as they are (the caller validated them, see
-    ``bot.services.model_values``), so the database's own constraints are the last check.
+    ``bot.services.imports.values``), so the database's own constraints are the last check.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")

@@ -1,0 +1,124 @@
+"""`icp draft`: draft the ICP and personas of a workspace from its CRM data and interview answers.
+
+Mounted by ``bot/cli/main.py``. Uses the configured LLM (``LLM_PROVIDER``…) when there is one, else the
+offline drafter; either way the draft is stored as a new draft version for owners to review.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from bot.cli import render
+from bot.cli.errors import user_errors
+from bot.settings import Settings
+from bot.store.models import DEFAULT_SEGMENT
+
+if TYPE_CHECKING:
+    from bot.services.icp.drafting import DraftOutcome
+
+out = Console(soft_wrap=False)
+CLI_ACTOR = "cli"
+
+
+def draft(
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Slack team id (default: DEFAULT_WORKSPACE).")
+    ] = None,
+    segment: Annotated[
+        str,
+        typer.Option(
+            "--segment",
+            "-s",
+            help="Segment to draft for: a name, or attribute=value (e.g. industry=fintech) to draft "
+            "from those accounts only. Default: the primary ICP.",
+        ),
+    ] = DEFAULT_SEGMENT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")] = False,
+) -> None:
+    """Draft the ICP and buyer personas from CRM data and interview answers; store it as a draft."""
+    with user_errors():
+        settings = Settings()
+        team = workspace or settings.default_workspace
+        from bot.knowledge.store import knowledge_store_from
+        from bot.llm.factory import build_llm
+        from bot.services.icp.drafting import draft_icp
+        from bot.store import connect
+
+        llm = build_llm(settings)
+        engine = connect(settings.resolved_database_url)
+        try:
+            outcome = draft_icp(
+                engine=engine,
+                knowledge=knowledge_store_from(settings),
+                llm=llm,
+                workspace=team,
+                segment=segment,
+                author=CLI_ACTOR,
+            )
+        finally:
+            engine.dispose()
+    if as_json:
+        typer.echo(outcome.model_dump_json(indent=2))
+        return
+    out.print(report(outcome))
+
+
+def _traits(title: str, items: list[tuple[str, list[str]]]) -> Group | None:
+    if not items:
+        return None
+    return render.bullet_list(title, [f"{text} [{', '.join(ids)}]" for text, ids in items])
+
+
+def report(o: DraftOutcome) -> Group:
+    """The draft for a terminal: ICP, hypotheses, personas, words, backtest, conflicts, notes."""
+    parts: list[object] = [
+        Text.assemble(
+            (f"Draft ICP v{o.version} ", "bold"),
+            render.plain(f"(segment {o.segment}, stored as version id {o.version_id}) — {o.label}"),
+        ),
+        render.icp_table(o.icp),
+    ]
+    if o.drafted.hypotheses:
+        table = Table(title="Hypotheses (0 points until an owner weighs them)", title_justify="left")
+        table.add_column("criterion")
+        table.add_column("why", overflow="fold")
+        for h in o.drafted.hypotheses:
+            table.add_row(render.plain(h.describe()), render.plain(h.rationale or ""))
+        parts.append(table)
+    for p in o.personas:
+        fields = [f"titles: {', '.join(p.titles)}"] if p.titles else []
+        for name in p.SCALAR_FIELDS:
+            trait = getattr(p, name)
+            if trait is not None:
+                fields.append(f"{name.replace('_', ' ')}: {trait.text}")
+        for name in p.LIST_FIELDS:
+            texts = [t.text for t in getattr(p, name)]
+            if texts:
+                fields.append(f"{name.replace('_', ' ')}: {'; '.join(texts)}")
+        parts.append(render.bullet_list(f"Persona: {p.name}", fields))
+    for title, traits in (
+        ("Pains", o.pains),
+        ("Goals", o.goals),
+        ("Buying triggers", o.triggers),
+        ("Disqualifiers (in words)", o.disqualifiers),
+    ):
+        block = _traits(title, [(t.text, t.evidence) for t in traits])
+        if block is not None:
+            parts.append(block)
+    if o.narrative:
+        parts.append(render.plain(o.narrative))
+    if o.backtest is not None:
+        parts.append(render.plain(o.backtest.text()))
+    if o.conflicts:
+        parts.append(
+            render.bullet_list("Conflicts", [f"{c.statement} [{', '.join(c.evidence)}]" for c in o.conflicts])
+        )
+    if o.notes:
+        parts.append(render.bullet_list("Notes", o.notes))
+    parts.append(render.plain(f"{len(o.citations)} citations; `icp draft --json` lists them."))
+    return Group(*parts)  # type: ignore[arg-type]

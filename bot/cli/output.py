@@ -1,0 +1,53 @@
+"""Writing what the CLI produces: JSON on stdout, and output files that are never half-written."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.cli.errors import fail
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse an output path that cannot be written before any work is done."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        fail(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(tmp_path)` then rename over `path`: a failure leaves neither half a file nor the temp file."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if math.isnan(o) else float(o)
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,0 +1,1 @@
+"""Chat use cases: what a question asks, the evidence it may stand on, and the grounded answer."""

@@ -1,0 +1,1 @@
+"""The workspace's stored CRM data as the engine's frames."""

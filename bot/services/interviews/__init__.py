@@ -1,0 +1,1 @@
+"""Interview use cases: role-aware question sets and the conversation state machine."""

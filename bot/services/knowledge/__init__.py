@@ -1,0 +1,1 @@
+"""Keeping the vector store in step with SQL: what each row becomes as a document, and the sync."""

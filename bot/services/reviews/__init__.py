@@ -1,0 +1,1 @@
+"""ICP review use cases: reminder cadences, the reminders themselves, the review kit and its chart."""

@@ -1,0 +1,61 @@
+"""The review kit's chart: win rate and deal volume per tier, at approval ("then") and since ("now").
+
+Rendered with matplotlib's Agg backend (no display, no GUI toolkit) into PNG bytes in memory;
+each call builds and closes its own figure, so concurrent renders from worker threads do not
+share pyplot state.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported anywhere: servers have no display
+
+from matplotlib.figure import Figure
+
+from bot.services.reviews.kit import TierFigures
+
+THEN_COLOUR = "#9aa5b1"
+NOW_COLOUR = "#1264a3"
+
+
+def _tier_order(then: Sequence[TierFigures], now: Sequence[TierFigures]) -> list[str]:
+    order: list[str] = []
+    for figures in (*then, *now):
+        if figures.tier not in order:
+            order.append(figures.tier)
+    return order
+
+
+def render_tier_chart(
+    then: Sequence[TierFigures], now: Sequence[TierFigures], *, title: str = "ICP tiers: then and now"
+) -> bytes:
+    """A PNG with two panels (win rate %, closed deals) and a then/now bar pair per tier."""
+    tiers = _tier_order(then, now)
+    by_then = {t.tier: t for t in then}
+    by_now = {t.tier: t for t in now}
+    fig = Figure(figsize=(8, 3.6), dpi=100)
+    rate_ax, volume_ax = fig.subplots(1, 2)
+    xs = list(range(len(tiers)))
+    width = 0.38
+    for ax, label, value in (
+        (rate_ax, "Win rate (%)", lambda f: 100.0 * (f.win_rate or 0.0)),
+        (volume_ax, "Closed deals", lambda f: float(f.n)),
+    ):
+        then_values = [value(by_then[t]) if t in by_then else 0.0 for t in tiers]
+        now_values = [value(by_now[t]) if t in by_now else 0.0 for t in tiers]
+        ax.bar([x - width / 2 for x in xs], then_values, width, label="at approval", color=THEN_COLOUR)
+        ax.bar([x + width / 2 for x in xs], now_values, width, label="since last review", color=NOW_COLOUR)
+        ax.set_xticks(xs, tiers)
+        ax.set_title(label)
+        ax.spines[["top", "right"]].set_visible(False)
+    rate_ax.set_ylim(0, 100)
+    volume_ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,336 @@
+"""Score a stored account, or attributes typed inline, against the workspace's ICP.
+
+The ICP used is the approved version when there is one, else the latest draft (so a team can try
+its draft before approving it); the card always says which version and status it was. Stored
+accounts and typed attributes both go through the engine's own normalisation, so "saas", "5k"
+and "USA" mean what they mean in an import, and the score is the one `icp score` would print.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, bindparam, case
+from sqlmodel import Session, col, select
+
+from bot.services.scoring.account_lookup import LookupResult, find_accounts
+from bot.store.db import read_scope
+from bot.store.models import DEFAULT_SEGMENT, Account, IcpStatus, IcpVersion, Workspace
+from bot.store.repo.errors import NotFoundError
+from bot.store.repo.icp import get_icp_version
+from icp_engine.model import ICP, ICPError, format_value
+from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
+from icp_engine.scoring import ScoreResult, score
+
+MAX_NOTES = 5
+_RESERVED = frozenset({*CANONICAL_ATTRIBUTES, *DERIVED_ATTRIBUTES, "name", "domain", "crm_id"})
+INLINE_EXAMPLE = "industry=software employees=500 country=US"
+
+
+class ScoringError(ValueError):
+    """Something the person asking can understand and fix; the message is one line."""
+
+
+class NoIcpError(ScoringError):
+    """The workspace has no ICP version to score against yet."""
+
+
+class AccountGoneError(ScoringError):
+    """The account was erased or re-imported away since it was looked up or offered."""
+
+
+@dataclass(frozen=True)
+class IcpInUse:
+    """The ICP version a score was computed with."""
+
+    version_id: int
+    version: int
+    status: IcpStatus
+    segment: str
+    icp: ICP
+    approver: str | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.icp.name
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What was scored: a stored account, or attributes typed inline (kept as typed)."""
+
+    kind: Literal["account", "inline"]
+    title: str
+    account_id: int | None = None
+    crm_id: str | None = None
+    domain: str | None = None
+    inline: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # how typed values were read ("Read industry 'saas' as software")
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    subject: Subject
+    icp: IcpInUse
+    result: ScoreResult
+
+
+# The reads every /icp score makes, built once with bound parameters: building a SQLAlchemy
+# expression costs more CPU than SQLite takes to run it (the same queries as bot.store.repo's).
+_WORKSPACE_ID = select(Workspace.id).where(Workspace.slack_team_id == bindparam("team_id"))
+_APPROVED_ICP = select(IcpVersion).where(
+    IcpVersion.workspace_id == bindparam("workspace_id"),
+    IcpVersion.segment == DEFAULT_SEGMENT,
+    IcpVersion.status == IcpStatus.approved,
+)
+_LATEST_ICP = (
+    select(IcpVersion)
+    .where(IcpVersion.workspace_id == bindparam("workspace_id"), IcpVersion.segment == DEFAULT_SEGMENT)
+    .order_by(col(IcpVersion.version).desc())
+)
+_ACCOUNT = select(Account).where(
+    Account.id == bindparam("account_id"), Account.workspace_id == bindparam("workspace_id")
+)
+# /icp score's first read, in one query: the team's approved version, else its newest one (the
+# workspace id comes with the row; no row means no workspace or no ICP, the same answer).
+_ACTIVE_ICP_OF_TEAM = (
+    select(IcpVersion)
+    .join(Workspace, col(Workspace.id) == col(IcpVersion.workspace_id))
+    .where(Workspace.slack_team_id == bindparam("team_id"), IcpVersion.segment == DEFAULT_SEGMENT)
+    .order_by(
+        case((col(IcpVersion.status) == IcpStatus.approved, 0), else_=1), col(IcpVersion.version).desc()
+    )
+    .limit(1)
+)
+
+
+# --- the ICP -----------------------------------------------------------------------------------
+
+
+_ICP_CACHE_SIZE = 64
+_icp_cache: OrderedDict[tuple[int, datetime], ICP] = OrderedDict()
+_icp_cache_lock = threading.Lock()
+
+
+def _parse_icp(row: IcpVersion) -> ICP:
+    """Parsed once per version and change: keyed by the version's id and ``updated_at``.
+
+    Approved and superseded versions never change; a draft's every edit moves ``updated_at``
+    (bot/store/repo/icp.py), so an edit or an approval (a different row) is used at once, and
+    the same ICP object also keeps the engine's compile cache warm between scores.
+    """
+    assert row.id is not None
+    key = (row.id, row.updated_at)
+    with _icp_cache_lock:
+        hit = _icp_cache.get(key)
+        if hit is not None:
+            _icp_cache.move_to_end(key)
+            return hit
+    icp = ICP.from_dict(row.icp_json, source=f"ICP v{row.version}").model_copy(
+        update={"version": row.version}
+    )
+    with _icp_cache_lock:
+        _icp_cache[key] = icp
+        while len(_icp_cache) > _ICP_CACHE_SIZE:
+            _icp_cache.popitem(last=False)
+    return icp
+
+
+def icp_in_use(row: IcpVersion) -> IcpInUse:
+    """The engine's ICP for a stored version; a document that no longer validates is a ScoringError."""
+    assert row.id is not None
+    try:
+        icp = _parse_icp(row)
+    except ICPError as exc:
+        first = str(exc).splitlines()[0]
+        raise ScoringError(f"The stored ICP v{row.version} cannot be used for scoring: {first}") from None
+    return IcpInUse(row.id, row.version, row.status, row.segment, icp, row.approver, row.approved_at)
+
+
+def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:
+    """The approved version if any, else the newest version (usually the draft being worked on)."""
+    params = {"workspace_id": workspace_id}
+    row = (
+        session.exec(_APPROVED_ICP, params=params).first() or session.exec(_LATEST_ICP, params=params).first()
+    )
+    return None if row is None else icp_in_use(row)
+
+
+def _icp_for(session: Session, workspace_id: int, icp_version_id: int | None) -> IcpInUse:
+    if icp_version_id is not None:
+        try:
+            row = get_icp_version(session=session, workspace_id=workspace_id, version_id=icp_version_id)
+        except NotFoundError:
+            row = None  # erased since the card was made: use what is current now
+        if row is not None:
+            return icp_in_use(row)
+    found = active_icp(session=session, workspace_id=workspace_id)
+    if found is None:
+        raise NoIcpError("There is no ICP for this workspace yet.")
+    return found
+
+
+def _workspace_id(session: Session, team_id: str) -> int:
+    workspace_id = session.exec(_WORKSPACE_ID, params={"team_id": team_id}).first()
+    if workspace_id is None:
+        raise NoIcpError("There is no ICP for this workspace yet.")
+    return workspace_id
+
+
+# --- attributes --------------------------------------------------------------------------------
+
+
+def _field_key(name: str) -> str:
+    return "_".join(name.strip().casefold().replace("-", " ").replace("_", " ").split())
+
+
+def _custom_value(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, dict) else value
+
+
+def raw_account_attributes(account: Account) -> dict[str, Any]:
+    """The attributes of a stored account as an import would hand them to the normaliser.
+
+    The typed columns hold the imported, validated canonical values; a custom attribute whose
+    name means a canonical one (or the name, domain or id) is left out so it cannot contradict them.
+    """
+    raw: dict[str, Any] = {
+        "industry": account.industry,
+        "employees": account.employees,
+        "annual_revenue": account.annual_revenue,
+        "country": account.country,
+        "region": account.region,
+        "tech_stack": list(account.tech_stack or []) or None,
+    }
+    for name, value in (account.custom_attributes or {}).items():
+        if _field_key(str(name)) not in _RESERVED:
+            raw[str(name)] = _custom_value(value)
+    return raw
+
+
+def account_attributes(account: Account) -> dict[str, object]:
+    """Normalised attribute values of a stored account, ready for the engine."""
+    try:
+        values, _ = normalize_account(raw_account_attributes(account))
+    except ValueError as exc:
+        raise ScoringError(
+            f"Account {account.name!r} (CRM id {account.crm_id}) has a bad value: {exc}"
+        ) from None
+    return values
+
+
+def parse_pairs(words: Sequence[str]) -> dict[str, str]:
+    """``key=value`` words to a dict; anything else is a ScoringError naming the word."""
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key.strip():
+            raise ScoringError(f"`{word}` is not attribute=value (e.g. `{INLINE_EXAMPLE}`).")
+        pairs[key.strip()] = value.strip()
+    if not pairs:
+        raise ScoringError(f"Give attribute=value pairs, e.g. `{INLINE_EXAMPLE}`.")
+    return pairs
+
+
+def _notes(mappings: Sequence[Any]) -> tuple[str, ...]:
+    notes: list[str] = []
+    for m in mappings:
+        if m.method == "unknown":
+            notes.append(f"Did not recognise {m.field} '{m.raw}': treated as unknown")
+        elif m.method in {"synonym", "fuzzy", "parsed"}:
+            notes.append(f"Read {m.field} '{m.raw}' as {format_value(m.value)}")
+    if len(notes) > MAX_NOTES:
+        notes = [*notes[:MAX_NOTES], f"…and {len(notes) - MAX_NOTES} more"]
+    return tuple(notes)
+
+
+def inline_attributes(pairs: Mapping[str, str]) -> tuple[dict[str, object], tuple[str, ...]]:
+    """Normalised values of typed attributes, and notes on how they were read."""
+    try:
+        values, mappings = normalize_account(dict(pairs))
+    except ValueError as exc:
+        raise ScoringError(f"Cannot read {exc}.") from None
+    return values, _notes(mappings)
+
+
+# --- use cases ---------------------------------------------------------------------------------
+
+
+def _stored_account(
+    session: Session, workspace_id: int, account_id: int
+) -> tuple[Subject, dict[str, object]]:
+    """What the card says about a stored account, and its normalised attributes."""
+    account = session.exec(_ACCOUNT, params={"account_id": account_id, "workspace_id": workspace_id}).first()
+    if account is None:
+        raise AccountGoneError("That account is no longer in the store; try `/icp score` again.")
+    subject = Subject(
+        kind="account",
+        title=account.name or account.crm_id,
+        account_id=account.id,
+        crm_id=account.crm_id,
+        domain=account.domain,
+    )
+    return subject, account_attributes(account)
+
+
+def score_account(
+    engine: Engine, *, team_id: str, account_id: int, icp_version_id: int | None = None
+) -> ScoreOutcome:
+    """Score one stored account (by primary key, within the team's workspace)."""
+    with read_scope(engine) as session:
+        workspace_id = _workspace_id(session, team_id)
+        icp = _icp_for(session, workspace_id, icp_version_id)
+        subject, values = _stored_account(session, workspace_id, account_id)
+    return ScoreOutcome(subject, icp, score(values, icp.icp))
+
+
+def score_inline(
+    engine: Engine, *, team_id: str, pairs: Mapping[str, str], icp_version_id: int | None = None
+) -> ScoreOutcome:
+    """Score attributes typed inline (``industry=software employees=500``)."""
+    values, notes = inline_attributes(pairs)
+    with read_scope(engine) as session:
+        icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
+    unused = unused_attributes(values, icp.icp)
+    if unused:  # most often a misspelt attribute name ("industy=software")
+        notes = (*notes, f"Not used by this ICP: {', '.join(unused)}")
+    subject = Subject(kind="inline", title="Attributes given", inline=dict(pairs), notes=notes)
+    return ScoreOutcome(subject, icp, score(values, icp.icp))
+
+
+def unused_attributes(values: Mapping[str, object], icp: ICP) -> list[str]:
+    """Typed attributes that no criterion or disqualifier of the ICP looks at (derived ones aside)."""
+    mentioned = {a for c in icp.criteria for a in c.attributes} | {d.attribute for d in icp.disqualifiers}
+    derived = {"region", *DERIVED_ATTRIBUTES}
+    return [name for name in values if name not in mentioned and name not in derived]
+
+
+def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | LookupResult:
+    """Look a company up by name or domain and score it; a LookupResult when it is not one match.
+
+    The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
+    """
+    with read_scope(engine) as session:
+        row = session.exec(_ACTIVE_ICP_OF_TEAM, params={"team_id": team_id}).first()
+        if row is None:
+            raise NoIcpError("There is no ICP for this workspace yet.")
+        workspace_id, icp = row.workspace_id, icp_in_use(row)
+    for fresh in (False, True):
+        found = find_accounts(engine, workspace_id=workspace_id, query=query, fresh=fresh)
+        if found.status != "found" or found.match is None:
+            return found
+        try:  # the workspace and ICP read above are reused: one query for the account
+            with read_scope(engine) as session:
+                subject, values = _stored_account(session, workspace_id, found.match.account.id)
+            return ScoreOutcome(subject, icp, score(values, icp.icp))
+        except AccountGoneError:
+            if fresh:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

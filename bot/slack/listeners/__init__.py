@@ -1,0 +1,53 @@
+"""Thin Slack handlers, one package per kind; each module exposes `register(app, ctx)`.
+
+Every listener is named here, in the order Bolt tries them (for messages the first match wins),
+so a listener whose module fails to import or lacks ``register`` stops start-up loudly instead
+of silently dropping a feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt import App
+
+from bot.context import AppContext
+from bot.slack.listeners.actions import draft as draft_actions
+from bot.slack.listeners.actions import home as home_actions
+from bot.slack.listeners.actions import import_kind as import_kind_actions
+from bot.slack.listeners.actions import interview as interview_actions
+from bot.slack.listeners.actions import review as review_actions
+from bot.slack.listeners.actions import score as score_actions
+from bot.slack.listeners.commands.icp import listener as icp_command
+from bot.slack.listeners.events import app_home, app_mention, file_shared, lifecycle
+from bot.slack.listeners.messages import file_upload, open_question, other
+from bot.slack.listeners.messages import interview as interview_messages
+from bot.slack.listeners.views import draft as draft_views
+
+Register = Callable[[App, AppContext], None]
+
+# commands, events, actions, views, messages; alphabetical within a kind.
+REGISTRATIONS: tuple[Register, ...] = (
+    icp_command.register,
+    app_home.register,
+    app_mention.register,
+    file_shared.register,
+    lifecycle.register,
+    draft_actions.register,
+    home_actions.register,
+    import_kind_actions.register,
+    interview_actions.register,
+    review_actions.register,
+    score_actions.register,
+    draft_views.register,
+    file_upload.register,
+    interview_messages.register,
+    open_question.register,
+    other.register,
+)
+
+
+def register_all(app: App, ctx: AppContext) -> None:
+    """Attach every listener to ``app``."""
+    for register in REGISTRATIONS:
+        register(app, ctx)

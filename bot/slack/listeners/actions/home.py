@@ -1,0 +1,56 @@
+"""App Home buttons: each runs the same ``/icp`` subcommand as typing it, answering in a DM.
+
+Going through the slash router keeps one set of rules: owner-only subcommands are refused
+politely to non-owners (the buttons are shown to owners only, but a click payload can be
+forged), and a failure is answered with an apology, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.slack.listeners.commands.icp.dispatch import route
+from bot.slack.messaging.dm import dm_channel
+from bot.slack.views.home import HOME_ACTIONS
+
+log = logging.getLogger(__name__)
+
+
+def dm_respond(client: WebClient, channel: str) -> Any:
+    """A ``respond`` lookalike that answers in the DM (App Home clicks have no response_url)."""
+
+    def respond(text: str = "", *, blocks: Any = None, delete_original: bool | None = None, **_: Any) -> None:
+        if delete_original:
+            return
+        client.chat_postMessage(channel=channel, text=text or "ICP assistant", blocks=blocks)
+
+    return respond
+
+
+def run_home_action(body: dict[str, Any], *, ctx: AppContext, client: WebClient) -> None:
+    action = (body.get("actions") or [{}])[0]
+    spec = HOME_ACTIONS.get(str(action.get("action_id") or ""))
+    user_id = str((body.get("user") or {}).get("id") or "")
+    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+    if spec is None or not user_id:
+        return
+    channel = dm_channel(client, user_id)
+    slash_body = {"team_id": team_id, "user_id": user_id, "channel_id": channel, "text": spec[1]}
+    route(slash_body, ctx=ctx, client=client, respond=dm_respond(client, channel))
+
+
+def register(app: App, ctx: AppContext) -> None:
+    for action_id in HOME_ACTIONS:
+
+        @app.action(action_id)
+        def on_home_action(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            try:
+                run_home_action(body, ctx=ctx, client=client)
+            except Exception:
+                log.exception("App Home action failed")

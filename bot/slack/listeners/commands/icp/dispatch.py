@@ -1,0 +1,139 @@
+"""Run one ``/icp`` request: parse the text, check permissions, call the subcommand's handler.
+
+The first word picks a subcommand (no words means help); owner-only subcommands refuse politely
+and say who can help; a failing handler is answered with a short apology and a reference for the
+logs, never a stack trace. Used on the server's threads and in the score worker processes alike.
+
+Every subcommand module is imported here by name, so a subcommand that fails to import breaks
+start-up loudly instead of silently disappearing from ``/icp help``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.services.permissions import is_owner, owners_hint, refusal
+from bot.slack.listeners.commands.icp import (
+    diff,
+    draft,
+    export,
+    forget,
+    help,
+    import_,
+    interview,
+    personas,
+    remind,
+    review,
+    score,
+    show,
+    status,
+)
+from bot.slack.listeners.commands.icp.registry import REGISTRY, SlashRequest, Subcommand, split_args
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # Slack caps command text far below this; longer input is not a command
+
+SUBCOMMAND_MODULES = (
+    diff,
+    draft,
+    export,
+    forget,
+    help,
+    import_,
+    interview,
+    personas,
+    remind,
+    review,
+    score,
+    show,
+    status,
+)
+
+
+def load_all() -> dict[str, Subcommand]:
+    """The registry of every subcommand (their modules are imported above, so it is complete)."""
+    return REGISTRY
+
+
+def run_once(
+    claim: Callable[[], bool] | None,
+    body: dict[str, Any],
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """``route`` unless ``claim`` says this delivery was handled already (a redelivery)."""
+    try:
+        if claim is not None and not claim():
+            return
+    except Exception:  # the ledger unreachable: answering twice beats not answering at all
+        log.exception("could not record the delivery of /icp; running it anyway")
+    route(body, ctx=ctx, client=client, respond=respond)
+
+
+def parse(body: dict[str, Any]) -> SlashRequest:
+    """The slash command payload as a ``SlashRequest`` (the subcommand name lowercased)."""
+    text = str(body.get("text") or "").strip()[:MAX_TEXT]
+    words = split_args(text)
+    name = words[0].lower() if words else "help"
+    raw = text[len(text.split(None, 1)[0]) :].strip() if words else ""
+    return SlashRequest(
+        team_id=str(body.get("team_id") or ""),
+        user_id=str(body.get("user_id") or ""),
+        channel_id=str(body.get("channel_id") or ""),
+        name=name,
+        args=words[1:],
+        raw=raw,
+        trigger_id=body.get("trigger_id"),
+        response_url=body.get("response_url"),
+        thread_ts=body.get("thread_ts"),
+        enterprise_id=body.get("enterprise_id"),
+        payload=body,
+    )
+
+
+def route(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+    """Run the subcommand named in ``body``; every outcome is a short reply, never a trace."""
+    req = parse(body)
+    spec = REGISTRY.get(req.name)
+    if spec is None:
+        respond(text=unknown_reply(req.name))
+        return
+    if spec.owner_only and not is_owner(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id):
+        hint = owners_hint(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id)
+        respond(text=refusal(action=f"use `/icp {spec.name}`", hint=hint))
+        return
+    try:
+        spec.handler(req, ctx, client, respond)
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("/icp %s failed (ref %s)", spec.name, reference)
+        try:
+            respond(
+                text=(
+                    f"Sorry, `/icp {spec.name}` failed on our side (ref {reference}). "
+                    "Please try again in a minute; if it keeps failing, tell an ICP owner."
+                )
+            )
+        except Exception:  # Slack unreachable too: the log line above is all we can do
+            log.exception("could not deliver the apology for ref %s", reference)
+
+
+def unknown_reply(name: str) -> str:
+    """A short answer to a subcommand we don't have, with the nearest ones we do."""
+    names = sorted({spec.name for spec in REGISTRY.values()})
+    shown = name if len(name) <= 40 else name[:39] + "…"
+    shown = shown.replace("`", "'").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(f'`/icp {c}`' for c in close)}?" if close else ""
+    return f"I don't know `/icp {shown}`.{hint} Try `/icp help` to see what I can do."

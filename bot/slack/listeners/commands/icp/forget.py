@@ -1,0 +1,125 @@
+"""``/icp forget @user confirm``: erase what a person said in interviews (ICP owners only).
+
+Erasure is permanent, so the first call only says what will go and how to confirm. The SQL rows
+go in one transaction with an audit entry (naming the person, never the content); then their
+vectors leave the knowledge store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
+from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.store.db import session_scope
+from bot.store.repo.errors import NotFoundError
+from bot.store.repo.privacy import forget_stakeholder
+from bot.store.repo.workspaces import get_workspace
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.context import AppContext
+    from bot.knowledge.store import KnowledgeStore
+    from bot.slack.listeners.commands.icp.registry import Respond
+
+log = logging.getLogger(__name__)
+CONFIRM_WORDS = frozenset({"confirm", "--yes", "yes"})
+USAGE = "Usage: `/icp forget @person confirm`. Pick the person from the @-mention list."
+
+
+@subcommand(
+    "forget",
+    summary="Erase everything a person said in interviews (answers and their search index).",
+    usage="forget @person [confirm]",
+    examples=("forget @ana", "forget @ana confirm"),
+    owner_only=True,
+)
+def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+    if not req.args:
+        respond(text=USAGE)
+        return
+    person = user_id_of(req.args[0])
+    if person is None:
+        respond(
+            text=(
+                f"I can't tell who `{mrkdwn_escape(req.args[0][:40])}` is. {USAGE} "
+                "(Slack sends a picked mention as an id; typed names are ambiguous.)"
+            )
+        )
+        return
+    if not CONFIRM_WORDS & {word.lower() for word in req.args[1:]}:
+        respond(
+            text=(
+                f"This permanently erases everything <@{person}> said in interviews: their answers, "
+                "the follow-up questions and summaries built from them, and their entries in the "
+                f"search index. The audit log keeps only that it happened. To go ahead: `/icp forget <@{person}> confirm`"
+            )
+        )
+        return
+    knowledge = ctx.knowledge
+    if knowledge is None:
+        respond(text="The knowledge store is not configured here, so nothing was erased. Ask an operator.")
+        return
+    try:
+        answers, interviews, vectors = erase(
+            ctx, knowledge, team_id=req.team_id, person=person, actor=req.user_id
+        )
+    except NotFoundError:
+        respond(text=f"I have nothing stored from <@{person}>, so there was nothing to erase.")
+        return
+    except VectorsLeft as exc:
+        log.warning("forget %s: vectors not deleted: %s", person, exc)
+        respond(
+            text=(
+                f"<@{person}>'s answers were erased from the database, but their search index entries "
+                "could not be removed just now. Run `/icp forget` for them again to finish."
+            )
+        )
+        return
+    respond(
+        text=(
+            f"Done: erased {answers} answer(s) from {interviews} interview(s) by <@{person}>, "
+            f"and {vectors} search index entr{'y' if vectors == 1 else 'ies'}."
+        )
+    )
+
+
+class VectorsLeft(RuntimeError):
+    """The SQL half of an erasure is done; the vector half failed and must be retried."""
+
+
+def erase(
+    ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
+) -> tuple[int, int, int]:
+    """(answers, interviews, vectors) erased. Uses the knowledge sync service when it is installed
+    (one place for SQL + vectors); otherwise the privacy repo then ``KnowledgeStore.delete``."""
+    try:
+        from bot.services.knowledge.sync import KnowledgeSyncError, forget_person
+    except ImportError:
+        return _erase_directly(ctx, knowledge, team_id=team_id, person=person, actor=actor)
+    try:
+        result = forget_person(
+            engine=ctx.engine, knowledge=knowledge, workspace=team_id, slack_user_id=person, actor=actor
+        )
+    except KnowledgeSyncError as exc:
+        raise VectorsLeft(str(exc)) from exc
+    return result.answers, result.interviews, result.vectors
+
+
+def _erase_directly(
+    ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
+) -> tuple[int, int, int]:
+    with session_scope(ctx.engine) as session:
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        if workspace is None or workspace.id is None:
+            raise NotFoundError(f"no workspace {team_id!r}")
+        counts = forget_stakeholder(
+            session=session, workspace_id=workspace.id, slack_user_id=person, actor=actor
+        )
+    try:
+        vectors = knowledge.delete(workspace=team_id, stakeholder=person, kind="answer")
+    except Exception as exc:  # the SQL erasure is committed; say what is left to do
+        raise VectorsLeft(f"{type(exc).__name__}: {exc}") from exc
+    return counts.answers, counts.interviews, vectors

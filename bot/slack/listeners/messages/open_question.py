@@ -1,0 +1,38 @@
+"""Plain DMs outside an interview: questions to the assistant about the ICP, personas and data.
+
+Modules register in name order, so this sees only what ``file_upload`` and ``interview`` left:
+a person's own plain DM when they have no active interview. ``other.py`` (after it) still takes
+every remaining message. The answer goes in the DM, in the thread when the question was in one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.context import AppContext
+from bot.services.chat.intent import clean_question
+from bot.slack.listeners.messages.interview import is_plain_dm, team_of
+from bot.slack.messaging.chat import submit_answer
+
+
+def register(app: App, ctx: AppContext) -> None:
+    def is_question(event: dict[str, Any]) -> bool:
+        return is_plain_dm(event) and bool(clean_question(event["text"]))
+
+    @app.event("message", matchers=[is_question])
+    def on_question(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        team_id = team_of(body, event)
+        channel = str(event.get("channel") or "")
+        if not team_id or not channel:
+            return
+        submit_answer(
+            ctx=ctx,
+            client=client,
+            team_id=team_id,
+            channel=channel,
+            thread_ts=event.get("thread_ts"),
+            text=event["text"],
+        )

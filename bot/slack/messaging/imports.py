@@ -1,0 +1,264 @@
+"""A CSV shared with the bot in a DM, imported with the same rules as ``icp import``.
+
+The flow for one shared file: only ICP owners may import (others get the polite refusal); the
+file must be a CSV within the size cap and downloadable from Slack itself; what it holds
+(accounts, deals or customer health) comes from the comment or the file name, else the bot asks
+with buttons; "skip bad rows" in the comment (or the button on a rejected file) imports the good
+rows. The import is the CLI's service, all or nothing, on the workspace whose Slack team id
+shared the file; after a write the workspace's statistic summaries are regenerated. The answer
+goes to the DM, in the upload's thread when known. Whatever happens, the person gets a sentence,
+never a trace.
+
+Slack sends both a ``message`` (subtype ``file_share``) and a ``file_shared`` event for one
+upload, and may redeliver either: ``claim_upload`` lets exactly one of them import a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
+from bot.services.permissions import is_owner, owners_hint, refusal
+from bot.slack.delivery import DeliveryLedger
+from bot.slack.messaging.files import (
+    MAX_DOWNLOAD_BYTES,
+    FileProblem,
+    SlackFile,
+    check_downloadable,
+    download,
+    file_info,
+)
+from bot.slack.messaging.interviews import post_message
+from bot.slack.views.import_summary import (
+    KINDS,
+    ImportTarget,
+    importing_note,
+    kind_question,
+    not_csv_text,
+    note,
+    problem_message,
+    result_message,
+)
+from bot.slack.views.interview import SlackMessage
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+Importer = Callable[..., ImportSummary]
+IMPORTERS: dict[str, Importer] = {"accounts": import_accounts, "deals": import_deals, "health": import_health}
+KIND_WORDS: dict[str, frozenset[str]] = {
+    "accounts": frozenset(
+        {"account", "accounts", "company", "companies", "organisation", "organisations", "organization"}
+        | {"organizations", "orgs"}
+    ),
+    "deals": frozenset({"deal", "deals", "opportunity", "opportunities", "opp", "opps"}),
+    "health": frozenset({"health"}),
+}
+SORRY = (
+    "Sorry, something went wrong with that import. Please try again in a minute; an import either "
+    "happens in full or not at all."
+)
+_SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,40}$")
+_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_SKIP_BAD_ROWS = re.compile(r"\bskip[\s_-]*(?:the\s+)?(?:bad|invalid|broken)[\s_-]*rows?\b", re.IGNORECASE)
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file to import, as plain values (listeners turn Slack payloads into this)."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    file_id: str
+    text: str = ""
+    thread_ts: str | None = None
+    kind: str | None = None  # chosen with a button; else read from the comment or the name
+    skip_bad_rows: bool | None = None  # from a button; else read from the comment
+
+
+def make_upload(
+    *,
+    team_id: object,
+    user_id: object,
+    channel_id: object,
+    file_id: object,
+    text: object = "",
+    thread_ts: object = None,
+) -> Upload | None:
+    """An ``Upload`` when every id looks like Slack's and the channel is a DM; else None."""
+    ids = (team_id, user_id, channel_id, file_id)
+    if not all(isinstance(v, str) and _SLACK_ID.match(v) for v in ids):
+        return None
+    assert isinstance(channel_id, str) and isinstance(file_id, str)
+    if not channel_id.startswith("D") or not file_id.startswith("F"):
+        return None
+    thread = thread_ts if isinstance(thread_ts, str) and _TS.match(thread_ts) else None
+    return Upload(
+        str(team_id), str(user_id), channel_id, file_id, text if isinstance(text, str) else "", thread
+    )
+
+
+def claim_upload(ledger: DeliveryLedger, upload: Upload) -> bool:
+    """True for the first event that brings this file to this team; later ones must do nothing."""
+    return ledger.claim(f"file-import:{upload.team_id}:{upload.file_id}")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORDS.findall(text)}
+
+
+def kind_in(text: str) -> str | None:
+    """The one kind of data ``text`` names (accounts, deals, health), or None if none or several."""
+    words = _words(text)
+    found = [kind for kind in KINDS if words & KIND_WORDS[kind]]
+    return found[0] if len(found) == 1 else None
+
+
+def detect_kind(file_name: str, comment: str = "") -> str | None:
+    """What a file holds: the comment decides, else the file name; None means ask."""
+    return kind_in(comment) or kind_in(PurePosixPath(file_name).stem)
+
+
+def wants_skip_bad_rows(comment: str) -> bool:
+    """True when the comment asks to import the good rows of a file with bad ones."""
+    return bool(_SKIP_BAD_ROWS.search(comment))
+
+
+def kind_order(file_name: str, comment: str = "") -> int:
+    """Accounts before deals before health (deals and health join stored accounts); unknown last."""
+    kind = detect_kind(file_name, comment)
+    return KINDS.index(kind) if kind is not None else len(KINDS)
+
+
+def safe_file_name(name: str) -> str:
+    """The shared file's base name, safe on disk; the import names rows by it (``x.csv line 3``)."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = _UNSAFE_NAME.sub("_", base).strip(" .")
+    return base[-120:] or "upload.csv"
+
+
+def process_upload(*, ctx: AppContext, client: WebClient, upload: Upload, announce: bool = True) -> str:
+    """Import one shared file and answer in the DM; returns what happened (for logs and tests).
+
+    Outcomes: refused, unavailable, not_csv, asked, download_failed, failed (unexpected), or the
+    import status (imported, unchanged, rejected, failed).
+    """
+    say = _Sayer(client, upload.channel_id, upload.thread_ts)
+    try:
+        return _process(ctx, client, upload, say, announce)
+    except Exception:
+        log.exception("import of file %s for team %s failed", upload.file_id, upload.team_id)
+        say.safely(note(SORRY))
+        return "failed"
+
+
+@dataclass
+class _Sayer:
+    """Posts to the DM, in the upload's thread once it is known."""
+
+    client: WebClient
+    channel: str
+    thread_ts: str | None
+
+    def __call__(self, message: SlackMessage) -> None:
+        post_message(self.client, channel=self.channel, message=message, thread_ts=self.thread_ts)
+
+    def safely(self, message: SlackMessage) -> None:
+        try:
+            self(message)
+        except Exception:
+            log.exception("could not answer in %s", self.channel)
+
+
+def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, announce: bool) -> str:
+    if not is_owner(ctx=ctx, client=client, team_id=upload.team_id, user_id=upload.user_id):
+        hint = owners_hint(ctx=ctx, team_id=upload.team_id, client=client, user_id=upload.user_id)
+        say(note(refusal(action="import data", hint=hint)))
+        return "refused"
+    try:
+        file = file_info(client, upload.file_id)
+    except FileProblem as problem:
+        say(note(str(problem)))
+        return "unavailable"
+    say.thread_ts = upload.thread_ts or file.share_ts.get(upload.channel_id)
+    if not file.is_csv:
+        say(note(not_csv_text(file_name=file.name, filetype=file.filetype)))
+        return "not_csv"
+    kind = upload.kind or detect_kind(file.name, upload.text)
+    skip = upload.skip_bad_rows if upload.skip_bad_rows is not None else wants_skip_bad_rows(upload.text)
+    target = ImportTarget(file.id, kind, skip, say.thread_ts)
+    try:
+        check_downloadable(client, file, max_bytes=MAX_DOWNLOAD_BYTES)
+    except FileProblem as problem:
+        say(note(str(problem)))
+        return "unavailable"
+    if kind is None:
+        say(kind_question(file_name=file.name, target=target))
+        return "asked"
+    if announce:
+        say(importing_note(file_name=file.name, kind=kind, skip_bad_rows=skip))
+    summary = _import_file(ctx, client, upload, file, kind, skip)
+    if isinstance(summary, FileProblem):
+        say(problem_message(str(summary), target=target))
+        return "download_failed"
+    statistics = _regenerate_statistics(ctx, upload.team_id) if summary.status == "imported" else None
+    say(result_message(summary, target=target, statistics=statistics))
+    log.info("import of %s (%s) for team %s: %s", file.id, kind, upload.team_id, summary.status)
+    return summary.status
+
+
+def _import_file(
+    ctx: AppContext, client: WebClient, upload: Upload, file: SlackFile, kind: str, skip: bool
+) -> ImportSummary | FileProblem:
+    """Download into a private temporary folder, import, and remove the copy whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="icp-import-") as folder:
+        path = Path(folder) / safe_file_name(file.name)
+        try:
+            download(client, file, path, max_bytes=MAX_DOWNLOAD_BYTES)
+        except FileProblem as problem:
+            return problem
+        return IMPORTERS[kind](
+            engine=ctx.engine,
+            workspace=upload.team_id,
+            path=path,
+            overrides=None,
+            skip_bad_rows=skip,
+            actor=upload.user_id,
+        )
+
+
+def _regenerate_statistics(ctx: AppContext, team_id: str) -> int | str:
+    """The workspace's statistic summaries, rebuilt after a write: how many, or why not."""
+    from bot.services.knowledge.sync import sync_statistics
+
+    try:
+        knowledge = ctx.knowledge
+        if knowledge is None:
+            return "no knowledge store is configured"
+        return sync_statistics(engine=ctx.engine, knowledge=knowledge, workspace=team_id)
+    except Exception as exc:  # the import is committed; the summaries can be rebuilt later
+        log.exception("statistics for team %s not regenerated", team_id)
+        return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def with_choice(upload: Upload, target: ImportTarget) -> Upload:
+    """The upload a button asks for: its kind, its skip-bad-rows choice, its thread."""
+    return replace(
+        upload,
+        kind=target.kind,
+        skip_bad_rows=target.skip_bad_rows,
+        thread_ts=target.thread_ts or upload.thread_ts,
+    )
