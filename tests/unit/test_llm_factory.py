@@ -71,7 +71,7 @@ def test_client_carries_the_settings_and_hides_the_key() -> None:
 
 
 def test_token_counting_never_touches_tiktoken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """tiktoken downloads its encodings on first use, which fails offline (DESIGN.md §8)."""
+    """tiktoken fetches its encoding files at run time, which fails offline."""
 
     def no_download(*_: Any, **__: Any) -> Any:
         raise AssertionError("tiktoken was asked for an encoding")

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import (
+
+from icp_engine.model import ICP
+from icp_engine.ops import evaluate
+from icp_engine.scoring import compile_icp, criterion_status, finalize_score, pick_tier, score
+from tests.support.strategies import (
     ALL_OPS,
     ATTRIBUTES,
     account_values,
@@ -18,11 +22,9 @@ from strategies import (
     scoring_icps,
 )
 
-from icp_engine.model import ICP
-from icp_engine.ops import evaluate
-from icp_engine.scoring import compile_icp, criterion_status, finalize_score, pick_tier, score
-
-# The DESIGN.md §3 example. Achievable with everything known: 25 + 20 + 15 + 10 = 70.
+# The mid-market SaaS ICP of the README ("The ICP and how a score is computed"): industry,
+# employees, country and tech stack, one size disqualifier, tiers A at 70 and B at 40.
+# Achievable with everything known: 25 + 20 + 15 + 10 = 70.
 SAAS: dict[str, Any] = {
     "name": "Mid-market SaaS",
     "criteria": [
