@@ -74,8 +74,7 @@ class Backtest:
     mean_confidence: float
 
     def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        return _rounded(d)
+        return {k: _rounded(v) for k, v in asdict(self).items()}
 
 
 def _rounded(obj: object) -> object:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -70,10 +70,11 @@ class _Column:
 
     def __init__(self, values: np.ndarray | pd.Categorical) -> None:
         self.numeric = not isinstance(values, pd.Categorical) and values.dtype.kind in "iuf"
-        if self.numeric:
-            self.x = values.astype(np.float64, copy=False)
+        if not isinstance(values, pd.Categorical) and self.numeric:
+            self.x: np.ndarray = values.astype(np.float64, copy=False)
             self.missing = np.isnan(self.x)
             return
+        uniques: list[Any] | np.ndarray
         if isinstance(values, pd.Categorical) and not _bool_prone(list(values.categories)):
             codes, uniques = values.codes, list(values.categories)
         else:
@@ -120,8 +121,8 @@ class _Column:
                     hit = (x >= nums[0]) & (x <= nums[1])
             return present, hit & present
         wanted = {value_key(v) for v in values}
-        nums = np.array(sorted(k[1] for k in wanted if k[0] == "n"), dtype=np.float64)
-        hit = np.isin(x, nums) & present
+        wanted_nums = np.array(sorted(k[1] for k in wanted if k[0] == "n"), dtype=np.float64)
+        hit = np.isin(x, wanted_nums) & present
         if op == "contains_all":
             hit = hit if len(wanted) == 1 else np.zeros_like(hit)
         elif op in {"ne", "not_in"}:
@@ -131,7 +132,9 @@ class _Column:
         return present, hit
 
 
-def _as_columns(accounts: pd.DataFrame | Mapping[str, Any]) -> tuple[Mapping[str, Any], int, pd.Index]:
+def _as_columns(
+    accounts: pd.DataFrame | Mapping[str, Any],
+) -> tuple[pd.DataFrame | Mapping[str, Any], int, pd.Index]:
     if isinstance(accounts, pd.DataFrame):
         return accounts, len(accounts), accounts.index
     lengths = {len(v) for v in accounts.values()}
@@ -141,16 +144,18 @@ def _as_columns(accounts: pd.DataFrame | Mapping[str, Any]) -> tuple[Mapping[str
     return accounts, n, pd.RangeIndex(n)
 
 
-def _column_array(data: Mapping[str, Any], name: str, n: int) -> np.ndarray | pd.Categorical:
+def _column_array(data: pd.DataFrame | Mapping[str, Any], name: str, n: int) -> np.ndarray | pd.Categorical:
     if name not in data:
         return np.full(n, None, dtype=object)
-    col = data[name]
+    col: Any = data[name]  # a Series of a frame, or whatever a mapping holds
     if isinstance(col, pd.Series):
         if isinstance(col.dtype, pd.CategoricalDtype):
-            return col.array  # type: ignore[return-value]  # a pd.Categorical: codes are reused
+            return cast(pd.Categorical, col.array)  # a pd.Categorical: codes are reused
         if col.dtype.kind in "iuf":
             return col.to_numpy(dtype=np.float64, na_value=np.nan)
-        return col.to_numpy(dtype=object, na_value=None)
+        # pandas-stubs types na_value as a non-None scalar; pandas takes None (missing values become None).
+        objects: np.ndarray = col.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+        return objects
     if isinstance(col, np.ndarray) and col.ndim == 1:
         return col if col.dtype.kind in "iufO" else col.astype(object)
     return _column_array({name: pd.Series(list(col), dtype=_series_dtype(col))}, name, n)

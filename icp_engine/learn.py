@@ -22,7 +22,7 @@ import pandas as pd
 
 from icp_engine.backtest import outcomes, roc_auc
 from icp_engine.batch import score_batch
-from icp_engine.model import DEFAULT_TIERS, ICP, Condition, Criterion, Disqualifier
+from icp_engine.model import DEFAULT_TIERS, ICP, Condition, Criterion, Disqualifier, Op
 from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze
 
 TOTAL_POINTS = 100
@@ -134,9 +134,9 @@ def _aggregate(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> tuple[
 
 def _condition_for(seg: SegmentDef) -> list[Condition]:
     if seg.kind == "contains":
-        return [Condition(attribute=seg.attribute, op="contains_any", values=[seg.value])]
+        return [Condition(attribute=seg.attribute, op="contains_any", values=[_value_of(seg)])]
     if seg.kind == "value":
-        return [Condition(attribute=seg.attribute, op="eq", values=[seg.value])]
+        return [Condition(attribute=seg.attribute, op="eq", values=[_value_of(seg)])]
     conds = []
     if seg.low is not None and math.isfinite(seg.low):
         conds.append(Condition(attribute=seg.attribute, op="gte", values=[_num(seg.low)]))
@@ -145,6 +145,12 @@ def _condition_for(seg: SegmentDef) -> list[Condition]:
     if not conds:
         conds.append(Condition(attribute=seg.attribute, op="exists"))
     return conds
+
+
+def _value_of(seg: SegmentDef) -> str:
+    """The value of a 'value' or 'contains' segment (SegmentDef.__post_init__ makes sure it has one)."""
+    assert seg.value is not None
+    return seg.value
 
 
 def _num(v: float) -> int | float:
@@ -169,15 +175,17 @@ def _disqualifier(stat: SegmentStat) -> Disqualifier | None:
     seg = stat.segment
     reason = f"{seg.label} almost never wins ({stat.wins} of {stat.deals} deals)"
     if seg.kind == "contains":
-        return Disqualifier(attribute=seg.attribute, op="contains_any", values=[seg.value], reason=reason)
+        return Disqualifier(
+            attribute=seg.attribute, op="contains_any", values=[_value_of(seg)], reason=reason
+        )
     if seg.kind == "value":
-        return Disqualifier(attribute=seg.attribute, op="eq", values=[seg.value], reason=reason)
-    low_open = seg.low is None or not math.isfinite(seg.low)
-    high_open = seg.high is None or not math.isfinite(seg.high)
-    if low_open and not high_open:
-        return Disqualifier(attribute=seg.attribute, op="lt", values=[_num(seg.high)], reason=reason)
-    if high_open and not low_open:
-        return Disqualifier(attribute=seg.attribute, op="gte", values=[_num(seg.low)], reason=reason)
+        return Disqualifier(attribute=seg.attribute, op="eq", values=[_value_of(seg)], reason=reason)
+    low = seg.low if seg.low is not None and math.isfinite(seg.low) else None  # None: open below
+    high = seg.high if seg.high is not None and math.isfinite(seg.high) else None  # None: open above
+    if low is None and high is not None:
+        return Disqualifier(attribute=seg.attribute, op="lt", values=[_num(high)], reason=reason)
+    if high is None and low is not None:
+        return Disqualifier(attribute=seg.attribute, op="gte", values=[_num(low)], reason=reason)
     return None  # a middle bin cannot be one condition; it stays a (zero-point) level instead
 
 
@@ -332,7 +340,7 @@ def learn(
                 if coef > 0:
                     levels.append((_condition_for(s.segment), coef, [s.id], _stat_text(s, overall)))
                 elif coef < 0:
-                    lacks = [Condition(attribute=attr, op="not_in", values=[s.segment.value])]
+                    lacks = [Condition(attribute=attr, op="not_in", values=[_value_of(s.segment)])]
                     levels.append((lacks, -coef, [s.id], _stat_text(s, overall)))
             attr_ranges.append(sum(abs(coef_by_id[s.id]) for s in stats))
             continue
@@ -416,7 +424,7 @@ def _merge_levels(
         attr, pts = item
         m = merged[item]
         values = m["values"]
-        op = "eq" if len(values) == 1 else "in"
+        op: Op = "eq" if len(values) == 1 else "in"
         out.append(
             Criterion(
                 attribute=attr,

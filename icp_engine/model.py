@@ -11,7 +11,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,7 +80,12 @@ def _value_count_error(op: str, values: list[Scalar]) -> str | None:
         if n != 2:
             return "op 'between' needs two values [low, high]"
         low, high = values
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        if (
+            not isinstance(low, int | float)
+            or isinstance(low, bool)
+            or not isinstance(high, int | float)
+            or isinstance(high, bool)
+        ):
             return "op 'between' needs two numbers"
         if low > high:
             return f"op 'between' needs low <= high, got [{low}, {high}]"
@@ -314,11 +319,11 @@ class ICP(BaseModel):
 
 
 class _IcpDumper(yaml.SafeDumper):
-    def represent_list(self, data: list[Any]) -> yaml.Node:  # type: ignore[override]
+    def represent_list(self, data: Iterable[Any]) -> yaml.SequenceNode:  # only lists are registered
         flow = all(not isinstance(x, dict | list) for x in data)
         return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
-    def represent_str(self, data: str) -> yaml.Node:  # type: ignore[override]
+    def represent_str(self, data: str) -> yaml.ScalarNode:
         # YAML folds NEL and Unicode line separators into newlines unless they are escaped.
         style = '"' if any(ch in data for ch in "\x85\u2028\u2029") else None
         return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)

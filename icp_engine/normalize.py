@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -197,7 +197,7 @@ def _clean_text(text: str) -> str:
 _DIGITS = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
 
 
-def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
+def parse_range(text: object) -> tuple[float | None, float | None]:
     """Read a value or band as (low, high); an open end is None.
 
     '1,000-5,000' -> (1000, 5000); '10M+' -> (1e7, None); '<50' -> (None, 50); '250' -> (250, 250).
@@ -246,12 +246,12 @@ def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
         s = s[:-1].rstrip()
     single = _SINGLE.match(s)
     if single:
-        value, suffix = _amount(single, "a_", text)
+        amount, suffix = _amount(single, "a_", text)
         if suffix and percent:
             raise _not_a_number(text)
         if suffix:
-            value *= _MULTIPLIERS[suffix]
-        result = _to_float(-value if negative else value, text)
+            amount *= _MULTIPLIERS[suffix]
+        result = _to_float(-amount if negative else amount, text)
         if bound == "low":
             return result, None
         if bound == "high":
@@ -274,7 +274,7 @@ def parse_range(text: str | float | None) -> tuple[float | None, float | None]:
     return lo, hi
 
 
-def parse_number(text: str | int | float | None) -> float | None:
+def parse_number(text: object) -> float | None:
     """Read a number as people write it in CRM exports; None means unknown.
 
     None/''/'n/a'/'-' -> None. '5k' -> 5000, '$2.5M' -> 2.5e6, '10M+' -> 1e7, '1.2bn' -> 1.2e9,
@@ -536,7 +536,7 @@ def normalize_country(text: object) -> tuple[str | None, ValueMapping | None]:
     return code, mapping
 
 
-def region_of(iso2: str | None) -> str | None:
+def region_of(iso2: object) -> str | None:
     """Sales region of a country: 'North America', 'Latin America', 'EMEA' or 'APAC'."""
     if not isinstance(iso2, str):
         return None
@@ -607,7 +607,7 @@ _PLAIN_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 def _number(field: str, value: object) -> tuple[float | None, list[ValueMapping]]:
     """A non-negative number; raises ValueError(reason) without the field name (callers add it)."""
-    number = parse_number(value)  # type: ignore[arg-type]
+    number = parse_number(value)
     if number is None:
         return None, []
     if number < 0:
@@ -733,9 +733,9 @@ def normalize_account(raw: Mapping[str, object]) -> tuple[dict[str, object], lis
         ("annual_revenue", "revenue_band", revenue_band),
     ):
         if source in canonical:
-            canonical[band] = banding(canonical[source])  # type: ignore[arg-type]
+            canonical[band] = banding(cast(float, canonical[source]))  # set by _number above
     if "region" not in canonical and "country" in canonical:
-        region = region_of(canonical["country"])  # type: ignore[arg-type]
+        region = region_of(canonical["country"])
         if region is not None:
             canonical["region"] = region
             mappings.append(ValueMapping("region", str(canonical["country"]), region, "derived"))
@@ -852,12 +852,13 @@ def normalize_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, NormalizationReport
             out[field] = _object_series(build.take(codes, distinct), df.index)
             if field == "country":
                 country_codes = (codes, distinct)
-    for source, band, edges, side in (
+    bandings: tuple[tuple[str, str, tuple[float, ...], Literal["left", "right"]], ...] = (
         ("employees", "employee_band", _EMPLOYEE_EDGES, "left"),
         ("annual_revenue", "revenue_band", _REVENUE_EDGES, "right"),
-    ):
+    )
+    for source, band, edges, side in bandings:
         if source in out:
-            derived = _band_index(out[source].to_numpy(), edges, side)  # type: ignore[arg-type]
+            derived = _band_index(out[source].to_numpy(), edges, side)
             if band in out:  # an input band column only fills in where the number is unknown
                 derived = np.where(pd.isna(derived), out[band].to_numpy(), derived)
             out[band] = _object_series(derived, df.index)

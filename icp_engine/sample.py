@@ -197,7 +197,8 @@ def _effect(values: np.ndarray, table: Sequence[tuple[str, float, float]]) -> np
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _names(rng: np.random.Generator, countries: np.ndarray) -> list[str]:
@@ -334,12 +335,13 @@ def _fit_count(
     industry: np.ndarray, employees: np.ndarray, country: np.ndarray, salesforce: np.ndarray
 ) -> np.ndarray:
     """How many of the four ICP traits an account has (0–4); drives value and health of customers."""
-    return (
+    count: np.ndarray = (
         np.isin(industry, ["software", "fintech"]).astype(int)
         + ((employees >= SWEET_SPOT[0]) & (employees < SWEET_SPOT[1])).astype(int)
         + np.isin(country, ["US", "CA"]).astype(int)
         + salesforce.astype(int)
     )
+    return count
 
 
 def _odds(effect: float) -> str:
