@@ -9,26 +9,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from bot.cli import render
 from bot.cli.errors import user_errors
-from bot.settings import Settings
+from bot.cli.options import JsonOpt, WorkspaceOpt
+from bot.cli.output import out
+from bot.cli.state import cli_settings
+from bot.store.db import connect
 from bot.store.models import DEFAULT_SEGMENT
 
 if TYPE_CHECKING:
     from bot.services.icp.drafting import DraftOutcome
 
-out = Console(soft_wrap=False)
 CLI_ACTOR = "cli"
 
 
 def draft(
-    workspace: Annotated[
-        str | None, typer.Option("--workspace", "-w", help="Slack team id (default: DEFAULT_WORKSPACE).")
-    ] = None,
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
     segment: Annotated[
         str,
         typer.Option(
@@ -38,16 +39,16 @@ def draft(
             "from those accounts only. Default: the primary ICP.",
         ),
     ] = DEFAULT_SEGMENT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Draft the ICP and buyer personas from CRM data and interview answers; store it as a draft."""
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         team = workspace or settings.default_workspace
+        # Imported here: Chroma and the LLM clients are slow to load and `icp --help` needs neither.
         from bot.knowledge.store import knowledge_store_from
         from bot.llm.factory import build_llm
         from bot.services.icp.drafting import draft_icp
-        from bot.store import connect
 
         llm = build_llm(settings)
         engine = connect(settings.resolved_database_url)

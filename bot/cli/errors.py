@@ -1,7 +1,7 @@
 """How every `icp` command reports failure: one line on stderr, an exit code, never a traceback.
 
-Shared by the engine commands (bot/cli/main.py) and the store commands (import, db, forget, reindex,
-serve), which bot/cli/main.py mounts; keeping it here avoids a circular import between them.
+Shared by every command module (engine, demo, import, db, forget, reindex, draft, versions, ...), so
+each reports failures the same way without importing the root app in bot/cli/main.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli import render
-from bot.store.db import StoreConfigError
+from bot.store.db import SQLAlchemyError, StoreConfigError
 from icp_engine.model import ICPError
 from icp_engine.readers import CsvFormatError
 

@@ -1,6 +1,6 @@
 """`icp import accounts|deals|health FILE` and `icp db upgrade`: the CLI over the import service.
 
-Mounted in bot/cli/main.py as `import` and `db`. Success prints a summary on stdout (or one JSON object
+Registered in bot/cli/main.py as `import` and `db`. Success prints a summary on stdout (or one JSON object
 with --json) and exits 0; any failure prints one `error:` line on stderr (plus the rejected rows,
 when there are some) and exits 1. Never a traceback, unless ICP_DEBUG is set.
 """
@@ -11,17 +11,18 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from bot.cli.errors import fail, user_errors
+from bot.cli.options import CsvFileArg, ImportMapOpt, JsonOpt, RevenueUnitOpt, SkipBadRowsOpt, WorkspaceOpt
+from bot.cli.state import cli_settings
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
 from bot.settings import Settings
-from bot.store.db import connect, current_revision, head_revision, make_engine, upgrade
+from bot.store.db import Engine, connect, current_revision, display_url, head_revision, make_engine, upgrade
 from icp_engine.readers import parse_map_options
 
 import_app = typer.Typer(
@@ -37,24 +38,6 @@ db_app = typer.Typer(
 MAX_SHOWN_ERRORS = 50
 MAX_SHOWN_FINDINGS = 40
 _DETAILED_METHODS = ("fuzzy", "synonym", "unknown", "parsed")
-
-FileArg = Annotated[Path, typer.Argument(help="The CSV export.")]
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace", "-w", help="Workspace (Slack team id); default: DEFAULT_WORKSPACE or 'local'."
-    ),
-]
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--map", help="Column for a field when the name is not recognised: FIELD=COLUMN. Repeatable."
-    ),
-]
-SkipOpt = Annotated[
-    bool, typer.Option("--skip-bad-rows", help="Import the good rows and list the rejected ones.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")]
 
 
 def _actor() -> str:
@@ -134,34 +117,39 @@ def _report(summary: ImportSummary, as_json: bool, indexed: int | str | None = N
     fail(summary.message)
 
 
+@dataclass(frozen=True)
+class ImportRequest:
+    """What every `icp import` command was asked: the file, where it goes, and how to read it."""
+
+    file: Path
+    workspace: str | None
+    maps: list[str] | None
+    skip_bad_rows: bool
+    as_json: bool
+
+
 def _run(
-    service: Callable[..., ImportSummary],
-    file: Path,
-    workspace: str | None,
-    maps: list[str] | None,
-    skip_bad_rows: bool,
-    as_json: bool,
-    **extra: Any,
+    ctx: typer.Context, service: Callable[..., ImportSummary], request: ImportRequest, **extra: Any
 ) -> None:
     with user_errors():
-        overrides = parse_map_options(maps or [])
-        settings = Settings()
+        overrides = parse_map_options(request.maps or [])
+        settings = cli_settings(ctx)
         engine = _open_store(settings)
-        workspace = workspace or settings.default_workspace
+        workspace = request.workspace or settings.default_workspace
         try:
             summary = service(
                 engine=engine,
                 workspace=workspace,
-                path=file,
+                path=request.file,
                 overrides=overrides,
-                skip_bad_rows=skip_bad_rows,
+                skip_bad_rows=request.skip_bad_rows,
                 actor=_actor(),
                 **extra,
             )
             indexed = _sync_statistics(settings, engine, workspace) if summary.status == "imported" else None
         finally:
             engine.dispose()
-    _report(summary, as_json, indexed)
+    _report(summary, request.as_json, indexed)
 
 
 def _sync_statistics(settings: Settings, engine: Engine, workspace: str) -> int | str:
@@ -182,56 +170,57 @@ def _sync_statistics(settings: Settings, engine: Engine, workspace: str) -> int 
 
 @import_app.command("accounts")
 def accounts_cmd(
-    file: FileArg,
+    ctx: typer.Context,
+    file: CsvFileArg,
     workspace: WorkspaceOpt = None,
-    maps: MapOpt = None,
-    skip_bad_rows: SkipOpt = False,
-    revenue_unit: Annotated[
-        float,
-        typer.Option("--revenue-unit", help="Multiply annual revenue by this (1e6 when it is in millions)."),
-    ] = 1.0,
+    maps: ImportMapOpt = None,
+    skip_bad_rows: SkipBadRowsOpt = False,
+    revenue_unit: RevenueUnitOpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Import accounts (companies): id or name, industry, size, revenue, country, custom columns."""
     if not revenue_unit > 0:
         fail(f"--revenue-unit must be a positive number (got {revenue_unit})")
-    _run(import_accounts, file, workspace, maps, skip_bad_rows, as_json, revenue_unit=revenue_unit)
+    request = ImportRequest(file, workspace, maps, skip_bad_rows, as_json)
+    _run(ctx, import_accounts, request, revenue_unit=revenue_unit)
 
 
 @import_app.command("deals")
 def deals_cmd(
-    file: FileArg,
+    ctx: typer.Context,
+    file: CsvFileArg,
     workspace: WorkspaceOpt = None,
-    maps: MapOpt = None,
-    skip_bad_rows: SkipOpt = False,
+    maps: ImportMapOpt = None,
+    skip_bad_rows: SkipBadRowsOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import deals (won, lost, open), each joined to a stored account by account id or name."""
-    _run(import_deals, file, workspace, maps, skip_bad_rows, as_json)
+    _run(ctx, import_deals, ImportRequest(file, workspace, maps, skip_bad_rows, as_json))
 
 
 @import_app.command("health")
 def health_cmd(
-    file: FileArg,
+    ctx: typer.Context,
+    file: CsvFileArg,
     workspace: WorkspaceOpt = None,
-    maps: MapOpt = None,
-    skip_bad_rows: SkipOpt = False,
+    maps: ImportMapOpt = None,
+    skip_bad_rows: SkipBadRowsOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import customer health (ARR, tenure, churn, NPS, health score), one row per stored account."""
-    _run(import_health, file, workspace, maps, skip_bad_rows, as_json)
+    _run(ctx, import_health, ImportRequest(file, workspace, maps, skip_bad_rows, as_json))
 
 
 @db_app.command("upgrade")
-def upgrade_cmd() -> None:
+def upgrade_cmd(ctx: typer.Context) -> None:
     """Bring the database schema up to date (Alembic upgrade head) and print its revision."""
     with user_errors():
-        url = Settings().resolved_database_url
+        url = cli_settings(ctx).resolved_database_url
         engine = make_engine(url)
         try:
             upgrade(engine)
             revision = current_revision(engine)
         finally:
             engine.dispose()
-        shown = make_url(url).render_as_string(hide_password=True)
+        shown = display_url(url)
         typer.echo(f"database {shown} is at revision {revision}")

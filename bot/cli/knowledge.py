@@ -1,6 +1,6 @@
 """`icp forget USER` and `icp reindex`: the privacy and repair commands of the knowledge store.
 
-Plain functions, so ``bot/cli/main.py`` mounts them as top-level commands
+Plain functions, so ``bot/cli/main.py`` registers them as top-level commands
 (``app.command("forget")(forget)``); ``knowledge_app`` holds the same two for tests and for
 ``python -m bot.cli.knowledge``. Locations come from ``Settings`` (``DATABASE_URL``, ``DATA_DIR``,
 ``CHROMA_PATH``/``CHROMA_HOST``). Errors are one line on stderr and exit code 1.
@@ -12,24 +12,21 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from bot.cli.errors import fail, user_errors
+from bot.cli.options import WorkspaceOpt
+from bot.cli.state import cli_settings
 from bot.settings import Settings
+from bot.store.db import Engine, connect
 
 if TYPE_CHECKING:  # chromadb is imported only by the commands that need it (fast `icp --help`)
     from bot.knowledge.store import KnowledgeStore
 
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option("--workspace", "-w", help="Slack team id of the workspace (default: DEFAULT_WORKSPACE)."),
-]
 CLI_ACTOR = "cli"
 
 
 def _open_stores(settings: Settings) -> tuple[Engine, KnowledgeStore]:
     from bot.knowledge.store import knowledge_store_from
-    from bot.store import connect
 
     return connect(settings.resolved_database_url), knowledge_store_from(settings)
 
@@ -39,13 +36,14 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def forget(
+    ctx: typer.Context,
     user: Annotated[str, typer.Argument(help="Slack user id of the person to forget, e.g. U012AB3CD.")],
     workspace: WorkspaceOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase everything a person said (answers, follow-up questions, summaries) from SQL and vectors."""
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         team = workspace or settings.default_workspace
         if not user.strip():
             fail("USER must be a Slack user id, e.g. U012AB3CD")
@@ -90,10 +88,10 @@ _LABELS = {
 }
 
 
-def reindex(workspace: WorkspaceOpt = None) -> None:
+def reindex(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Rebuild the knowledge store from the database (all workspaces unless --workspace is given)."""
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         from bot.services.knowledge.sync import reindex as rebuild
 
         engine, knowledge = _open_stores(settings)
@@ -122,5 +120,5 @@ knowledge_app.command("forget")(forget)
 knowledge_app.command("reindex")(reindex)
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use before bot/cli/main.py mounts the commands
+if __name__ == "__main__":  # pragma: no cover - `python -m bot.cli.knowledge` (a test runs it on a terminal)
     knowledge_app()

@@ -9,31 +9,34 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from bot.cli.errors import fail, user_errors
-from bot.settings import Settings
+from bot.cli.options import JsonOpt
+from bot.cli.state import cli_settings
 
 llm_app = typer.Typer(help="The language model the assistant drafts and chats with.", no_args_is_help=True)
 
 
 @llm_app.command("status")
 def status(
-    check: bool = typer.Option(
-        False, "--check", help="Also send one tiny prompt and report the answer time."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines."),
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Also send one tiny prompt and report the answer time.")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the configured provider, model and limits; with --check, whether a call works."""
+    # Imported here: the LLM clients (langchain) are slow to load and `icp --help` needs none.
     from langchain_core.messages import HumanMessage
 
     from bot.llm.client import LlmUnavailable
     from bot.llm.factory import build_llm, resolve_target
 
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         target = resolve_target(settings)
         report: dict[str, Any] = {
             "provider": target.provider,

@@ -1,4 +1,4 @@
-"""Writing what the CLI produces: JSON on stdout, and output files that are never half-written."""
+"""Writing what the CLI produces: rich output and JSON on stdout, output files never half-written."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 
 from bot.cli.errors import fail
+
+# Human output on stdout; errors go to `bot.cli.errors.err` on stderr.
+out = Console(soft_wrap=False)
 
 
 def check_output(path: Path, option: str) -> None:

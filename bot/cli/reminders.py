@@ -13,17 +13,17 @@ from typing import Annotated
 import typer
 
 from bot.cli.errors import user_errors
-from bot.settings import Settings
+from bot.cli.options import JsonListOpt, JsonOpt
+from bot.cli.state import cli_settings
 
 reminders_app = typer.Typer(
     help="Review reminders: run the due ones now, or list them.", no_args_is_help=True
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
 
 @reminders_app.command("run-due")
 def run_due_command(
+    ctx: typer.Context,
     interviews: Annotated[
         bool, typer.Option("--interviews/--no-interviews", help="Also send due interview reminder DMs.")
     ] = True,
@@ -36,12 +36,12 @@ def run_due_command(
     from bot.store import connect
 
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         engine = connect(settings.resolved_database_url)
         try:
-            ctx = AppContext(settings=settings, engine=engine)
+            app_ctx = AppContext(settings=settings, engine=engine)
             report = run_due(
-                ctx, clients=client_factory(settings, engine), worker=worker_id(), interviews=interviews
+                app_ctx, clients=client_factory(settings, engine), worker=worker_id(), interviews=interviews
             )
         finally:
             engine.dispose()
@@ -66,38 +66,29 @@ def run_due_command(
 
 
 @reminders_app.command("list")
-def list_command(as_json: JsonOpt = False) -> None:
+def list_command(ctx: typer.Context, as_json: JsonListOpt = False) -> None:
     """Every review reminder in every workspace: cadence, channel, next run, last review."""
-    from sqlmodel import select
-
-    from bot.store import connect, session_scope
-    from bot.store.models import ReviewReminder, Workspace
+    from bot.services.reviews.reminders import list_all_reminders
+    from bot.store import connect
 
     with user_errors():
-        settings = Settings()
+        settings = cli_settings(ctx)
         engine = connect(settings.resolved_database_url)
         try:
-            with session_scope(engine) as session:
-                rows = session.exec(
-                    select(ReviewReminder, Workspace.slack_team_id).join(
-                        Workspace,
-                        Workspace.id == ReviewReminder.workspace_id,  # type: ignore[arg-type]
-                    )
-                ).all()
-                items = [
-                    {
-                        "workspace": team,
-                        "id": r.id,
-                        "cadence": r.cadence.value,
-                        "cron": r.cron,
-                        "channel": r.channel_id,
-                        "timezone": r.timezone,
-                        "enabled": r.enabled,
-                        "next_run_at": r.next_run_at.isoformat(),
-                        "last_reviewed_at": r.last_reviewed_at.isoformat() if r.last_reviewed_at else None,
-                    }
-                    for r, team in rows
-                ]
+            items = [
+                {
+                    "workspace": team,
+                    "id": r.id,
+                    "cadence": r.cadence.value,
+                    "cron": r.cron,
+                    "channel": r.channel_id,
+                    "timezone": r.timezone,
+                    "enabled": r.enabled,
+                    "next_run_at": r.next_run_at.isoformat(),
+                    "last_reviewed_at": r.last_reviewed_at.isoformat() if r.last_reviewed_at else None,
+                }
+                for team, r in list_all_reminders(engine)
+            ]
         finally:
             engine.dispose()
     if as_json:

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import typer
 
+from bot.cli.state import cli_settings
+from bot.store.db import StoreConfigError
+
 
 def serve(
-    socket: bool = typer.Option(False, "--socket", help="Connect over Socket Mode (needs SLACK_APP_TOKEN)."),
-    http: bool = typer.Option(False, "--http", help="Serve POST /slack/events and GET /healthz over HTTP."),
-    port: int = typer.Option(3000, "--port", min=1, max=65535, help="HTTP port (with --http)."),
-    host: str = typer.Option("0.0.0.0", "--host", help="HTTP bind address (with --http)."),
+    ctx: typer.Context,
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Connect over Socket Mode (needs SLACK_APP_TOKEN).")
+    ] = False,
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve POST /slack/events and GET /healthz over HTTP.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port (with --http).")] = 3000,
+    host: Annotated[str, typer.Option("--host", help="HTTP bind address (with --http).")] = "0.0.0.0",
 ) -> None:
     """Run the Slack bot: --socket for development, --http --port P behind a public URL."""
-    from bot.settings import Settings
+    # Imported here: the Slack app, its server and the scheduler are slow to load; `icp --help` needs none.
+    from bot.scheduler.loop import start_in_server
     from bot.slack.installations import OAuthUnavailable
     from bot.slack.server import ServeConfigError, serve_http, serve_socket
-    from bot.store.db import StoreConfigError
 
     if socket == http:
         typer.echo("icp serve: choose one of --socket or --http.", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()  # read now, not cached: the environment is what the operator just set
+    settings = cli_settings(ctx)  # read now: the environment is what the operator just set
     try:
         if socket:
-            serve_socket(settings)
+            serve_socket(settings, background=start_in_server)
         else:
-            serve_http(settings, port, host=host)
+            serve_http(settings, port, host=host, background=start_in_server)
     except (ServeConfigError, StoreConfigError, OAuthUnavailable) as exc:
         typer.echo(f"icp serve: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -1,6 +1,6 @@
 """`icp versions`, `icp show`, `icp diff` and `icp export`: the ICP's history and documents.
 
-Plain functions, mounted by bot/cli/main.py as top-level commands. They read the configured store
+Plain functions, registered by bot/cli/main.py as top-level commands. They read the configured store
 (``DATABASE_URL``) for one workspace (``--workspace``, default ``DEFAULT_WORKSPACE``). Output is
 plain text, or one JSON document with ``--json``; an export is written atomically (a temp file
 renamed into place), so a failure never leaves half a document. Errors: one line, exit code 1.
@@ -8,75 +8,61 @@ renamed into place), so a failure never leaves half a document. Errors: one line
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.cli.errors import fail, user_errors
+from bot.cli.options import JsonOpt, SegmentOpt, VersionArg, WorkspaceOpt
+from bot.cli.output import check_output, print_json, write_atomically
+from bot.cli.state import cli_settings
+from bot.services.icp.versions import (
+    approval_label,
+    load_icp,
+    parse_version,
+    pick_team_versions,
+    team_history,
+)
 from bot.settings import Settings
-from bot.store.models import DEFAULT_SEGMENT, IcpVersion
-
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option("--workspace", "-w", help="Slack team id of the workspace (default: DEFAULT_WORKSPACE)."),
-]
-SegmentOpt = Annotated[str, typer.Option("--segment", help="The ICP segment (default: the primary one).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")]
-VersionArg = Annotated[str, typer.Argument(help="A version number, e.g. v3 or 3.", show_default=False)]
+from bot.store.db import Engine, connect
+from bot.store.models import DEFAULT_SEGMENT
+from icp_engine.diff import change_lines, diff_icps
 
 
 @contextmanager
-def _workspace(workspace: str | None) -> Iterator[tuple[Engine, Session, int, str]]:
-    """The store, a read session and the workspace's id; a clear error if it does not exist."""
-    from bot.services.icp.versions import workspace_of
-    from bot.store.db import connect, read_scope
-
-    settings = Settings()
+def _store(settings: Settings, workspace: str | None) -> Iterator[tuple[Engine, str]]:
+    """The configured store and the workspace's team id (an unknown one is the services' error)."""
     team = workspace or settings.default_workspace
     engine = connect(settings.resolved_database_url)
     try:
-        with read_scope(engine) as session:
-            ws = workspace_of(session, team)
-            if ws is None or ws.id is None:
-                fail(f"workspace {team} is not in the database (nothing imported or drafted there yet)")
-            yield engine, session, ws.id, team
+        yield engine, team
     finally:
         engine.dispose()
 
 
 def _number(word: str, what: str = "VERSION") -> int:
-    from bot.services.icp.versions import parse_version
-
     number = parse_version(word)
     if number is None:
         fail(f"{what} {word!r} is not a version number; write it as v3 or 3")
     return number
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
 def versions(
-    workspace: WorkspaceOpt = None, segment: SegmentOpt | None = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = None,
+    segment: SegmentOpt | None = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """List the ICP versions (newest first, with what each changed) and the change log."""
-    with user_errors():
-        from bot.services.icp.versions import change_log, version_history
-
-        with _workspace(workspace) as (_, session, ws_id, team):
-            history = version_history(session, ws_id, segment=segment)
-            log = change_log(session, ws_id, segment=segment, limit=500)
+    with user_errors(), _store(cli_settings(ctx), workspace) as (engine, team):
+        history, log = team_history(engine, team_id=team, segment=segment, log_limit=500)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "workspace": team,
                 "versions": [v.to_dict() for v in history],
@@ -100,13 +86,8 @@ def versions(
         typer.echo(f"  {e.at:%Y-%m-%d %H:%M}  {e.actor}  {e.text}")
 
 
-def _load(session: Session, ws_id: int, number: int | None, segment: str) -> IcpVersion:
-    from bot.services.icp.versions import pick_version, segment_versions
-
-    return pick_version(segment_versions(session, ws_id, segment), number, segment)
-
-
 def show(
+    ctx: typer.Context,
     version: Annotated[
         str | None, typer.Argument(help="A version number (v3 or 3); default: the newest.")
     ] = None,
@@ -116,14 +97,12 @@ def show(
 ) -> None:
     """Print one ICP version: its status and approval, then the ICP itself as YAML."""
     with user_errors():
-        from bot.services.icp.versions import approval_label, load_icp
-
         number = _number(version) if version is not None else None
-        with _workspace(workspace) as (_, session, ws_id, _team):
-            row = _load(session, ws_id, number, segment)
+        with _store(cli_settings(ctx), workspace) as (engine, team):
+            (row,) = pick_team_versions(engine, team_id=team, numbers=[number], segment=segment)
         icp = load_icp(row)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "version": row.version,
                 "segment": row.segment,
@@ -144,6 +123,7 @@ def show(
 
 
 def diff(
+    ctx: typer.Context,
     before: VersionArg,
     after: VersionArg,
     workspace: WorkspaceOpt = None,
@@ -152,16 +132,13 @@ def diff(
 ) -> None:
     """Compare two ICP versions: criteria added, removed and re-weighted, tiers, disqualifiers."""
     with user_errors():
-        from bot.services.icp.versions import load_icp
-        from icp_engine.diff import change_lines, diff_icps
-
         first, second = _number(before, "BEFORE"), _number(after, "AFTER")
-        with _workspace(workspace) as (_, session, ws_id, _team):
-            rows = (_load(session, ws_id, first, segment), _load(session, ws_id, second, segment))
+        with _store(cli_settings(ctx), workspace) as (engine, team):
+            rows = pick_team_versions(engine, team_id=team, numbers=[first, second], segment=segment)
         changes = diff_icps(load_icp(rows[0]), load_icp(rows[1]))
     lines = change_lines(changes)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "before": first,
                 "after": second,
@@ -179,6 +156,7 @@ def diff(
 
 
 def export(
+    ctx: typer.Context,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or pdf.")] = "pdf",
     version: Annotated[
         str | None, typer.Option("--version", help="A version (v3 or 3); default: the approved one.")
@@ -195,7 +173,7 @@ def export(
     approval and version; the approved version unless --version names another.
     """
     with user_errors():
-        from bot.cli.output import check_output, write_atomically
+        # Imported here: the PDF renderer is slow to load and only `icp export` needs it.
         from bot.services.icp.export import load_document, parse_format, render
 
         chosen = parse_format(fmt)
@@ -206,10 +184,8 @@ def export(
             check_output(output, "--output")
         elif chosen == "pdf" and sys.stdout.isatty():
             fail("a PDF is binary: give a file with -o FILE (or pipe stdout into one)")
-        settings = Settings()
+        settings = cli_settings(ctx)
         team = workspace or settings.default_workspace
-        from bot.store.db import connect
-
         engine = connect(settings.resolved_database_url)
         try:
             doc = load_document(engine, team_id=team, version=number, segment=segment)

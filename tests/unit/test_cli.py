@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from bot.cli.main import app, write_atomically
+from bot.cli.main import app
+from bot.cli.output import write_atomically
 from icp_engine.model import ICP, load_icp
 from icp_engine.sample import generate, write_csv
 
