@@ -13,11 +13,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli import render
 from bot.cli.errors import user_errors
 from bot.cli.options import JsonOpt, WorkspaceOpt
 from bot.cli.output import out
 from bot.cli.state import cli_settings
+from bot.console import render
 from bot.store.db import connect
 from bot.store.models import DEFAULT_SEGMENT
 

@@ -17,10 +17,11 @@ import pandas as pd
 import typer
 from rich.progress import Progress
 
-from bot.cli import render
 from bot.cli.errors import err, fail, user_errors
 from bot.cli.options import AccountsOpt, DealsOpt, HealthOpt, JsonOpt, MapOpt, RevenueUnitOpt
-from bot.cli.output import check_output, out, print_json, write_atomically
+from bot.cli.output import check_output, out, print_json
+from bot.console import render
+from bot.console.files import write_atomically
 from icp_engine.backtest import Backtest
 from icp_engine.backtest import backtest as run_backtest
 from icp_engine.batch import score_batch

@@ -15,7 +15,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from bot.cli import render
+from bot.console import render
 from bot.store.db import SQLAlchemyError, StoreConfigError
 from icp_engine.model import ICPError
 from icp_engine.readers import CsvFormatError

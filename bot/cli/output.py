@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +23,6 @@ def check_output(path: Path, option: str) -> None:
         fail(f"{option} {path}: is a folder; give a file name")
     if not path.parent.is_dir():
         fail(f"{option} {path}: folder {path.parent} does not exist")
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """`write(tmp_path)` then rename over `path`: a failure leaves neither half a file nor the temp file."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def print_json(data: Any) -> None:

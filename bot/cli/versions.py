@@ -19,8 +19,9 @@ import typer
 
 from bot.cli.errors import fail, user_errors
 from bot.cli.options import JsonOpt, SegmentOpt, VersionArg, WorkspaceOpt
-from bot.cli.output import check_output, print_json, write_atomically
+from bot.cli.output import check_output, print_json
 from bot.cli.state import cli_settings
+from bot.console.files import write_atomically
 from bot.services.icp.versions import (
     approval_label,
     load_icp,

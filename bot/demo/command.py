@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy.engine import Engine
 
-from bot.cli import render
+from bot.console import render
 from bot.demo.conversation import Outcome, pick_queries, run_conversation
 from bot.demo.transcript import Transcript
 from bot.demo.world import open_world
+from bot.store.db import Engine
 from icp_engine.backtest import backtest
 from icp_engine.crm import load_crm
 from icp_engine.learn import learn
@@ -179,6 +179,6 @@ def _summary(t: Transcript, outcome: Outcome | None, exported: list[Path], secon
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    from bot.cli.output import write_atomically
+    from bot.console.files import write_atomically
 
     write_atomically(path, lambda tmp: tmp.write_bytes(data))

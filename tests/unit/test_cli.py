@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
-from bot.cli.output import write_atomically
+from bot.console.files import write_atomically
 from icp_engine.model import ICP, load_icp
 from icp_engine.sample import generate, write_csv
 
