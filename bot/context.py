@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
 from bot.settings import Settings
 from bot.slack.respond import ReplyPool
+from bot.store.db import Engine
 
 if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore

@@ -13,20 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlmodel import select
 
 from bot.context import AppContext
 from bot.demo.script import ANSWERS, GENERAL, INTERVIEWEES, OWNER, REVOPS, SAM, Person
 from bot.demo.stand_in.slack_api import BOT_TOKEN, TEAM_ID, RecordedCall
 from bot.demo.world import DemoError, World, buttons, posted
+from bot.services.icp.versions import approved_version
 from bot.services.interviews.questions import load_question_set
+from bot.services.reviews.reminders import get_reminder_state
 from bot.slack.views.draft import DRAFT_APPROVE
 from bot.slack.views.interview import START_INTERVIEW
 from bot.slack.views.score_card import CHOOSE_ACCOUNT
-from bot.store.db import read_scope
-from bot.store.models import ReviewReminder
-from bot.store.repo.icp import get_active_icp
-from bot.store.repo.workspaces import get_workspace
 
 DRAFT_TIMEOUT = 180.0  # a configured LLM may take its whole deadline before the offline fallback
 
@@ -114,16 +111,14 @@ def draft_and_approve(world: World, out: Outcome) -> None:
     world.click(
         OWNER, message, DRAFT_APPROVE, lambda c: c.method == "chat.update" and "Approved" in c.all_text()
     )
-    with read_scope(world.engine) as session:
-        ws = get_workspace(session=session, slack_team_id=TEAM_ID)
-        active = get_active_icp(session=session, workspace_id=ws.id) if ws and ws.id else None
-        if active is None:
-            raise DemoError("after Approve, the store has no approved ICP version")
-        out.approved_version = active.version
-        world.transcript.note(
-            f"In the store: {active.name} v{active.version} is {active.status.value} "
-            f"(approver {active.approver}), the version /icp score now uses."
-        )
+    active = approved_version(world.engine, team_id=TEAM_ID)
+    if active is None:
+        raise DemoError("after Approve, the store has no approved ICP version")
+    out.approved_version = active.version
+    world.transcript.note(
+        f"In the store: {active.name} v{active.version} is {active.status.value} "
+        f"(approver {active.approver}), the version /icp score now uses."
+    )
 
 
 def _draft_posted(call: RecordedCall) -> bool:
@@ -152,11 +147,10 @@ def remind_and_fire(world: World, out: Outcome) -> None:
     from bot.slack.client import make_client
 
     world.slash(OWNER, "remind quarterly <#C0REVOPS|revops>", channel=GENERAL)
-    with read_scope(world.engine) as session:
-        row = session.exec(select(ReviewReminder).where(ReviewReminder.channel_id == REVOPS)).first()
-        if row is None:
-            raise DemoError("/icp remind saved no reminder for #revops")
-        due = row.next_run_at
+    reminder = get_reminder_state(world.engine, team_id=TEAM_ID)
+    if reminder is None or reminder.channel_id != REVOPS:
+        raise DemoError("/icp remind saved no reminder for #revops")
+    due = reminder.next_run_at
     now = due + timedelta(minutes=1)
     world.transcript.note(
         f"The reminder is due {due:%Y-%m-%d %H:%M} UTC. One scheduler pass runs now with its clock "

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
-from sqlalchemy.engine import Engine
 
 from bot.demo.script import CAST, CHANNELS, Person
 from bot.demo.stand_in.blocks_render import message_text, mrkdwn_text
@@ -25,6 +24,7 @@ from bot.demo.stand_in.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, Reco
 from bot.demo.transcript import Transcript
 from bot.knowledge.store import KnowledgeStore, knowledge_store_from
 from bot.settings import Settings
+from bot.store.db import Engine
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url")
 

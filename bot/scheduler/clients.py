@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.slack.client import make_client
 from bot.slack.installations import installation_store
+from bot.store.db import Engine
 
 ClientFor = Callable[[str], WebClient | None]
 

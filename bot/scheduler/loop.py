@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 from bot.scheduler.runner import TickReport, run_due, worker_id
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from bot.context import AppContext
     from bot.scheduler.clients import ClientFor
     from bot.settings import Settings
+    from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
 

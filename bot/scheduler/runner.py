@@ -12,20 +12,20 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.services.reviews import claims
 from bot.services.reviews.cadence import CadenceError, next_run
 from bot.services.reviews.chart import render_tier_chart
 from bot.services.reviews.kit import ReviewKit, load_review_kit
 from bot.services.reviews.reminders import schedule_of
 from bot.slack.messaging.interview_reminders import ReminderRun, send_due_reminders
+from bot.slack.messaging.share import post_or_reply_privately
 from bot.slack.views.blocks_text import section
 from bot.slack.views.review_kit import review_kit_message
-from bot.store.db import read_scope, session_scope
-from bot.store.models import ReviewReminder, Workspace
-from bot.store.repo import reminders as reminders_repo
+from bot.store.models import ReviewReminder
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -103,44 +103,47 @@ def fire_review(
         segment=row.segment,
     )
     message = review_kit_message(kit, reminder_id=row.id, next_run_at=following)
-    try:
-        channel = _dm_or_channel(client, row.channel_id)
-        posted = client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "")
-        if error not in UNREACHABLE_CHANNEL or not row.owner or row.owner == row.channel_id:
-            raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {error}") from exc
+    owner = row.owner if row.owner and row.owner != row.channel_id else None
+
+    def post(target: str, blocks: list[Any]) -> tuple[str, str | None]:
+        channel = _dm_or_channel(client, target)
+        posted = client.chat_postMessage(channel=channel, text=message.text, blocks=blocks)
+        return str(posted.get("channel") or channel), posted.get("ts")
+
+    def to_owner(error: str) -> tuple[str, str | None]:
         # The bot was never invited (or the channel went away): the owner gets it, and is told why.
-        channel = _dm_or_channel(client, row.owner)
         note = section(
             f"I couldn't post this review kit in <#{row.channel_id}> ({error}): invite me there with "
             "`/invite`, or choose another place with `/icp remind`."
         )
+        assert owner is not None  # without an owner every error is raised, never handed here
         try:
-            posted = client.chat_postMessage(
-                channel=channel, text=message.text, blocks=[note, *message.blocks]
-            )
+            return post(owner, [note, *message.blocks])
         except (SlackApiError, SlackRequestError, OSError) as again:
             raise FireError(
                 f"reminder {row.id}: neither {row.channel_id} nor its owner reachable: {again}"
             ) from again
-    except (SlackRequestError, OSError) as exc:
-        raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {exc}") from exc
-    _chart(client, str(posted.get("channel") or channel), kit, posted.get("ts"))
+
+    try:
+        channel, ts = post_or_reply_privately(
+            lambda: post(row.channel_id, message.blocks),
+            to_owner,
+            channel=row.channel_id,
+            what="the review kit",
+            only_for=UNREACHABLE_CHANNEL if owner else frozenset(),
+        )
+    except (SlackApiError, SlackRequestError, OSError) as exc:
+        raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {_reason(exc)}") from exc
+    _chart(client, channel, kit, ts)
     return following
 
 
-def _load(ctx: AppContext, reminder_id: int) -> tuple[ReviewReminder, str] | None:
-    with read_scope(ctx.engine) as session:
-        row = session.get(ReviewReminder, reminder_id)
-        if row is None:
-            return None
-        ws = session.get(Workspace, row.workspace_id)
-        return (row, ws.slack_team_id) if ws is not None else None
+def _reason(exc: Exception) -> object:
+    return str(exc.response.get("error") or "") if isinstance(exc, SlackApiError) else exc
 
 
 def _fire_claimed(ctx: AppContext, clients: ClientFor, reminder_id: int, worker: str, now: datetime) -> bool:
-    loaded = _load(ctx, reminder_id)
+    loaded = claims.load_claimed(ctx.engine, reminder_id=reminder_id)
     try:
         if loaded is None:
             raise FireError(f"reminder {reminder_id} vanished after its claim")
@@ -151,15 +154,11 @@ def _fire_claimed(ctx: AppContext, clients: ClientFor, reminder_id: int, worker:
         following = fire_review(ctx, client, row=row, team_id=team_id, now=now)
     except Exception as exc:  # one bad reminder must not stop the others
         log.warning("review reminder %s not sent: %s", reminder_id, exc)
-        with session_scope(ctx.engine) as session:
-            reminders_repo.back_off_reminder(
-                session=session, reminder_id=reminder_id, worker=worker, retry_at=now + RETRY_DELAY
-            )
+        claims.back_off(ctx.engine, reminder_id=reminder_id, worker=worker, retry_at=now + RETRY_DELAY)
         return False
-    with session_scope(ctx.engine) as session:
-        kept = reminders_repo.finish_reminder(
-            session=session, reminder_id=reminder_id, worker=worker, ran_at=now, next_run_at=following
-        )
+    kept = claims.finish(
+        ctx.engine, reminder_id=reminder_id, worker=worker, ran_at=now, next_run_at=following
+    )
     if not kept:
         log.warning("review reminder %s: the claim expired while sending (sent anyway)", reminder_id)
     return True
@@ -176,14 +175,10 @@ def run_due(
     """Send every due review reminder this replica wins the claim for, then the interview nudges."""
     now = now or ctx.clock()
     hold = timedelta(seconds=ctx.settings.scheduler_claim_seconds)
-    with read_scope(ctx.engine) as session:
-        due = reminders_repo.list_due_reminder_ids(session=session, now=now)
+    due = claims.due_reminder_ids(ctx.engine, now=now)
     sent = failed = skipped = 0
     for _workspace_id, reminder_id in due:
-        with session_scope(ctx.engine) as session:
-            won = reminders_repo.claim_reminder(
-                session=session, reminder_id=reminder_id, worker=worker, now=now, hold=hold
-            )
+        won = claims.claim(ctx.engine, reminder_id=reminder_id, worker=worker, now=now, hold=hold)
         if not won:
             skipped += 1
             continue

@@ -11,22 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
-
-from bot.store.db import session_scope
-from bot.store.models import (
-    IcpStatus,
-    IcpVersion,
-    ImportKind,
-    ImportRun,
-    Interview,
-    InterviewState,
-    ReviewReminder,
-    Stakeholder,
-)
+from bot.store.db import Engine, Session, session_scope
+from bot.store.models import IcpStatus, IcpVersion, ImportKind, InterviewState
 from bot.store.repo.crm import count_crm_rows
 from bot.store.repo.icp import get_active_icp, get_latest_icp, list_personas
+from bot.store.repo.imports import latest_import_run
+from bot.store.repo.interviews import count_interviews_by_state
+from bot.store.repo.reminders import last_reviewed_at, next_enabled_reminder
+from bot.store.repo.stakeholders import count_stakeholders
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.model import ICP, ICPError
 
@@ -141,23 +133,10 @@ def _personas(session: Session, workspace_id: int, version_id: int) -> tuple[Per
     return tuple(out)
 
 
-def _interview_counts(session: Session, workspace_id: int) -> dict[InterviewState, int]:
-    query = (
-        select(Interview.state, func.count())
-        .where(Interview.workspace_id == workspace_id)
-        .group_by(Interview.state)
-    )
-    return {InterviewState(state): int(n) for state, n in session.exec(query)}
-
-
 def _latest_imports(session: Session, workspace_id: int) -> tuple[ImportSummary, ...]:
     out = []
     for kind in ImportKind:
-        run = session.exec(
-            select(ImportRun)
-            .where(ImportRun.workspace_id == workspace_id, ImportRun.kind == kind)
-            .order_by(col(ImportRun.id).desc())
-        ).first()
+        run = latest_import_run(session, workspace_id=workspace_id, kind=kind)
         if run is not None:
             out.append(
                 ImportSummary(
@@ -176,14 +155,8 @@ def _latest_imports(session: Session, workspace_id: int) -> tuple[ImportSummary,
 
 def _reminders(session: Session, workspace_id: int) -> tuple[datetime | None, ReminderSummary | None]:
     # The last review is when an owner marked one done, not when a reminder was merely sent.
-    last = session.exec(
-        select(func.max(ReviewReminder.last_reviewed_at)).where(ReviewReminder.workspace_id == workspace_id)
-    ).one()
-    upcoming = session.exec(
-        select(ReviewReminder)
-        .where(ReviewReminder.workspace_id == workspace_id, col(ReviewReminder.enabled).is_(True))
-        .order_by(col(ReviewReminder.next_run_at))
-    ).first()
+    last = last_reviewed_at(session, workspace_id=workspace_id)
+    upcoming = next_enabled_reminder(session, workspace_id=workspace_id)
     summary = (
         None
         if upcoming is None
@@ -208,17 +181,15 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
             for summary in (approved, latest)
             if summary is not None
         }
-        stakeholders = session.exec(
-            select(func.count()).select_from(Stakeholder).where(Stakeholder.workspace_id == wid)
-        ).one()
+        stakeholders = count_stakeholders(session, workspace_id=wid)
         last_review, next_reminder = _reminders(session, wid)
         return HomeData(
             now=now,
             approved=approved,
             latest=latest,
             personas=personas,
-            interviews=_interview_counts(session, wid),
-            stakeholders=int(stakeholders),
+            interviews=count_interviews_by_state(session, workspace_id=wid),
+            stakeholders=stakeholders,
             crm_counts=count_crm_rows(session=session, workspace_id=wid),
             imports=_latest_imports(session, wid),
             last_review=last_review,

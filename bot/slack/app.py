@@ -10,6 +10,11 @@ running anything twice. A slash command's key is claimed after its ack, by the w
 the app's pool (``claim_delivery`` in the Bolt context): Slack never retries slash commands, so
 the write need not delay the ack; a repeat seen by this process is still dropped before the ack. With SLACK_CLIENT_ID/SECRET set, the app serves multi-workspace OAuth
 installs from our own database instead of one bot token.
+
+One error handler (``on_error``) takes every error a listener or middleware leaves unhandled: it
+is logged under a short reference, and where the request has a response_url the person gets a
+short apology quoting it, never a trace. Work run on our own pool after the ack is out of Bolt's
+sight; it goes through ``bot.slack.failures.submit_safely``.
 """
 
 from __future__ import annotations
@@ -22,15 +27,17 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from sqlalchemy.engine import Engine
 
 from bot.context import AppContext
 from bot.settings import Settings
 from bot.slack.client import make_client
 from bot.slack.delivery import CLAIM_DELIVERY, DeliveryLedger, claim_once, delivery_key
+from bot.slack.failures import privately, report_failure
 from bot.slack.installations import installation_store, oauth_state_store
 from bot.slack.listeners.messages.interview import replays_safely
 from bot.slack.on_install import install_callbacks
+from bot.slack.payload import first_action
+from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +87,7 @@ def build_app(
             process_before_response=False,
             name="icp-assistant",
         )
+    app.error(on_error)
     app.use(_ignore_other_bots)
     app.use(_once_per_delivery(DeliveryLedger(engine), replays_safely=partial(replays_safely, engine)))
     ctx = AppContext(
@@ -105,6 +113,30 @@ def _oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         state_store=oauth_state_store(settings, engine),
         callback_options=install_callbacks(settings, engine),  # the default review reminder
     )
+
+
+def on_error(error: Exception, body: dict[str, Any], respond: Callable[..., Any] | None) -> None:
+    """Bolt's global error handler: log with a reference, apologise where a response_url allows.
+
+    The HTTP status stays Bolt's (200 once acknowledged, else 500). Events and App Home clicks
+    have no response_url: their failure is logged only, as a reply there could mislead (an
+    interview answer may already be recorded and answered when indexing fails)."""
+    report_failure(request_name(body), apologise=privately(respond, body), error=error)
+
+
+def request_name(body: Any) -> str:
+    """What the request was, for the log line: ``/icp``, ``block_actions icp_score_why``..."""
+    if not isinstance(body, dict):
+        return "request"
+    if isinstance(body.get("command"), str):
+        return str(body["command"])
+    event, view = body.get("event"), body.get("view")
+    detail = (
+        event.get("type")
+        if isinstance(event, dict)
+        else first_action(body)[0] or (view.get("callback_id") if isinstance(view, dict) else None)
+    )
+    return f"{body.get('type') or 'request'} {detail or ''}".strip()
 
 
 def _acknowledged() -> BoltResponse:

@@ -1,9 +1,8 @@
 """Slack redelivers (``X-Slack-Retry-Num``) when it thinks we missed a request: do things once.
 
 Each request's delivery key (the event id for Events API callbacks, the ``trigger_id`` for slash
-commands and interactivity) is claimed in a small table; a second claim of the same key fails,
-so a redelivery is acknowledged and dropped, on whichever replica it lands. The table is
-operational bookkeeping, not product data, and is kept out of the alembic models on purpose.
+commands and interactivity) is claimed in a small table (``bot.store.ledger``); a second claim of
+the same key fails, so a redelivery is acknowledged and dropped, on whichever replica it lands.
 
 The keys this process claimed most recently are also remembered in memory, so a redelivery to
 the same replica is recognised without a SQL round trip (and without the write lock).
@@ -18,10 +17,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from bot.store.db import Engine
+from bot.store.ledger import KEY_LENGTH, create_ledger, delete_deliveries_before, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +27,6 @@ CLAIM_DELIVERY = "claim_delivery"  # Bolt context key: the deferred claim of a s
 KEEP_FOR = timedelta(days=2)  # Slack retries within minutes; two days is ample
 PRUNE_EVERY = 500  # claims between clean-ups of old keys
 REMEMBER = 10_000  # recently claimed keys kept in memory (minutes of traffic at 100 requests/s)
-
-_metadata = sa.MetaData()
-receipts = sa.Table(
-    "slack_delivery_receipt",
-    _metadata,
-    sa.Column("delivery_key", sa.String(255), primary_key=True),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, index=True),
-)
 
 
 def delivery_key(body: Mapping[str, Any]) -> str | None:
@@ -56,7 +45,7 @@ class DeliveryLedger:
 
     def __init__(self, engine: Engine, *, remember: int = REMEMBER) -> None:
         self.engine = engine
-        _metadata.create_all(engine, checkfirst=True)
+        create_ledger(engine)
         self._claims = 0
         self._remember = remember
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -65,7 +54,7 @@ class DeliveryLedger:
     def seen_here(self, key: str) -> bool:
         """Whether this ledger already claimed (or refused) ``key`` recently: a sure redelivery."""
         with self._lock:
-            return key[:255] in self._recent
+            return key[:KEY_LENGTH] in self._recent
 
     def _note(self, key: str) -> None:
         with self._lock:
@@ -75,19 +64,11 @@ class DeliveryLedger:
                 self._recent.popitem(last=False)
 
     def claim(self, key: str, *, now: datetime | None = None) -> bool:
-        key = key[:255]
+        key = key[:KEY_LENGTH]
         if self.seen_here(key):
             return False
         now = now or datetime.now(UTC)
-        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        stmt = (
-            insert(receipts)
-            .values(delivery_key=key, received_at=now)
-            .on_conflict_do_nothing(index_elements=["delivery_key"])
-            .returning(receipts.c.delivery_key)
-        )
-        with self.engine.begin() as conn:
-            created = conn.execute(stmt).first() is not None
+        created = record_delivery(self.engine, key=key, received_at=now)
         self._note(key)
         self._claims += 1
         if self._claims % PRUNE_EVERY == 0:
@@ -97,8 +78,7 @@ class DeliveryLedger:
     def prune(self, *, now: datetime | None = None) -> int:
         """Drop keys older than ``KEEP_FOR`` (a redelivery that late is not coming)."""
         cutoff = (now or datetime.now(UTC)) - KEEP_FOR
-        with self.engine.begin() as conn:
-            return conn.execute(sa.delete(receipts).where(receipts.c.received_at < cutoff)).rowcount or 0
+        return delete_deliveries_before(self.engine, cutoff=cutoff)
 
 
 def claim_once(ledger: DeliveryLedger, key: str) -> bool:

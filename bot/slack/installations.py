@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
 from bot.settings import Settings
+from bot.store.db import Engine
 
 if TYPE_CHECKING:
     # Imported lazily below: slack_sdk's module also imports SQLAlchemy's asyncio layer, which

@@ -20,9 +20,9 @@ from bot.services.reviews.reminders import ReminderState, ensure_default_reminde
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
-    from sqlalchemy import Engine
 
     from bot.settings import Settings
+    from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
 

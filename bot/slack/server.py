@@ -14,21 +14,20 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.scheduler.loop import start_in_server
 from bot.settings import Settings
 from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
+from bot.store.db import Engine, ping
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,13 @@ MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything la
 
 class ServeConfigError(ValueError):
     """The settings cannot run the chosen mode; the message says which variable to set."""
+
+
+class Stoppable(Protocol):
+    def stop(self) -> object: ...
+
+
+StartBackground = Callable[[Settings, Engine], Stoppable | None]
 
 
 def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starlette:
@@ -109,8 +115,7 @@ def _dispatch(app: App, request: BoltRequest) -> BoltResponse:
 
 def _db_ok(engine: Engine) -> tuple[bool, str]:
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(engine)
     except Exception as exc:  # the probe reports, it does not crash
         return False, type(exc).__name__
     return True, "ok"
@@ -120,8 +125,13 @@ def _secret(settings: Settings) -> str | None:
     return settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
 
 
-def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
-    """Run the HTTP endpoint under uvicorn until interrupted (events, commands, interactivity)."""
+def serve_http(
+    settings: Settings, port: int, *, host: str = "0.0.0.0", background: StartBackground | None = None
+) -> None:
+    """Run the HTTP endpoint under uvicorn until interrupted (events, commands, interactivity).
+
+    ``background`` starts the work that runs beside the endpoint (the reminder scheduler); the
+    caller composes it, so this module needs nothing above the Slack layer."""
     import uvicorn
 
     from bot.slack.app import build_app
@@ -139,7 +149,7 @@ def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
     app = build_app(settings, engine=engine)
     asgi = build_asgi(app, engine=engine, signing_secret=_secret(settings))
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    scheduler = start_in_server(settings, engine)
+    scheduler = background(settings, engine) if background is not None else None
     try:
         uvicorn.run(asgi, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
     finally:
@@ -147,7 +157,7 @@ def serve_http(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:
             scheduler.stop()
 
 
-def serve_socket(settings: Settings) -> None:
+def serve_socket(settings: Settings, *, background: StartBackground | None = None) -> None:
     """Connect to Slack over Socket Mode (no public URL needed) and serve until interrupted."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -159,7 +169,7 @@ def serve_socket(settings: Settings) -> None:
     engine = connect(settings.resolved_database_url)
     app = build_app(settings, engine=engine, token_verification_enabled=True)
     log.info("connecting to Slack over Socket Mode")
-    scheduler = start_in_server(settings, engine)
+    scheduler = background(settings, engine) if background is not None else None
     try:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     finally:

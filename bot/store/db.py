@@ -15,16 +15,37 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The types other layers name (they import them from here, never from sqlalchemy or sqlmodel).
+__all__ = [
+    "DEFAULT_URL",
+    "Engine",
+    "SQLAlchemyError",
+    "Session",
+    "StoreConfigError",
+    "connect",
+    "current_revision",
+    "display_url",
+    "downgrade",
+    "driver_message",
+    "head_revision",
+    "make_engine",
+    "ping",
+    "read_only",
+    "read_scope",
+    "resolve_url",
+    "session_scope",
+    "upgrade",
+]
 
 DEFAULT_URL = "sqlite:///./data/icp.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -132,8 +153,29 @@ def read_scope(engine: Engine) -> Iterator[Session]:
         session.close()  # closing rolls back: a read-only unit of work has nothing to keep
 
 
+def ping(engine: Engine) -> None:
+    """Ask the database one trivial question (the health probe); raises if it does not answer."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def driver_message(exc: SQLAlchemyError) -> str:
+    """The first line of what the database itself said (the driver's error, not SQLAlchemy's wrapper)."""
+    cause: object = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be shown to people: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic config built in code, pointing at the migrations shipped inside this package."""
+    # Alembic is imported where it is used: loading it costs more than the rest of the store,
+    # and every module that names the ``Engine`` type imports this one.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -156,6 +198,8 @@ def _run(engine_or_url: Engine | str | None, action: str, revision: str) -> None
             if conn.dialect.name == "postgresql":
                 # Replicas starting together migrate one after the other, not on top of each other.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            from alembic import command
+
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
             getattr(command, action)(cfg, revision)
@@ -176,12 +220,16 @@ def downgrade(engine_or_url: Engine | str | None, revision: str = "base") -> Non
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
     """The newest revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.services.interviews import conversation as interviews
+from bot.services.interviews import reminders as interview_reminders
 from bot.services.interviews.questions import load_question_set
-from bot.slack.messaging import interview_reminders
 from bot.store import make_engine, session_scope
 from bot.store.models import GtmRole, InterviewState
 from bot.store.repo import answers as answers_repo

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
+from bot.store.db import Session
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate
 from bot.store.repo.icp import create_icp_draft, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from bot.llm.prompts import untrusted
 from bot.services.chat.evidence import Evidence, Figure, Gathered, gather
 from bot.services.chat.intent import ScoreQuestion, SmallTalk, classify, data_question
 from bot.services.scoring.account_lookup import LookupResult
 from bot.services.scoring.service import NoIcpError, ScoreOutcome, ScoringError, score_inline, score_query
+from bot.store.db import Engine
 
 if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore

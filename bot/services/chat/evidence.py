@@ -14,12 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
 from bot.services.chat.intent import STAT_ATTRIBUTES, DataQuestion
 from bot.services.knowledge.documents import render_icp
 from bot.services.scoring.service import IcpInUse, ScoringError, active_icp
-from bot.store.db import read_scope
+from bot.store.db import Engine, read_scope
 from bot.store.repo.workspaces import get_workspace
 
 if TYPE_CHECKING:

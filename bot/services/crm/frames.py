@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlmodel import Session
 
+from bot.store.db import Session
 from bot.store.models import Account, CustomerHealth, Deal, DealStage
 from bot.store.repo import crm as crm_repo
 from icp_engine.crm import HEALTH_COLUMNS, CrmData, accounts_frame

@@ -20,15 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from bot.services.icp.drafting import DraftOutcome, load_draft
 from bot.services.icp.drafting.check import summarise_backtest
 from bot.services.icp.drafting.gather import GatherError, gather
 from bot.services.icp.drafting.persist import draft_payload
 from bot.services.knowledge.documents import icp_document, persona_document
 from bot.store import session_scope
+from bot.store.db import Engine, Session
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit, list_audit

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
-
+from bot.store.db import Engine, Session, read_scope
 from bot.store.models import DEFAULT_SEGMENT, AuditEntry, IcpStatus, IcpVersion, Workspace
+from bot.store.repo.audit import list_audit_of_targets
 from bot.store.repo.errors import NotFoundError
-from bot.store.repo.icp import list_icp_versions
+from bot.store.repo.icp import get_active_icp, list_icp_versions
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.diff import IcpDiff, diff_icps
 from icp_engine.model import ICP, ICPError
@@ -53,6 +53,10 @@ _NOTE_MAX = 200
 
 class VersionNotFound(NotFoundError):
     """The version number asked for does not exist; the message lists the ones that do."""
+
+
+class WorkspaceNotFound(NotFoundError):
+    """The bot has no data for this Slack team yet; the message says so."""
 
 
 def parse_version(word: str) -> int | None:
@@ -225,15 +229,14 @@ def change_log(
     the one before it (its content now is the content that entry left behind).
     """
     history = {v.id: v for v in version_history(session, workspace_id, segment=segment)}
-    query = select(AuditEntry).where(
-        AuditEntry.workspace_id == workspace_id,
-        AuditEntry.target_type == "icp_version",
-        col(AuditEntry.action).in_(ICP_ACTIONS),
+    entries = list_audit_of_targets(
+        session,
+        workspace_id=workspace_id,
+        target_type="icp_version",
+        actions=ICP_ACTIONS,
+        target_ids=[str(i) for i in history] if segment is not None else None,
+        limit=limit * 2,  # twice the limit: each rich entry hides at most one plain one
     )
-    if segment is not None:
-        query = query.where(col(AuditEntry.target_id).in_([str(i) for i in history]))
-    # Twice the limit: each rich entry hides at most one plain one.
-    entries = session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit * 2)).all()
     # The review service writes its own richer entry next to the store's plain "icp.draft".
     described = {e.target_id for e in entries if e.action in ("icp.drafted", "icp.edited")}
     out: list[ChangeLogEntry] = []
@@ -300,3 +303,88 @@ def _summary_of(entry: AuditEntry, history: dict[int, VersionSummary]) -> str | 
     except ValueError:
         return None
     return summary.changes if summary is not None else None
+
+
+# -- units of work for the slash commands and the CLI ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionCard:
+    """One version of the default segment as ``/icp show`` presents it."""
+
+    row: IcpVersion
+    approved: IcpVersion | None  # the segment's approved version (maybe ``row`` itself)
+    summary: VersionSummary
+    log: list[ChangeLogEntry]  # the segment's latest change-log entries
+
+
+def version_card(
+    engine: Engine, *, team_id: str, number: int | None, log_limit: int = 5
+) -> VersionCard | None:
+    """Version ``number`` (the newest when None) of the team's default segment.
+
+    None when there is no ICP yet (no workspace, or no version); VersionNotFound when the number
+    is not stored.
+    """
+    with read_scope(engine) as session:
+        workspace = workspace_of(session, team_id)
+        if workspace is None or workspace.id is None:
+            return None
+        rows = segment_versions(session, workspace.id)
+        if not rows:
+            return None
+        row = pick_version(rows, number)
+        approved = next((r for r in rows if r.status == IcpStatus.approved), None)
+        history = version_history(session, workspace.id, segment=DEFAULT_SEGMENT)
+        summary = next(v for v in history if v.id == row.id)
+        log = change_log(session, workspace.id, segment=DEFAULT_SEGMENT, limit=log_limit)
+    return VersionCard(row, approved, summary, log)
+
+
+def team_history(
+    engine: Engine, *, team_id: str, segment: str | None = None, log_limit: int = 200
+) -> tuple[list[VersionSummary], list[ChangeLogEntry]]:
+    """The team's version history and change log (one segment, or all); WorkspaceNotFound if unknown."""
+    with read_scope(engine) as session:
+        workspace_id = _known_workspace_id(session, team_id)
+        history = version_history(session, workspace_id, segment=segment)
+        return history, change_log(session, workspace_id, segment=segment, limit=log_limit)
+
+
+def team_versions(engine: Engine, *, team_id: str, segment: str = DEFAULT_SEGMENT) -> list[IcpVersion]:
+    """The segment's versions of the team, oldest first (none for an unknown team)."""
+    with read_scope(engine) as session:
+        workspace = workspace_of(session, team_id)
+        if workspace is None or workspace.id is None:
+            return []
+        return segment_versions(session, workspace.id, segment)
+
+
+def pick_team_versions(
+    engine: Engine, *, team_id: str, numbers: Sequence[int | None], segment: str = DEFAULT_SEGMENT
+) -> list[IcpVersion]:
+    """The versions numbered ``numbers`` (None: the newest), in that order.
+
+    WorkspaceNotFound for an unknown team; VersionNotFound for the first number not stored.
+    """
+    with read_scope(engine) as session:
+        workspace_id = _known_workspace_id(session, team_id)
+        return [pick_version(segment_versions(session, workspace_id, segment), n, segment) for n in numbers]
+
+
+def _known_workspace_id(session: Session, team_id: str) -> int:
+    workspace = workspace_of(session, team_id)
+    if workspace is None or workspace.id is None:
+        raise WorkspaceNotFound(
+            f"workspace {team_id} is not in the database (nothing imported or drafted there yet)"
+        )
+    return workspace.id
+
+
+def approved_version(engine: Engine, *, team_id: str, segment: str = DEFAULT_SEGMENT) -> IcpVersion | None:
+    """The team's approved version of the segment, if any."""
+    with read_scope(engine) as session:
+        workspace = workspace_of(session, team_id)
+        if workspace is None or workspace.id is None:
+            return None
+        return get_active_icp(session=session, workspace_id=workspace.id, segment=segment)

@@ -25,8 +25,7 @@ from typing import Any, Generic, TypeVar
 import annotated_types
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
-from sqlmodel import SQLModel
+from pydantic import BaseModel, ValidationError
 
 from bot.services.imports.values import ModelValues, validation_problems
 from bot.store.models import AccountCreate, CustomerHealthCreate, DealCreate
@@ -43,7 +42,7 @@ from icp_engine.readers import (
     normalize_company_name,
 )
 
-ModelT = TypeVar("ModelT", bound=SQLModel)
+ModelT = TypeVar("ModelT", bound=BaseModel)  # the store's Create models
 
 # Accounts exported without an id column are keyed by their normalised name under this prefix;
 # reading them back, such ids are not offered for matching deals "by account id".
@@ -65,7 +64,7 @@ def _key(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def _max_lengths(model: type[SQLModel]) -> dict[str, int]:
+def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
     """The string length limits declared on a Create model (the columns' VARCHAR sizes)."""
     limits: dict[str, int] = {}
     for name, info in model.model_fields.items():
@@ -154,7 +153,7 @@ class Prepared(Generic[ModelT]):
 class _LengthCheck:
     """Values too long for their column, worded for people ("deal name is too long: ...")."""
 
-    def __init__(self, model: type[SQLModel], labels: Mapping[str, str]) -> None:
+    def __init__(self, model: type[BaseModel], labels: Mapping[str, str]) -> None:
         self.limits = [
             (name, limit, labels.get(name, name.replace("_", " ")))
             for name, limit in _max_lengths(model).items()

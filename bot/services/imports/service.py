@@ -24,10 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session
-
 from bot.services.imports.rows import (
     DealRows,
     Prepared,
@@ -37,14 +33,19 @@ from bot.services.imports.rows import (
     prepare_health,
     stored_account_rows,
 )
-from bot.store.db import session_scope
-from bot.store.models import Account, ImportKind, ImportRunCreate, ImportStatus
+from bot.store.db import Engine, Session, SQLAlchemyError, driver_message, session_scope
+from bot.store.models import ImportKind, ImportRunCreate, ImportStatus
 from bot.store.models.base import SLACK_ID
 from bot.store.repo import StoreError, UpsertCounts
 from bot.store.repo._bulk import DEFAULT_CHUNK_SIZE
-from bot.store.repo._sql import table_of
 from bot.store.repo.audit import append_audit
-from bot.store.repo.crm import bulk_upsert_accounts, bulk_upsert_deals, bulk_upsert_health
+from bot.store.repo.crm import (
+    bulk_upsert_accounts,
+    bulk_upsert_deals,
+    bulk_upsert_health,
+    has_accounts,
+    list_account_names,
+)
 from bot.store.repo.imports import (
     MAX_STORED_ERRORS,
     file_checksum,
@@ -67,6 +68,7 @@ from icp_engine.readers import (
 
 __all__ = [
     "AUDIT_ACTION",
+    "ImportJob",
     "ImportSummary",
     "PreviousImport",
     "import_accounts",
@@ -184,6 +186,27 @@ Preparer = Callable[[Session, int, Any], Rows]
 Upserter = Callable[..., UpsertCounts]
 
 
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    """One file to import and how: what each entry point hands to the steps they share.
+
+    ``read`` parses the file, ``prepare`` checks its rows against what the workspace stores and
+    ``upsert`` writes them; the rest is what the caller asked for.
+    """
+
+    kind: ImportKind
+    engine: Engine
+    workspace: str
+    path: Path
+    overrides: Mapping[str, str] | None
+    skip_bad_rows: bool
+    actor: str
+    chunk_size: int
+    read: Reader
+    prepare: Preparer
+    upsert: Upserter
+
+
 def import_accounts(
     *,
     engine: Engine,
@@ -197,17 +220,19 @@ def import_accounts(
 ) -> ImportSummary:
     """Import an accounts file; ``revenue_unit`` scales revenue given in, e.g., millions (1e6)."""
     return _import(
-        ImportKind.accounts,
-        engine=engine,
-        workspace=workspace,
-        path=Path(path),
-        overrides=overrides,
-        skip_bad_rows=skip_bad_rows,
-        actor=actor,
-        chunk_size=chunk_size,
-        read=read_accounts,
-        prepare=lambda _session, _ws, read: prepare_accounts(read, revenue_unit=revenue_unit),
-        upsert=bulk_upsert_accounts,
+        ImportJob(
+            kind=ImportKind.accounts,
+            engine=engine,
+            workspace=workspace,
+            path=Path(path),
+            overrides=overrides,
+            skip_bad_rows=skip_bad_rows,
+            actor=actor,
+            chunk_size=chunk_size,
+            read=read_accounts,
+            prepare=lambda _session, _ws, read: prepare_accounts(read, revenue_unit=revenue_unit),
+            upsert=bulk_upsert_accounts,
+        )
     )
 
 
@@ -229,20 +254,22 @@ def import_deals(
     """
 
     def prepare(session: Session, workspace_id: int, stream: DealStream) -> Rows:
-        return DealRows(stream, _stored_account_pairs(session, workspace_id))
+        return DealRows(stream, list_account_names(session, workspace_id=workspace_id))
 
     return _import(
-        ImportKind.deals,
-        engine=engine,
-        workspace=workspace,
-        path=Path(path),
-        overrides=overrides,
-        skip_bad_rows=skip_bad_rows,
-        actor=actor,
-        chunk_size=chunk_size,
-        read=DealStream,
-        prepare=prepare,
-        upsert=bulk_upsert_deals,
+        ImportJob(
+            kind=ImportKind.deals,
+            engine=engine,
+            workspace=workspace,
+            path=Path(path),
+            overrides=overrides,
+            skip_bad_rows=skip_bad_rows,
+            actor=actor,
+            chunk_size=chunk_size,
+            read=DealStream,
+            prepare=prepare,
+            upsert=bulk_upsert_deals,
+        )
     )
 
 
@@ -263,29 +290,24 @@ def import_health(
         return prepare_health(read, join_health(stored, read), stored)
 
     return _import(
-        ImportKind.health,
-        engine=engine,
-        workspace=workspace,
-        path=Path(path),
-        overrides=overrides,
-        skip_bad_rows=skip_bad_rows,
-        actor=actor,
-        chunk_size=chunk_size,
-        read=read_health,
-        prepare=prepare,
-        upsert=bulk_upsert_health,
+        ImportJob(
+            kind=ImportKind.health,
+            engine=engine,
+            workspace=workspace,
+            path=Path(path),
+            overrides=overrides,
+            skip_bad_rows=skip_bad_rows,
+            actor=actor,
+            chunk_size=chunk_size,
+            read=read_health,
+            prepare=prepare,
+            upsert=bulk_upsert_health,
+        )
     )
 
 
-def _stored_account_pairs(session: Session, workspace_id: int) -> list[tuple[str, str]]:
-    """(crm_id, name) of the workspace's stored accounts, in the order they were stored."""
-    table = table_of(Account)
-    query = select(table.c.crm_id, table.c.name).where(table.c.workspace_id == workspace_id)
-    return [(crm_id, name) for crm_id, name in session.execute(query.order_by(table.c.id))]
-
-
 def _stored_accounts(session: Session, workspace_id: int) -> list[AccountRow]:
-    return stored_account_rows(_stored_account_pairs(session, workspace_id))
+    return stored_account_rows(list_account_names(session, workspace_id=workspace_id))
 
 
 def _workspace_problem(workspace: str) -> str | None:
@@ -300,13 +322,7 @@ def _resolve_workspace(session: Session, kind: ImportKind, workspace: str, file:
         found = get_or_create_workspace(session=session, slack_team_id=workspace)
     else:
         found = get_workspace(session=session, slack_team_id=workspace)
-        has_accounts = (
-            found is not None
-            and session.execute(
-                select(table_of(Account).c.id).where(table_of(Account).c.workspace_id == found.id).limit(1)
-            ).first()
-        )
-        if not has_accounts:
+        if found is None or found.id is None or not has_accounts(session, workspace_id=found.id):
             raise _Failed(
                 f"{file}: workspace '{workspace}' has no accounts yet; {_NOUNS[kind][1]} are joined to stored "
                 f"accounts, so import the accounts first (icp import accounts FILE --workspace {workspace})"
@@ -316,9 +332,7 @@ def _resolve_workspace(session: Session, kind: ImportKind, workspace: str, file:
 
 
 def _db_message(file: str, exc: SQLAlchemyError) -> str:
-    cause: object = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
-    return f"{file}: the database refused the import ({text}); nothing was imported"
+    return f"{file}: the database refused the import ({driver_message(exc)[:300]}); nothing was imported"
 
 
 @contextmanager
@@ -339,57 +353,30 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _import(
-    kind: ImportKind,
-    *,
-    engine: Engine,
-    workspace: str,
-    path: Path,
-    overrides: Mapping[str, str] | None,
-    skip_bad_rows: bool,
-    actor: str,
-    chunk_size: int,
-    read: Reader,
-    prepare: Preparer,
-    upsert: Upserter,
-) -> ImportSummary:
-    summary = ImportSummary(kind.value, path.name, workspace)
-    problem = _workspace_problem(workspace)
+def _import(job: ImportJob) -> ImportSummary:
+    summary = ImportSummary(job.kind.value, job.path.name, job.workspace)
+    problem = _workspace_problem(job.workspace)
     if problem is not None:
         summary.message = problem
         return summary
     with _cyclic_gc_paused():
-        return _import_file(
-            summary, kind, engine, path, overrides, skip_bad_rows, actor, chunk_size, read, prepare, upsert
-        )
+        return _import_file(summary, job)
 
 
-def _import_file(
-    summary: ImportSummary,
-    kind: ImportKind,
-    engine: Engine,
-    path: Path,
-    overrides: Mapping[str, str] | None,
-    skip_bad_rows: bool,
-    actor: str,
-    chunk_size: int,
-    read: Reader,
-    prepare: Preparer,
-    upsert: Upserter,
-) -> ImportSummary:
-    workspace = summary.workspace
+def _import_file(summary: ImportSummary, job: ImportJob) -> ImportSummary:
+    path = job.path
     try:
-        result = read(path, overrides=dict(overrides or {}))
+        result = job.read(path, overrides=dict(job.overrides or {}))
     except CsvFormatError as exc:
         summary.message = str(exc)
         return summary
     try:
-        with session_scope(engine) as session:
-            workspace_id = _resolve_workspace(session, kind, workspace, path.name)
-            rows = prepare(session, workspace_id, result)
-            if rows.checked and _rejects(summary, rows.tally(), skip_bad_rows):
+        with session_scope(job.engine) as session:
+            workspace_id = _resolve_workspace(session, job.kind, job.workspace, path.name)
+            rows = job.prepare(session, workspace_id, result)
+            if rows.checked and _rejects(summary, rows.tally(), job.skip_bad_rows):
                 raise _Stop
-            _write(session, summary, kind, workspace_id, path, rows, upsert, actor, chunk_size, skip_bad_rows)
+            _write(session, summary, job, workspace_id, rows)
     except _Stop:
         pass
     except _Failed as exc:
@@ -444,23 +431,13 @@ def _reject(summary: ImportSummary) -> None:
         )
 
 
-def _write(
-    session: Session,
-    summary: ImportSummary,
-    kind: ImportKind,
-    workspace_id: int,
-    path: Path,
-    rows: Rows,
-    upsert: Upserter,
-    actor: str,
-    chunk_size: int,
-    skip_bad_rows: bool,
-) -> None:
+def _write(session: Session, summary: ImportSummary, job: ImportJob, workspace_id: int, rows: Rows) -> None:
     """Upsert the good rows and record the run.
 
     Rolled back (by raising _Stop) when rows checked during the write turn out to be rejected,
     and when a repeat changed nothing.
     """
+    kind, path, actor = job.kind, job.path, job.actor
     checksum = file_checksum(path)
     previous = find_import_by_checksum(
         session=session, workspace_id=workspace_id, checksum=checksum, kind=kind
@@ -473,18 +450,18 @@ def _write(
         ),
     )
     assert run.id is not None
-    values = rows.values(stop_at_rejected=not skip_bad_rows)
+    values = rows.values(stop_at_rejected=not job.skip_bad_rows)
     try:
-        counts = upsert(
+        counts = job.upsert(
             session=session,
             workspace_id=workspace_id,
             rows=values,
             import_run_id=run.id,
-            chunk_size=chunk_size,
+            chunk_size=job.chunk_size,
         )
     finally:
         values.close()  # a streamed file is let go here, in this thread, even if the write failed
-    if _rejects(summary, rows.tally(), skip_bad_rows):
+    if _rejects(summary, rows.tally(), job.skip_bad_rows):
         raise _Stop
     summary.checksum = checksum
     if previous is not None and previous.id is not None:

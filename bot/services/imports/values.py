@@ -21,12 +21,11 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import annotated_types
-from pydantic import ValidationError
-from sqlmodel import SQLModel
+from pydantic import BaseModel, ValidationError
 
 __all__ = ["ModelValues", "validation_problems"]
 
-ModelT = TypeVar("ModelT", bound=SQLModel)
+ModelT = TypeVar("ModelT", bound=BaseModel)  # the store's Create models
 _SCALARS = (str, float, int, bool, date)
 _LIMITS = (annotated_types.MaxLen, annotated_types.MinLen, annotated_types.Ge, annotated_types.Le)
 

@@ -11,7 +11,7 @@ the interview row, so two deliveries (or two quick messages) are applied one aft
   and changes nothing. Commands (``skip``, ``back``, ``pause``, ``done``) carry their event id in
   the audit log for the same reason.
 * Services do not talk to Slack: they return a :class:`Turn` saying what to show next.
-  Reminders live in ``interview_reminders``; posting turns in ``interview_delivery``.
+  Reminders live in ``reminders``; posting turns in ``bot.slack.messaging.interviews``.
 """
 
 from __future__ import annotations
@@ -23,18 +23,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
-
 from bot.knowledge.store import Document, KnowledgeStore
 from bot.services.interviews.questions import Question, QuestionSet, QuestionSetError, load_question_set
 from bot.services.knowledge.documents import answer_document
-from bot.store import session_scope
+from bot.store.db import Engine, Session, session_scope
 from bot.store.models import (
     ACTIVE_INTERVIEW_STATES,
-    Answer,
     AnswerCreate,
-    AuditEntry,
     GtmRole,
     Interview,
     InterviewCreate,
@@ -148,13 +143,7 @@ def workspace_of(session: Session, team_id: str) -> Workspace | None:
 
 def lock_interview(session: Session, workspace_id: int, interview_id: int) -> Interview | None:
     """The interview row, locked until the unit of work ends (PostgreSQL; SQLite locks the file)."""
-    query = (
-        select(Interview)
-        .where(Interview.workspace_id == workspace_id, Interview.id == interview_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(query).first()
+    return interviews_repo.lock_interview(session, workspace_id=workspace_id, interview_id=interview_id)
 
 
 def questions_for(interview: Interview, stakeholder: Stakeholder) -> QuestionSet:
@@ -171,14 +160,9 @@ def position_of(
     session: Session, workspace_id: int, interview: Interview, qset: QuestionSet
 ) -> tuple[int, InterviewQuestion | None]:
     """Index of the question the person is on, and the row of that question if it was asked."""
-    recent = session.exec(
-        select(InterviewQuestion)
-        .where(
-            InterviewQuestion.workspace_id == workspace_id,
-            InterviewQuestion.interview_id == interview.id,
-        )
-        .order_by(col(InterviewQuestion.id).desc())
-        .limit(_RECENT_QUESTIONS)
+    assert interview.id is not None
+    recent = interviews_repo.list_recent_questions(
+        session, workspace_id=workspace_id, interview_id=interview.id, limit=_RECENT_QUESTIONS
     )
     for row in recent:
         index = qset.index_of(row.question_key)
@@ -189,15 +173,8 @@ def position_of(
 
 def _answered(session: Session, workspace_id: int, interview_id: int) -> int:
     """Questions answered at least once (an answer given again after `back` counts once)."""
-    rows = session.exec(
-        select(Answer.id, InterviewQuestion.question_key)
-        .select_from(Answer)
-        .outerjoin(
-            InterviewQuestion,
-            (InterviewQuestion.workspace_id == Answer.workspace_id)
-            & (InterviewQuestion.id == Answer.question_id),
-        )
-        .where(Answer.workspace_id == workspace_id, Answer.interview_id == interview_id)
+    rows = answers_repo.list_answer_question_keys(
+        session, workspace_id=workspace_id, interview_id=interview_id
     )
     return len({key if key is not None else f"answer:{answer_id}" for answer_id, key in rows})
 
@@ -206,12 +183,9 @@ def _event_seen(session: Session, workspace_id: int, event_id: str) -> bool:
     """Whether this Slack event was already applied: as an answer, or as a command."""
     if answers_repo.get_answer_by_event(session=session, workspace_id=workspace_id, slack_event_id=event_id):
         return True
-    query = select(AuditEntry.id).where(
-        AuditEntry.workspace_id == workspace_id,
-        AuditEntry.target_type == EVENT_TARGET,
-        AuditEntry.target_id == event_id,
+    return audit_repo.audit_target_exists(
+        session, workspace_id=workspace_id, target_type=EVENT_TARGET, target_id=event_id
     )
-    return session.exec(query).first() is not None
 
 
 def active_interview_of(*, engine: Engine, team_id: str, user_id: str) -> int | None:

@@ -14,9 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from bot.knowledge.store import KINDS, Document, KnowledgeStore
 from bot.services.crm.frames import load_crm_frames
 from bot.services.icp.drafting.privacy import scrub_person, search_documents
@@ -28,6 +25,7 @@ from bot.services.knowledge.documents import (
     statistic_documents_of,
 )
 from bot.store import session_scope
+from bot.store.db import Engine, Session
 from bot.store.models import Workspace
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo

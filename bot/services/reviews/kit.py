@@ -21,14 +21,15 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
 
 from bot.services.crm.frames import load_crm_frames
-from bot.store.db import read_scope
-from bot.store.models import CustomerHealth, IcpVersion, Interview, InterviewState
+from bot.store.db import Engine, Session, read_scope
+from bot.store.models import IcpVersion
 from bot.store.models.icp import DEFAULT_SEGMENT
+from bot.store.repo.crm import list_churned_health
 from bot.store.repo.icp import get_active_icp
+from bot.store.repo.interviews import count_completed_interviews
+from bot.store.repo.workspaces import get_workspace
 from icp_engine.backtest import Backtest, backtest
 from icp_engine.batch import score_batch
 from icp_engine.model import FALLBACK_TIER, ICP, ICPError
@@ -226,12 +227,7 @@ def _misses(deals: pd.DataFrame, icp: ICP, names: dict[str, str]) -> list[Miss]:
 def _churned(
     session: Session, workspace_id: int, accounts: pd.DataFrame, icp: ICP | None, since: datetime | None
 ) -> list[ChurnedAccount]:
-    rows = session.exec(
-        select(CustomerHealth).where(
-            CustomerHealth.workspace_id == workspace_id,
-            CustomerHealth.churned == True,  # noqa: E712 (SQL, not Python truth)
-        )
-    ).all()
+    rows = list_churned_health(session, workspace_id=workspace_id)
     recent = [
         r
         for r in rows
@@ -254,17 +250,6 @@ def _churned(
                 ChurnedAccount(str(row.account_id), str(row.name), str(scores.tier[i]), health.churned_on)
             )
     return sorted(out, key=lambda c: (c.tier, c.account_name))
-
-
-def _interviews_since(session: Session, workspace_id: int, since: datetime | None) -> int:
-    query = (
-        select(func.count())
-        .select_from(Interview)
-        .where(Interview.workspace_id == workspace_id, Interview.state == InterviewState.completed)
-    )
-    if since is not None:
-        query = query.where(Interview.completed_at >= since)  # type: ignore[operator]
-    return int(session.exec(query).one())
 
 
 def build_review_kit(
@@ -315,7 +300,7 @@ def build_review_kit(
         misses_total=len(misses),
         churned=tuple(churned[:MAX_LISTED]),
         churned_total=len(churned),
-        new_interviews=_interviews_since(session, workspace_id, since),
+        new_interviews=count_completed_interviews(session, workspace_id=workspace_id, since=since),
         new_deals=len(fresh),
         drift=drift,
     )
@@ -335,6 +320,29 @@ def load_review_kit(
         return build_review_kit(
             session,
             workspace_id=workspace_id,
+            team_id=team_id,
+            now=now,
+            last_reviewed_at=last_reviewed_at,
+            segment=segment,
+        )
+
+
+def load_team_review_kit(
+    engine: Engine,
+    *,
+    team_id: str,
+    now: datetime,
+    last_reviewed_at: datetime | None,
+    segment: str = DEFAULT_SEGMENT,
+) -> ReviewKit | None:
+    """``build_review_kit`` for a Slack team, read-only; None when the bot has not seen the team."""
+    with read_scope(engine) as session:
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        if workspace is None or workspace.id is None:
+            return None
+        return build_review_kit(
+            session,
+            workspace_id=workspace.id,
             team_id=team_id,
             now=now,
             last_reviewed_at=last_reviewed_at,

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from bot.services.reviews.cadence import Schedule, first_anchor, next_run, zone
-from bot.store.db import read_scope, session_scope
+from bot.store.db import Engine, read_scope, session_scope
 from bot.store.models import ReminderCreate, ReminderUpdate, ReviewReminder
 from bot.store.models.icp import DEFAULT_SEGMENT
 from bot.store.models.ops import Cadence
@@ -138,6 +136,12 @@ def get_reminder_state(
             return None
         row = reminders_repo.get_segment_reminder(session=session, workspace_id=ws.id, segment=segment)
         return _state(row) if row is not None else None
+
+
+def list_all_reminders(engine: Engine) -> list[tuple[str, ReminderState]]:
+    """Every workspace's review reminders, each with its Slack team id (for operators)."""
+    with read_scope(engine) as session:
+        return [(team, _state(row)) for row, team in reminders_repo.list_reminders_with_team(session)]
 
 
 def _change(

@@ -31,11 +31,9 @@ from weakref import WeakKeyDictionary
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from sqlalchemy import Engine, func, select
 
-from bot.store.db import read_only
-from bot.store.models import Account
-from bot.store.repo._sql import table_of
+from bot.store.db import Engine, read_only
+from bot.store.repo.crm import account_table_state, list_account_refs, recently_changed_workspaces
 from icp_engine.readers import normalize_company_name
 
 MatchStatus = Literal["found", "ambiguous", "not_found"]
@@ -50,7 +48,6 @@ TRUST_SECONDS = 10.0  # an exact hit from an index checked this recently is used
 PREFILTER = 40  # names kept by the cheap whole-string pass before the full fuzzy scoring
 CONTAINS_MAX = 200  # names kept because they contain the typed name ("acme" in "acme labs")
 
-_ACCOUNT = table_of(Account)
 _DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc", "gv", "or", "ne"})
 
@@ -372,24 +369,13 @@ class AccountLookup:
         self._build_locks: dict[int, threading.Lock] = {}
 
     def _state(self, workspace_id: int) -> tuple[int, datetime | None]:
-        # Two queries, not one: alone, the latest updated_at is one step down the
-        # (workspace_id, updated_at) index and the count a plain scan of it; together, every
-        # row's timestamp is compared on the way (twice the time on 100,000 accounts).
-        where = _ACCOUNT.c.workspace_id == workspace_id
-        with self._engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(_ACCOUNT).where(where)).scalar_one()
-            latest = conn.execute(select(func.max(_ACCOUNT.c.updated_at)).where(where)).scalar_one()
-        return int(count), latest
+        with self._engine.connect() as conn:  # a bare connection: no ORM needed, on every lookup
+            return account_table_state(conn, workspace_id=workspace_id)
 
     def _load(self, workspace_id: int, key: tuple[int, datetime | None], previous: _Index | None) -> _Index:
-        query = (
-            select(_ACCOUNT.c.id, _ACCOUNT.c.crm_id, _ACCOUNT.c.name, _ACCOUNT.c.domain)
-            .where(_ACCOUNT.c.workspace_id == workspace_id)
-            .order_by(_ACCOUNT.c.id)
-        )
         with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return _Index.build(key, rows, previous)  # type: ignore[arg-type]
+            rows = list_account_refs(conn, workspace_id=workspace_id)
+        return _Index.build(key, rows, previous)
 
     def _cached(self, workspace_id: int) -> _Index | None:
         with self._lock:
@@ -446,16 +432,9 @@ def lookup_for(engine: Engine) -> AccountLookup:
 def warm_up(engine: Engine) -> int:
     """Build the indexes of the workspaces with the most recently changed accounts now (a new
     process, before traffic: the first lookup would otherwise pay for the build); how many."""
-    latest = func.max(_ACCOUNT.c.updated_at)
-    query = (
-        select(_ACCOUNT.c.workspace_id)
-        .group_by(_ACCOUNT.c.workspace_id)
-        .order_by(latest.desc())
-        .limit(MAX_CACHED_WORKSPACES)
-    )
     lookup = lookup_for(engine)
     with lookup._engine.connect() as conn:
-        workspaces = list(conn.execute(query).scalars())
+        workspaces = recently_changed_workspaces(conn, limit=MAX_CACHED_WORKSPACES)
     for workspace_id in reversed(workspaces):  # the most recent last: kept longest
         lookup.index(workspace_id)
     return len(workspaces)

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, bindparam, case
-from sqlmodel import Session, col, select
-
 from bot.services.scoring.account_lookup import LookupResult, find_accounts
-from bot.store.db import read_scope
-from bot.store.models import DEFAULT_SEGMENT, Account, IcpStatus, IcpVersion, Workspace
+from bot.store.db import Engine, Session, read_scope
+from bot.store.models import Account, IcpStatus, IcpVersion
+from bot.store.repo.crm import find_account_by_id
 from bot.store.repo.errors import NotFoundError
-from bot.store.repo.icp import get_icp_version
+from bot.store.repo.icp import find_scoring_icp, get_active_icp, get_icp_version, get_latest_icp
+from bot.store.repo.workspaces import get_workspace
 from icp_engine.model import ICP, ICPError, format_value
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
 from icp_engine.scoring import ScoreResult, score
@@ -82,35 +81,6 @@ class ScoreOutcome:
     result: ScoreResult
 
 
-# The reads every /icp score makes, built once with bound parameters: building a SQLAlchemy
-# expression costs more CPU than SQLite takes to run it (the same queries as bot.store.repo's).
-_WORKSPACE_ID = select(Workspace.id).where(Workspace.slack_team_id == bindparam("team_id"))
-_APPROVED_ICP = select(IcpVersion).where(
-    IcpVersion.workspace_id == bindparam("workspace_id"),
-    IcpVersion.segment == DEFAULT_SEGMENT,
-    IcpVersion.status == IcpStatus.approved,
-)
-_LATEST_ICP = (
-    select(IcpVersion)
-    .where(IcpVersion.workspace_id == bindparam("workspace_id"), IcpVersion.segment == DEFAULT_SEGMENT)
-    .order_by(col(IcpVersion.version).desc())
-)
-_ACCOUNT = select(Account).where(
-    Account.id == bindparam("account_id"), Account.workspace_id == bindparam("workspace_id")
-)
-# /icp score's first read, in one query: the team's approved version, else its newest one (the
-# workspace id comes with the row; no row means no workspace or no ICP, the same answer).
-_ACTIVE_ICP_OF_TEAM = (
-    select(IcpVersion)
-    .join(Workspace, col(Workspace.id) == col(IcpVersion.workspace_id))
-    .where(Workspace.slack_team_id == bindparam("team_id"), IcpVersion.segment == DEFAULT_SEGMENT)
-    .order_by(
-        case((col(IcpVersion.status) == IcpStatus.approved, 0), else_=1), col(IcpVersion.version).desc()
-    )
-    .limit(1)
-)
-
-
 # --- the ICP -----------------------------------------------------------------------------------
 
 
@@ -156,9 +126,8 @@ def icp_in_use(row: IcpVersion) -> IcpInUse:
 
 def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:
     """The approved version if any, else the newest version (usually the draft being worked on)."""
-    params = {"workspace_id": workspace_id}
-    row = (
-        session.exec(_APPROVED_ICP, params=params).first() or session.exec(_LATEST_ICP, params=params).first()
+    row = get_active_icp(session=session, workspace_id=workspace_id) or get_latest_icp(
+        session=session, workspace_id=workspace_id
     )
     return None if row is None else icp_in_use(row)
 
@@ -178,10 +147,10 @@ def _icp_for(session: Session, workspace_id: int, icp_version_id: int | None) ->
 
 
 def _workspace_id(session: Session, team_id: str) -> int:
-    workspace_id = session.exec(_WORKSPACE_ID, params={"team_id": team_id}).first()
-    if workspace_id is None:
+    workspace = get_workspace(session=session, slack_team_id=team_id)
+    if workspace is None or workspace.id is None:
         raise NoIcpError("There is no ICP for this workspace yet.")
-    return workspace_id
+    return workspace.id
 
 
 # --- attributes --------------------------------------------------------------------------------
@@ -267,7 +236,7 @@ def _stored_account(
     session: Session, workspace_id: int, account_id: int
 ) -> tuple[Subject, dict[str, object]]:
     """What the card says about a stored account, and its normalised attributes."""
-    account = session.exec(_ACCOUNT, params={"account_id": account_id, "workspace_id": workspace_id}).first()
+    account = find_account_by_id(session, workspace_id=workspace_id, account_id=account_id)
     if account is None:
         raise AccountGoneError("That account is no longer in the store; try `/icp score` again.")
     subject = Subject(
@@ -318,7 +287,7 @@ def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | L
     The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
     """
     with read_scope(engine) as session:
-        row = session.exec(_ACTIVE_ICP_OF_TEAM, params={"team_id": team_id}).first()
+        row = find_scoring_icp(session, slack_team_id=team_id)
         if row is None:
             raise NoIcpError("There is no ICP for this workspace yet.")
         workspace_id, icp = row.workspace_id, icp_in_use(row)

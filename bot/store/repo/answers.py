@@ -7,8 +7,8 @@ reads the row back, so the second delivery gets the first delivery's row and ``c
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlalchemy import and_, delete, func
+from sqlmodel import Session, col, select
 
 from bot.store.models import Answer, AnswerCreate, InterviewQuestion
 from bot.store.repo._sql import get_scoped, insert_for, table_of
@@ -80,3 +80,25 @@ def delete_answers_for_stakeholder(*, session: Session, workspace_id: int, stake
         delete(Answer).where(Answer.workspace_id == workspace_id, Answer.stakeholder_id == stakeholder_id)
     )
     return int(result.rowcount or 0)
+
+
+def list_answer_question_keys(
+    session: Session, *, workspace_id: int, interview_id: int
+) -> list[tuple[int | None, str | None]]:
+    """(answer id, key of the question it answers) of every answer in the interview.
+
+    The key is None for an answer whose question row is gone (erased) or was never recorded.
+    """
+    query = (
+        select(Answer.id, InterviewQuestion.question_key)
+        .select_from(Answer)
+        .outerjoin(
+            InterviewQuestion,
+            and_(
+                col(InterviewQuestion.workspace_id) == col(Answer.workspace_id),
+                col(InterviewQuestion.id) == col(Answer.question_id),
+            ),
+        )
+        .where(Answer.workspace_id == workspace_id, Answer.interview_id == interview_id)
+    )
+    return list(session.exec(query))

@@ -6,7 +6,7 @@ person's answers does not leave a copy of them here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -45,3 +45,35 @@ def list_audit(
     if action is not None:
         query = query.where(AuditEntry.action == action)
     return list(session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
+
+
+def audit_target_exists(session: Session, *, workspace_id: int, target_type: str, target_id: str) -> bool:
+    """Whether any entry names this target (e.g. a Slack event already applied)."""
+    query = select(AuditEntry.id).where(
+        AuditEntry.workspace_id == workspace_id,
+        AuditEntry.target_type == target_type,
+        AuditEntry.target_id == target_id,
+    )
+    return session.exec(query).first() is not None
+
+
+def list_audit_of_targets(
+    session: Session,
+    *,
+    workspace_id: int,
+    target_type: str,
+    actions: Collection[str],
+    target_ids: Collection[str] | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+) -> list[AuditEntry]:
+    """Entries with one of ``actions`` on targets of ``target_type`` (only ``target_ids``, if given)."""
+    query = select(AuditEntry).where(
+        AuditEntry.workspace_id == workspace_id,
+        AuditEntry.target_type == target_type,
+        col(AuditEntry.action).in_(list(actions)),
+    )
+    if target_ids is not None:
+        query = query.where(col(AuditEntry.target_id).in_(list(target_ids)))
+    order = col(AuditEntry.id).desc() if newest_first else col(AuditEntry.id)
+    return list(session.exec(query.order_by(order).limit(limit)))

@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, case, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion, IcpVersionCreate, Persona, PersonaCreate
+from bot.store.models import (
+    DEFAULT_SEGMENT,
+    IcpStatus,
+    IcpVersion,
+    IcpVersionCreate,
+    Persona,
+    PersonaCreate,
+    Workspace,
+)
 from bot.store.repo._sql import get_scoped
 from bot.store.repo.audit import append_audit
 from bot.store.repo.errors import ConflictError, InvalidTransitionError
@@ -29,6 +37,28 @@ ALLOWED_TRANSITIONS: dict[IcpStatus, frozenset[IcpStatus]] = {
 }
 EDITABLE: frozenset[IcpStatus] = frozenset({IcpStatus.draft, IcpStatus.in_review})
 _VERSION_ATTEMPTS = 5
+
+# The reads every /icp score makes, built once with bound parameters: building a SQLAlchemy
+# expression costs more CPU than SQLite takes to run it.
+_ACTIVE = select(IcpVersion).where(
+    IcpVersion.workspace_id == bindparam("workspace_id"),
+    IcpVersion.segment == bindparam("segment"),
+    IcpVersion.status == IcpStatus.approved,
+)
+_LATEST = (
+    select(IcpVersion)
+    .where(IcpVersion.workspace_id == bindparam("workspace_id"), IcpVersion.segment == bindparam("segment"))
+    .order_by(col(IcpVersion.version).desc())
+)
+_SCORING_OF_TEAM = (
+    select(IcpVersion)
+    .join(Workspace, col(Workspace.id) == col(IcpVersion.workspace_id))
+    .where(Workspace.slack_team_id == bindparam("team_id"), IcpVersion.segment == bindparam("segment"))
+    .order_by(
+        case((col(IcpVersion.status) == IcpStatus.approved, 0), else_=1), col(IcpVersion.version).desc()
+    )
+    .limit(1)
+)
 
 
 def get_icp_version(*, session: Session, workspace_id: int, version_id: int) -> IcpVersion:
@@ -161,24 +191,25 @@ def get_active_icp(
     *, session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT
 ) -> IcpVersion | None:
     """The approved version of the segment (the one scoring uses), if any."""
-    return session.exec(
-        select(IcpVersion).where(
-            IcpVersion.workspace_id == workspace_id,
-            IcpVersion.segment == segment,
-            IcpVersion.status == IcpStatus.approved,
-        )
-    ).first()
+    return session.exec(_ACTIVE, params={"workspace_id": workspace_id, "segment": segment}).first()
 
 
 def get_latest_icp(
     *, session: Session, workspace_id: int, segment: str = DEFAULT_SEGMENT
 ) -> IcpVersion | None:
     """The newest version of the segment whatever its status (e.g. the draft being worked on)."""
-    return session.exec(
-        select(IcpVersion)
-        .where(IcpVersion.workspace_id == workspace_id, IcpVersion.segment == segment)
-        .order_by(col(IcpVersion.version).desc())
-    ).first()
+    return session.exec(_LATEST, params={"workspace_id": workspace_id, "segment": segment}).first()
+
+
+def find_scoring_icp(
+    session: Session, *, slack_team_id: str, segment: str = DEFAULT_SEGMENT
+) -> IcpVersion | None:
+    """The team's approved version of the segment, else its newest one, in one query.
+
+    No row means no workspace or no ICP: for ``/icp score`` the same answer. The row carries the
+    workspace id, so the caller needs no second read for it.
+    """
+    return session.exec(_SCORING_OF_TEAM, params={"team_id": slack_team_id, "segment": segment}).first()
 
 
 def list_icp_versions(
@@ -226,3 +257,28 @@ def list_personas(*, session: Session, workspace_id: int, icp_version_id: int) -
             .order_by(col(Persona.position), col(Persona.id))
         )
     )
+
+
+def rewrite_icp_evidence(
+    session: Session, *, version: IcpVersion, draft_json: dict[str, Any], icp_json: dict[str, Any]
+) -> IcpVersion:
+    """Replace a version's draft and ICP documents whatever its status.
+
+    Only erasure may do this (``icp forget``): it overrides immutability, and it changes evidence,
+    never a score. Not audited here; the erasure writes its own entry.
+    """
+    version.draft_json, version.icp_json, version.updated_at = draft_json, icp_json, utcnow()
+    session.add(version)
+    return version
+
+
+def rewrite_persona(session: Session, *, persona: Persona, persona_json: dict[str, Any]) -> Persona:
+    """Replace a persona's document whatever its version's status (erasure only, as above)."""
+    persona.persona_json = persona_json
+    session.add(persona)
+    return persona
+
+
+def delete_persona(session: Session, *, persona: Persona) -> None:
+    """Remove a persona whatever its version's status (erasure only, as above)."""
+    session.delete(persona)

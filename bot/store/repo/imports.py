@@ -85,3 +85,9 @@ def find_import_by_checksum(
 def list_import_runs(*, session: Session, workspace_id: int, limit: int = 20) -> list[ImportRun]:
     query = select(ImportRun).where(ImportRun.workspace_id == workspace_id)
     return list(session.exec(query.order_by(col(ImportRun.id).desc()).limit(limit)))
+
+
+def latest_import_run(session: Session, *, workspace_id: int, kind: ImportKind) -> ImportRun | None:
+    """The newest run of this kind, whatever its status (still running, failed or succeeded)."""
+    query = select(ImportRun).where(ImportRun.workspace_id == workspace_id, ImportRun.kind == kind)
+    return session.exec(query.order_by(col(ImportRun.id).desc())).first()

@@ -6,8 +6,11 @@ abandoned are final. A stakeholder has at most one active interview (the databas
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.store.models import (
     ACTIVE_INTERVIEW_STATES,
@@ -126,3 +129,52 @@ def list_questions(*, session: Session, workspace_id: int, interview_id: int) ->
             .order_by(InterviewQuestion.id)
         )
     )
+
+
+def lock_interview(session: Session, *, workspace_id: int, interview_id: int) -> Interview | None:
+    """The interview row, locked until the unit of work ends (PostgreSQL; SQLite locks the file).
+
+    Read again even if the session holds it, so what the caller sees is what it locked.
+    """
+    query = (
+        select(Interview)
+        .where(Interview.workspace_id == workspace_id, Interview.id == interview_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first()
+
+
+def list_recent_questions(
+    session: Session, *, workspace_id: int, interview_id: int, limit: int
+) -> list[InterviewQuestion]:
+    """The questions asked last in the interview, newest first."""
+    query = (
+        select(InterviewQuestion)
+        .where(InterviewQuestion.workspace_id == workspace_id, InterviewQuestion.interview_id == interview_id)
+        .order_by(col(InterviewQuestion.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def count_interviews_by_state(session: Session, *, workspace_id: int) -> dict[InterviewState, int]:
+    """How many of the workspace's interviews are in each state (states with none are left out)."""
+    query = (
+        select(Interview.state, func.count())
+        .where(Interview.workspace_id == workspace_id)
+        .group_by(Interview.state)
+    )
+    return {InterviewState(state): int(n) for state, n in session.exec(query)}
+
+
+def count_completed_interviews(session: Session, *, workspace_id: int, since: datetime | None = None) -> int:
+    """Interviews completed (since ``since``, or ever)."""
+    query = (
+        select(func.count())
+        .select_from(Interview)
+        .where(Interview.workspace_id == workspace_id, Interview.state == InterviewState.completed)
+    )
+    if since is not None:
+        query = query.where(Interview.completed_at >= since)  # type: ignore[operator]
+    return int(session.exec(query).one())

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
-from bot.store.models import ReminderCreate, ReminderUpdate, ReviewReminder
+from bot.store.models import ReminderCreate, ReminderUpdate, ReviewReminder, Workspace
 from bot.store.models.icp import DEFAULT_SEGMENT
 from bot.store.repo._sql import get_scoped, table_of
 from bot.store.types import utcnow
@@ -146,3 +146,37 @@ def back_off_reminder(*, session: Session, reminder_id: int, worker: str, retry_
         .values(claimed_by=None, claimed_until=retry_at)
     )
     return session.execute(stmt).rowcount == 1
+
+
+def last_reviewed_at(session: Session, *, workspace_id: int) -> datetime | None:
+    """When an owner last marked a review done, over all the workspace's reminders."""
+    query = select(func.max(ReviewReminder.last_reviewed_at)).where(
+        ReviewReminder.workspace_id == workspace_id
+    )
+    return session.exec(query).one()
+
+
+def next_enabled_reminder(session: Session, *, workspace_id: int) -> ReviewReminder | None:
+    """The enabled reminder that fires first."""
+    query = select(ReviewReminder).where(
+        ReviewReminder.workspace_id == workspace_id, col(ReviewReminder.enabled).is_(True)
+    )
+    return session.exec(query.order_by(col(ReviewReminder.next_run_at))).first()
+
+
+def get_reminder_with_team(session: Session, *, reminder_id: int) -> tuple[ReviewReminder, str] | None:
+    """A reminder and its workspace's Slack team id, by id alone (the scheduler holds only ids)."""
+    row = session.get(ReviewReminder, reminder_id)
+    if row is None:
+        return None
+    workspace = session.get(Workspace, row.workspace_id)
+    return (row, workspace.slack_team_id) if workspace is not None else None
+
+
+def list_reminders_with_team(session: Session) -> list[tuple[ReviewReminder, str]]:
+    """Every reminder of every workspace with the workspace's Slack team id (for operators)."""
+    query = select(ReviewReminder, Workspace.slack_team_id).join(
+        Workspace,
+        Workspace.id == ReviewReminder.workspace_id,  # type: ignore[arg-type]
+    )
+    return [(row, str(team)) for row, team in session.exec(query.order_by(col(ReviewReminder.id)))]

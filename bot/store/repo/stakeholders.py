@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.store.models import GtmRole, Stakeholder, StakeholderCreate, StakeholderUpdate
@@ -65,3 +66,8 @@ def list_stakeholders(
     if gtm_role is not None:
         query = query.where(Stakeholder.gtm_role == gtm_role)
     return list(session.exec(query.order_by(Stakeholder.id)))
+
+
+def count_stakeholders(session: Session, *, workspace_id: int) -> int:
+    query = select(func.count()).select_from(Stakeholder).where(Stakeholder.workspace_id == workspace_id)
+    return int(session.exec(query).one())

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.store.models import Workspace
 from bot.store.repo._sql import insert_for, table_of
 from bot.store.types import utcnow
 
+# Built once with a bound parameter: every Slack request looks its workspace up, and building a
+# SQLAlchemy expression costs more CPU than SQLite takes to run it.
+_BY_TEAM = select(Workspace).where(Workspace.slack_team_id == bindparam("team_id"))
+
 
 def get_workspace(*, session: Session, slack_team_id: str) -> Workspace | None:
-    return session.exec(select(Workspace).where(Workspace.slack_team_id == slack_team_id)).first()
+    return session.exec(_BY_TEAM, params={"team_id": slack_team_id}).first()
 
 
 def get_or_create_workspace(*, session: Session, slack_team_id: str, name: str | None = None) -> Workspace:

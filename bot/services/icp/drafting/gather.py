@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.services.crm.frames import load_crm_frames
 from bot.services.interviews.questions import load_all_question_sets
 from bot.store import session_scope
+from bot.store.db import Engine, Session
 from bot.store.models import DEFAULT_SEGMENT
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import crm as crm_repo

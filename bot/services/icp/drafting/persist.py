@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.services.icp.drafting.models import DraftedPersona, DraftOutcome
 from bot.services.knowledge.documents import icp_document, persona_document
 from bot.store import session_scope
+from bot.store.db import Engine
 from bot.store.models import IcpVersion, IcpVersionCreate, Persona, PersonaCreate
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit

@@ -13,13 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
-
 from bot.knowledge.store import Document
 from bot.services.knowledge.documents import icp_document, persona_document
-from bot.store.models import IcpVersion, Persona
+from bot.store.db import Session
 from bot.store.repo import icp as icp_repo
-from bot.store.types import utcnow
 
 TRAIT_LISTS = ("pains", "goals", "triggers", "disqualifiers")
 #: The narrative may quote or paraphrase anyone it drew on, so it is replaced, not edited.
@@ -135,27 +132,26 @@ def scrub_person(*, session: Session, workspace_id: int, slack_user_id: str) -> 
     personas touched (their search copies must be rewritten or removed).
     """
     result = ScrubResult()
-    versions = session.exec(select(IcpVersion).where(IcpVersion.workspace_id == workspace_id)).all()
-    for row in versions:
+    versions = icp_repo.list_icp_versions(session=session, workspace_id=workspace_id)
+    for row in reversed(versions):  # oldest first
         gone = _answer_ids(row.draft_json or {}, slack_user_id)
         if not gone or row.id is None:
             continue
-        row.draft_json = scrub_draft_json(row.draft_json or {}, gone)
-        row.icp_json = scrub_icp_json(row.icp_json, gone)
-        row.updated_at = utcnow()
-        session.add(row)
-        personas = session.exec(
-            select(Persona).where(Persona.workspace_id == workspace_id, Persona.icp_version_id == row.id)
-        ).all()
+        icp_repo.rewrite_icp_evidence(
+            session,
+            version=row,
+            draft_json=scrub_draft_json(row.draft_json or {}, gone),
+            icp_json=scrub_icp_json(row.icp_json, gone),
+        )
+        personas = icp_repo.list_personas(session=session, workspace_id=workspace_id, icp_version_id=row.id)
         for persona in personas:
             scrubbed = scrub_persona_json(persona.persona_json, gone)
             assert persona.id is not None
             result.personas.append(persona.id)
             if _rested_on(persona.persona_json, scrubbed):
-                session.delete(persona)
+                icp_repo.delete_persona(session, persona=persona)
             else:
-                persona.persona_json = scrubbed
-                session.add(persona)
+                icp_repo.rewrite_persona(session, persona=persona, persona_json=scrubbed)
         result.versions.append(row.id)
     session.flush()
     return result

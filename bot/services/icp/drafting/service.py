@@ -10,8 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from bot.services.icp.drafting.check import Checked, check
 from bot.services.icp.drafting.evidence import citations_of
 from bot.services.icp.drafting.gather import Gathered, GatherError, gather
@@ -20,6 +18,7 @@ from bot.services.icp.drafting.offline import offline_proposal
 from bot.services.icp.drafting.persist import outcome_of, store_draft
 from bot.services.icp.drafting.proposal import Proposal
 from bot.store import session_scope
+from bot.store.db import Engine
 from bot.store.models import DEFAULT_SEGMENT
 from bot.store.repo import icp as icp_repo
 from bot.store.repo import workspaces as workspaces_repo

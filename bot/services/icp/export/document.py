@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.services.icp.versions import VersionNotFound, load_icp, pick_version, segment_versions
-from bot.store.db import read_scope
+from bot.store.db import Engine, read_scope
 from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion
 from bot.store.repo.icp import get_active_icp, list_personas
 from bot.store.repo.workspaces import get_workspace

@@ -19,24 +19,22 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.engine import Engine
 
 from bot.context import AppContext
 from bot.services.interviews import conversation as interviews
 from bot.services.interviews.conversation import Turn
 from bot.services.interviews.questions import QuestionSetError
+from bot.slack.failures import report_failure, with_reference
 from bot.slack.messaging.interviews import post_message, post_turn
+from bot.slack.payload import team_id_of
 from bot.slack.views.interview import SlackMessage
+from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
 
 SORRY = (
     "Sorry, I couldn't record that just now. Please send it again in a minute; your earlier answers are safe."
 )
-
-
-def team_of(body: dict[str, Any], event: dict[str, Any]) -> str:
-    return str(body.get("team_id") or event.get("team") or "")
 
 
 def is_plain_dm(event: dict[str, Any]) -> bool:
@@ -59,7 +57,7 @@ def in_interview(engine: Engine, body: dict[str, Any], event: dict[str, Any]) ->
     """A plain DM from someone with an unfinished interview."""
     if not is_plain_dm(event):
         return False
-    team_id = team_of(body, event)
+    team_id = team_id_of(body)
     return bool(team_id) and (
         interviews.active_interview_of(engine=engine, team_id=team_id, user_id=event["user"]) is not None
     )
@@ -74,7 +72,7 @@ def replays_safely(engine: Engine, body: dict[str, Any]) -> bool:
 
 def _apply(engine: Engine, body: dict[str, Any], event: dict[str, Any]) -> Turn | None:
     """The message applied in SQL (None when that failed: the person gets an apology)."""
-    team_id = team_of(body, event)
+    team_id = team_id_of(body)
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
     try:
         return interviews.handle_message(
@@ -82,7 +80,7 @@ def _apply(engine: Engine, body: dict[str, Any], event: dict[str, Any]) -> Turn 
         )
     except QuestionSetError:
         log.exception("interview questions cannot be loaded for team %s", team_id)
-    except Exception:
+    except Exception:  # the ack must still go out; the person gets an apology after it
         log.exception("interview message %s of team %s failed", event_id, team_id)
     return None
 
@@ -101,7 +99,7 @@ def register(app: App, ctx: AppContext) -> None:
     def on_interview_message(
         body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        team_id = team_of(body, event)
+        team_id = team_id_of(body)
         channel = str(event.get("channel") or "")
         thread_ts = event.get("thread_ts")
         turn = context.get(TURN)
@@ -110,17 +108,16 @@ def register(app: App, ctx: AppContext) -> None:
             return
         try:
             post_turn(client, turn, channel=channel, thread_ts=thread_ts)
-        except Exception:
-            log.exception("interview reply in %s of team %s failed", channel, team_id)
-            _apologise(client, channel, thread_ts)
+        except Exception:  # an event has no response_url: only this can tell the person
+            reference = report_failure(f"interview reply in {channel} of team {team_id}")
+            _apologise(client, channel, thread_ts, reference)
             return
         interviews.index_turn(knowledge=lambda: ctx.knowledge, team_id=team_id, turn=turn)
 
 
-def _apologise(client: WebClient, channel: str, thread_ts: str | None) -> None:
+def _apologise(client: WebClient, channel: str, thread_ts: str | None, reference: str | None = None) -> None:
+    text = with_reference(SORRY, reference) if reference else SORRY
     try:
-        post_message(
-            client, channel=channel, message=SlackMessage(text=SORRY, blocks=[]), thread_ts=thread_ts
-        )
-    except Exception:
+        post_message(client, channel=channel, message=SlackMessage(text=text, blocks=[]), thread_ts=thread_ts)
+    except Exception:  # Slack unreachable too: the log lines are all we can do
         log.exception("could not deliver the apology in %s", channel)

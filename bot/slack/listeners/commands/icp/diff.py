@@ -8,18 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.services.icp.versions import (
-    VersionNotFound,
-    load_icp,
-    parse_version,
-    pick_version,
-    segment_versions,
-    workspace_of,
-)
+from bot.services.icp.versions import VersionNotFound, load_icp, parse_version, pick_version, team_versions
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.views.icp_diff import diff_blocks, diff_text
-from bot.store.db import read_scope
 from icp_engine.diff import diff_icps
 from icp_engine.model import ICPError
 
@@ -46,9 +38,7 @@ def diff_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond:
         what = f"`{mrkdwn_escape(bad[0][:40])}` is not a version number. " if bad else ""
         respond(text=what + USAGE)
         return
-    with read_scope(ctx.engine) as session:
-        workspace = workspace_of(session, req.team_id)
-        rows = segment_versions(session, workspace.id) if workspace and workspace.id else []
+    rows = team_versions(ctx.engine, team_id=req.team_id)
     try:
         if len(numbers) == 2:
             before, after = pick_version(rows, numbers[0]), pick_version(rows, numbers[1])

@@ -10,12 +10,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.services.knowledge.sync import KnowledgeSyncError, forget_person
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
-from bot.store.db import session_scope
 from bot.store.repo.errors import NotFoundError
-from bot.store.repo.privacy import forget_stakeholder
-from bot.store.repo.workspaces import get_workspace
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -93,12 +91,7 @@ class VectorsLeft(RuntimeError):
 def erase(
     ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
 ) -> tuple[int, int, int]:
-    """(answers, interviews, vectors) erased. Uses the knowledge sync service when it is installed
-    (one place for SQL + vectors); otherwise the privacy repo then ``KnowledgeStore.delete``."""
-    try:
-        from bot.services.knowledge.sync import KnowledgeSyncError, forget_person
-    except ImportError:
-        return _erase_directly(ctx, knowledge, team_id=team_id, person=person, actor=actor)
+    """(answers, interviews, vectors) erased by the knowledge sync service (SQL, then vectors)."""
     try:
         result = forget_person(
             engine=ctx.engine, knowledge=knowledge, workspace=team_id, slack_user_id=person, actor=actor
@@ -106,20 +99,3 @@ def erase(
     except KnowledgeSyncError as exc:
         raise VectorsLeft(str(exc)) from exc
     return result.answers, result.interviews, result.vectors
-
-
-def _erase_directly(
-    ctx: AppContext, knowledge: KnowledgeStore, *, team_id: str, person: str, actor: str
-) -> tuple[int, int, int]:
-    with session_scope(ctx.engine) as session:
-        workspace = get_workspace(session=session, slack_team_id=team_id)
-        if workspace is None or workspace.id is None:
-            raise NotFoundError(f"no workspace {team_id!r}")
-        counts = forget_stakeholder(
-            session=session, workspace_id=workspace.id, slack_user_id=person, actor=actor
-        )
-    try:
-        vectors = knowledge.delete(workspace=team_id, stakeholder=person, kind="answer")
-    except Exception as exc:  # the SQL erasure is committed; say what is left to do
-        raise VectorsLeft(f"{type(exc).__name__}: {exc}") from exc
-    return counts.answers, counts.interviews, vectors

@@ -11,25 +11,21 @@ from typing import TYPE_CHECKING
 from bot.services.icp.export.document import backtest_doc
 from bot.services.icp.versions import (
     VersionNotFound,
-    change_log,
+    WorkspaceNotFound,
     load_icp,
     parse_version,
-    pick_version,
-    segment_versions,
-    version_history,
-    workspace_of,
+    team_history,
+    version_card,
 )
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.views.icp_card import VersionFacts, icp_blocks, icp_text
 from bot.slack.views.icp_history import log_lines, versions_blocks
-from bot.store.db import read_scope
-from bot.store.models import DEFAULT_SEGMENT, IcpStatus
+from bot.store.models import IcpStatus
 from icp_engine.model import ICPError
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
-    from sqlmodel import Session
 
     from bot.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
@@ -59,20 +55,15 @@ def show(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
             "Try `/icp show`, `/icp show v2` or `/icp show versions`."
         )
         return
-    with read_scope(ctx.engine) as session:
-        ws_id = _workspace_id(session, req.team_id)
-        rows = segment_versions(session, ws_id) if ws_id is not None else []
-        if ws_id is None or not rows:
-            respond(text=NO_ICP_YET)
-            return
-        try:
-            row = pick_version(rows, wanted)
-        except VersionNotFound as exc:
-            respond(text=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
-            return
-        approved = next((r for r in rows if r.status == IcpStatus.approved), None)
-        summary = next(v for v in version_history(session, ws_id, segment=DEFAULT_SEGMENT) if v.id == row.id)
-        history = log_lines(change_log(session, ws_id, segment=DEFAULT_SEGMENT, limit=5))
+    try:
+        card = version_card(ctx.engine, team_id=req.team_id, number=wanted)
+    except VersionNotFound as exc:
+        respond(text=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        return
+    if card is None:
+        respond(text=NO_ICP_YET)
+        return
+    row, approved, summary, history = card.row, card.approved, card.summary, log_lines(card.log)
     try:
         icp = load_icp(row)
     except ICPError as exc:
@@ -100,16 +91,11 @@ def show(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
 
 
 def _show_history(req: SlashRequest, ctx: AppContext, respond: Respond) -> None:
-    with read_scope(ctx.engine) as session:
-        ws_id = _workspace_id(session, req.team_id)
-        versions = version_history(session, ws_id) if ws_id is not None else []
-        log = change_log(session, ws_id, limit=60) if ws_id is not None else []
+    try:
+        versions, log = team_history(ctx.engine, team_id=req.team_id, log_limit=60)
+    except WorkspaceNotFound:
+        versions, log = [], []
     if not versions:
         respond(text=NO_ICP_YET)
         return
     respond(text=f"{len(versions)} ICP version(s)", blocks=versions_blocks(versions, log))
-
-
-def _workspace_id(session: Session, team_id: str) -> int | None:
-    workspace = workspace_of(session, team_id)
-    return workspace.id if workspace is not None else None
