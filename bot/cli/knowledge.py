@@ -49,7 +49,7 @@ def forget(
             fail("USER must be a Slack user id, e.g. U012AB3CD")
         if not yes:
             _confirm(user, team)
-        from bot.services.knowledge.sync import forget_person
+        from bot.services.privacy.forget import forget_person
 
         engine, knowledge = _open_stores(settings)
         try:

@@ -8,10 +8,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _import_support import MAVEN, engine_url, run_cli
-from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
-from llm_support import llm_settings
-from llm_support.fault_server import (
+from sqlalchemy import Engine
+
+from bot.knowledge.store import KnowledgeStore
+from bot.llm.client import LlmClient
+from bot.llm.factory import build_llm
+from bot.llm.fake import QueueChatModel
+from bot.services.icp.drafting import DraftingError, NoCrmDataError, draft_icp, load_draft
+from bot.services.icp.drafting.privacy import NARRATIVE_ERASED
+from bot.services.imports.service import import_accounts, import_deals
+from bot.services.knowledge.sync import reindex
+from bot.services.privacy.forget import forget_person
+from bot.store import make_engine, session_scope, upgrade
+from bot.store.models import GtmRole, IcpStatus
+from bot.store.repo import audit as audit_repo
+from bot.store.repo import icp as icp_repo
+from tests.support.import_support import MAVEN, engine_url, run_cli
+from tests.support.knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
+from tests.support.llm import llm_settings
+from tests.support.llm.fault_server import (
     FaultLlmServer,
     cut_off,
     empty_structured,
@@ -23,20 +38,6 @@ from llm_support.fault_server import (
     truncated_body,
     truncated_json,
 )
-from sqlalchemy import Engine
-
-from bot.knowledge.store import KnowledgeStore
-from bot.llm.client import LlmClient
-from bot.llm.factory import build_llm
-from bot.llm.fake import QueueChatModel
-from bot.services.icp.drafting import DraftingError, NoCrmDataError, draft_icp, load_draft
-from bot.services.icp.drafting.privacy import NARRATIVE_ERASED
-from bot.services.imports.service import import_accounts, import_deals
-from bot.services.knowledge.sync import forget_person, reindex
-from bot.store import make_engine, session_scope, upgrade
-from bot.store.models import GtmRole, IcpStatus
-from bot.store.repo import audit as audit_repo
-from bot.store.repo import icp as icp_repo
 
 SALES = [
     "Our best customers are software companies with big support teams.",

@@ -17,7 +17,27 @@ from pathlib import Path
 
 import pytest
 from chromadb.api.client import SharedSystemClient
-from knowledge_fixtures import (
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.knowledge.embeddings import OnnxMiniLM
+from bot.knowledge.store import Document, KnowledgeStore
+from bot.services.knowledge.documents import NO_CLOSED_DEALS_ID, NO_PATTERN_ID, render_icp
+from bot.services.knowledge.sync import (
+    KnowledgeSyncError,
+    reindex,
+    statistic_documents,
+    sync_statistics,
+)
+from bot.services.privacy.forget import VECTORS_FORGOTTEN, forget_person
+from bot.store import make_engine, session_scope, upgrade
+from bot.store.models import AuditEntry, DealCreate, DealStage, GtmRole
+from bot.store.repo import NotFoundError
+from bot.store.repo import answers as answers_repo
+from bot.store.repo import audit as audit_repo
+from bot.store.repo import stakeholders as stakeholders_repo
+from icp_engine.stats import analyze
+from tests.support.knowledge_fixtures import (
     GONE,
     SAMPLE_ICP,
     STAYS,
@@ -33,27 +53,6 @@ from knowledge_fixtures import (
     vector_snapshot,
     without_signal,
 )
-from sqlalchemy import Engine
-from sqlmodel import select
-
-from bot.knowledge.embeddings import OnnxMiniLM
-from bot.knowledge.store import Document, KnowledgeStore
-from bot.services.knowledge.documents import NO_CLOSED_DEALS_ID, NO_PATTERN_ID, render_icp
-from bot.services.knowledge.sync import (
-    VECTORS_FORGOTTEN,
-    KnowledgeSyncError,
-    forget_person,
-    reindex,
-    statistic_documents,
-    sync_statistics,
-)
-from bot.store import make_engine, session_scope, upgrade
-from bot.store.models import AuditEntry, DealCreate, DealStage, GtmRole
-from bot.store.repo import NotFoundError
-from bot.store.repo import answers as answers_repo
-from bot.store.repo import audit as audit_repo
-from bot.store.repo import stakeholders as stakeholders_repo
-from icp_engine.stats import analyze
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 * ``sync_statistics`` regenerates a workspace's CRM statistic documents (after every import).
 * ``reindex`` rebuilds one or every workspace's vectors from SQL (``icp reindex``): whatever has
   no SQL row any more (an erased answer, a workspace the database does not know) disappears.
-* ``forget_person`` erases a person's answers from SQL and Chroma (``icp forget USER``).
+
+Erasing a person (``icp forget``) lives in ``bot.services.privacy.forget``.
 
 SQL is read in short units of work and vectors are computed after the session is closed, so a
 slow embedding never holds the embedded SQLite database's write lock.
@@ -12,11 +13,9 @@ slow embedding never holds the embedded SQLite database's write lock.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from bot.knowledge.store import KINDS, Document, KnowledgeStore
 from bot.services.crm.frames import load_crm_frames
-from bot.services.icp.drafting.privacy import scrub_person, search_documents
 from bot.services.knowledge.documents import (
     answer_document,
     icp_document,
@@ -28,33 +27,18 @@ from bot.store import session_scope
 from bot.store.db import Engine, Session
 from bot.store.models import Workspace
 from bot.store.repo import answers as answers_repo
-from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo
 from bot.store.repo import icp as icp_repo
 from bot.store.repo import interviews as interviews_repo
-from bot.store.repo import privacy as privacy_repo
 from bot.store.repo import stakeholders as stakeholders_repo
 from bot.store.repo import workspaces as workspaces_repo
 from bot.store.repo.errors import NotFoundError
 from icp_engine.crm import CrmData
 from icp_engine.stats import analyze
 
-#: Audit action recorded once a person's vectors are gone too (the SQL half records its own).
-VECTORS_FORGOTTEN = "stakeholder.forget.vectors"
-
 
 class KnowledgeSyncError(RuntimeError):
     """The SQL store and the vector store disagree and the message says how to fix it."""
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetResult:
-    """What ``forget_person`` erased: SQL rows and vector chunks (counts only, never content)."""
-
-    answers: int
-    questions: int
-    interviews: int
-    vectors: int
 
 
 def require_workspace(*, session: Session, workspace: str) -> Workspace:
@@ -197,63 +181,3 @@ def reindex(*, engine: Engine, knowledge: KnowledgeStore, workspace: str | None)
             knowledge.rebuild(workspace=orphan, docs=[])
             totals["orphan_workspaces"] += 1
     return dict(totals)
-
-
-# -- forget --------------------------------------------------------------------------------------
-
-
-def forget_person(
-    *, engine: Engine, knowledge: KnowledgeStore, workspace: str, slack_user_id: str, actor: str
-) -> ForgetResult:
-    """Erase a person's answers from SQL (with an audit entry, one transaction), then their vectors.
-
-    An unknown workspace or person raises ``NotFoundError`` and changes nothing. If the vectors
-    cannot be deleted after the SQL erasure is committed, ``KnowledgeSyncError`` says so and how
-    to finish (``icp reindex`` drops vectors whose answers are gone; so does forgetting again).
-    """
-    with session_scope(engine) as session:
-        ws = require_workspace(session=session, workspace=workspace)
-        assert ws.id is not None
-        workspace_id = ws.id
-        if (
-            stakeholders_repo.get_stakeholder(
-                session=session, workspace_id=workspace_id, slack_user_id=slack_user_id
-            )
-            is None
-        ):
-            raise NotFoundError(
-                f"no person with Slack user id {slack_user_id!r} in workspace {workspace!r}; nothing was erased"
-            )
-        counts = privacy_repo.forget_stakeholder(
-            session=session, workspace_id=workspace_id, slack_user_id=slack_user_id, actor=actor
-        )
-        # Drafts quote answers too: their citations and the statements resting on them go as well.
-        scrubbed = scrub_person(session=session, workspace_id=workspace_id, slack_user_id=slack_user_id)
-        drafts = search_documents(session=session, workspace_id=workspace_id, version_ids=scrubbed.versions)
-    try:
-        vectors = knowledge.delete(workspace=workspace, stakeholder=slack_user_id, kind="answer")
-        if scrubbed.personas:
-            knowledge.delete(
-                workspace=workspace, source_ids=[str(p) for p in scrubbed.personas], kind="persona"
-            )
-        if drafts:
-            knowledge.add_documents(workspace=workspace, docs=drafts)
-    except Exception as exc:
-        raise KnowledgeSyncError(
-            f"erased {counts.answers} answer(s) of {slack_user_id} from the database, but their vectors "
-            f"could not be deleted ({type(exc).__name__}: {exc}); run `icp reindex --workspace {workspace}` "
-            "to remove them"
-        ) from exc
-    with session_scope(engine) as session:
-        audit_repo.append_audit(
-            session=session,
-            workspace_id=workspace_id,
-            actor=actor,
-            action=VECTORS_FORGOTTEN,
-            target_type="stakeholder",
-            target_id=slack_user_id,
-            details={"vectors": vectors},
-        )
-    return ForgetResult(
-        answers=counts.answers, questions=counts.questions, interviews=counts.interviews, vectors=vectors
-    )

@@ -1,0 +1,1 @@
+"""Privacy use cases: erasing what a person said, everywhere it went."""
