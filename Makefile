@@ -26,8 +26,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# The lint step CI runs: style, the import-linter layer contracts, and types (strict for the engine).
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy bot icp_engine
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/quality.py

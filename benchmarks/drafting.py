@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' local model helper
+if (
+    __name__ == "__main__" and not __package__
+):  # run as a file, not with -m: put the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._table import NA, fmt_ratio, fmt_seconds, mark, print_table, ratio, say
 from bot.llm.client import LlmClient, RetryPolicy
@@ -176,10 +178,9 @@ def measure_tokens(g: Gathered) -> dict[str, float]:
 def local_model_draft(g: Gathered, repeat: int) -> tuple[float | None, str]:
     """Median wall time of a full draft through the real local model, and what happened."""
     try:
-        from llm_support import llm_settings
-        from llm_support.local_model import LocalModelServer
-
         from bot.llm.factory import build_llm
+        from tests.support.llm import llm_settings
+        from tests.support.llm.local_model import LocalModelServer
     except ImportError as exc:  # pragma: no cover - a checkout without tests/
         return None, f"local model helper not importable: {exc}"
     log = Path(tempfile.mkdtemp(prefix="bench-llm-")) / "server.log"

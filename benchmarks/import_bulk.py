@@ -44,7 +44,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if (
+    __name__ == "__main__" and not __package__
+):  # run as a file, not with -m: put the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 WORKSPACE = "TBENCH"

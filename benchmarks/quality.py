@@ -36,7 +36,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if (
+    __name__ == "__main__" and not __package__
+):  # run as a file, not with -m: put the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd

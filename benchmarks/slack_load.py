@@ -9,7 +9,7 @@ issue sets three targets at 100 requests/s with 100,000 accounts in the store: a
 `/icp score` answered end to end (request sent → score card received) with p99 under 300 ms, and
 zero errors.
 
-How: the end-to-end harness of tests/e2e is reused as is: a stand-in Slack Web API on 127.0.0.1
+How: the end-to-end harness of tests/support is reused as is: a stand-in Slack Web API on 127.0.0.1
 that records every call (the replies to each request's ``response_url`` included), the app built
 by ``build_app`` and served over real HTTP by bot/slack/server.py's ASGI app under uvicorn (``start_env``,
 as in the e2e tests), and signed slash commands of Slack's real shape. Each app runs in a child
@@ -59,22 +59,13 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))  # harness, conftest
+if (
+    __name__ == "__main__" and not __package__
+):  # run as a file, not with -m: put the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
-from conftest import start_env, stop_env  # tests/e2e: the app served as the e2e tests serve it
-from harness import (
-    ADMIN_ID,
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    TEAM_ID,
-    AppServer,
-    RecordedCall,
-    SlackDriver,
-    StandInSlack,
-)
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
@@ -88,6 +79,17 @@ from bot.store.repo.crm import bulk_upsert_accounts
 from icp_engine.model import ICP
 from icp_engine.normalize import normalize_frame
 from icp_engine.sample import generate
+from tests.support.harness import (
+    ADMIN_ID,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM_ID,
+    AppServer,
+    RecordedCall,
+    SlackDriver,
+    StandInSlack,
+)
+from tests.support.slack_world import start_env, stop_env  # the app served as the e2e tests serve it
 
 SEED = 7
 ACK_RATIO_BAR = 1.5

@@ -13,58 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, BOT_USER_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv
 from sqlmodel import col, select
 
-from bot.demo.stand_in.seeding import approved_icp
-from bot.knowledge.store import Document
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
 from bot.services.chat.evidence import gather
 from bot.services.chat.intent import data_question
-from bot.services.imports.service import import_accounts, import_deals, import_health
-from bot.services.knowledge.sync import sync_statistics
 from bot.services.scoring.service import ScoreOutcome, score_query
 from bot.store.db import session_scope
 from bot.store.models import Account
 from icp_engine.sample import generate, write_csv
+from tests.support.chat_world import seed
+from tests.support.harness import BOT_USER_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv
 
 MEMBER_DM = f"D{MEMBER_ID[1:]}"
 CHANNEL = "C0GENERAL"
-ICP_DOC = {
-    "name": "Mid-market software",
-    "criteria": [
-        {"attribute": "industry", "op": "in", "values": ["software", "fintech"], "points": 40},
-        {"attribute": "employees", "op": "between", "values": [200, 5000], "points": 30},
-    ],
-}
-ANSWERS = [
-    ("U0SAM", "sales", "Software companies with a RevOps team close fastest for us."),
-    ("U0CARA", "customer_success", "Customers churn when onboarding drags on and nobody owns the rollout."),
-]
 
 
 @pytest.fixture(scope="module")
 def crm_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_csv(generate(seed=11, n_accounts=400), tmp_path_factory.mktemp("chat-crm"))
-
-
-def seed(env: SlackEnv, files: dict[str, Path]) -> None:
-    """CRM data, the engine's statistics, an approved ICP and two interview answers."""
-    import_accounts(engine=env.engine, workspace=TEAM_ID, path=files["accounts"])
-    import_deals(engine=env.engine, workspace=TEAM_ID, path=files["deals"])
-    import_health(engine=env.engine, workspace=TEAM_ID, path=files["health"])
-    with session_scope(env.engine) as session:
-        approved_icp(session, team_id=TEAM_ID, icp_json=ICP_DOC, author=ADMIN_ID)
-    knowledge = env.knowledge()
-    sync_statistics(engine=env.engine, knowledge=knowledge, workspace=TEAM_ID)
-    knowledge.add_documents(
-        workspace=TEAM_ID,
-        docs=[
-            Document(kind="answer", source_id=str(i), text=text, stakeholder=who, role=role)
-            for i, (who, role, text) in enumerate(ANSWERS, start=1)
-        ],
-    )
 
 
 def fake_llm(*responses: Any) -> tuple[Callable[[], LlmClient], QueueChatModel]:

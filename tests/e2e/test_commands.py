@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, SlackEnv
 
 from bot.knowledge.store import Document
 from bot.store.db import session_scope
@@ -13,6 +12,7 @@ from bot.store.repo.icp import create_icp_draft, replace_personas
 from bot.store.repo.interviews import create_interview
 from bot.store.repo.stakeholders import get_or_create_stakeholder
 from bot.store.repo.workspaces import get_or_create_workspace
+from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, SlackEnv
 
 PERSON = "U0ANA"
 ICP_V1 = {

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack
 
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
@@ -46,6 +45,7 @@ from bot.store.repo.audit import list_audit
 from bot.store.repo.icp import list_icp_versions, list_personas
 from bot.store.repo.workspaces import get_or_create_workspace
 from icp_engine.sample import generate, write_csv
+from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack
 
 CHANNEL = "C0GENERAL"
 COUNTER = itertools.count()

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, BOT_TOKEN, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack, StoredFile
 from slack_sdk import WebClient
 
 from bot.slack.messaging.files import FileProblem, SlackFile, download, is_slack_url
@@ -23,6 +22,16 @@ from bot.store.repo.crm import count_crm_rows
 from bot.store.repo.imports import list_import_runs
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.sample import generate, write_csv
+from tests.support.harness import (
+    ADMIN_ID,
+    BOT_TOKEN,
+    MEMBER_ID,
+    TEAM_ID,
+    RecordedCall,
+    SlackEnv,
+    StandInSlack,
+    StoredFile,
+)
 
 ADMIN_DM = f"D{ADMIN_ID[1:]}"
 MEMBER_DM = f"D{MEMBER_ID[1:]}"

@@ -6,10 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from harness import ADMIN_ID, TEAM_ID, SlackEnv
 from slack_sdk import WebClient
 from sqlmodel import select
-from test_oauth import INSTALLER, install, oauth_env  # noqa: F401 (oauth_env is a fixture)
 
 from bot.services.reviews.reminders import get_reminder_state
 from bot.slack.on_install import default_for_token_mode
@@ -17,9 +15,13 @@ from bot.store.db import session_scope
 from bot.store.models import ReviewReminder
 from bot.store.models.ops import Cadence
 from bot.store.types import utcnow
+from tests.support.harness import ADMIN_ID, TEAM_ID, SlackEnv
+from tests.support.oauth import INSTALLER, install, skip_without_greenlet
+
+skip_without_greenlet()
 
 
-def test_an_oauth_install_sets_a_quarterly_reminder_to_the_installer(oauth_env: SlackEnv) -> None:  # noqa: F811
+def test_an_oauth_install_sets_a_quarterly_reminder_to_the_installer(oauth_env: SlackEnv) -> None:
     oauth_env.stand_in.add_user(INSTALLER, tz="America/New_York")
     assert get_reminder_state(oauth_env.engine, team_id=TEAM_ID) is None
     install(oauth_env)

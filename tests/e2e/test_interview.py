@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from harness import ADMIN_ID, BOT_TOKEN, BOT_USER_ID, MEMBER_ID, RecordedCall, SlackEnv
 from slack_sdk import WebClient
 
 from bot.context import AppContext
@@ -23,6 +22,7 @@ from bot.store.repo import answers as answers_repo
 from bot.store.repo import interviews as interviews_repo
 from bot.store.repo import workspaces as workspaces_repo
 from bot.store.types import utcnow
+from tests.support.harness import ADMIN_ID, BOT_TOKEN, BOT_USER_ID, MEMBER_ID, RecordedCall, SlackEnv
 
 DANA = "U0DANA"
 DANA_DM = "D0DANA"  # the stand-in's conversations.open answers D + the user id without its U

@@ -6,28 +6,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, http_request
-
 from bot.slack.installations import installation_store
+from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, SlackEnv, http_request
+from tests.support.oauth import INSTALLER, install, installed, skip_without_greenlet
 
-pytest.importorskip(
-    "greenlet",
-    reason="slack_sdk's SQLAlchemy installation store imports sqlalchemy.ext.asyncio, which needs greenlet "
-    "(install sqlalchemy[asyncio])",
-)
-
-INSTALLER = "U0INSTALLER"
-CLIENT_ID = "1111.2222"
-
-
-def installed(env: SlackEnv) -> Any:
-    store = installation_store(env.settings, env.engine)
-    assert store is not None
-    return store.find_installation(enterprise_id=None, team_id=TEAM_ID)
+skip_without_greenlet()
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -35,44 +20,6 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) 
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
         time.sleep(0.02)
-
-
-def install(env: SlackEnv) -> str:
-    """Run Slack's OAuth v2 dance against the app; returns the bot token it stored."""
-    page = http_request(f"{env.url}/slack/install")
-    assert page.status == 200
-    match = re.search(r"state=([\w-]+)", page.text)
-    assert match, page.text
-    state = match.group(1)
-    cookie = page.headers["set-cookie"].split(";")[0]
-    query = urlencode({"code": "temporary-code", "state": state})
-    done = http_request(f"{env.url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie})
-    assert done.status == 200, done.text
-    installation = installed(env)
-    assert installation is not None
-    return str(installation.bot_token)
-
-
-@pytest.fixture
-def oauth_env(make_slack_env: Callable[..., SlackEnv]) -> SlackEnv:
-    env = make_slack_env(slack_client_id=CLIENT_ID, slack_client_secret="client-secret", slack_bot_token=None)
-
-    def grant(call: RecordedCall) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "app_id": "A0APP",
-            "authed_user": {"id": INSTALLER},
-            "scope": "commands,chat:write,users:read",
-            "token_type": "bot",
-            "access_token": f"xoxb-installed-{len(env.stand_in.calls_to('oauth.v2.access'))}",
-            "bot_user_id": "U0BOT",
-            "team": {"id": TEAM_ID, "name": "E2E"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
-
-    env.stand_in.respond_with("oauth.v2.access", grant)
-    return env
 
 
 def test_install_stores_the_workspace_and_requests_use_its_token(oauth_env: SlackEnv) -> None:

@@ -4,13 +4,20 @@ rate limits, and robustness against malformed payloads. Real HTTP both ways, rea
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from harness import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.slack.listeners.commands.icp.registry import REGISTRY
+from bot.slack.server import build_asgi
+from bot.store.db import make_engine
+from tests.support.harness import (
     ADMIN_ID,
     MEMBER_ID,
     SIGNING_SECRET,
@@ -19,12 +26,6 @@ from harness import (
     http_request,
     sign,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from bot.slack.listeners.commands.icp.registry import REGISTRY
-from bot.slack.server import build_asgi
-from bot.store.db import make_engine
 
 PRODUCT_TABLES = ("workspace", "stakeholder", "interview", "answer", "audit_log", "icp_version", "import_run")
 
@@ -204,6 +205,31 @@ def test_forget_needs_a_real_mention_and_confirmation(slack_env: SlackEnv) -> No
     ask = driver.slash_reply("forget <@U0SOMEONE|someone>", user_id=ADMIN_ID).text
     assert "confirm" in ask and "<@U0SOMEONE>" in ask
     assert product_rows(slack_env)["audit_log"] == 0
+
+
+# ------------------------------------------------------------------ failures
+
+APOLOGY = re.compile(
+    r"Sorry, that didn't work on our side \(ref [0-9a-f]{8}\)\. Please try again in a minute\."
+)
+
+
+def test_a_click_that_fails_gets_a_short_apology_with_a_reference(slack_env: SlackEnv) -> None:
+    """The app's error handler: a listener failing inline answers the click privately, no trace."""
+    driver, stand_in = slack_env.driver, slack_env.stand_in
+    dana, dana_dm = "U0DANA", "D0DANA"
+    driver.slash_reply(f"interview <@{dana}|dana>", user_id=ADMIN_ID)
+    (invitation,) = stand_in.wait_for("chat.postMessage", lambda c: c.params.get("channel") == dana_dm)
+    (start,) = [e for b in invitation.blocks if b["type"] == "actions" for e in b["elements"]]
+    stand_in.respond_with("chat.postMessage", lambda call: {"ok": False, "error": "fatal_error"})
+    url = stand_in.response_url()
+    result = driver.block_actions(
+        start["action_id"], value=start["value"], user=dana, channel=dana_dm, response_url=url
+    )
+    assert result.status == 200
+    (reply,) = stand_in.wait_for("response_url", lambda c: c.path == urlsplit(url).path)
+    assert APOLOGY.fullmatch(reply.text), reply.text
+    assert reply.params.get("response_type") == "ephemeral" and "Traceback" not in reply.text
 
 
 # ------------------------------------------------------------------ health and rate limits

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from harness import ADMIN_ID, MEMBER_ID, SlackEnv
 from slack_sdk import WebClient
 from sqlmodel import select
 
@@ -15,6 +14,7 @@ from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIE
 from bot.store.db import session_scope
 from bot.store.models import ReviewReminder
 from bot.store.models.ops import Cadence
+from tests.support.harness import ADMIN_ID, MEMBER_ID, SlackEnv
 
 BERLIN = ZoneInfo("Europe/Berlin")  # the stand-in's users.info time zone
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv
-from test_chat import seed  # CRM data, statistics, an approved ICP, two answers
 
 from bot.slack.views.review_kit import MARK_REVIEWED, NO_REMINDER_NOTE, SNOOZE_REVIEW, START_REVIEW
 from icp_engine.sample import generate, write_csv
+from tests.support.chat_world import seed  # CRM data, statistics, an approved ICP, two answers
+from tests.support.harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv
 
 CHANNEL = "C0GENERAL"
 

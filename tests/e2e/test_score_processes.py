@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
-from test_score import seed
 
 from bot.slack.score_workers import ScoreProcesses
 from bot.slack.views.score_card import WHY_BUTTON
+from tests.support.harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
+from tests.support.score_world import seed
 
 FIRST_REPLY_S = 90.0  # the worker imports the bot before its first request
 

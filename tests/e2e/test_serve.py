@@ -11,22 +11,18 @@ from pathlib import Path
 
 import pytest
 import typer
-from harness import BOT_TOKEN, SIGNING_SECRET, SlackDriver, StandInSlack, free_port, http_request
 from typer.testing import CliRunner
 
 from bot.cli.serve import serve
-
-REPO = Path(__file__).resolve().parents[2]
-LAUNCH = "import typer; from bot.cli.serve import serve; app = typer.Typer(); app.command()(serve); app()"
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The parent's environment without any Slack/ICP/database settings, plus ``extra``."""
-    prefixes = ("SLACK_", "ICP_", "DATABASE_URL", "CHROMA_", "OPENAI_", "DATA_DIR")
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(prefixes)}
-    env["PYTHONPATH"] = str(REPO)
-    env.update(extra)
-    return env
+from tests.support.harness import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    SlackDriver,
+    StandInSlack,
+    free_port,
+    http_request,
+)
+from tests.support.serve_process import LAUNCH, clean_env
 
 
 def test_serve_http_answers_health_and_signed_commands(tmp_path: Path, stand_in: StandInSlack) -> None:

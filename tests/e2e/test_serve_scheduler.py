@@ -8,14 +8,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from harness import BOT_TOKEN, SIGNING_SECRET, StandInSlack, free_port
-from test_serve import LAUNCH, clean_env
-
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import ReminderCreate
 from bot.store.repo.reminders import create_reminder
 from bot.store.repo.workspaces import get_or_create_workspace
 from bot.store.types import utcnow
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, StandInSlack, free_port
+from tests.support.serve_process import LAUNCH, clean_env
 
 
 def test_serve_sends_a_due_review_reminder_and_shuts_down_cleanly(

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from harness import SlackEnv
+
+from tests.support.harness import SlackEnv
 
 
 def receipts(env: SlackEnv) -> set[str]:

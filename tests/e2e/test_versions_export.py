@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pypdfium2 as pdfium
-from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, UploadedFile
-from version_fixtures import V1, V2
 
 from bot.store.db import session_scope
 from bot.store.models import IcpStatus, IcpVersionCreate, PersonaCreate
 from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace
+from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, UploadedFile
+from tests.support.version_fixtures import V1, V2
 
 BOSS = "U0BOSS"
 

@@ -9,10 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
-from knowledge_fixtures import add_answers, new_workspace
-from llm_support import llm_settings
-from llm_support.fault_server import FaultLlmServer, garbage, ok_json, rate_limited, server_error
-from llm_support.local_model import LocalModelServer
 from sqlalchemy import Engine
 
 from bot.knowledge.embeddings import OnnxMiniLM
@@ -22,6 +18,10 @@ from bot.services.chat.answer import UNCITED, answer_question
 from bot.services.knowledge.sync import reindex
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole
+from tests.support.knowledge_fixtures import add_answers, new_workspace
+from tests.support.llm import llm_settings
+from tests.support.llm.fault_server import FaultLlmServer, garbage, ok_json, rate_limited, server_error
+from tests.support.llm.local_model import LocalModelServer
 
 QUESTION = "what do CS people say about churn?"
 

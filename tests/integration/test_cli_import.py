@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-from _import_support import ACCOUNTS_CSV, cli_root, engine_url, new_team, run_cli, table_counts, write
 from sqlalchemy import Engine, inspect
 from typer.testing import CliRunner
 
@@ -20,6 +19,15 @@ from bot.store import head_revision, make_engine, session_scope
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo
 from bot.store.repo.workspaces import get_workspace
+from tests.support.import_support import (
+    ACCOUNTS_CSV,
+    cli_root,
+    engine_url,
+    new_team,
+    run_cli,
+    table_counts,
+    write,
+)
 
 SUMMARY_KEYS = {
     "ok",

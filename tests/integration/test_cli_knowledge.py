@@ -20,15 +20,6 @@ from pathlib import Path
 import pytest
 from chromadb.api.client import SharedSystemClient
 from click.testing import Result
-from knowledge_fixtures import (
-    GONE,
-    WordHashEmbedder,
-    add_icp,
-    new_team_id,
-    people_workspace,
-    sql_snapshot,
-    vector_snapshot,
-)
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -39,6 +30,15 @@ from bot.services.knowledge.sync import reindex
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo
+from tests.support.knowledge_fixtures import (
+    GONE,
+    WordHashEmbedder,
+    add_icp,
+    new_team_id,
+    people_workspace,
+    sql_snapshot,
+    vector_snapshot,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from llm_support.fault_server import FaultLlmServer, ok_text, refused
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from tests.support.llm.fault_server import FaultLlmServer, ok_text, refused
 
 KEY = "sk-proj-cli-secret-987654"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,18 +15,7 @@ from bot.store.models import ReminderCreate
 from bot.store.repo.reminders import create_reminder
 from bot.store.repo.workspaces import get_or_create_workspace
 from bot.store.types import utcnow
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from harness import StandInSlack
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandInSlack]:
-    server = StandInSlack().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.harness import StandInSlack
 
 
 def test_run_due_sends_once_and_list_shows_the_next_run(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 from sqlalchemy import Engine
 
 from bot.knowledge.store import KnowledgeStore
@@ -28,6 +27,7 @@ from bot.store.models import IcpStatus
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import list_audit
 from icp_engine.backtest import backtest
+from tests.support.knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 

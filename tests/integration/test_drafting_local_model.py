@@ -9,9 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
-from llm_support import llm_settings
-from llm_support.local_model import LocalModelServer
 from sqlalchemy import Engine
 
 from bot.llm.factory import build_llm
@@ -22,6 +19,9 @@ from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole
 from icp_engine.learn import learn
 from icp_engine.stats import analyze
+from tests.support.knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
+from tests.support.llm import llm_settings
+from tests.support.llm.local_model import LocalModelServer
 
 pytestmark = pytest.mark.slow
 

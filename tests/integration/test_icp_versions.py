@@ -10,10 +10,8 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from knowledge_fixtures import new_workspace
 from sqlalchemy import Engine
 from typer.testing import CliRunner
-from version_fixtures import V1, V2
 
 from bot.cli.main import app as cli_app
 from bot.services.icp.export import load_document, render
@@ -23,6 +21,8 @@ from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit
+from tests.support.knowledge_fixtures import new_workspace
+from tests.support.version_fixtures import V1, V2
 
 
 def draft(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _import_support import ACCOUNTS_CSV, MAVEN, new_team, table_counts, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -30,6 +29,7 @@ from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo
 from bot.store.repo import imports as imports_repo
 from bot.store.repo.workspaces import get_workspace
+from tests.support.import_support import ACCOUNTS_CSV, MAVEN, new_team, table_counts, write
 
 DB_SETTINGS = settings(
     max_examples=10,

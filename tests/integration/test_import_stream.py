@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _import_support import ACCOUNTS_CSV, new_team, table_counts, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -32,6 +31,7 @@ from bot.store.repo import crm as crm_repo
 from bot.store.repo.crm import DEAL_FIELDS
 from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
 from icp_engine.readers import CsvFormatError, join_deals, read_deals
+from tests.support.import_support import ACCOUNTS_CSV, new_team, table_counts, write
 
 DB_SETTINGS = settings(
     max_examples=12,

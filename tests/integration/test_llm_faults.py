@@ -13,8 +13,12 @@ from typing import Annotated, Any
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
-from llm_support import llm_settings
-from llm_support.fault_server import (
+from pydantic import BaseModel, Field
+
+from bot.llm.client import LlmClient, LlmUnavailable
+from bot.llm.factory import build_llm
+from tests.support.llm import llm_settings
+from tests.support.llm.fault_server import (
     FaultLlmServer,
     cut_off,
     empty_structured,
@@ -28,10 +32,6 @@ from llm_support.fault_server import (
     truncated_body,
     truncated_json,
 )
-from pydantic import BaseModel, Field
-
-from bot.llm.client import LlmClient, LlmUnavailable
-from bot.llm.factory import build_llm
 
 MESSAGES = [SystemMessage("You list buying triggers."), HumanMessage("What makes a fintech buy?")]
 GOOD = {"triggers": ["new CFO", "audit finding"], "urgency": 3}

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from review_fixtures import LAST_REVIEW, seed_review_workspace
 from sqlalchemy import Engine
 
 from bot.services.reviews.kit import TierFigures, load_review_kit
+from tests.support.review_fixtures import LAST_REVIEW, seed_review_workspace
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -6,14 +6,9 @@ engines) reading the same rows.
 
 from __future__ import annotations
 
-import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from review_fixtures import LAST_REVIEW, seed_review_workspace
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -26,22 +21,12 @@ from bot.store.models import ReminderCreate, ReviewReminder
 from bot.store.models.ops import Cadence
 from bot.store.repo import reminders as reminders_repo
 from bot.store.repo.workspaces import get_or_create_workspace
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from harness import StandInSlack
+from tests.support.harness import StandInSlack
+from tests.support.review_fixtures import LAST_REVIEW, seed_review_workspace
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
 MINUTE = timedelta(minutes=1)
 WEEK = timedelta(days=7)
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandInSlack]:
-    server = StandInSlack().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def make_ctx(engine: Engine, stand_in: StandInSlack) -> AppContext:

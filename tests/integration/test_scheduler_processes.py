@@ -23,11 +23,9 @@ from bot.store.models import ReminderCreate, ReviewReminder
 from bot.store.models.ops import Cadence
 from bot.store.repo import reminders as reminders_repo
 from bot.store.repo.workspaces import get_or_create_workspace
+from tests.support.harness import StandInSlack
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from harness import StandInSlack
-
-WORKER = Path(__file__).with_name("scheduler_worker.py")
+WORKER = "tests.support.scheduler_worker"  # run with -m; PYTHONPATH=REPO makes it importable
 REPO = Path(__file__).resolve().parents[2]
 PROCESSES = 3
 SIM_START = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)
@@ -109,7 +107,7 @@ def test_three_processes_send_each_due_reminder_exactly_once(
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), url, stand_in.api_url, str(clock), str(ack)],
+            [sys.executable, "-m", WORKER, url, stand_in.api_url, str(clock), str(ack)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

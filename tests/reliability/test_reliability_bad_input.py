@@ -1,6 +1,6 @@
 """Bad input suite: malformed CSVs uploaded in a DM, 10,000 fuzzed requests, oversized and odd text.
 
-* The malformed-CSV corpus of ``tests/integration/test_import_malformed.py`` (every case that is
+* The malformed-CSV corpus of ``tests/support/malformed_csvs.py`` (every case that is
   a file one can upload), shared in a DM with the bot: the reply names the file and says what the
   CLI says is wrong, no trace, not a row written.
 * Fuzzed requests (hypothesis, seeded): ``/icp`` command texts, DMs, and event and
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import sys
 import time
 import uuid
 from collections import Counter
@@ -27,11 +26,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from harness import ADMIN_ID, MEMBER_ID, SIGNING_SECRET, SlackDriver, SlackEnv, sign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_summary import record
-from reliability_support import row_counts
 from sqlalchemy import text as sa_text
 
 from bot.services.imports.service import import_accounts
@@ -39,9 +35,10 @@ from bot.services.interviews import conversation as interviews
 from bot.slack.listeners.commands.icp.dispatch import load_all
 from bot.slack.server import build_asgi
 from bot.store.models import GtmRole
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-import test_import_malformed as malformed
+from tests.support import malformed_csvs as malformed
+from tests.support.harness import ADMIN_ID, MEMBER_ID, SIGNING_SECRET, SlackDriver, SlackEnv, sign
+from tests.support.reliability_summary import record
+from tests.support.reliability_support import row_counts
 
 ADMIN_DM = f"D{ADMIN_ID[1:]}"
 IN_PROCESS = 9_500

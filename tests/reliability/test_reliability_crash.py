@@ -12,8 +12,8 @@
   and a re-run completes.
 
 The randomness is seeded, so a failure reproduces. The processes are forked from a pre-imported
-parent (``bot_zygote.py``) running the real CLI entry point: same code path as ``icp``, without
-paying the imports a hundred times.
+parent (``tests/support/bot_zygote.py``) running the real CLI entry point: same code path as
+``icp``, without paying the imports a hundred times.
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from harness import SlackDriver, SlackEnv, StandInSlack
-from reliability_summary import record
-from reliability_support import Child, Zygote, row_counts
 from sqlalchemy import Engine, text
 
 from bot.services.imports.service import import_accounts
@@ -40,6 +37,9 @@ from bot.slack.delivery import DeliveryLedger
 from bot.store.db import make_engine, upgrade
 from bot.store.models import GtmRole
 from icp_engine.sample import generate, write_csv
+from tests.support.harness import SlackDriver, SlackEnv, StandInSlack
+from tests.support.reliability_summary import record
+from tests.support.reliability_support import Child, Zygote, row_counts
 
 TEAM = "T0CRASH"
 DANA = "U0DANA"

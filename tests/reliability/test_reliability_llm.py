@@ -17,8 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, MEMBER_ID, TEAM_ID, SlackEnv
-from llm_support.fault_server import (
+
+from bot.store.db import session_scope
+from bot.store.models import IcpStatus
+from bot.store.repo.icp import list_icp_versions
+from bot.store.repo.workspaces import get_or_create_workspace
+from icp_engine.sample import generate, write_csv
+from tests.support.chat_world import (
+    seed,  # the e2e chat world: CRM data, statistics, an approved ICP, answers
+)
+from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, SlackEnv
+from tests.support.llm.fault_server import (
     FaultLlmServer,
     Reply,
     cut_off,
@@ -31,14 +40,7 @@ from llm_support.fault_server import (
     truncated_body,
     truncated_json,
 )
-from reliability_summary import record
-from test_chat import seed  # the e2e chat world: CRM data, statistics, an approved ICP, answers
-
-from bot.store.db import session_scope
-from bot.store.models import IcpStatus
-from bot.store.repo.icp import list_icp_versions
-from bot.store.repo.workspaces import get_or_create_workspace
-from icp_engine.sample import generate, write_csv
+from tests.support.reliability_summary import record
 
 CHANNEL = "C0GENERAL"
 MEMBER_DM = f"D{MEMBER_ID[1:]}"

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability_summary import record
+
+from tests.support.reliability_summary import record
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "slack_load.py"

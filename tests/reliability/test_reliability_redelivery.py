@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from harness import ADMIN_ID, HttpResult, SlackDriver, SlackEnv
-from reliability_summary import record
-from reliability_support import row_counts
 
 from bot.services.icp.drafting import draft_icp
 from bot.services.imports.service import import_accounts, import_deals
@@ -30,6 +27,9 @@ from bot.slack.views.draft import CHANGES_ACTION, CHANGES_BLOCK, CHANGES_CALLBAC
 from bot.slack.views.interview import START_INTERVIEW
 from bot.store.models import GtmRole
 from icp_engine.sample import generate, write_csv
+from tests.support.harness import ADMIN_ID, HttpResult, SlackDriver, SlackEnv
+from tests.support.reliability_summary import record
+from tests.support.reliability_support import row_counts
 
 DANA = "U0DANA"
 DANA_DM = "D0DANA"

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from harness import ADMIN_ID, RecordedCall, SlackDriver, SlackEnv
-from reliability_summary import record
 from sqlalchemy import text
 
 from bot.demo.stand_in.seeding import approved_icp
 from bot.services.interviews import conversation as interviews
 from bot.store.db import session_scope
 from bot.store.models import GtmRole
+from tests.support.harness import ADMIN_ID, RecordedCall, SlackDriver, SlackEnv
+from tests.support.reliability_summary import record
 
 DANA = "U0DANA"  # the same person id in every workspace
 DANA_DM = "D0DANA"

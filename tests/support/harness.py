@@ -11,7 +11,7 @@
 * :func:`assert_valid_blocks` / :func:`assert_valid_view` check Block Kit with slack_sdk.models.
 
 The stand-in, the server and the driver live in :mod:`bot.demo.stand_in` (``icp demo`` uses them
-too) and are re-exported here, so tests import everything from ``harness``.
+too) and are re-exported here, so tests import everything from ``tests.support.harness``.
 
 Nothing here reaches Slack's cloud; everything binds 127.0.0.1 and is torn down by the fixtures.
 """

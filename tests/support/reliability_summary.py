@@ -3,8 +3,8 @@
 Tests call :func:`record` (``record("crash", trials=1, kills=1)``); figures are summed per suite.
 Under pytest-xdist each worker appends to its own file in a folder the controller created and
 handed to the workers, and the controller prints the table in ``pytest_terminal_summary``;
-without xdist the one process does both. The hooks are wired in ``tests/conftest.py`` because
-the xdist controller never loads ``tests/reliability/conftest.py`` (it does not collect).
+without xdist the one process does both. The hooks that call these functions are the plugin
+``tests.support.plugins.reliability_report``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What the reliability suites share: real ``icp`` processes to kill, and row counts to compare.
 
-:class:`Zygote` runs ``bot_zygote.py`` (the bot imported once) and forks real ``icp`` processes
-from it: :meth:`Zygote.serve` starts ``icp serve --http`` against a SQLite file and the stand-in
-Slack and waits for ``/healthz``; :meth:`Zygote.cli` starts any other ``icp`` command. Each is a
-:class:`Child` the tests SIGKILL at will.
+:class:`Zygote` runs ``tests.support.bot_zygote`` (the bot imported once) and forks real ``icp``
+processes from it: :meth:`Zygote.serve` starts ``icp serve --http`` against a SQLite file and the
+stand-in Slack and waits for ``/healthz``; :meth:`Zygote.cli` starts any other ``icp`` command.
+Each is a :class:`Child` the tests SIGKILL at will.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import BOT_TOKEN, SIGNING_SECRET, free_port
 from sqlalchemy import Engine, func, inspect, select, table
 
-ZYGOTE = Path(__file__).with_name("bot_zygote.py")
+from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, free_port
+
+ZYGOTE = "tests.support.bot_zygote"  # run with -m, the repository root on PYTHONPATH
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -69,9 +70,14 @@ class Zygote:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._count = 0
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "ANONYMIZED_TELEMETRY": "False"}
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
         self._process = subprocess.Popen(
-            [sys.executable, str(ZYGOTE)],
+            [sys.executable, "-m", ZYGOTE],
             cwd=workdir,  # no .env there: settings come only from the environment given
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

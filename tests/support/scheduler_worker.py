@@ -1,10 +1,10 @@
 """One scheduler replica for the multi-process test: the real SchedulerLoop on a stepped clock.
 
-Run as ``python scheduler_worker.py DATABASE_URL SLACK_API_URL CLOCK_FILE ACK_FILE``. The test
-owns the simulated time: it writes ``<step> <iso time>`` to CLOCK_FILE; this replica's clock
-reads it, and after a pass that started at step k has finished, the replica writes k to
-ACK_FILE. The test moves to the next step only when every replica has acknowledged this one, so
-no slot can be skipped however slow a pass is. ``<step> stop`` ends the run; the replica prints
+Run as ``python -m tests.support.scheduler_worker DATABASE_URL SLACK_API_URL CLOCK_FILE
+ACK_FILE``. The test owns the simulated time: it writes ``<step> <iso time>`` to CLOCK_FILE; this
+replica's clock reads it, and after a pass that started at step k has finished, the replica writes
+k to ACK_FILE. The test moves to the next step only when every replica has acknowledged this one,
+so no slot can be skipped however slow a pass is. ``<step> stop`` ends the run; the replica prints
 its totals as JSON.
 """
 

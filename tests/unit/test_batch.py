@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import ATTRIBUTES, FLAG_ATTRIBUTE, accounts, scoring_icps
 
 from icp_engine.batch import BatchScores, score_batch
 from icp_engine.model import ICP
 from icp_engine.scoring import ScoreResult, compile_icp, score
+from tests.support.strategies import ATTRIBUTES, FLAG_ATTRIBUTE, accounts, scoring_icps
 
 STATUS_CODE = {"matched": 1, "missed": 0, "unknown": -1}
 COLUMNS = (*ATTRIBUTES, FLAG_ATTRIBUTE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from bot.slack.views.chat import EMPTY_TEXT, HOW_TO_ASK, OFFLINE_LABEL, chat_mes
 from bot.store.models import IcpStatus
 from icp_engine.model import ICP
 from icp_engine.scoring import score
+from tests.support.blockkit_checks import all_text, check_blocks
 
 ICP_DOC = {
     "name": "Mid-market SaaS",

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
@@ -41,6 +40,7 @@ from bot.slack.views.draft import (
 )
 from bot.store.models import IcpStatus
 from icp_engine.model import ICP, Criterion, Disqualifier
+from tests.support.blockkit_checks import all_text, check_blocks
 
 OPEN = ReviewFacts(status=IcpStatus.draft, author="U0OWNER")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from drafting_support import T0, answer, gathered
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from bot.services.icp.drafting.privacy import (
     scrub_icp_json,
     scrub_persona_json,
 )
+from tests.support.drafting_support import T0, answer, gathered
 
 ANSWERS = [
     answer(1, "Software companies with big support teams are our best customers."),

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
-from strategies import round_trip_icps
 
 from bot.services.icp.export import file_name, parse_format, render
 from bot.services.icp.export.document import ExportDocument, backtest_doc, evidence_of, persona_doc
 from icp_engine.model import ICP
+from tests.support.strategies import round_trip_icps
 
 EVIL = '<script>alert("x")</script> **[click](javascript:alert(1))** | # not a heading & more'
 ICP_DATA: dict[str, Any] = {

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from blockkit_checks import all_text, check_view
-
 from bot.services.home import HomeData, IcpSummary, PersonaSummary
 from bot.store.models import IcpStatus
 from icp_engine.model import ICP
+from tests.support.blockkit_checks import all_text, check_view
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from blockkit_checks import all_text, check_view
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import round_trip_icps, scoring_icps
 
 from bot.services.home import HomeData, IcpSummary, ImportSummary, PersonaSummary, ReminderSummary
 from bot.slack.views.home import HOME_ACTIONS, ago, home_view
 from bot.store.models import IcpStatus, ImportKind, InterviewState
 from icp_engine.model import ICP
+from tests.support.blockkit_checks import all_text, check_view
+from tests.support.strategies import round_trip_icps, scoring_icps
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ICP_DOC: dict[str, Any] = {

@@ -7,10 +7,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import round_trip_icps, scoring_icps
 
 from icp_engine.diff import CriterionChange, IcpDiff, diff_icps
 from icp_engine.model import ICP
+from tests.support.strategies import round_trip_icps, scoring_icps
 
 BASE: dict[str, Any] = {
     "name": "Mid-market SaaS",

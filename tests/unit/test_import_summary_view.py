@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +32,7 @@ from bot.slack.views.import_summary import (
 )
 from icp_engine.normalize import ValueMapping
 from icp_engine.readers import RowError
+from tests.support.blockkit_checks import all_text, check_blocks
 
 TARGET = ImportTarget("F0ABC123", "accounts", False, "1700000000.000100")
 

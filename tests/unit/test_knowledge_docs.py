@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import round_trip_icps
 
 from bot.knowledge.store import RESERVED_METADATA, Document
 from bot.services.knowledge.documents import (
@@ -24,6 +23,7 @@ from bot.services.knowledge.documents import (
 from bot.store.models import Answer, GtmRole, IcpStatus, IcpVersion, Persona, Stakeholder
 from icp_engine.model import ICP
 from icp_engine.stats import analyze
+from tests.support.strategies import round_trip_icps
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from strategies import round_trip_icps
 
 from icp_engine.model import ICP, ICPError, format_value, load_icp, save_icp
+from tests.support.strategies import round_trip_icps
 
 DESIGN_EXAMPLE = """\
 name: Mid-market SaaS, North America

@@ -8,7 +8,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
-from strategies import round_trip_icps
 
 from bot.slack.listeners.commands.icp.args import positive_int, user_id_of
 from bot.slack.listeners.commands.icp.dispatch import load_all, parse, unknown_reply
@@ -17,6 +16,7 @@ from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_l
 from bot.slack.views.help import help_blocks
 from bot.slack.views.icp_card import MAX_BLOCKS, VersionFacts, icp_blocks
 from icp_engine.model import ICP
+from tests.support.strategies import round_trip_icps
 
 
 def assert_blocks_ok(blocks: list[Block], limit: int = 50) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta
 
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -21,6 +20,7 @@ from bot.slack.views.review_kit import (
     reminder_status_text,
     review_kit_message,
 )
+from tests.support.blockkit_checks import all_text, check_blocks
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SINCE = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

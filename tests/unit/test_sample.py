@@ -3,7 +3,6 @@ analyze() finds while a pure-noise column stays quiet."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from icp_engine.normalize import normalize_frame
 from icp_engine.sample import (
     ACCOUNT_COLUMNS,
     DEAL_COLUMNS,
@@ -227,18 +227,7 @@ def test_analyze_finds_the_planted_patterns_in_clean_data() -> None:
     assert any(d.significant for d in result.cohort.diffs)
 
 
-def _normalize_frame() -> Any:
-    try:
-        module = importlib.import_module("icp_engine.normalize")
-    except ImportError:  # pragma: no cover - depends on the sibling module's progress
-        return None
-    return getattr(module, "normalize_frame", None)
-
-
 def test_analyze_finds_the_planted_patterns_in_messy_data_after_normalisation(company: SampleCompany) -> None:
-    normalize_frame = _normalize_frame()
-    if normalize_frame is None:
-        pytest.skip("icp_engine.normalize.normalize_frame is not available yet")
     a = company.accounts
     raw = pd.DataFrame(
         {

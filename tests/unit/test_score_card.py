@@ -6,10 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import accounts, scoring_icps
 
 from bot.slack.views.score_card import (
     CHOOSE_ACCOUNT,
@@ -28,6 +26,8 @@ from bot.slack.views.score_card import (
 )
 from icp_engine.model import ICP
 from icp_engine.scoring import score
+from tests.support.blockkit_checks import all_text, check_blocks
+from tests.support.strategies import accounts, scoring_icps
 
 ICP_DOC: dict[str, Any] = {
     "name": "Mid-market SaaS",

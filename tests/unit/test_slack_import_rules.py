@@ -7,15 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.services.imports.kinds import detect_kind, kind_in, kind_order, wants_skip_bad_rows
 from bot.slack.messaging.files import FileProblem, is_slack_url, parse_file
-from bot.slack.messaging.imports import (
-    detect_kind,
-    kind_in,
-    kind_order,
-    make_upload,
-    safe_file_name,
-    wants_skip_bad_rows,
-)
+from bot.slack.messaging.imports import make_upload, safe_file_name
 
 
 @pytest.mark.parametrize(

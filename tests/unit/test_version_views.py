@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from blockkit_checks import all_text, check_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import scoring_icps
 
 from bot.services.icp.versions import ChangeLogEntry, VersionSummary
 from bot.slack.views.icp_card import VersionFacts, icp_blocks
@@ -19,6 +17,8 @@ from bot.slack.views.score_card import Approval, CardSubject, score_card
 from icp_engine.diff import diff_icps
 from icp_engine.model import ICP
 from icp_engine.scoring import score
+from tests.support.blockkit_checks import all_text, check_blocks
+from tests.support.strategies import scoring_icps
 
 BASE: dict[str, Any] = {
     "name": "Mid-market SaaS",

@@ -1,6 +1,6 @@
 """Shared LLM test support: the fault stand-in server, the real local model, settings helpers.
 
-Fixtures (registered in tests/conftest.py): ``fault_llm_server`` (a fresh scripted stand-in per
+Fixtures (``tests.support.plugins.llm_servers``): ``fault_llm_server`` (a fresh scripted stand-in per
 test), ``local_llm`` (one SmolLM2 server per session and xdist worker). ``llm_settings`` builds
 Settings pointing at either, with short timeouts so fault tests stay fast.
 """

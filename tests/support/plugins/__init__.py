@@ -1,0 +1,1 @@
+"""Pytest plugins (fixtures and hooks) registered for the whole run by ``tests/conftest.py``."""
