@@ -13,8 +13,9 @@ installs from our own database instead of one bot token.
 
 One error handler (``on_error``) takes every error a listener or middleware leaves unhandled: it
 is logged under a short reference, and where the request has a response_url the person gets a
-short apology quoting it, never a trace. Work run on our own pool after the ack is out of Bolt's
-sight; it goes through ``bot.slack.failures.submit_safely``.
+short apology quoting it, never a trace. Listeners that work inline after their ack report
+through ``bot.slack.failures.reported`` instead, and work run on our own pool after the ack
+(out of Bolt's sight) through ``bot.slack.failures.submit_safely``: the same report either way.
 """
 
 from __future__ import annotations
@@ -32,11 +33,10 @@ from bot.context import AppContext
 from bot.settings import Settings
 from bot.slack.client import make_client
 from bot.slack.delivery import CLAIM_DELIVERY, DeliveryLedger, claim_once, delivery_key
-from bot.slack.failures import privately, report_failure
+from bot.slack.failures import privately, report_failure, request_name
 from bot.slack.installations import installation_store, oauth_state_store
 from bot.slack.listeners.messages.interview import replays_safely
 from bot.slack.on_install import install_callbacks
-from bot.slack.payload import first_action
 from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
@@ -122,21 +122,6 @@ def on_error(error: Exception, body: dict[str, Any], respond: Callable[..., Any]
     have no response_url: their failure is logged only, as a reply there could mislead (an
     interview answer may already be recorded and answered when indexing fails)."""
     report_failure(request_name(body), apologise=privately(respond, body), error=error)
-
-
-def request_name(body: Any) -> str:
-    """What the request was, for the log line: ``/icp``, ``block_actions icp_score_why``..."""
-    if not isinstance(body, dict):
-        return "request"
-    if isinstance(body.get("command"), str):
-        return str(body["command"])
-    event, view = body.get("event"), body.get("view")
-    detail = (
-        event.get("type")
-        if isinstance(event, dict)
-        else first_action(body)[0] or (view.get("callback_id") if isinstance(view, dict) else None)
-    )
-    return f"{body.get('type') or 'request'} {detail or ''}".strip()
 
 
 def _acknowledged() -> BoltResponse:

@@ -142,3 +142,54 @@ def without_lone_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [without_lone_surrogates(item) for item in value]
     return value
+
+
+# --- reading who and where ----------------------------------------------------------------------
+# Listeners read the tenant and the person from the payload, not from Bolt's context: for Events
+# API payloads ``context.team_id`` is ``authorizations[0].team_id``, which is empty for org-wide
+# (enterprise) installs, and for views it prefers ``app_installed_team_id``. Our data is keyed by
+# the workspace the person acted in, which is what these read.
+
+
+def _text_at(node: Any, key: str) -> str | None:
+    value = node.get(key) if isinstance(node, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def team_id_of(body: Mapping[str, Any]) -> str:
+    """The workspace a request came from ("" when the payload names none).
+
+    ``team.id`` of a click or form, else the ``team_id`` of a slash command or an event; a form
+    of an org-wide install (``team`` is null) names its workspace in ``view.team_id``, a click in
+    ``user.team_id``; an event without one names it in ``event.view`` (App Home) or ``event.team``.
+    """
+    event = body.get("event")
+    found = (
+        _text_at(body.get("team"), "id")
+        or _text_at(body, "team_id")
+        or (_text_at(body.get("view"), "team_id") if body.get("type") == "view_submission" else None)
+        or _text_at(body.get("user"), "team_id")
+        or _text_at(event.get("view") if isinstance(event, Mapping) else None, "team_id")
+        or _text_at(event, "team")
+    )
+    return found or ""
+
+
+def user_id_of(body: Mapping[str, Any]) -> str:
+    """Who clicked a button or submitted a form ("" when unknown)."""
+    return _text_at(body.get("user"), "id") or ""
+
+
+def first_action(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(action id, value) of the clicked element; empty strings when missing."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    return _text_at(first, "action_id") or "", _text_at(first, "value") or ""
+
+
+def clicked_message(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(channel, ts) of the message holding the clicked button; empty strings in App Home."""
+    container = body.get("container")
+    channel = _text_at(container, "channel_id") or _text_at(body.get("channel"), "id") or ""
+    ts = _text_at(container, "message_ts") or _text_at(body.get("message"), "ts") or ""
+    return channel, ts

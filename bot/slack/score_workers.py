@@ -162,11 +162,9 @@ def _worker_main(settings: Settings, database_url: str, pipe: Connection) -> Non
 
 def _start(worker: _Worker, body: dict[str, Any], token: str | None) -> None:
     from bot.slack.delivery import claim_once, delivery_key
-    from bot.slack.listeners.commands.icp.dispatch import run_once
+    from bot.slack.listeners.commands.icp.dispatch import submit_once
 
     key = delivery_key(body)
     claim = partial(claim_once, worker.ledger, key) if key is not None else None
     respond = worker.ctx.replies.respond_to(body.get("response_url"))
-    worker.ctx.work.submit(
-        run_once, claim, body, ctx=worker.ctx, client=worker.client(token), respond=respond
-    )
+    submit_once(claim, body, ctx=worker.ctx, client=worker.client(token), respond=respond)

@@ -109,7 +109,9 @@ def approval_label(row: IcpVersion, *, mention: bool = True) -> str:
 
 
 def _is_slack_id(value: str | None) -> bool:
-    return bool(value) and value[:1] in "UW" and value.isascii() and value.isalnum()  # type: ignore[index]
+    if not value:
+        return False
+    return value[:1] in "UW" and value.isascii() and value.isalnum()
 
 
 @dataclass(frozen=True)

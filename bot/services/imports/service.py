@@ -34,7 +34,7 @@ from bot.services.imports.rows import (
     stored_account_rows,
 )
 from bot.store.db import Engine, Session, SQLAlchemyError, driver_message, session_scope
-from bot.store.models import ImportKind, ImportRunCreate, ImportStatus
+from bot.store.models import ImportKind, ImportRunCreate, ImportStatus, Workspace
 from bot.store.models.base import SLACK_ID
 from bot.store.repo import StoreError, UpsertCounts
 from bot.store.repo._bulk import DEFAULT_CHUNK_SIZE
@@ -318,6 +318,7 @@ def _workspace_problem(workspace: str) -> str | None:
 
 def _resolve_workspace(session: Session, kind: ImportKind, workspace: str, file: str) -> int:
     """Accounts create their workspace; deals and health need one that already has accounts."""
+    found: Workspace | None
     if kind == ImportKind.accounts:
         found = get_or_create_workspace(session=session, slack_team_id=workspace)
     else:

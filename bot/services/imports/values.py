@@ -140,6 +140,11 @@ def _compiled(rules: list[_Rule], optional: set[str]) -> Callable[[Mapping[str, 
     return env["passes"]  # type: ignore[no-any-return]
 
 
+def _constant(value: Any) -> Callable[[], Any]:
+    """A factory for a plain default, so that every optional field fills in the same way."""
+    return lambda: value
+
+
 class ModelValues(Generic[ModelT]):
     """Validates plain dicts of field values for ``model``; returns complete field -> value dicts.
 
@@ -161,7 +166,7 @@ class ModelValues(Generic[ModelT]):
                 if info.default_factory is not None:
                     self._defaults[name] = info.default_factory  # type: ignore[assignment]
                 else:
-                    self._defaults[name] = lambda default=info.default: default
+                    self._defaults[name] = _constant(info.default)
         self._passes = _compiled([rule for rule in rules if rule is not None], set(self._defaults))
 
     def passes(self, values: Mapping[str, Any]) -> bool:

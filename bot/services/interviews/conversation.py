@@ -235,6 +235,7 @@ def invite(
             ),
         )
         assert person.id is not None
+        person_id = person.id  # the row update_stakeholder returns below has the same id
         update: dict[str, Any] = {}
         if role is not None and person.gtm_role != role:
             update["gtm_role"] = role
@@ -246,11 +247,11 @@ def invite(
             person = stakeholders_repo.update_stakeholder(
                 session=session,
                 workspace_id=ws.id,
-                stakeholder_id=person.id,
+                stakeholder_id=person_id,
                 data=StakeholderUpdate(**update),
             )
         active = interviews_repo.get_active_interview(
-            session=session, workspace_id=ws.id, stakeholder_id=person.id
+            session=session, workspace_id=ws.id, stakeholder_id=person_id
         )
         created = False
         if active is None:
@@ -260,7 +261,7 @@ def invite(
                     session=session,
                     workspace_id=ws.id,
                     data=InterviewCreate(
-                        stakeholder_id=person.id,
+                        stakeholder_id=person_id,
                         question_set=qset.role.value,
                         dm_channel_id=dm_channel_id,
                         started_by=invited_by,
@@ -270,7 +271,7 @@ def invite(
                 created = True
             except ConflictError:  # another replica invited them a moment ago
                 active = interviews_repo.get_active_interview(
-                    session=session, workspace_id=ws.id, stakeholder_id=person.id
+                    session=session, workspace_id=ws.id, stakeholder_id=person_id
                 )
                 assert active is not None
         assert active.id is not None

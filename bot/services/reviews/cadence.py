@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -166,7 +167,8 @@ def slot_index_after(schedule: Schedule, after: datetime) -> int:
 def _cron_next(schedule: Schedule, after: datetime) -> datetime:
     tz = schedule.tz
     start = after.astimezone(tz)
-    it = croniter(schedule.cron, start)
+    spec = cast(str, schedule.cron)  # __post_init__ requires a spec of every cron schedule
+    it = croniter(spec, start)
     for _ in range(1000):  # only repeated wall times are skipped; a few at most
         candidate: datetime = it.get_next(datetime)
         naive = candidate.replace(tzinfo=None)

@@ -8,12 +8,13 @@ share pyplot state.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: servers have no display
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bot.services.reviews.kit import TierFigures
@@ -41,10 +42,11 @@ def render_tier_chart(
     rate_ax, volume_ax = fig.subplots(1, 2)
     xs = list(range(len(tiers)))
     width = 0.38
-    for ax, label, value in (
+    panels: tuple[tuple[Axes, str, Callable[[TierFigures], float]], ...] = (
         (rate_ax, "Win rate (%)", lambda f: 100.0 * (f.win_rate or 0.0)),
         (volume_ax, "Closed deals", lambda f: float(f.n)),
-    ):
+    )
+    for ax, label, value in panels:
         then_values = [value(by_then[t]) if t in by_then else 0.0 for t in tiers]
         now_values = [value(by_now[t]) if t in by_now else 0.0 for t in tiers]
         ax.bar([x - width / 2 for x in xs], then_values, width, label="at approval", color=THEN_COLOUR)

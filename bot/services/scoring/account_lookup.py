@@ -128,11 +128,12 @@ class _Groups:
         group = self.code.get(key)
         if group is None:
             return []
-        return self.order[self.starts[group] : self.starts[group + 1]].tolist()
+        rows: list[int] = self.order[self.starts[group] : self.starts[group + 1]].tolist()
+        return rows
 
 
 def _keyed(
-    raw: Sequence[str | None],
+    raw: list[str | None],
     memo: dict[str, Any],
     previous: Mapping[str, Any],
     normalise: Callable[[str], Any],
@@ -300,7 +301,8 @@ def _closest(key: str, names: Sequence[str]) -> list[int]:
         [key], names, scorer=fuzz.QRatio, processor=None, score_cutoff=50, dtype=np.float64
     )[0]
     kept = np.flatnonzero(scores >= 50)
-    return kept[np.argsort(-scores[kept], kind="stable")][:PREFILTER].tolist()
+    positions: list[int] = kept[np.argsort(-scores[kept], kind="stable")][:PREFILTER].tolist()
+    return positions
 
 
 def _decide_fuzzy(query: str, found: list[Candidate]) -> LookupResult:

@@ -15,6 +15,8 @@ from slack_sdk.errors import SlackApiError
 from bot.services.icp.drafting import DraftOutcome
 from bot.services.icp.review import ReviewFacts
 from bot.slack.messaging.dm import dm_channel
+from bot.slack.messaging.home import publish_home
+from bot.slack.messaging.share import post_or_reply_privately
 from bot.slack.views.draft import draft_blocks, draft_text
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ def knowledge_or_none(ctx: AppContext) -> KnowledgeStore | None:
     """The vector store, or None when it cannot be opened (the SQL work goes on; reindex repairs)."""
     try:
         return ctx.knowledge
-    except Exception:
+    except Exception:  # the SQL work goes on without its search copy; `icp reindex` repairs it
         log.exception("the knowledge store could not be opened")
         return None
 
@@ -46,18 +48,20 @@ def post_draft(
 ) -> tuple[str, str]:
     """Post the draft message; returns (channel, ts) of where it landed."""
     text, blocks = draft_text(outcome, facts), draft_blocks(outcome, facts)
-    if channel:
-        try:
-            posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
-            return str(posted.get("channel") or channel), str(posted.get("ts") or "")
-        except SlackApiError as exc:
-            error = exc.response.get("error", "error")
-            log.info("could not post the draft in %s: %s", channel, error)
-            note = f"I couldn't post the draft in that channel ({error}); invite me there to share drafts. Here it is:"
-            text = f"{note}\n{text}"
-    dm = dm_channel(client, user_id)
-    posted = client.chat_postMessage(channel=dm, text=text, blocks=blocks)
-    return str(posted.get("channel") or dm), str(posted.get("ts") or "")
+
+    def post(where: str, text: str, thread_ts: str | None = None) -> tuple[str, str]:
+        posted = client.chat_postMessage(channel=where, text=text, blocks=blocks, thread_ts=thread_ts)
+        return str(posted.get("channel") or where), str(posted.get("ts") or "")
+
+    def to_dm(error: str) -> tuple[str, str]:
+        note = f"I couldn't post the draft in that channel ({error}); invite me there to share drafts. Here it is:"
+        return post(dm_channel(client, user_id), f"{note}\n{text}")
+
+    if not channel:
+        return post(dm_channel(client, user_id), text)
+    return post_or_reply_privately(
+        lambda: post(channel, text, thread_ts), to_dm, channel=channel, what="the draft"
+    )
 
 
 def update_draft(
@@ -86,9 +90,7 @@ def tell(client: WebClient, user_id: str, text: str) -> None:
 
 def refresh_home(ctx: AppContext, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Republish ``user_id``'s App Home; best effort."""
-    from bot.slack.listeners.events.app_home import publish_home
-
     try:
         publish_home(ctx=ctx, client=client, team_id=team_id, user_id=user_id)
-    except Exception:
+    except Exception:  # the change it shows is done; a stale home tab must not make it look failed
         log.exception("could not refresh the App Home of %s", user_id)

@@ -2,12 +2,12 @@
 
 The flow for one shared file: only ICP owners may import (others get the polite refusal); the
 file must be a CSV within the size cap and downloadable from Slack itself; what it holds
-(accounts, deals or customer health) comes from the comment or the file name, else the bot asks
-with buttons; "skip bad rows" in the comment (or the button on a rejected file) imports the good
-rows. The import is the CLI's service, all or nothing, on the workspace whose Slack team id
-shared the file; after a write the workspace's statistic summaries are regenerated. The answer
-goes to the DM, in the upload's thread when known. Whatever happens, the person gets a sentence,
-never a trace.
+(accounts, deals or customer health) comes from the comment or the file name
+(``bot/services/imports/kinds.py``), else the bot asks with buttons; "skip bad rows" in the
+comment (or the button on a rejected file) imports the good rows. The import is the CLI's
+service, all or nothing, on the workspace whose Slack team id shared the file; after a write the
+workspace's statistic summaries are regenerated. The answer goes to the DM, in the upload's
+thread when known. Whatever happens, the person gets a sentence, never a trace.
 
 Slack sends both a ``message`` (subtype ``file_share``) and a ``file_shared`` event for one
 upload, and may redeliver either: ``claim_upload`` lets exactly one of them import a file.
@@ -23,9 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from bot.services.imports.kinds import detect_kind, wants_skip_bad_rows
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
-from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.slack.delivery import DeliveryLedger
+from bot.slack.failures import report_failure, with_reference
 from bot.slack.messaging.files import (
     MAX_DOWNLOAD_BYTES,
     FileProblem,
@@ -35,8 +36,8 @@ from bot.slack.messaging.files import (
     file_info,
 )
 from bot.slack.messaging.interviews import post_message
+from bot.slack.people import owner_rules
 from bot.slack.views.import_summary import (
-    KINDS,
     ImportTarget,
     importing_note,
     kind_question,
@@ -56,22 +57,12 @@ log = logging.getLogger(__name__)
 
 Importer = Callable[..., ImportSummary]
 IMPORTERS: dict[str, Importer] = {"accounts": import_accounts, "deals": import_deals, "health": import_health}
-KIND_WORDS: dict[str, frozenset[str]] = {
-    "accounts": frozenset(
-        {"account", "accounts", "company", "companies", "organisation", "organisations", "organization"}
-        | {"organizations", "orgs"}
-    ),
-    "deals": frozenset({"deal", "deals", "opportunity", "opportunities", "opp", "opps"}),
-    "health": frozenset({"health"}),
-}
 SORRY = (
     "Sorry, something went wrong with that import. Please try again in a minute; an import either "
     "happens in full or not at all."
 )
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,40}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_SKIP_BAD_ROWS = re.compile(r"\bskip[\s_-]*(?:the\s+)?(?:bad|invalid|broken)[\s_-]*rows?\b", re.IGNORECASE)
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 
@@ -116,33 +107,6 @@ def claim_upload(ledger: DeliveryLedger, upload: Upload) -> bool:
     return ledger.claim(f"file-import:{upload.team_id}:{upload.file_id}")
 
 
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORDS.findall(text)}
-
-
-def kind_in(text: str) -> str | None:
-    """The one kind of data ``text`` names (accounts, deals, health), or None if none or several."""
-    words = _words(text)
-    found = [kind for kind in KINDS if words & KIND_WORDS[kind]]
-    return found[0] if len(found) == 1 else None
-
-
-def detect_kind(file_name: str, comment: str = "") -> str | None:
-    """What a file holds: the comment decides, else the file name; None means ask."""
-    return kind_in(comment) or kind_in(PurePosixPath(file_name).stem)
-
-
-def wants_skip_bad_rows(comment: str) -> bool:
-    """True when the comment asks to import the good rows of a file with bad ones."""
-    return bool(_SKIP_BAD_ROWS.search(comment))
-
-
-def kind_order(file_name: str, comment: str = "") -> int:
-    """Accounts before deals before health (deals and health join stored accounts); unknown last."""
-    kind = detect_kind(file_name, comment)
-    return KINDS.index(kind) if kind is not None else len(KINDS)
-
-
 def safe_file_name(name: str) -> str:
     """The shared file's base name, safe on disk; the import names rows by it (``x.csv line 3``)."""
     base = PurePosixPath(name.replace("\\", "/")).name
@@ -159,9 +123,11 @@ def process_upload(*, ctx: AppContext, client: WebClient, upload: Upload, announ
     say = _Sayer(client, upload.channel_id, upload.thread_ts)
     try:
         return _process(ctx, client, upload, say, announce)
-    except Exception:
-        log.exception("import of file %s for team %s failed", upload.file_id, upload.team_id)
-        say.safely(note(SORRY))
+    except Exception:  # a file event has no response_url: only this can tell the person
+        report_failure(
+            f"import of file {upload.file_id} for team {upload.team_id}",
+            apologise=lambda reference: say(note(with_reference(SORRY, reference))),
+        )
         return "failed"
 
 
@@ -176,17 +142,11 @@ class _Sayer:
     def __call__(self, message: SlackMessage) -> None:
         post_message(self.client, channel=self.channel, message=message, thread_ts=self.thread_ts)
 
-    def safely(self, message: SlackMessage) -> None:
-        try:
-            self(message)
-        except Exception:
-            log.exception("could not answer in %s", self.channel)
-
 
 def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, announce: bool) -> str:
-    if not is_owner(ctx=ctx, client=client, team_id=upload.team_id, user_id=upload.user_id):
-        hint = owners_hint(ctx=ctx, team_id=upload.team_id, client=client, user_id=upload.user_id)
-        say(note(refusal(action="import data", hint=hint)))
+    owners = owner_rules(ctx, client)
+    if not owners.is_owner(team_id=upload.team_id, user_id=upload.user_id):
+        say(note(owners.refusal(team_id=upload.team_id, action="import data")))
         return "refused"
     try:
         file = file_info(client, upload.file_id)

@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import Block
 
 from bot.services.chat.answer import ChatReply
 from bot.services.chat.evidence import Evidence, Figure
-from bot.slack.listeners.commands.icp.score import card_blocks, card_subject, choices_of
 from bot.slack.views.blocks_text import (
     FALLBACK_TEXT_MAX,
     LINE_MAX,
@@ -26,7 +25,14 @@ from bot.slack.views.blocks_text import (
     section,
     truncate,
 )
-from bot.slack.views.score_card import NO_ICP_TEXT, account_chooser, chooser_text, score_card_text
+from bot.slack.views.score_card import (
+    NO_ICP_TEXT,
+    account_chooser,
+    card_blocks,
+    choices_of,
+    chooser_text,
+    outcome_text,
+)
 
 QUOTE_MAX = 320
 FIGURE_LINE_MAX = 1600  # the ICP figure lists its criteria
@@ -116,7 +122,7 @@ def chat_message(reply: ChatReply) -> tuple[str, list[Block]]:
     if reply.mode == "score" and reply.score is not None:
         outcome = reply.score
         blocks = [*card_blocks(outcome, expanded=True)[: MAX_MESSAGE_BLOCKS - 1], context(ENGINE_NOTE)]
-        text = score_card_text(outcome.result, card_subject(outcome))
+        text = outcome_text(outcome)
     elif reply.mode == "choose" and reply.lookup is not None:
         lookup = reply.lookup
         blocks = account_chooser(lookup.query, choices_of(lookup), exact=lookup.exact, share=False)

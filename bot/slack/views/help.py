@@ -1,22 +1,37 @@
 """``/icp help``: the subcommands, what each does, and examples: built from the registry.
 
-Pure: takes the registered subcommands, returns slack_sdk blocks. One section per command
+Pure: takes the registered subcommands (anything shaped like ``CommandHelp``), returns
+slack_sdk blocks. One section per command
 keeps the message well under Slack's 50-block limit for any realistic number of commands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
-
-from bot.slack.listeners.commands.icp.registry import Subcommand
 
 SECTION_MAX = 3000
 MAX_COMMAND_SECTIONS = 45  # 50 blocks minus header, intro and footer, with room to spare
 
 
-def command_line(spec: Subcommand) -> str:
+class CommandHelp(Protocol):
+    """What help shows of a subcommand (the registry's ``Subcommand`` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def usage(self) -> str: ...
+    @property
+    def examples(self) -> tuple[str, ...]: ...
+    @property
+    def owner_only(self) -> bool: ...
+
+
+def command_line(spec: CommandHelp) -> str:
     """``/icp usage`` — summary, then the examples, as mrkdwn."""
     owner = " _(ICP owners)_" if spec.owner_only else ""
     lines = [f"*`/icp {spec.usage}`*{owner}\n{spec.summary}"]
@@ -25,7 +40,7 @@ def command_line(spec: Subcommand) -> str:
     return _fit("\n".join(lines))
 
 
-def help_blocks(specs: Sequence[Subcommand]) -> list[Block]:
+def help_blocks(specs: Sequence[CommandHelp]) -> list[Block]:
     """The full help: every subcommand with its examples."""
     blocks: list[Block] = [
         HeaderBlock(text="ICP assistant: /icp commands"),
@@ -44,12 +59,12 @@ def help_blocks(specs: Sequence[Subcommand]) -> list[Block]:
     return blocks
 
 
-def help_text(specs: Sequence[Subcommand]) -> str:
+def help_text(specs: Sequence[CommandHelp]) -> str:
     """Plain fallback text (notifications, screen readers)."""
     return "ICP assistant commands: " + ", ".join(f"/icp {spec.name}" for spec in specs)
 
 
-def command_help_blocks(spec: Subcommand) -> list[Block]:
+def command_help_blocks(spec: CommandHelp) -> list[Block]:
     """Help for one subcommand."""
     return [SectionBlock(text=MarkdownTextObject(text=command_line(spec)))]
 

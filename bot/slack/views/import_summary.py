@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -22,6 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.services.imports.kinds import KINDS
 from bot.services.imports.service import ImportSummary
 from bot.slack.views.blocks_text import (
     BUTTON_TEXT_MAX,
@@ -38,8 +38,6 @@ from bot.slack.views.blocks_text import (
 )
 from bot.slack.views.interview import SlackMessage
 
-Kind = Literal["accounts", "deals", "health"]
-KINDS: tuple[Kind, ...] = ("accounts", "deals", "health")
 KIND_LABELS: dict[str, str] = {"accounts": "Accounts", "deals": "Deals", "health": "Customer health"}
 _NOUNS: dict[str, tuple[str, str]] = {
     "accounts": ("account", "accounts"),

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -41,6 +41,10 @@ from bot.slack.views.blocks_text import (
     truncate,
 )
 from icp_engine.scoring import ScoreResult
+
+if TYPE_CHECKING:
+    from bot.services.scoring.account_lookup import LookupResult
+    from bot.services.scoring.service import ScoreOutcome
 
 WHY_BUTTON = "icp_score_why"
 CHOOSE_ACCOUNT = "icp_score_choose"
@@ -331,7 +335,58 @@ def score_card_text(result: ScoreResult, subject: CardSubject) -> str:
     return truncate(text, FALLBACK_TEXT_MAX)
 
 
+# --- a scoring outcome as a card -----------------------------------------------------------------
+
+
+def card_subject(outcome: ScoreOutcome) -> CardSubject:
+    """The card's title and details for what was scored (an account, or typed attributes)."""
+    subject = outcome.subject
+    if subject.kind == "inline":
+        details = tuple(f"{k}={v}" for k, v in subject.inline.items())
+        return CardSubject(title=subject.title, details=details, notes=subject.notes)
+    details = tuple(d for d in (subject.domain, f"CRM id {subject.crm_id}" if subject.crm_id else None) if d)
+    return CardSubject(title=subject.title, details=details)
+
+
+def card_blocks(
+    outcome: ScoreOutcome, *, expanded: bool = False, shared_by: str | None = None
+) -> list[Block]:
+    """The card for an outcome; unless expanded, with a Why? button that can redo it."""
+    subject = outcome.subject
+    why = WhyRequest(
+        icp_version_id=outcome.icp.version_id,
+        account_id=subject.account_id,
+        pairs={} if subject.account_id is not None else dict(subject.inline),
+        shared_by=shared_by,
+    )
+    return score_card(
+        outcome.result,
+        subject=card_subject(outcome),
+        icp_status=outcome.icp.status.value,
+        why=why,
+        expanded=expanded,
+        shared_by=shared_by,
+        approval=Approval(
+            approver=outcome.icp.approver,
+            approved_on=outcome.icp.approved_at.date() if outcome.icp.approved_at else None,
+        ),
+    )
+
+
+def outcome_text(outcome: ScoreOutcome) -> str:
+    """The notification text of an outcome's card."""
+    return score_card_text(outcome.result, card_subject(outcome))
+
+
 # --- lookup answers ------------------------------------------------------------------------------
+
+
+def choices_of(found: LookupResult) -> list[Choice]:
+    """The chooser's buttons for the candidates of an ambiguous lookup."""
+    return [
+        Choice(account_id=c.account.id, name=c.account.name, domain=c.account.domain, crm_id=c.account.crm_id)
+        for c in found.candidates
+    ]
 
 
 def account_chooser(query: str, choices: Sequence[Choice], *, exact: bool, share: bool) -> list[Block]:

@@ -235,8 +235,8 @@ def _criteria(
         notes.append(f"dropped {dropped} proposed criteria without valid evidence or a valid rule")
     criteria = []
     for c, more in zip(learned, extra, strict=True):
-        answers = list(dict.fromkeys(more))[:MAX_CRITERION_ANSWERS]
-        criteria.append(c.model_copy(update={"evidence": list(dict.fromkeys([*c.evidence, *answers]))}))
+        answer_ids = list(dict.fromkeys(more))[:MAX_CRITERION_ANSWERS]
+        criteria.append(c.model_copy(update={"evidence": list(dict.fromkeys([*c.evidence, *answer_ids]))}))
     return criteria, hypotheses
 
 

@@ -148,8 +148,8 @@ def _cited(checked: Checked) -> list[str]:
         ids.update(dict.fromkeys(t.evidence))
     for p in checked.personas:
         ids.update(dict.fromkeys(p.evidence))
-    for c in checked.conflicts:
-        ids.update(dict.fromkeys(c.evidence))
+    for conflict in checked.conflicts:
+        ids.update(dict.fromkeys(conflict.evidence))
     return list(ids)
 
 

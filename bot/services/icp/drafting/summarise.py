@@ -75,8 +75,8 @@ def plan_units(answers: list[AnswerEvidence], max_units: int = MAX_MAP_CALLS) ->
         n = min(shares[r], len(members))
         for i in range(n):
             group = members[i * len(members) // n : (i + 1) * len(members) // n]
-            said = tuple(a for s in group for a in people[s])
-            units.append(Unit(f"{len(group)} {r.replace('_', ' ')} people", said))
+            pooled = tuple(a for s in group for a in people[s])
+            units.append(Unit(f"{len(group)} {r.replace('_', ' ')} people", pooled))
     return units[:max_units] if len(units) > max_units else units
 
 

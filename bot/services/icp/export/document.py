@@ -17,7 +17,7 @@ from bot.store.db import Engine, read_scope
 from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion
 from bot.store.repo.icp import get_active_icp, list_personas
 from bot.store.repo.workspaces import get_workspace
-from icp_engine.model import FALLBACK_TIER, ICP, format_value
+from icp_engine.model import FALLBACK_TIER, ICP, Criterion, Disqualifier, format_value
 
 # Persona fields in the order a reader wants them; anything else the drafter stored follows.
 PERSONA_FIELDS = (
@@ -172,7 +172,8 @@ def evidence_of(icp: ICP, citations: Mapping[str, Any] | None = None) -> tuple[t
     """Every evidence id the criteria and disqualifiers cite, in order, with its text when known
     (the ICP's own evidence notes first, else the drafter's citation of it)."""
     cited: dict[str, None] = {}
-    for item in (*icp.criteria, *icp.disqualifiers):
+    rules: tuple[Criterion | Disqualifier, ...] = (*icp.criteria, *icp.disqualifiers)
+    for item in rules:
         for ref in item.evidence:
             cited.setdefault(ref, None)
     for ref in icp.evidence:

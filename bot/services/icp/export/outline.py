@@ -86,7 +86,9 @@ def outline(doc: ExportDocument) -> list[Element]:
         out.append(Para(icp.description))
     out.append(Heading("Criteria (points when matched)"))
     if icp.criteria:
-        rows = tuple((signed(c.points), c.describe(), ", ".join(c.evidence) or "—") for c in icp.criteria)
+        rows: tuple[tuple[str, ...], ...] = tuple(
+            (signed(c.points), c.describe(), ", ".join(c.evidence) or "—") for c in icp.criteria
+        )
         out.append(Table(("Points", "Criterion", "Evidence"), rows, (1, 6, 3)))
     else:
         out.append(Para("No scored criteria yet."))

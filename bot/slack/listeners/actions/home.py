@@ -2,23 +2,23 @@
 
 Going through the slash router keeps one set of rules: owner-only subcommands are refused
 politely to non-owners (the buttons are shown to owners only, but a click payload can be
-forged), and a failure is answered with an apology, never a trace.
+forged), and a failing subcommand is answered with an apology, never a trace (anything else
+failing is only logged: an App Home click has no response_url to apologise through).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.slack.failures import reported
 from bot.slack.listeners.commands.icp.dispatch import route
 from bot.slack.messaging.dm import dm_channel
+from bot.slack.payload import first_action, team_id_of, user_id_of
 from bot.slack.views.home import HOME_ACTIONS
-
-log = logging.getLogger(__name__)
 
 
 def dm_respond(client: WebClient, channel: str) -> Any:
@@ -33,10 +33,9 @@ def dm_respond(client: WebClient, channel: str) -> Any:
 
 
 def run_home_action(body: dict[str, Any], *, ctx: AppContext, client: WebClient) -> None:
-    action = (body.get("actions") or [{}])[0]
-    spec = HOME_ACTIONS.get(str(action.get("action_id") or ""))
-    user_id = str((body.get("user") or {}).get("id") or "")
-    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+    action_id, _ = first_action(body)
+    spec = HOME_ACTIONS.get(action_id)
+    user_id, team_id = user_id_of(body), team_id_of(body)
     if spec is None or not user_id:
         return
     channel = dm_channel(client, user_id)
@@ -48,9 +47,7 @@ def register(app: App, ctx: AppContext) -> None:
     for action_id in HOME_ACTIONS:
 
         @app.action(action_id)
+        @reported
         def on_home_action(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
-            try:
-                run_home_action(body, ctx=ctx, client=client)
-            except Exception:
-                log.exception("App Home action failed")
+            run_home_action(body, ctx=ctx, client=client)

@@ -15,7 +15,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.slack.failures import reported
 from bot.slack.messaging.imports import make_upload, process_upload, with_choice
+from bot.slack.messaging.private import note_privately
+from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.views.import_summary import ACTION_ID_PATTERN, IMPORT_AS, KIND_LABELS, ImportTarget
 
 log = logging.getLogger(__name__)
@@ -23,43 +26,21 @@ log = logging.getLogger(__name__)
 STALE_BUTTON = "That button is out of date; share the file with me again."
 
 
-def _value(body: dict[str, Any]) -> tuple[str, str]:
-    actions = body.get("actions") or [{}]
-    first = actions[0] if isinstance(actions, list) and isinstance(actions[0], dict) else {}
-    return str(first.get("action_id") or ""), str(first.get("value") or "")
-
-
-def _team_id(body: dict[str, Any]) -> object:
-    team = body.get("team") or {}
-    user = body.get("user") or {}
-    return (team.get("id") if isinstance(team, dict) else None) or (
-        user.get("team_id") if isinstance(user, dict) else None
-    )
-
-
-def _channel_id(body: dict[str, Any]) -> object:
-    container = body.get("container") or {}
-    channel = body.get("channel") or {}
-    return (container.get("channel_id") if isinstance(container, dict) else None) or (
-        channel.get("id") if isinstance(channel, dict) else None
-    )
-
-
 def register(app: App, ctx: AppContext) -> None:
     @app.action(ACTION_ID_PATTERN)
+    @reported
     def on_import_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        action_id, value = _value(body)
-        user = body.get("user") or {}
+        action_id, value = first_action(body)
         try:
             target = ImportTarget.decode(value)
         except ValueError:
             target = None
         upload = (
             make_upload(
-                team_id=_team_id(body),
-                user_id=user.get("id") if isinstance(user, dict) else None,
-                channel_id=_channel_id(body),
+                team_id=team_id_of(body),
+                user_id=user_id_of(body),
+                channel_id=clicked_message(body)[0],
                 file_id=target.file_id,
                 thread_ts=target.thread_ts,
             )
@@ -67,8 +48,7 @@ def register(app: App, ctx: AppContext) -> None:
             else None
         )
         if target is None or upload is None or target.kind is None:
-            if body.get("response_url"):
-                respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            note_privately(respond, body, STALE_BUTTON)
             return
         replaced = action_id in IMPORT_AS.values() and _settle_question(respond, body, target.kind)
         process_upload(ctx=ctx, client=client, upload=with_choice(upload, target), announce=not replaced)

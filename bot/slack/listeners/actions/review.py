@@ -7,42 +7,38 @@ Snooze and mark reviewed answer in the kit's thread so everyone there sees who d
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.services.reviews import reminders
+from bot.slack.failures import privately, submit_safely
 from bot.slack.listeners.commands.icp.dispatch import route
+from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
+from bot.slack.people import owner_rules
 from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW, date_token
-
-log = logging.getLogger(__name__)
 
 GONE = "This review reminder no longer exists; `/icp remind status` shows the current one."
 
 
 def _facts(body: dict[str, Any]) -> tuple[str, str, str, str | None, int | None]:
     """(team, user, channel, message ts, reminder id) of a click on a review kit button."""
-    action = (body.get("actions") or [{}])[0]
-    user = body.get("user") or {}
-    team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
-    channel = str(
-        (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-    )
-    ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-    value = str(action.get("value") or "")
-    return team, str(user.get("id") or ""), channel, ts, int(value) if value.isdigit() else None
+    _, value = first_action(body)
+    channel, ts = clicked_message(body)
+    reminder_id = int(value) if value.isdigit() else None
+    return team_id_of(body), user_id_of(body), channel, ts or None, reminder_id
 
 
 def _allowed(ctx: AppContext, client: WebClient, respond: Respond, team: str, user: str, what: str) -> bool:
-    if is_owner(ctx=ctx, client=client, team_id=team, user_id=user):
+    owners = owner_rules(ctx, client)
+    if owners.is_owner(team_id=team, user_id=user):
         return True
-    hint = owners_hint(ctx=ctx, client=client, team_id=team, user_id=user)
-    respond(text=refusal(action=what, hint=hint), response_type="ephemeral", replace_original=False)
+    refusal = owners.refusal(team_id=team, action=what)
+    respond(text=refusal, response_type="ephemeral", replace_original=False)
     return False
 
 
@@ -121,26 +117,16 @@ def mark_reviewed(body: dict[str, Any], *, ctx: AppContext, client: WebClient, r
 HANDLERS = {START_REVIEW: start_review, SNOOZE_REVIEW: snooze, MARK_REVIEWED: mark_reviewed}
 
 
-def _run(handler: Any, body: dict[str, Any], ctx: AppContext, client: WebClient, respond: Respond) -> None:
-    try:
-        handler(body, ctx=ctx, client=client, respond=respond)
-    except Exception:
-        log.exception("review kit button failed")
-        try:
-            respond(
-                text="Sorry, that did not work on our side. Please try again in a minute.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        except Exception:
-            log.exception("could not deliver the apology")
-
-
 def _listener(handler: Any, ctx: AppContext) -> Any:
     # A closure, not a default argument: Bolt injects listener arguments by name.
     def on_click(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        ctx.work.submit(_run, handler, body, ctx, client, respond)
+        submit_safely(
+            ctx.work,
+            partial(handler, body, ctx=ctx, client=client, respond=respond),
+            what="review kit button",
+            apologise=privately(respond, body),
+        )
 
     return on_click
 

@@ -7,7 +7,6 @@ team's accounts.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -15,53 +14,31 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.services.scoring.service import NoIcpError, ScoringError, score_account, score_inline
-from bot.slack.listeners.commands.icp.score import card_blocks, card_subject, deliver_card
+from bot.slack.failures import reported
+from bot.slack.messaging.private import note_privately
+from bot.slack.messaging.score_cards import deliver_card
+from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.views.score_card import (
     CHOOSE_ACCOUNT,
     NO_ICP_TEXT,
     WHY_BUTTON,
+    card_blocks,
     decode_choice,
     decode_why,
-    score_card_text,
+    outcome_text,
 )
 
-log = logging.getLogger(__name__)
-
 STALE_BUTTON = "That button is out of date; run `/icp score` again."
-FAILED = "Sorry, I couldn't score that just now. Please try `/icp score` again in a minute."
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    team = body.get("team") or {}
-    user = body.get("user") or {}
-    return str(team.get("id") or user.get("team_id") or "")
-
-
-def _value(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")
-
-
-def _channel(body: dict[str, Any]) -> str:
-    container = body.get("container") or {}
-    channel = body.get("channel") or {}
-    return str(container.get("channel_id") or channel.get("id") or "")
-
-
-def _tell(respond: Respond, body: dict[str, Any], text: str) -> None:
-    """A private note to the person who clicked (never replaces the card)."""
-    if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def expand(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
     """Redo the score with the card's ICP version and put the expanded card in its place."""
     try:
-        why = decode_why(_value(body))
+        why = decode_why(first_action(body)[1])
     except ValueError:
-        _tell(respond, body, STALE_BUTTON)
+        note_privately(respond, body, STALE_BUTTON)
         return
-    team_id = _team_id(body)
+    team_id = team_id_of(body)
     try:
         if why.account_id is not None:
             outcome = score_account(
@@ -72,67 +49,56 @@ def expand(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
                 ctx.engine, team_id=team_id, pairs=why.pairs, icp_version_id=why.icp_version_id
             )
     except NoIcpError:
-        _tell(respond, body, NO_ICP_TEXT)
+        note_privately(respond, body, NO_ICP_TEXT)
         return
     except ScoringError as exc:
-        _tell(respond, body, str(exc))
+        note_privately(respond, body, str(exc))
         return
     blocks = card_blocks(outcome, expanded=True, shared_by=why.shared_by)
-    text = score_card_text(outcome.result, card_subject(outcome))
+    text = outcome_text(outcome)
     if body.get("response_url"):
         respond(text=text, blocks=blocks, replace_original=True)
         return
-    container = body.get("container") or {}
-    client.chat_update(
-        channel=_channel(body), ts=str(container.get("message_ts") or ""), text=text, blocks=blocks
-    )
+    channel, ts = clicked_message(body)
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 def choose(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
     """Score the account picked in the chooser; the card replaces the chooser (or, shared, is
     posted in the channel and the private chooser goes away)."""
     try:
-        account_id, share = decode_choice(_value(body))
+        account_id, share = decode_choice(first_action(body)[1])
     except ValueError:
-        _tell(respond, body, STALE_BUTTON)
+        note_privately(respond, body, STALE_BUTTON)
         return
     try:
-        outcome = score_account(ctx.engine, team_id=_team_id(body), account_id=account_id)
+        outcome = score_account(ctx.engine, team_id=team_id_of(body), account_id=account_id)
     except NoIcpError:
-        _tell(respond, body, NO_ICP_TEXT)
+        note_privately(respond, body, NO_ICP_TEXT)
         return
     except ScoringError as exc:
-        _tell(respond, body, str(exc))
+        note_privately(respond, body, str(exc))
         return
     deliver_card(
         outcome,
         share=share,
         client=client,
         respond=respond,
-        channel_id=_channel(body),
-        user_id=str((body.get("user") or {}).get("id") or ""),
+        channel_id=clicked_message(body)[0],
+        user_id=user_id_of(body),
         replace_original=True,
     )
 
 
-def _guarded(work: Any, body: dict[str, Any], ctx: AppContext, client: WebClient, respond: Respond) -> None:
-    try:
-        work(body, ctx=ctx, client=client, respond=respond)
-    except Exception:  # never a trace for the person clicking; the log has the details
-        log.exception("score card action %s failed", work.__name__)
-        try:
-            _tell(respond, body, FAILED)
-        except Exception:
-            log.exception("could not deliver the apology")
-
-
 def register(app: App, ctx: AppContext) -> None:
     @app.action(WHY_BUTTON)
+    @reported
     def on_why(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        _guarded(expand, body, ctx, client, respond)
+        expand(body, ctx=ctx, client=client, respond=respond)
 
     @app.action(CHOOSE_ACCOUNT)
+    @reported
     def on_choose(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        _guarded(choose, body, ctx, client, respond)
+        choose(body, ctx=ctx, client=client, respond=respond)

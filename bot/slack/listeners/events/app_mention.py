@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.slack.messaging.chat import submit_answer
+from bot.slack.payload import team_id_of
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -23,7 +24,7 @@ def register(app: App, ctx: AppContext) -> None:
             return
         channel = str(event.get("channel") or "")
         thread_ts = str(event.get("thread_ts") or event.get("ts") or "") or None
-        team_id = str(body.get("team_id") or event.get("team") or "")
+        team_id = team_id_of(body)
         text = str(event.get("text") or "")
         if not channel or not team_id:
             return

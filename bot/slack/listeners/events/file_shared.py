@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.context import AppContext
 from bot.slack.delivery import DeliveryLedger
 from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
+from bot.slack.payload import team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def register(app: App, ctx: AppContext) -> None:
     ) -> None:
         file = event.get("file")
         upload = make_upload(
-            team_id=body.get("team_id") or context.team_id,
+            team_id=team_id_of(body) or context.team_id,
             user_id=event.get("user_id"),
             channel_id=event.get("channel_id"),
             file_id=event.get("file_id") or (file.get("id") if isinstance(file, dict) else None),

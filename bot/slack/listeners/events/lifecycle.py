@@ -14,6 +14,7 @@ from slack_bolt import App
 
 from bot.context import AppContext
 from bot.slack.installations import installation_store
+from bot.slack.payload import team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def register(app: App, ctx: AppContext) -> None:
 
 def _tenant(body: dict[str, Any]) -> tuple[str | None, str | None]:
     enterprise_id = body.get("enterprise_id")
-    team_id = body.get("team_id")
+    team_id = team_id_of(body) or None
     if body.get("is_enterprise_install"):
         return None, enterprise_id
     return team_id, enterprise_id

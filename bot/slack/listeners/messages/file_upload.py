@@ -16,14 +16,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.context import AppContext
+from bot.services.imports.kinds import kind_order, wants_skip_bad_rows
 from bot.slack.delivery import DeliveryLedger
-from bot.slack.messaging.imports import (
-    claim_upload,
-    kind_order,
-    make_upload,
-    process_upload,
-    wants_skip_bad_rows,
-)
+from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
+from bot.slack.payload import team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +63,7 @@ def register(app: App, ctx: AppContext) -> None:
         files = _named_files(event, comment)
         for file_id, _name in files:
             upload = make_upload(
-                team_id=body.get("team_id") or event.get("team"),
+                team_id=team_id_of(body),
                 user_id=event.get("user"),
                 channel_id=event.get("channel"),
                 file_id=file_id,

@@ -14,8 +14,9 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.services.chat.intent import clean_question
-from bot.slack.listeners.messages.interview import is_plain_dm, team_of
+from bot.slack.listeners.messages.interview import is_plain_dm
 from bot.slack.messaging.chat import submit_answer
+from bot.slack.payload import team_id_of
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -24,7 +25,7 @@ def register(app: App, ctx: AppContext) -> None:
 
     @app.event("message", matchers=[is_question])
     def on_question(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        team_id = team_of(body, event)
+        team_id = team_id_of(body)
         channel = str(event.get("channel") or "")
         if not team_id or not channel:
             return

@@ -7,8 +7,9 @@ edited ICP, posting) runs on the app's pool after the ack.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -16,8 +17,10 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.services.icp.review import DraftEdit, ReviewError, edit, load_review, request_changes
-from bot.services.permissions import is_owner, owners_hint, refusal
+from bot.slack.failures import submit_safely, with_reference
 from bot.slack.messaging.drafts import knowledge_or_none, post_draft, refresh_home, tell, update_draft
+from bot.slack.payload import team_id_of, user_id_of
+from bot.slack.people import owner_rules
 from bot.slack.views.draft import (
     CHANGES_BLOCK,
     CHANGES_CALLBACK,
@@ -29,15 +32,8 @@ from bot.slack.views.draft import (
     read_edit,
 )
 
-log = logging.getLogger(__name__)
-
 STALE = "This form is out of date; open it again from the draft message."
-
-
-def _who(body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    return str(team.get("id") or view.get("team_id") or user.get("team_id") or ""), str(user.get("id") or "")
+NOT_SAVED = "Sorry, that form could not be saved on our side. Please try again."
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -92,16 +88,16 @@ def save_request(
         tell(client, facts.author, notify_author_text(user_id, outcome.version, outcome.icp.name, note))
 
 
-def _run(work: Any, **kwargs: Any) -> None:
-    try:
-        work(**kwargs)
-    except Exception:
-        log.exception("saving the %s form failed", getattr(work, "__name__", work))
-        tell(
-            kwargs["client"],
-            kwargs["user_id"],
-            "Sorry, that form could not be saved on our side. Please try again.",
-        )
+def _save_safely(
+    ctx: AppContext, client: WebClient, user_id: str, save: Callable[..., None], **kwargs: Any
+) -> None:
+    """Run ``save`` on the app's pool; a failure is apologised for in the person's DM."""
+    submit_safely(
+        ctx.work,
+        partial(save, ctx=ctx, client=client, user_id=user_id, **kwargs),
+        what=f"saving the {getattr(save, '__name__', 'draft')} form",
+        apologise=lambda reference: tell(client, user_id, with_reference(NOT_SAVED, reference)),
+    )
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -116,22 +112,14 @@ def register(app: App, ctx: AppContext) -> None:
         if isinstance(change, dict):
             ack(response_action="errors", errors=change)
             return
-        team_id, user_id = _who(body, view)
-        if not is_owner(ctx=ctx, client=client, team_id=team_id, user_id=user_id):
-            hint = owners_hint(ctx=ctx, client=client, team_id=team_id, user_id=user_id)
-            ack(response_action="errors", errors={NOTE_BLOCK: refusal(action="edit an ICP draft", hint=hint)})
+        team_id, user_id = team_id_of(body), user_id_of(body)
+        owners = owner_rules(ctx, client)
+        if not owners.is_owner(team_id=team_id, user_id=user_id):
+            refusal = owners.refusal(team_id=team_id, action="edit an ICP draft")
+            ack(response_action="errors", errors={NOTE_BLOCK: refusal})
             return
         ack()
-        ctx.work.submit(
-            _run,
-            save_edit,
-            ctx=ctx,
-            client=client,
-            team_id=team_id,
-            user_id=user_id,
-            target=target,
-            change=change,
-        )
+        _save_safely(ctx, client, user_id, save_edit, team_id=team_id, target=target, change=change)
 
     @app.view(CHANGES_CALLBACK)
     def on_request(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -145,14 +133,5 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_action="errors", errors={CHANGES_BLOCK: "Say what should change."})
             return
         ack()
-        team_id, user_id = _who(body, view)
-        ctx.work.submit(
-            _run,
-            save_request,
-            ctx=ctx,
-            client=client,
-            team_id=team_id,
-            user_id=user_id,
-            target=target,
-            note=note,
-        )
+        user_id = user_id_of(body)
+        _save_safely(ctx, client, user_id, save_request, team_id=team_id_of(body), target=target, note=note)

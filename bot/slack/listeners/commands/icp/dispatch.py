@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import difflib
 import logging
-import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.context import AppContext
-from bot.services.permissions import is_owner, owners_hint, refusal
+from bot.slack.failures import privately, report_failure, submit_safely
 from bot.slack.listeners.commands.icp import (
     diff,
     draft,
@@ -37,6 +37,8 @@ from bot.slack.listeners.commands.icp import (
     status,
 )
 from bot.slack.listeners.commands.icp.registry import REGISTRY, SlashRequest, Subcommand, split_args
+from bot.slack.payload import team_id_of
+from bot.slack.people import owner_rules
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,24 @@ def run_once(
     route(body, ctx=ctx, client=client, respond=respond)
 
 
+def submit_once(
+    claim: Callable[[], bool] | None,
+    body: dict[str, Any],
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """``run_once`` on the app's pool, after the ack; a failure outside the subcommand itself
+    (the owner check, an unknown name's reply) is reported and apologised for as well."""
+    submit_safely(
+        ctx.work,
+        partial(run_once, claim, body, ctx=ctx, client=client, respond=respond),
+        what="/icp",
+        apologise=privately(respond, body),
+    )
+
+
 def parse(body: dict[str, Any]) -> SlashRequest:
     """The slash command payload as a ``SlashRequest`` (the subcommand name lowercased)."""
     text = str(body.get("text") or "").strip()[:MAX_TEXT]
@@ -88,7 +108,7 @@ def parse(body: dict[str, Any]) -> SlashRequest:
     name = words[0].lower() if words else "help"
     raw = text[len(text.split(None, 1)[0]) :].strip() if words else ""
     return SlashRequest(
-        team_id=str(body.get("team_id") or ""),
+        team_id=team_id_of(body),
         user_id=str(body.get("user_id") or ""),
         channel_id=str(body.get("channel_id") or ""),
         name=name,
@@ -109,24 +129,24 @@ def route(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: 
     if spec is None:
         respond(text=unknown_reply(req.name))
         return
-    if spec.owner_only and not is_owner(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id):
-        hint = owners_hint(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id)
-        respond(text=refusal(action=f"use `/icp {spec.name}`", hint=hint))
+    owners = owner_rules(ctx, client)
+    if spec.owner_only and not owners.is_owner(team_id=req.team_id, user_id=req.user_id):
+        respond(text=owners.refusal(team_id=req.team_id, action=f"use `/icp {spec.name}`"))
         return
     try:
         spec.handler(req, ctx, client, respond)
-    except Exception:
-        reference = uuid.uuid4().hex[:8]
-        log.exception("/icp %s failed (ref %s)", spec.name, reference)
-        try:
-            respond(
-                text=(
-                    f"Sorry, `/icp {spec.name}` failed on our side (ref {reference}). "
-                    "Please try again in a minute; if it keeps failing, tell an ICP owner."
-                )
-            )
-        except Exception:  # Slack unreachable too: the log line above is all we can do
-            log.exception("could not deliver the apology for ref %s", reference)
+    except Exception:  # the apology names the subcommand (this runs on our pool, or in a worker)
+        report_failure(
+            f"/icp {spec.name}", apologise=lambda reference: respond(text=apology(spec.name, reference))
+        )
+
+
+def apology(name: str, reference: str) -> str:
+    """What a person sees when ``/icp <name>`` failed on our side."""
+    return (
+        f"Sorry, `/icp {name}` failed on our side (ref {reference}). "
+        "Please try again in a minute; if it keeps failing, tell an ICP owner."
+    )
 
 
 def unknown_reply(name: str) -> str:

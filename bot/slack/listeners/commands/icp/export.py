@@ -17,6 +17,7 @@ from bot.services.icp.export import ExportError, Format, file_name, load_documen
 from bot.services.icp.versions import VersionNotFound, parse_version
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.slack.messaging.share import CANNOT_POST_HERE, post_or_reply_privately
 from icp_engine.model import ICPError
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ log = logging.getLogger(__name__)
 
 USAGE = "Usage: `/icp export [vN] [pdf|md|html]`, e.g. `/icp export`, `/icp export v2 md`."
 NO_ICP = "There is no ICP to export yet: `/icp draft` proposes a first version."
-# Errors that mean "not here", so the file goes to the person's DM instead.
-CANNOT_POST_HERE = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cant_invite_self"}
-)
 FORMAT_NAMES = {"pdf": "PDF", "md": "Markdown", "html": "HTML"}
 
 
@@ -93,7 +90,8 @@ def _upload(
     name = file_name(doc, fmt)
     title = f"{doc.title} (v{doc.version})"
     comment = f"<@{req.user_id}> exported ICP v{doc.version}: {doc.approval_line()}."
-    try:
+
+    def in_channel() -> str:
         client.files_upload_v2(
             channel=req.channel_id,
             content=data,
@@ -103,16 +101,16 @@ def _upload(
             thread_ts=req.thread_ts,
         )
         return "shared in this channel"
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", ""))
-        if error not in CANNOT_POST_HERE:
-            log.warning("export upload failed: %s", error or exc)
-            return None
-        log.info("cannot share the export in %s (%s): sending it by DM", req.channel_id, error)
-    try:
+
+    def by_dm(_error: str) -> str:
         dm = client.conversations_open(users=req.user_id)["channel"]["id"]
         client.files_upload_v2(channel=dm, content=data, filename=name, title=title, initial_comment=comment)
+        return "sent to you in a direct message (I cannot post files in this channel)"
+
+    try:
+        return post_or_reply_privately(
+            in_channel, by_dm, channel=req.channel_id, what="the export", only_for=CANNOT_POST_HERE
+        )
     except SlackApiError as exc:
-        log.warning("export upload to DM failed: %s", exc.response.get("error", exc))
+        log.warning("export upload failed: %s", exc.response.get("error") or exc)
         return None
-    return "sent to you in a direct message (I cannot post files in this channel)"

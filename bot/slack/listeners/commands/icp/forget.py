@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.services.knowledge.sync import KnowledgeSyncError, forget_person
+from bot.services.knowledge.sync import KnowledgeSyncError
+from bot.services.privacy.forget import forget_person
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.store.repo.errors import NotFoundError

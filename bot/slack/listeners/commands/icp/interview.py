@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.services.interviews import conversation as interviews
 from bot.services.interviews.questions import load_question_set
-from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.interviews import as_dicts, open_dm, post_message
+from bot.slack.people import owner_rules
 from bot.slack.views.interview import invitation_message, invite_summary_message, reminder_message
 from bot.store.models import GtmRole, InterviewState
 
@@ -219,9 +219,9 @@ def interview_command(req: SlashRequest, ctx: AppContext, client: WebClient, res
         return
     others = [uid for uid in args.users if uid != req.user_id]
     include_self = args.me or req.user_id in args.users
-    if others and not is_owner(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id):
-        hint = owners_hint(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id)
-        text = refusal(action="invite other people to interviews", hint=hint)
+    owners = owner_rules(ctx, client)
+    if others and not owners.is_owner(team_id=req.team_id, user_id=req.user_id):
+        text = owners.refusal(team_id=req.team_id, action="invite other people to interviews")
         respond(text=f"{text} You can always start your own: `/icp interview me`.")
         return
     invited: list[str] = []

@@ -2,7 +2,7 @@
 
 Slack allows 3 s for the ack, so nothing happens before it. ``/icp score`` goes to the score
 worker processes when SCORE_PROCESSES asks for them; everything else runs ``dispatch.run_once``
-on the app's pool, which claims the delivery after the ack.
+on the app's pool (``dispatch.submit_once``), which claims the delivery after the ack.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.context import AppContext
 from bot.slack.delivery import CLAIM_DELIVERY
-from bot.slack.listeners.commands.icp.dispatch import run_once
+from bot.slack.listeners.commands.icp.dispatch import submit_once
 from bot.slack.score_workers import ScoreProcesses
 
 # "/icp", plus suffixed variants ("/icp-dev") so a staging app can share a workspace.
@@ -35,7 +35,7 @@ def register(app: App, ctx: AppContext) -> None:
         # the delivery is claimed there too (bot/slack/app.py), after the ack.
         claim = context.get(CLAIM_DELIVERY)
         reply = ctx.replies.respond_to(body.get("response_url"), respond)
-        on_threads = partial(ctx.work.submit, run_once, claim, body, ctx=ctx, client=client, respond=reply)
+        on_threads = partial(submit_once, claim, body, ctx=ctx, client=client, respond=reply)
         if processes is not None and first_word(body) == "score":
             # The worker claims the delivery itself (the ledger is shared SQL).
             processes.submit(body, token=client.token, fallback=on_threads)

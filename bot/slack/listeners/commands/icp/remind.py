@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.services.permissions import is_owner, owners_hint, refusal
 from bot.services.reviews import reminders
 from bot.services.reviews.cadence import CadenceError, describe, parse_cadence
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.slack.people import owner_rules
 from bot.slack.views.review_kit import date_token, reminder_status_text
 
 if TYPE_CHECKING:
@@ -180,9 +180,10 @@ def remind_command(req: SlashRequest, ctx: AppContext, client: WebClient, respon
     if action == "status":
         _status(req, ctx, respond)
         return
-    if not is_owner(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id):
-        hint = owners_hint(ctx=ctx, client=client, team_id=req.team_id, user_id=req.user_id)
-        respond(text=refusal(action="change review reminders (`/icp remind status` shows them)", hint=hint))
+    owners = owner_rules(ctx, client)
+    if not owners.is_owner(team_id=req.team_id, user_id=req.user_id):
+        action = "change review reminders (`/icp remind status` shows them)"
+        respond(text=owners.refusal(team_id=req.team_id, action=action))
         return
     if action == "off":
         state = reminders.turn_off(ctx.engine, team_id=req.team_id, actor=req.user_id)

@@ -7,11 +7,8 @@ pick), and the card's "Why?" button expands it in place.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-
-from slack_sdk.errors import SlackApiError
 
 from bot.services.scoring.account_lookup import LookupResult
 from bot.services.scoring.service import (
@@ -24,26 +21,14 @@ from bot.services.scoring.service import (
     score_query,
 )
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
-from bot.slack.views.score_card import (
-    NO_ICP_TEXT,
-    Approval,
-    CardSubject,
-    Choice,
-    WhyRequest,
-    account_chooser,
-    chooser_text,
-    not_found_text,
-    score_card,
-    score_card_text,
-)
+from bot.slack.messaging.score_cards import deliver_card
+from bot.slack.views.score_card import NO_ICP_TEXT, account_chooser, choices_of, chooser_text, not_found_text
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
-
-log = logging.getLogger(__name__)
 
 SHARE_FLAGS = frozenset({"--share", "-s", "share:true"})
 USAGE_TEXT = (
@@ -56,88 +41,6 @@ def split_share(args: Sequence[str]) -> tuple[list[str], bool]:
     """The words without the ``--share`` flag, and whether it was there."""
     words = [a for a in args if a.casefold() not in SHARE_FLAGS]
     return words, len(words) != len(args)
-
-
-def card_subject(outcome: ScoreOutcome) -> CardSubject:
-    subject = outcome.subject
-    if subject.kind == "inline":
-        details = tuple(f"{k}={v}" for k, v in subject.inline.items())
-        return CardSubject(title=subject.title, details=details, notes=subject.notes)
-    details = tuple(d for d in (subject.domain, f"CRM id {subject.crm_id}" if subject.crm_id else None) if d)
-    return CardSubject(title=subject.title, details=details)
-
-
-def card_blocks(outcome: ScoreOutcome, *, expanded: bool = False, shared_by: str | None = None) -> list:
-    """The card for an outcome; unless expanded, with a Why? button that can redo it."""
-    subject = outcome.subject
-    why = WhyRequest(
-        icp_version_id=outcome.icp.version_id,
-        account_id=subject.account_id,
-        pairs={} if subject.account_id is not None else dict(subject.inline),
-        shared_by=shared_by,
-    )
-    return score_card(
-        outcome.result,
-        subject=card_subject(outcome),
-        icp_status=outcome.icp.status.value,
-        why=why,
-        expanded=expanded,
-        shared_by=shared_by,
-        approval=Approval(
-            approver=outcome.icp.approver,
-            approved_on=outcome.icp.approved_at.date() if outcome.icp.approved_at else None,
-        ),
-    )
-
-
-def deliver_card(
-    outcome: ScoreOutcome,
-    *,
-    share: bool,
-    client: WebClient,
-    respond: Respond,
-    channel_id: str,
-    user_id: str,
-    thread_ts: str | None = None,
-    replace_original: bool = False,
-) -> None:
-    """Privately via ``respond``, or shared in the channel; a channel the bot can't post in gets
-    the card privately with a note instead of an error."""
-    blocks = card_blocks(outcome, shared_by=user_id if share else None)
-    text = score_card_text(outcome.result, card_subject(outcome))
-    if share and channel_id:
-        try:
-            client.chat_postMessage(
-                channel=channel_id,
-                text=f"<@{user_id}> shared: {text}" if user_id else text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "error")
-            log.info("could not share the score card in %s: %s", channel_id, error)
-            note = (
-                f"I couldn't post in this channel ({error}); invite me to it to share cards. "
-                "Here is the card, just for you:"
-            )
-            respond(
-                text=note + "\n" + text,
-                blocks=blocks,
-                response_type="ephemeral",
-                replace_original=replace_original,
-            )
-            return
-        if replace_original:
-            respond(delete_original=True)
-        return
-    respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace_original)
-
-
-def choices_of(found: LookupResult) -> list[Choice]:
-    return [
-        Choice(account_id=c.account.id, name=c.account.name, domain=c.account.domain, crm_id=c.account.crm_id)
-        for c in found.candidates
-    ]
 
 
 @subcommand(
