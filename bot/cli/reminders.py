@@ -30,9 +30,9 @@ def run_due_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Send every review (and interview) reminder that is due now, once, then exit."""
-    from bot.context import AppContext
     from bot.scheduler import run_due, worker_id
     from bot.scheduler.clients import client_factory
+    from bot.slack.context import AppContext
     from bot.store import connect
 
     with user_errors():

@@ -10,17 +10,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from bot.context import AppContext
 from bot.demo.script import ANSWERS, GENERAL, INTERVIEWEES, OWNER, REVOPS, SAM, Person
 from bot.demo.stand_in.slack_api import BOT_TOKEN, TEAM_ID, RecordedCall
 from bot.demo.world import DemoError, World, buttons, posted
 from bot.services.icp.versions import approved_version
 from bot.services.interviews.questions import load_question_set
 from bot.services.reviews.reminders import get_reminder_state
+from bot.slack.context import AppContext
 from bot.slack.views.draft import DRAFT_APPROVE
 from bot.slack.views.interview import START_INTERVIEW
 from bot.slack.views.score_card import CHOOSE_ACCOUNT
@@ -61,7 +62,7 @@ def import_files(world: World, paths: dict[str, Path], out: Outcome) -> None:
         found = world.exchange(
             OWNER,
             f"uploads {path.name} ({path.stat().st_size // 1024:,} KB)",
-            lambda stored=stored: world.driver.file_shared(stored),
+            partial(world.driver.file_shared, stored),
             result_of,
             where=world.spoken_in(OWNER.dm),
             timeout=120,
@@ -87,7 +88,7 @@ def interview(world: World, person: Person, out: Outcome) -> None:
         world.exchange(
             person,
             answer,
-            lambda answer=answer: world.driver.message_im(answer, user=person.user_id, channel=person.dm),
+            partial(world.driver.message_im, answer, user=person.user_id, channel=person.dm),
             posted(person.dm, nxt),
             where=world.spoken_in(person.dm),
         )

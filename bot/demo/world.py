@@ -115,9 +115,7 @@ class World:
         found: list[RecordedCall] = []
         for wait in waits:
             try:
-                found.append(
-                    self.stand_in.wait_for_reply(lambda c, w=wait: c.at >= started and w(c), timeout=timeout)
-                )
+                found.append(self.stand_in.wait_for_reply(_since(started, wait), timeout=timeout))
             except AssertionError as exc:
                 raise DemoError(f"no answer to {said!r} within {timeout:.0f} s") from exc
         self.show_messages(since=started, until=max(c.at for c in found))
@@ -190,6 +188,11 @@ class World:
     def spoken_in(self, channel: str) -> str:
         """Where a person acts: ``#general``, or ``their DM with the bot``."""
         return "their DM with the bot" if channel.startswith("D") else self.place(channel)
+
+
+def _since(started: float, wait: Callable[[RecordedCall], bool]) -> Callable[[RecordedCall], bool]:
+    """``wait``, for the calls made at or after ``started`` only (not a reply to an earlier step)."""
+    return lambda c: c.at >= started and wait(c)
 
 
 def replied_at(url: str) -> Callable[[RecordedCall], bool]:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -37,6 +37,7 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.base_types import Vector
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
@@ -139,7 +140,7 @@ def _check_workspace(workspace: object) -> str:
 def _check_kind(kind: object) -> Kind:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    return kind  # type: ignore[return-value]
+    return kind
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -215,7 +216,8 @@ class KnowledgeStore:
         if not is_registered(self.embedder.name):
             # Chroma stores a function it cannot rebuild as "legacy"; register this instance so
             # collections record the embedder (another process must call register_embedder).
-            register_embedder(self.embedder.name, lambda _config, embedder=self.embedder: embedder)
+            registered = self.embedder
+            register_embedder(self.embedder.name, lambda _config: registered)
         self._ef = EmbedderFunction(self.embedder)
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
@@ -382,7 +384,8 @@ class KnowledgeStore:
             keep = set(batch.ids)
             stale: list[str] = []
             for sources in _batched(sorted(batch.source_ids), 500):
-                found = collection.get(where={"source_id": {"$in": list(sources)}}, include=[])["ids"]
+                listed: dict[Literal["$in", "$nin"], list[Scalar]] = {"$in": list(sources)}
+                found = collection.get(where={"source_id": listed}, include=[])["ids"]
                 stale.extend(i for i in found if i not in keep)
             self._delete_ids(collection, stale)
             written += len(batch.ids)
@@ -514,18 +517,20 @@ class KnowledgeStore:
         filter_ = dict(where) if where else None
         hits: list[Hit] = []
         for _, collection in self._existing(workspace, selected):
+            query: list[Vector] = [np.asarray(vector, dtype=np.float32)]
             result = collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                query_embeddings=query,
                 n_results=k,
                 where=filter_,
-                include=["documents", "metadatas", "distances"],  # type: ignore[list-item]
+                include=["documents", "metadatas", "distances"],
             )
             ids = result["ids"][0]
             documents = (result["documents"] or [[]])[0]
             metadatas = (result["metadatas"] or [[]])[0]
             distances = (result["distances"] or [[]])[0]
             for id_, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True):
-                metadata = dict(meta or {})
+                # Written by _metadata: scalars only (Chroma's type also allows vectors, lists and None).
+                metadata = cast(dict[str, Scalar], dict(meta or {}))
                 if metadata.get("workspace") != workspace:
                     raise IsolationError(
                         f"chunk {id_} of workspace {metadata.get('workspace')!r} found in {collection.name}"

@@ -93,7 +93,7 @@ class QueueChatModel(BaseChatModel):
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def with_structured_output(  # type: ignore[override]
+    def with_structured_output(
         self,
         schema: Any,
         *,

@@ -45,6 +45,7 @@ def invalid_json_input(exc: BaseException) -> str | None:
     if not isinstance(exc, ValidationError):
         return None
     for error in exc.errors():
-        if error.get("type") == "json_invalid" and isinstance(error.get("input"), str):
-            return error["input"]
+        given = error.get("input")
+        if error.get("type") == "json_invalid" and isinstance(given, str):
+            return given
     return None

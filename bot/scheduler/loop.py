@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from bot.scheduler.runner import TickReport, run_due, worker_id
 
 if TYPE_CHECKING:
-    from bot.context import AppContext
     from bot.scheduler.clients import ClientFor
     from bot.settings import Settings
+    from bot.slack.context import AppContext
     from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ class SchedulerLoop:
 
 def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
     """The loop ``icp serve`` runs next to the Slack endpoint (None when SCHEDULER_ENABLED=false)."""
-    from bot.context import AppContext
     from bot.scheduler.clients import client_factory
+    from bot.slack.context import AppContext
 
     if not settings.scheduler_enabled:
         log.info(

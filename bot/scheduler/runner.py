@@ -30,8 +30,8 @@ from bot.store.models import ReviewReminder
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.scheduler.clients import ClientFor
+    from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.settings import Settings
 from bot.slack.client import make_client
+from bot.slack.context import AppContext
 from bot.slack.delivery import CLAIM_DELIVERY, DeliveryLedger, claim_once, delivery_key
 from bot.slack.failures import privately, report_failure, request_name
 from bot.slack.installations import installation_store, oauth_state_store

@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.slack.messaging.private import note_privately
 from bot.slack.payload import first_action
+from bot.slack.respond import note_privately
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor

@@ -15,8 +15,8 @@ from bot.slack.installations import installer_user_id
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.settings import Settings
+    from bot.slack.context import AppContext
     from bot.store.db import Engine
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import http.client
 import json
 import ssl
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -168,3 +168,10 @@ class PooledRespond:
         }
         message.update((k, v) for k, v in optional.items() if v is not None)
         return self.pool.post(self.response_url, message)
+
+
+def note_privately(respond: Callable[..., Any], body: Mapping[str, Any], text: str) -> None:
+    """An ephemeral reply through the request's response_url; nothing where there is none (App
+    Home clicks, forms), as Bolt's ``respond`` exists there too but cannot be used."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)

@@ -12,8 +12,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.interviews.questions import load_question_set
+from bot.slack.context import AppContext
 from bot.slack.messaging.interview_reminders import send_due_reminders
 from bot.slack.views.interview import START_INTERVIEW
 from bot.store import session_scope

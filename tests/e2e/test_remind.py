@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.context import AppContext
 from bot.scheduler import run_due, worker_id
+from bot.slack.context import AppContext
 from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW
 from bot.store.db import session_scope
 from bot.store.models import ReviewReminder

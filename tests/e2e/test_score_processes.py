@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from bot.slack.score_workers import ScoreProcesses
+from bot.slack.listeners.commands.icp.score_workers import ScoreProcesses
 from bot.slack.views.score_card import WHY_BUTTON
 from tests.support.harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
 from tests.support.score_world import seed

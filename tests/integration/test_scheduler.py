@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.context import AppContext
 from bot.scheduler import run_due, worker_id
 from bot.services.reviews.cadence import Schedule, next_run
 from bot.settings import Settings
+from bot.slack.context import AppContext
 from bot.store import session_scope
 from bot.store.models import ReminderCreate, ReviewReminder
 from bot.store.models.ops import Cadence

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete
 
-from bot.context import AppContext
 from bot.services.imports.service import import_accounts
 from bot.services.scoring.account_lookup import LookupResult
 from bot.services.scoring.service import (
@@ -25,6 +24,7 @@ from bot.services.scoring.service import (
     score_query,
 )
 from bot.settings import Settings
+from bot.slack.context import AppContext
 from bot.slack.listeners.actions.score import STALE_BUTTON, choose, expand
 from bot.slack.listeners.commands.icp.registry import SlashRequest
 from bot.slack.listeners.commands.icp.score import score_command

@@ -17,10 +17,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot.context import AppContext
 from bot.scheduler import SchedulerLoop
 from bot.scheduler.clients import client_factory
 from bot.settings import Settings
+from bot.slack.context import AppContext
 from bot.store import make_engine
 
 POLL_SECONDS = 0.01

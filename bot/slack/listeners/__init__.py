@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.listeners.actions import draft as draft_actions
 from bot.slack.listeners.actions import home as home_actions
 from bot.slack.listeners.actions import import_kind as import_kind_actions

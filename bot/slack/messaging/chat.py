@@ -20,8 +20,8 @@ from bot.slack.views.chat import SORRY_TEXT, THINKING_TEXT, chat_message
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.llm.client import LlmClient
+    from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 

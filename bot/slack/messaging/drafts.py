@@ -22,8 +22,8 @@ from bot.slack.views.draft import draft_blocks, draft_text
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.knowledge.store import KnowledgeStore
+    from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 

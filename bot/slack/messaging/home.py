@@ -11,7 +11,7 @@ from bot.slack.views.home import home_view
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
 
 
 def publish_home(*, ctx: AppContext, client: WebClient, team_id: str, user_id: str) -> None:

@@ -51,7 +51,7 @@ from bot.slack.views.interview import SlackMessage
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from bot.slack.views.interview import reminder_message
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.settings import Settings
+    from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 

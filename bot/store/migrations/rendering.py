@@ -5,7 +5,7 @@ Kept apart from env.py (which only runs inside Alembic) so that it can be import
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic.autogenerate.api import AutogenContext
@@ -14,7 +14,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from bot.store.types import UTCDateTime
 
 
-def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render model-only types as the plain SQLAlchemy types they create, so revisions stay
     self-contained (no imports from the application that may change later)."""
     if kind != "type":

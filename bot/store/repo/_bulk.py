@@ -279,7 +279,7 @@ def _stored_digests(
         query = select(table.c.crm_id, table.c.content_hash).where(
             table.c.workspace_id == workspace_id, table.c.crm_id == any_(ids)
         )
-        return lambda crm_ids: dict(conn.execute(query, {"crm_ids": crm_ids}).all())  # type: ignore[arg-type]
+        return lambda crm_ids: dict(conn.execute(query, {"crm_ids": crm_ids}).all())
     quote = conn.dialect.identifier_preparer.quote
     head = (
         f"SELECT {quote('crm_id')}, {quote('content_hash')} "
@@ -292,7 +292,7 @@ def _stored_digests(
         sql = rendered.get(len(crm_ids))
         if sql is None:
             sql = rendered[len(crm_ids)] = head + ", ".join("?" * len(crm_ids)) + ")"
-        return dict(conn.exec_driver_sql(sql, (workspace_id, *crm_ids)).all())  # type: ignore[arg-type]
+        return dict(conn.exec_driver_sql(sql, (workspace_id, *crm_ids)).all())
 
     return fetch
 
@@ -303,7 +303,7 @@ def _sqlite_cache(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    old = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    old: int = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
     try:
         yield

@@ -64,7 +64,7 @@ def list_answers(
         query = query.where(Answer.interview_id == interview_id)
     if stakeholder_id is not None:
         query = query.where(Answer.stakeholder_id == stakeholder_id)
-    return list(session.exec(query.order_by(Answer.id)))
+    return list(session.exec(query.order_by(col(Answer.id))))
 
 
 def count_answers(*, session: Session, workspace_id: int, stakeholder_id: int | None = None) -> int:
@@ -76,8 +76,10 @@ def count_answers(*, session: Session, workspace_id: int, stakeholder_id: int | 
 
 def delete_answers_for_stakeholder(*, session: Session, workspace_id: int, stakeholder_id: int) -> int:
     """Delete every answer the stakeholder gave; returns how many."""
-    result = session.execute(
-        delete(Answer).where(Answer.workspace_id == workspace_id, Answer.stakeholder_id == stakeholder_id)
+    result = session.exec(
+        delete(Answer).where(
+            col(Answer.workspace_id) == workspace_id, col(Answer.stakeholder_id) == stakeholder_id
+        )
     )
     return int(result.rowcount or 0)
 

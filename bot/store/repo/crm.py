@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, func
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.store.models import (
     Account,
@@ -110,7 +110,7 @@ def get_account(*, session: Session, workspace_id: int, crm_id: str) -> Account 
 def list_accounts(
     *, session: Session, workspace_id: int, limit: int | None = None, offset: int = 0
 ) -> list[Account]:
-    query = select(Account).where(Account.workspace_id == workspace_id).order_by(Account.id)
+    query = select(Account).where(Account.workspace_id == workspace_id).order_by(col(Account.id))
     return list(session.exec(query.offset(offset).limit(limit)))
 
 
@@ -132,7 +132,7 @@ def list_deals(
         query = query.where(Deal.stage == stage)
     if account_crm_id is not None:
         query = query.where(Deal.account_crm_id == account_crm_id)
-    return list(session.exec(query.order_by(Deal.id).offset(offset).limit(limit)))
+    return list(session.exec(query.order_by(col(Deal.id)).offset(offset).limit(limit)))
 
 
 def get_health(*, session: Session, workspace_id: int, crm_id: str) -> CustomerHealth | None:
@@ -147,7 +147,7 @@ def list_health(
     *, session: Session, workspace_id: int, limit: int | None = None, offset: int = 0
 ) -> list[CustomerHealth]:
     query = select(CustomerHealth).where(CustomerHealth.workspace_id == workspace_id)
-    return list(session.exec(query.order_by(CustomerHealth.id).offset(offset).limit(limit)))
+    return list(session.exec(query.order_by(col(CustomerHealth.id)).offset(offset).limit(limit)))
 
 
 def count_crm_rows(*, session: Session, workspace_id: int) -> dict[str, int]:

@@ -237,8 +237,10 @@ def replace_personas(
         raise InvalidTransitionError(
             f"ICP version {version.version} is {version.status.value}: personas are frozen"
         )
-    session.execute(
-        delete(Persona).where(Persona.workspace_id == workspace_id, Persona.icp_version_id == icp_version_id)
+    session.exec(
+        delete(Persona).where(
+            col(Persona.workspace_id) == workspace_id, col(Persona.icp_version_id) == icp_version_id
+        )
     )
     rows = [
         Persona.model_validate(p, update={"workspace_id": workspace_id, "icp_version_id": icp_version_id})

@@ -103,7 +103,7 @@ def list_interviews(
         query = query.where(Interview.stakeholder_id == stakeholder_id)
     if state is not None:
         query = query.where(Interview.state == state)
-    return list(session.exec(query.order_by(Interview.id)))
+    return list(session.exec(query.order_by(col(Interview.id))))
 
 
 def record_question(
@@ -126,7 +126,7 @@ def list_questions(*, session: Session, workspace_id: int, interview_id: int) ->
             .where(
                 InterviewQuestion.workspace_id == workspace_id, InterviewQuestion.interview_id == interview_id
             )
-            .order_by(InterviewQuestion.id)
+            .order_by(col(InterviewQuestion.id))
         )
     )
 

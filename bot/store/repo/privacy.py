@@ -37,23 +37,23 @@ def forget_stakeholder(
             )
         )
     )
-    answers = session.execute(
+    answers = session.exec(
         delete(Answer).where(
-            Answer.workspace_id == workspace_id,
-            or_(Answer.stakeholder_id == person.id, col(Answer.interview_id).in_(interview_ids)),
+            col(Answer.workspace_id) == workspace_id,
+            or_(col(Answer.stakeholder_id) == person.id, col(Answer.interview_id).in_(interview_ids)),
         )
     ).rowcount
     questions = 0
     if interview_ids:
-        questions = session.execute(
+        questions = session.exec(
             delete(InterviewQuestion).where(
-                InterviewQuestion.workspace_id == workspace_id,
+                col(InterviewQuestion.workspace_id) == workspace_id,
                 col(InterviewQuestion.interview_id).in_(interview_ids),
             )
         ).rowcount
-        session.execute(
+        session.exec(
             update(Interview)
-            .where(Interview.workspace_id == workspace_id, col(Interview.id).in_(interview_ids))
+            .where(col(Interview.workspace_id) == workspace_id, col(Interview.id).in_(interview_ids))
             .values(summary=None, updated_at=utcnow())
         )
     person.display_name = person.title = None

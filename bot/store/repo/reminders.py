@@ -102,7 +102,7 @@ def list_due_reminder_ids(*, session: Session, now: datetime, limit: int = 500) 
     query = (
         select(table.c.workspace_id, table.c.id).where(_due(now)).order_by(table.c.next_run_at).limit(limit)
     )
-    return [(int(w), int(i)) for w, i in session.execute(query)]
+    return [(int(w), int(i)) for w, i in session.exec(query)]
 
 
 def claim_reminder(
@@ -115,7 +115,7 @@ def claim_reminder(
         .where(table.c.id == reminder_id, _due(now))
         .values(claimed_by=worker, claimed_until=now + hold)
     )
-    return session.execute(stmt).rowcount == 1
+    return session.exec(stmt).rowcount == 1
 
 
 def finish_reminder(
@@ -134,7 +134,7 @@ def finish_reminder(
             updated_at=ran_at,
         )
     )
-    return session.execute(stmt).rowcount == 1
+    return session.exec(stmt).rowcount == 1
 
 
 def back_off_reminder(*, session: Session, reminder_id: int, worker: str, retry_at: datetime) -> bool:
@@ -145,7 +145,7 @@ def back_off_reminder(*, session: Session, reminder_id: int, worker: str, retry_
         .where(table.c.id == reminder_id, table.c.claimed_by == worker)
         .values(claimed_by=None, claimed_until=retry_at)
     )
-    return session.execute(stmt).rowcount == 1
+    return session.exec(stmt).rowcount == 1
 
 
 def last_reviewed_at(session: Session, *, workspace_id: int) -> datetime | None:

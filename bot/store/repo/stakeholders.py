@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.store.models import GtmRole, Stakeholder, StakeholderCreate, StakeholderUpdate
 from bot.store.repo._sql import get_scoped, insert_for, table_of
@@ -65,7 +65,7 @@ def list_stakeholders(
     query = select(Stakeholder).where(Stakeholder.workspace_id == workspace_id)
     if gtm_role is not None:
         query = query.where(Stakeholder.gtm_role == gtm_role)
-    return list(session.exec(query.order_by(Stakeholder.id)))
+    return list(session.exec(query.order_by(col(Stakeholder.id))))
 
 
 def count_stakeholders(session: Session, *, workspace_id: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.store.models import Workspace
 from bot.store.repo._sql import insert_for, table_of
@@ -36,4 +36,4 @@ def get_or_create_workspace(*, session: Session, slack_team_id: str, name: str |
 
 def list_workspaces(*, session: Session) -> list[Workspace]:
     """Every workspace (for operators and the scheduler; holds no tenant content)."""
-    return list(session.exec(select(Workspace).order_by(Workspace.id)))
+    return list(session.exec(select(Workspace).order_by(col(Workspace.id))))

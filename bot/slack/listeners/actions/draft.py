@@ -14,13 +14,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.icp.review import ReviewError, approve, load_review
+from bot.slack.context import AppContext
 from bot.slack.failures import privately, reported, submit_safely
 from bot.slack.messaging.drafts import knowledge_or_none, refresh_home, tell, update_draft
-from bot.slack.messaging.private import note_privately
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.people import owner_rules
+from bot.slack.respond import note_privately
 from bot.slack.views.draft import DRAFT_APPROVE, DRAFT_EDIT, DRAFT_REQUEST_CHANGES, changes_modal, edit_modal
 
 STALE = "That button is out of date; run `/icp draft` again."

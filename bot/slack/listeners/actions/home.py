@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.failures import reported
 from bot.slack.listeners.commands.icp.dispatch import route
 from bot.slack.messaging.dm import dm_channel

@@ -14,11 +14,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.failures import reported
 from bot.slack.messaging.imports import make_upload, process_upload, with_choice
-from bot.slack.messaging.private import note_privately
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
+from bot.slack.respond import note_privately
 from bot.slack.views.import_summary import ACTION_ID_PATTERN, IMPORT_AS, KIND_LABELS, ImportTarget
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.interviews import conversation as interviews
+from bot.slack.context import AppContext
 from bot.slack.failures import reported
 from bot.slack.messaging.interviews import as_dicts, post_turn
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of

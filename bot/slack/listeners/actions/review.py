@@ -14,8 +14,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.reviews import reminders
+from bot.slack.context import AppContext
 from bot.slack.failures import privately, submit_safely
 from bot.slack.listeners.commands.icp.dispatch import route
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of

@@ -12,12 +12,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.scoring.service import NoIcpError, ScoringError, score_account, score_inline
+from bot.slack.context import AppContext
 from bot.slack.failures import reported
-from bot.slack.messaging.private import note_privately
 from bot.slack.messaging.score_cards import deliver_card
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
+from bot.slack.respond import note_privately
 from bot.slack.views.score_card import (
     CHOOSE_ACCOUNT,
     NO_ICP_TEXT,

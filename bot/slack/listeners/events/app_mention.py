@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.messaging.chat import submit_answer
 from bot.slack.payload import team_id_of
 

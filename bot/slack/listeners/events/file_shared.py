@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.delivery import DeliveryLedger
 from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
 from bot.slack.payload import team_id_of

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.installations import installation_store
 from bot.slack.payload import team_id_of
 

@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.imports.kinds import kind_order, wants_skip_bad_rows
+from bot.slack.context import AppContext
 from bot.slack.delivery import DeliveryLedger
 from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
 from bot.slack.payload import team_id_of

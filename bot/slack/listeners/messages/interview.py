@@ -20,10 +20,10 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.interviews import conversation as interviews
 from bot.services.interviews.conversation import Turn
 from bot.services.interviews.questions import QuestionSetError
+from bot.slack.context import AppContext
 from bot.slack.failures import report_failure, with_reference
 from bot.slack.messaging.interviews import post_message, post_turn
 from bot.slack.payload import team_id_of

@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.chat.intent import clean_question
+from bot.slack.context import AppContext
 from bot.slack.listeners.messages.interview import is_plain_dm
 from bot.slack.messaging.chat import submit_answer
 from bot.slack.payload import team_id_of

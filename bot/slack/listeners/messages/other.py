@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 
 
 def register(app: App, ctx: AppContext) -> None:

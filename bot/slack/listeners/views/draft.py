@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.context import AppContext
 from bot.services.icp.review import DraftEdit, ReviewError, edit, load_review, request_changes
+from bot.slack.context import AppContext
 from bot.slack.failures import submit_safely, with_reference
 from bot.slack.messaging.drafts import knowledge_or_none, post_draft, refresh_home, tell, update_draft
 from bot.slack.payload import team_id_of, user_id_of

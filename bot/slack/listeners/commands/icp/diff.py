@@ -18,7 +18,7 @@ from icp_engine.model import ICPError
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 USAGE = "Usage: `/icp diff v1 v2` (or `/icp diff v2` to compare v2 with v1)."

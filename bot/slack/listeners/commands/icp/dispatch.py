@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.failures import privately, report_failure, submit_safely
 from bot.slack.listeners.commands.icp import (
     diff,

@@ -21,8 +21,8 @@ from bot.store.models import DEFAULT_SEGMENT, IcpStatus
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.llm.client import LlmClient
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from icp_engine.model import ICPError
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.services.icp.export import ExportDocument
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from bot.store.repo.errors import NotFoundError
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.knowledge.store import KnowledgeStore
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 log = logging.getLogger(__name__)

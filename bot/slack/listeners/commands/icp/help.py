@@ -10,7 +10,7 @@ from bot.slack.views.help import command_help_blocks, help_blocks, help_text
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 

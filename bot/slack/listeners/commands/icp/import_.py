@@ -9,7 +9,7 @@ from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 HOW_TO_IMPORT = (

@@ -25,7 +25,7 @@ from bot.store.models import GtmRole, InterviewState
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 log = logging.getLogger(__name__)

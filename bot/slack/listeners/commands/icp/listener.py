@@ -14,10 +14,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.context import AppContext
+from bot.slack.context import AppContext
 from bot.slack.delivery import CLAIM_DELIVERY
 from bot.slack.listeners.commands.icp.dispatch import submit_once
-from bot.slack.score_workers import ScoreProcesses
+from bot.slack.listeners.commands.icp.score_workers import ScoreProcesses
 
 # "/icp", plus suffixed variants ("/icp-dev") so a staging app can share a workspace.
 COMMAND = re.compile(r"^/icp(-[a-z0-9_-]+)?$")

@@ -11,7 +11,7 @@ from bot.slack.views.draft import NO_PERSONAS, persona_of, personas_blocks, pers
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 

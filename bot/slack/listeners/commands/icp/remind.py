@@ -25,7 +25,7 @@ from bot.slack.views.review_kit import date_token, reminder_status_text
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from bot.slack.views.review_kit import review_kit_message
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 NO_DATA = (

@@ -27,7 +27,7 @@ from bot.slack.views.score_card import NO_ICP_TEXT, account_chooser, choices_of,
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 SHARE_FLAGS = frozenset({"--share", "-s", "share:true"})

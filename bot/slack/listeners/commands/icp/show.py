@@ -27,7 +27,7 @@ from icp_engine.model import ICPError
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 NO_ICP_YET = (

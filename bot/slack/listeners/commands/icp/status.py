@@ -13,7 +13,7 @@ from bot.store.models import InterviewState
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
+    from bot.slack.context import AppContext
     from bot.slack.listeners.commands.icp.registry import Respond
 
 _KIND: dict[InterviewState, StatusKind] = {

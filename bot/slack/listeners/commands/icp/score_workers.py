@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.context import AppContext
     from bot.settings import Settings
+    from bot.slack.context import AppContext
     from bot.slack.delivery import DeliveryLedger
 
 log = logging.getLogger(__name__)
@@ -137,8 +137,8 @@ class _Worker:
 
 
 def _worker_main(settings: Settings, database_url: str, pipe: Connection) -> None:
-    from bot.context import AppContext
     from bot.services.scoring.account_lookup import warm_up
+    from bot.slack.context import AppContext
     from bot.slack.delivery import DeliveryLedger
     from bot.slack.listeners.commands.icp.dispatch import load_all
     from bot.store.db import make_engine
