@@ -46,7 +46,7 @@ def _installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallatio
     except ImportError as exc:
         raise _needs_greenlet(exc) from exc
     store = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
-    store.create_tables()
+    store.create_tables()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
     return store
 
 
@@ -62,7 +62,7 @@ def _state_store(expiration_seconds: int, engine: Engine) -> SQLAlchemyOAuthStat
     except ImportError as exc:
         raise _needs_greenlet(exc) from exc
     store = SQLAlchemyOAuthStateStore(expiration_seconds=expiration_seconds, engine=engine)
-    store.create_tables()
+    store.create_tables()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
     return store
 
 

@@ -171,7 +171,8 @@ def serve_socket(settings: Settings, *, background: StartBackground | None = Non
     log.info("connecting to Slack over Socket Mode")
     scheduler = background(settings, engine) if background is not None else None
     try:
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -16,6 +16,7 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,8 +26,6 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.slack.views.blocks_text import escape
 
 if TYPE_CHECKING:
-    from email.message import Message
-
     from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
@@ -153,7 +152,13 @@ class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
         self.api_base = api_base
 
     def redirect_request(
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Message, newurl: str
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
     ) -> urllib.request.Request | None:
         _check_url(newurl, self.api_base)
         return super().redirect_request(req, fp, code, msg, headers, newurl)

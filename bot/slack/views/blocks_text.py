@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -55,12 +55,12 @@ def context(*texts: str) -> ContextBlock:
 
 def line_sections(
     heading: str, lines: Sequence[str], *, max_blocks: int, line_max: int = LINE_MAX
-) -> tuple[list[SectionBlock], int]:
+) -> tuple[list[Block], int]:
     """Sections holding ``heading`` and ``lines`` (each cut to ``line_max``), packed under the
     section limit, using at most ``max_blocks`` blocks; also returns how many lines did not fit."""
     if max_blocks <= 0:
         return [], len(lines)
-    blocks: list[SectionBlock] = []
+    blocks: list[Block] = []
     current = heading
     placed = 0
     for raw in lines:

@@ -252,5 +252,6 @@ def invite_summary_message(
         lines.append("Nobody was invited.")
     text = "\n".join(lines)
     return SlackMessage(
-        text=text, blocks=[_section(chunk) for chunk in _chunks(lines, SECTION_LIMIT)][:MAX_BLOCKS]
+        text=text,
+        blocks=list[Block]([_section(chunk) for chunk in _chunks(lines, SECTION_LIMIT)])[:MAX_BLOCKS],
     )

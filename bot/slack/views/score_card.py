@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -158,7 +158,7 @@ def _is_user_id(value: object) -> bool:
 MAX_ROW_ID = 2**31 - 1  # SQL INTEGER keys: a bigger forged id must not reach the database
 
 
-def _is_id(value: object) -> bool:
+def _is_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 
 

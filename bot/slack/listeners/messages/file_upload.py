@@ -59,7 +59,8 @@ def register(app: App, ctx: AppContext) -> None:
 
     @app.event("message", matchers=[matcher])
     def on_file_share(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
-        comment = event.get("text") if isinstance(event.get("text"), str) else ""
+        text = event.get("text")
+        comment = text if isinstance(text, str) else ""
         files = _named_files(event, comment)
         for file_id, _name in files:
             upload = make_upload(

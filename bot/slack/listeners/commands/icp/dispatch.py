@@ -16,7 +16,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.slack.context import AppContext
@@ -36,7 +35,7 @@ from bot.slack.listeners.commands.icp import (
     show,
     status,
 )
-from bot.slack.listeners.commands.icp.registry import REGISTRY, SlashRequest, Subcommand, split_args
+from bot.slack.listeners.commands.icp.registry import REGISTRY, Respond, SlashRequest, Subcommand, split_args
 from bot.slack.payload import team_id_of
 from bot.slack.people import owner_rules
 

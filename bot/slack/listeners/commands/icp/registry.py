@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -35,12 +35,9 @@ class SlashRequest:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-class Respond(Protocol):
-    """Bolt's ``respond`` (posts to the response_url): ephemeral by default."""
-
-    def __call__(
-        self, text: str = ..., *, blocks: Any = ..., response_type: str = ..., **kwargs: Any
-    ) -> Any: ...
+# Bolt's ``respond`` (posts to the response_url), or any stand-in that takes the same keywords
+# (text, blocks, response_type, replace_original, ...): handlers only ever call it with keywords.
+Respond = Callable[..., Any]
 
 
 Handler = Callable[["SlashRequest", "AppContext", "WebClient", Respond], None]
