@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import DirectoryPath, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,8 +28,22 @@ class Settings(BaseSettings):
         default=None, description="Chroma server host (scale-out); unset means embedded."
     )
     chroma_port: int = Field(default=8000, description="Chroma server port.")
+    prompts_dir: DirectoryPath | None = Field(
+        default=None,
+        description="A folder of customised prompt and interview files; a file there replaces the packaged "
+        "one of the same relative path (e.g. interview/sales.yaml), every other file stays packaged.",
+    )
     default_workspace: str = Field(
         default="local", description="Workspace id used by the CLI when none is given."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO",
+        description="Least severe log records written (DEBUG, INFO, WARNING, ERROR, CRITICAL).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as readable text, or 'json': one object per line with the request's "
+        "workspace, request id and latency (for log shippers).",
     )
 
     slack_bot_token: SecretStr | None = Field(
@@ -124,6 +138,11 @@ class Settings(BaseSettings):
     llm_max_output_tokens: int = Field(
         default=4_000, ge=16, description="Upper bound on the output tokens any one LLM call may ask for."
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def resolved_database_url(self) -> str:

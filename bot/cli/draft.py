@@ -6,6 +6,7 @@ offline drafter; either way the draft is stored as a new draft version for owner
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,9 +14,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from bot.cli.approve import Approval, approve_version
 from bot.cli.errors import user_errors
 from bot.cli.options import JsonOpt, WorkspaceOpt
-from bot.cli.output import out
+from bot.cli.output import out, print_json
+from bot.cli.progress import steps, wanted
 from bot.cli.state import cli_settings
 from bot.console import render
 from bot.store.db import connect
@@ -39,9 +42,14 @@ def draft(
             "from those accounts only. Default: the primary ICP.",
         ),
     ] = DEFAULT_SEGMENT,
+    approve: Annotated[
+        bool,
+        typer.Option("--approve", help="Approve the new draft at once (as `icp approve` would)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Draft the ICP and buyer personas from CRM data and interview answers; store it as a draft."""
+    approval: Approval | None = None
     with user_errors():
         settings = cli_settings(ctx)
         team = workspace or settings.default_workspace
@@ -53,20 +61,37 @@ def draft(
         llm = build_llm(settings)
         engine = connect(settings.resolved_database_url)
         try:
-            outcome = draft_icp(
-                engine=engine,
-                knowledge=knowledge_store_from(settings),
-                llm=llm,
-                workspace=team,
-                segment=segment,
-                author=CLI_ACTOR,
-            )
+            knowledge = knowledge_store_from(settings)
+            with steps(f"Drafting the ICP of {team}", show=wanted(as_json)) as on_step:
+                outcome = draft_icp(
+                    engine=engine,
+                    knowledge=knowledge,
+                    llm=llm,
+                    workspace=team,
+                    segment=segment,
+                    author=CLI_ACTOR,
+                    on_step=on_step,
+                )
+            if approve:
+                approval = approve_version(
+                    engine,
+                    settings=settings,
+                    team=team,
+                    number=outcome.version,
+                    segment=outcome.segment,
+                    knowledge=knowledge,
+                )
         finally:
             engine.dispose()
     if as_json:
-        typer.echo(outcome.model_dump_json(indent=2))
+        if approval is None:
+            typer.echo(outcome.model_dump_json(indent=2))
+        else:  # the draft's document with what the approval did; the key only exists with --approve
+            print_json({**json.loads(outcome.model_dump_json()), "approval": approval.to_dict()})
         return
     out.print(report(outcome))
+    if approval is not None:
+        typer.echo(approval.text())
 
 
 def _traits(title: str, items: list[tuple[str, list[str]]]) -> Group | None:

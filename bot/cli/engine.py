@@ -20,6 +20,7 @@ from rich.progress import Progress
 from bot.cli.errors import err, fail, user_errors
 from bot.cli.options import AccountsOpt, DealsOpt, HealthOpt, JsonOpt, MapOpt, RevenueUnitOpt
 from bot.cli.output import check_output, out, print_json
+from bot.cli.progress import announce, steps, wanted
 from bot.console import render
 from bot.console.files import write_atomically
 from icp_engine.backtest import Backtest
@@ -86,9 +87,14 @@ def analyze(
     if best_by not in {"ltv", "acv", "nps", "retention", "health"}:
         fail(f"--best-by must be one of ltv, acv, nps, retention, health (got '{best_by}')", 2)
     with user_errors():
-        crm = _load(accounts, deals, health, maps, revenue_unit)
-        metric = cast("BestBy", best_by)  # checked above
-        result = run_analyze(crm.closed, crm.accounts, attributes=crm.attributes, best_by=metric, alpha=alpha)
+        with steps("analyze", show=wanted(as_json)) as on_step:
+            announce(on_step, "reading the CSV files")
+            crm = _load(accounts, deals, health, maps, revenue_unit)
+            metric = cast("BestBy", best_by)  # checked above
+            announce(on_step, "analysing")
+            result = run_analyze(
+                crm.closed, crm.accounts, attributes=crm.attributes, best_by=metric, alpha=alpha
+            )
         _report_input(crm, quiet=as_json)
         if as_json:
             print_json(
@@ -124,10 +130,13 @@ def learn(
         fail(f"{output}: the ICP file must end in .yaml, .yml or .json", 2)
     check_output(output, "-o/--output")
     with user_errors():
-        crm = _load(accounts, deals, health, maps, revenue_unit)
-        result = run_learn(
-            crm.closed, crm.accounts, attributes=crm.attributes, name=name, value_weighted=value_weighted
-        )
+        with steps("learn", show=wanted(as_json)) as on_step:
+            announce(on_step, "reading the CSV files")
+            crm = _load(accounts, deals, health, maps, revenue_unit)
+            announce(on_step, "learning")
+            result = run_learn(
+                crm.closed, crm.accounts, attributes=crm.attributes, name=name, value_weighted=value_weighted
+            )
         save_icp(result.icp, output)
         _report_input(crm, quiet=as_json)
         if as_json:

@@ -19,6 +19,7 @@ import typer
 
 from bot.cli.errors import fail, user_errors
 from bot.cli.options import CsvFileArg, ImportMapOpt, JsonOpt, RevenueUnitOpt, SkipBadRowsOpt, WorkspaceOpt
+from bot.cli.progress import counted, wanted
 from bot.cli.state import cli_settings
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
 from bot.settings import Settings
@@ -136,16 +137,21 @@ def _run(
         settings = cli_settings(ctx)
         engine = _open_store(settings)
         workspace = request.workspace or settings.default_workspace
+        name = request.file.name
         try:
-            summary = service(
-                engine=engine,
-                workspace=workspace,
-                path=request.file,
-                overrides=overrides,
-                skip_bad_rows=request.skip_bad_rows,
-                actor=_actor(),
-                **extra,
-            )
+            with counted(
+                f"{name}: reading and checking", then=f"{name}: storing rows", show=wanted(request.as_json)
+            ) as on_progress:
+                summary = service(
+                    engine=engine,
+                    workspace=workspace,
+                    path=request.file,
+                    overrides=overrides,
+                    skip_bad_rows=request.skip_bad_rows,
+                    actor=_actor(),
+                    on_progress=on_progress,
+                    **extra,
+                )
             indexed = _sync_statistics(settings, engine, workspace) if summary.status == "imported" else None
         finally:
             engine.dispose()

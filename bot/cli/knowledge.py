@@ -15,6 +15,7 @@ import typer
 
 from bot.cli.errors import fail, user_errors
 from bot.cli.options import WorkspaceOpt
+from bot.cli.progress import counted, wanted
 from bot.cli.state import cli_settings
 from bot.settings import Settings
 from bot.store.db import Engine, connect
@@ -96,7 +97,10 @@ def reindex(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
 
         engine, knowledge = _open_stores(settings)
         try:
-            counts = rebuild(engine=engine, knowledge=knowledge, workspace=workspace)
+            with counted("Embedding chunks", show=wanted()) as on_progress:
+                counts = rebuild(
+                    engine=engine, knowledge=knowledge, workspace=workspace, on_progress=on_progress
+                )
         finally:
             engine.dispose()
     scope = f"workspace {workspace}" if workspace else _plural(counts["workspaces"], "workspace")

@@ -6,8 +6,13 @@ one clear sentence and exit with code 1; usage errors exit with 2.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated
+
 import typer
 
+from bot.cli.approve import approve
 from bot.cli.config import config
 from bot.cli.demo import demo
 from bot.cli.draft import draft
@@ -24,13 +29,38 @@ app = typer.Typer(
     name="icp",
     help="ICP assistant: analyse CRM exports, learn and backtest an Ideal Customer Profile, score accounts.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
+PACKAGE = "icp-assistant"
+
+
+def _print_version(value: bool) -> None:
+    """`icp --version`: the installed package's version, read from its metadata (never hard-coded)."""
+    if not value:
+        return
+    try:
+        number = package_version(PACKAGE)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        number = "unknown (not installed)"
+    typer.echo(f"{PACKAGE} {number}")
+    raise typer.Exit(0)
+
 
 @app.callback()
-def root(ctx: typer.Context) -> None:
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     # No docstring: the app's help above is what `icp --help` shows.
     ctx.obj = CliState()  # settings are read when a command first asks for them
 
@@ -44,6 +74,7 @@ app.command("demo")(demo)
 app.command("forget")(forget)
 app.command("reindex")(reindex)
 app.command("draft")(draft)
+app.command("approve")(approve)
 app.command("serve")(serve)
 app.command("config")(config)
 app.command("versions")(versions)

@@ -6,10 +6,35 @@ command that takes an option nobody else does declares it inline, in the same st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
+
+
+def _flag_shows_no_type(show_type: Callable[[typer.core.TyperOption, Any], str | None]) -> Any:
+    """Typer's rich help prints every option's type, flags included (``--json <bool>``).
+
+    A flag takes no value, so its type column stays empty, as in plain click help; options
+    that take a value keep theirs. This covers Typer's own flags too (--help, completion), which
+    no declaration here can reach. Applied once, when the first command module is imported.
+    """
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return show_type(self, ctx)
+
+    display_type_rich.__wrapped__ = show_type  # type: ignore[attr-defined]
+    return display_type_rich
+
+
+if not hasattr(typer.core.TyperOption.display_type_rich, "__wrapped__"):
+    typer.core.TyperOption.display_type_rich = _flag_shows_no_type(  # type: ignore[method-assign]
+        typer.core.TyperOption.display_type_rich
+    )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON object.")]
 JsonListOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.state import cli_settings
+from bot.logs import configure_logging
 from bot.store.db import StoreConfigError
 
 
@@ -25,14 +26,21 @@ def serve(
     """Run the Slack bot: --socket for development, --http --port P behind a public URL."""
     # Imported here: the Slack app, its server and the scheduler are slow to load; `icp --help` needs none.
     from bot.scheduler.loop import start_in_server
+    from bot.services.prompt_check import PromptFileError, check_prompt_files
     from bot.slack.installations import OAuthUnavailable
     from bot.slack.server import ServeConfigError, serve_http, serve_socket
 
     if socket == http:
         typer.echo("icp serve: choose one of --socket or --http.", err=True)
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = cli_settings(ctx)  # read now: the environment is what the operator just set
+    configure_logging(settings)  # LOG_LEVEL, LOG_FORMAT; secrets masked in every record
+    try:
+        loaded = check_prompt_files()
+    except PromptFileError as exc:
+        typer.echo(f"icp serve: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    logging.getLogger(__name__).info("loaded %d prompt and question files", loaded)
     try:
         if socket:
             serve_socket(settings, background=start_in_server)

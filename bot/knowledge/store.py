@@ -24,7 +24,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 Scalar = str | int | float | bool
 DEFAULT_CHROMA_PATH = Path("data/chroma")
 DEFAULT_CHROMA_PORT = 8000
+EMBED_PROGRESS_SLICE = 64  # chunks per embedder call when someone watches the progress
 RESERVED_METADATA = frozenset(
     {
         "workspace",
@@ -310,8 +311,17 @@ class KnowledgeStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _prepare(self, workspace: str, docs: Sequence[Document]) -> dict[Kind, _Batch]:
-        """Validate, chunk and embed everything before the store is touched."""
+    def _prepare(
+        self,
+        workspace: str,
+        docs: Sequence[Document],
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> dict[Kind, _Batch]:
+        """Validate, chunk and embed everything before the store is touched.
+
+        ``on_progress(embedded, chunks)`` is called as the chunks are embedded (``icp reindex``
+        shows it); with it the texts go to the embedder in slices so there is something to count.
+        """
         indexed_at = datetime.now(UTC).isoformat()
         batches: dict[Kind, _Batch] = {}
         for position, doc in enumerate(docs):
@@ -342,8 +352,18 @@ class KnowledgeStore:
                 batch.ids.append(f"{workspace}:{kind}:{doc.source_id}:{number}")
                 batch.texts.append(chunk.text)
                 batch.metadatas.append({**meta, "chunk": number, "chunks": len(chunks)})
+        total = sum(len(batch.texts) for batch in batches.values())
+        embedded = 0
         for batch in batches.values():
-            vectors = self.embedder.embed(batch.texts)
+            if on_progress is None:
+                vectors = self.embedder.embed(batch.texts)
+            else:
+                parts = []
+                for start in range(0, len(batch.texts), EMBED_PROGRESS_SLICE):
+                    parts.append(self.embedder.embed(batch.texts[start : start + EMBED_PROGRESS_SLICE]))
+                    embedded += len(parts[-1])
+                    on_progress(embedded, total)
+                vectors = np.vstack(parts) if parts else self.embedder.embed(batch.texts)
             if vectors.shape != (len(batch.texts), self.embedder.dim):
                 raise KnowledgeStoreError(
                     f"embedder {self.embedder.name!r} returned shape {vectors.shape}, "
@@ -391,7 +411,13 @@ class KnowledgeStore:
             written += len(batch.ids)
         return written
 
-    def rebuild(self, *, workspace: str, docs: Sequence[Document]) -> int:
+    def rebuild(
+        self,
+        *,
+        workspace: str,
+        docs: Sequence[Document],
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> int:
         """Replace all of a workspace's vectors with ``docs`` (used by ``icp reindex``).
 
         Atomic enough: every vector is computed first (a failure there changes nothing), then
@@ -400,7 +426,7 @@ class KnowledgeStore:
         A collection built with another embedder is dropped and recreated (brief gap).
         """
         workspace = _check_workspace(workspace)
-        batches = self._prepare(workspace, docs)
+        batches = self._prepare(workspace, docs, on_progress)
         written = 0
         for kind in KINDS:
             batch = batches.get(kind)

@@ -6,7 +6,8 @@ on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so call
 (map-reduce) instead of silently truncating. A call is attempted until it yields a usable answer,
 the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After), 5xx and
 invalid or empty structured output are retried with jittered exponential backoff, refusals such as
-401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``).
+401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``),
+but an answer cut off inside its JSON (``finish_reason: length``, or JSON that just stops) is retried.
 Then :class:`LlmUnavailable` says why in words a user can read. The deadline is enforced on the
 wall clock (each attempt runs in a worker thread that is abandoned if it overruns), so with the
 defaults a user gets an answer or a clear error well within 60 s. No message content and
@@ -35,8 +36,9 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ValidationError
 
-from bot.llm.repair import invalid_json_input, salvage
+from bot.llm.repair import CutOffJson, invalid_json_input, salvage
 from bot.llm.tokens import count_message_tokens, count_tokens, message_text
+from bot.metrics import Metrics
 
 __all__ = [
     "LlmCall",
@@ -183,6 +185,9 @@ class _BadOutput(Exception):
     pass
 
 
+_CUT_OFF = "the answer was cut off in the middle of its JSON"
+
+
 def _retry_after(exc: openai.APIStatusError) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``), if it said."""
     headers = exc.response.headers if exc.response is not None else {}
@@ -242,6 +247,7 @@ class LlmClient:
         secrets: Sequence[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         if prompt_token_budget < 1 or max_output_tokens < 1:
             raise ValueError("prompt_token_budget and max_output_tokens must be positive")
@@ -255,6 +261,7 @@ class LlmClient:
         self._sleep = sleep
         self._clock = clock
         self._random = random.Random()
+        self._metrics = metrics
 
     def __repr__(self) -> str:
         return f"LlmClient({self.label}, budget={self.prompt_token_budget} tokens)"
@@ -297,7 +304,12 @@ class LlmClient:
                 raise _BadOutput("the model returned no structured result")
             if result.get("parsing_error") is not None:
                 raw = result.get("raw")
-                repaired = salvage(schema, raw.content if isinstance(raw, AIMessage) else None)
+                if isinstance(raw, AIMessage) and raw.response_metadata.get("finish_reason") == "length":
+                    raise _BadOutput(_CUT_OFF)
+                try:
+                    repaired = salvage(schema, raw.content if isinstance(raw, AIMessage) else None)
+                except CutOffJson:
+                    raise _BadOutput(_CUT_OFF) from None
                 if repaired is not None:
                     return repaired
                 error = result["parsing_error"]
@@ -313,7 +325,10 @@ class LlmClient:
                 raise _BadOutput("the model's structured result does not match the schema") from None
 
         def recover(exc: Exception) -> SchemaT | None:
-            return salvage(schema, invalid_json_input(exc))
+            try:
+                return salvage(schema, invalid_json_input(exc))
+            except CutOffJson:
+                raise _BadOutput(_CUT_OFF) from None
 
         return self._call(
             _LlmRequest(
@@ -405,11 +420,28 @@ class LlmClient:
     def _try_once(self, request: _LlmRequest[AnswerT], timeout: float) -> AnswerT:
         """One attempt's answer; raises what went wrong unless ``recover`` salvages an answer."""
         try:
-            return request.accept(self._attempt(request.runnable, list(request.messages), timeout))
+            raw = self._attempt(request.runnable, list(request.messages), timeout)
+            self._count_completion(raw)
+            return request.accept(raw)
         except Exception as exc:
             if request.recover is None or (result := request.recover(exc)) is None:
                 raise
             return result
+
+    def _count_completion(self, raw: Any) -> None:
+        """Completion tokens, when the model reported them (a plain message, or a raw one beside
+        a parsed answer); structured answers without usage are not guessed."""
+        message = raw.get("raw") if isinstance(raw, dict) else raw
+        usage = message.usage_metadata if isinstance(message, AIMessage) else None
+        if self._metrics is not None and usage:
+            self._metrics.llm_tokens.labels("completion").inc(usage.get("output_tokens", 0))
+
+    def _record(self, request: _LlmRequest[Any], call: LlmCall) -> None:
+        """Keep ``call`` in the usage log and count it in the metrics (when there are any)."""
+        self.usage.record(call)
+        if self._metrics is not None:
+            self._metrics.llm_calls.labels(call.kind, "ok" if call.ok else "failed").inc()
+            self._metrics.llm_tokens.labels("prompt").inc(call.prompt_tokens)
 
     def _backoff(self, attempts: int, failure: _Failure) -> float:
         """Jittered exponential wait before the next attempt, never shorter than Retry-After."""
@@ -430,6 +462,8 @@ class LlmClient:
         failure = _Failure("no time left before the deadline", retry=False)
         while (remaining := deadline - self._clock()) >= policy.min_attempt_seconds:
             attempts += 1
+            if attempts > 1 and self._metrics is not None:
+                self._metrics.llm_retries.inc()
             timeout = min(policy.attempt_timeout_seconds, remaining)
             try:
                 result = self._try_once(request, timeout)
@@ -437,6 +471,8 @@ class LlmClient:
                 raise  # a bug (or a test's fake running out of answers), not a model fault
             except Exception as exc:
                 failure = _classify(exc, timeout)
+                if self._metrics is not None:
+                    self._metrics.llm_errors.inc()
                 log.warning(
                     "LLM %s call (%s) attempt %d failed: %s",
                     request.kind,
@@ -445,7 +481,7 @@ class LlmClient:
                     self._scrub(failure.reason),
                 )
             else:
-                self.usage.record(request.usage(attempts, self._clock() - started))
+                self._record(request, request.usage(attempts, self._clock() - started))
                 return result
             if not failure.retry or attempts > policy.max_retries:
                 break
@@ -461,5 +497,5 @@ class LlmClient:
         reason = self._scrub(
             f"the language model gave no usable answer ({attempts} attempt(s), {seconds:.0f}s): {failure.reason}"
         )
-        self.usage.record(request.usage(attempts, seconds, failure.reason))
+        self._record(request, request.usage(attempts, seconds, failure.reason))
         raise LlmUnavailable(reason, attempts=attempts)

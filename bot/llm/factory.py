@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.tokens import token_ids
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 Provider = Literal["openai", "openai-compatible", "offline"]
@@ -61,8 +62,9 @@ def resolve_target(settings: Settings) -> LlmTarget:
     return LlmTarget("openai-compatible", settings.llm_model, settings.llm_base_url, bool(key))
 
 
-def build_llm(settings: Settings) -> LlmClient | None:
-    """The client for the configured provider, or ``None`` to run offline."""
+def build_llm(settings: Settings, *, metrics: Metrics | None = None) -> LlmClient | None:
+    """The client for the configured provider, or ``None`` to run offline; it counts its calls,
+    tokens, errors and retries in ``metrics`` when given."""
     target = resolve_target(settings)
     if target.provider == "offline":
         return None
@@ -91,4 +93,5 @@ def build_llm(settings: Settings) -> LlmClient | None:
         ),
         label=target.describe(),
         secrets=(key,) if key != NO_KEY else (),
+        metrics=metrics,
     )

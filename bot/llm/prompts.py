@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+from bot.prompt_files import prompt_file, prompt_files
+
 _KEYS = frozenset({"description", "variables", "system", "user"})
 _PARTS = ("system", "user")
 
@@ -133,13 +134,25 @@ def _prompt_path(name: str, directory: Path) -> Path:
 
 
 @lru_cache(maxsize=128)
-def _load_cached(name: str, directory: Path) -> Prompt:
-    return parse_prompt(_prompt_path(name, directory), name)
+def _load_cached(name: str, path: Path, mtime_ns: int) -> Prompt:
+    return parse_prompt(path, name)
 
 
 def load_prompt(name: str, *, directory: Path | None = None) -> Prompt:
-    """The prompt ``prompts/<name>.yaml`` (e.g. ``load_prompt("drafting/icp")``), validated, cached."""
-    return _load_cached(name, directory or PROMPTS_DIR)
+    """The prompt ``<name>.yaml`` (e.g. ``load_prompt("drafting/icp")``), validated, cached.
+
+    Without ``directory`` the file comes from ``PROMPTS_DIR`` if the team customised it there, else
+    from the packaged prompts; an edited file is re-read (the cache is keyed by modification time).
+    """
+    path = _prompt_path(name, directory) if directory is not None else None
+    if path is None:
+        _prompt_path(name, Path("."))  # validates the name before it is joined to any folder
+        path = prompt_file(f"{name}.yaml")
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise PromptError(f"prompt {path}: file not found") from None
+    return _load_cached(name, path, mtime)
 
 
 def is_llm_prompt_file(path: Path) -> bool:
@@ -152,8 +165,12 @@ def is_llm_prompt_file(path: Path) -> bool:
 
 
 def llm_prompt_names(directory: Path | None = None) -> Iterator[str]:
-    """Every LLM prompt under ``directory`` (default prompts/), as names for :func:`load_prompt`."""
-    root = directory or PROMPTS_DIR
-    for path in sorted(root.rglob("*.yaml")):
+    """Every LLM prompt under ``directory`` (default: packaged plus overrides), as names for :func:`load_prompt`."""
+    found: Iterator[tuple[str, Path]]
+    if directory is not None:
+        found = ((path.relative_to(directory).as_posix(), path) for path in sorted(directory.rglob("*.yaml")))
+    else:
+        found = prompt_files()
+    for relative, path in found:
         if is_llm_prompt_file(path):
-            yield path.relative_to(root).with_suffix("").as_posix()
+            yield relative.removesuffix(".yaml")

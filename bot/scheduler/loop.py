@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.scheduler.runner import TickReport, run_due, worker_id
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.scheduler.clients import ClientFor
     from bot.settings import Settings
     from bot.slack.context import AppContext
@@ -86,8 +87,12 @@ class SchedulerLoop:
         return self._thread is not None and self._thread.is_alive()
 
 
-def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
-    """The loop ``icp serve`` runs next to the Slack endpoint (None when SCHEDULER_ENABLED=false)."""
+def start_in_server(
+    settings: Settings, engine: Engine, metrics: Metrics | None = None
+) -> SchedulerLoop | None:
+    """The loop ``icp serve`` runs next to the Slack endpoint (None when SCHEDULER_ENABLED=false);
+    it counts reminders in the server's ``metrics``."""
+    from bot.metrics import Metrics
     from bot.scheduler.clients import client_factory
     from bot.slack.context import AppContext
 
@@ -98,7 +103,7 @@ def start_in_server(settings: Settings, engine: Engine) -> SchedulerLoop | None:
         return None
     from bot.slack.on_install import default_for_token_mode
 
-    ctx = AppContext(settings=settings, engine=engine)
+    ctx = AppContext(settings=settings, engine=engine, metrics=metrics or Metrics())
     clients = client_factory(settings, engine)
     if not settings.oauth_enabled and settings.slack_bot_token is not None:
         client = clients("")

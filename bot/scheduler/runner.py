@@ -187,4 +187,6 @@ def run_due(
         else:
             failed += 1
     nudges = send_due_reminders(ctx=ctx, client=clients, now=now) if interviews else None
+    ctx.metrics.reminders.labels("review").inc(sent)
+    ctx.metrics.reminders.labels("interview").inc(nudges.sent if nudges is not None else 0)
     return TickReport(reviews_sent=sent, reviews_failed=failed, reviews_skipped=skipped, interviews=nudges)

@@ -29,6 +29,8 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
+from bot.logs import ContextExecutor
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.client import make_client
 from bot.slack.context import AppContext
@@ -53,9 +55,12 @@ def build_app(
     llm_factory: Callable[[], object] | None = None,
     client: WebClient | None = None,
     token_verification_enabled: bool = False,
+    metrics: Metrics | None = None,
 ) -> App:
     """Build the Bolt app. Without `engine` the configured database is opened (and upgraded);
-    without `llm_factory` the language model client is built from settings on first use."""
+    without `llm_factory` the language model client is built from settings on first use;
+    `metrics` (a fresh registry if not given) is what the app and its LLM client count in.
+    Bolt's listener threads run in the request's context, so their log lines name it."""
     from bot.slack.listeners import register_all
     from bot.store.db import connect
 
@@ -76,6 +81,7 @@ def build_app(
             oauth_settings=_oauth_settings(settings, engine),
             token_verification_enabled=token_verification_enabled,
             process_before_response=False,
+            listener_executor=ContextExecutor(max_workers=5, thread_name_prefix="bolt"),
             name="icp-assistant",
         )
     else:
@@ -85,6 +91,7 @@ def build_app(
             client=client or make_client(settings, token),
             token_verification_enabled=token_verification_enabled,
             process_before_response=False,
+            listener_executor=ContextExecutor(max_workers=5, thread_name_prefix="bolt"),
             name="icp-assistant",
         )
     app.error(on_error)
@@ -95,6 +102,7 @@ def build_app(
         engine=engine,
         knowledge_factory=knowledge_factory,  # type: ignore[arg-type]
         llm_factory=llm_factory,  # type: ignore[arg-type]
+        metrics=metrics if metrics is not None else Metrics(),
     )
     register_all(app, ctx)
     return app

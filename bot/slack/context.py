@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.logs import ContextExecutor
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.respond import ReplyPool
 from bot.store.db import Engine
@@ -41,14 +43,22 @@ class AppContext:
     # pool: an ack must never queue behind another request's work (Slack allows 3 s). Few
     # threads: the work is mostly Python holding the GIL, and every extra runnable thread makes
     # an ack wait longer for it (benchmarks/slack_load.py: ack p99 fell with 8 → 4 → 2).
+    # Its tasks run in the submitting request's context (logs name the request).
     work: Executor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
+        default_factory=lambda: ContextExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
     )
     # Replies to response_urls reuse kept-alive connections (bot/slack/respond.py).
     replies: ReplyPool = field(default_factory=ReplyPool)
+    # This app's Prometheus registry (bot/metrics.py), shown by GET /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
     _knowledge: KnowledgeStore | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _llm: tuple[LlmClient | None] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.work, ThreadPoolExecutor):
+            pool = self.work
+            self.metrics.track_queue("work", lambda: pool._work_queue.qsize())
 
     @property
     def knowledge(self) -> KnowledgeStore | None:
@@ -73,4 +83,4 @@ class AppContext:
             return self.llm_factory()
         from bot.llm.factory import build_llm
 
-        return build_llm(self.settings)
+        return build_llm(self.settings, metrics=self.metrics)

@@ -1,31 +1,39 @@
 """How the bot meets Slack: an HTTP endpoint (production) or a Socket Mode connection (dev).
 
 Over HTTP one path, ``/slack/events``, takes events, slash commands and interactivity; Bolt
-verifies the signature and timestamp there. The Bolt app is synchronous, so each request is
-dispatched on a worker thread and the event loop stays free for other requests and for the
-``/healthz`` probe (which checks the database answers). With OAuth configured, ``/slack/install``
+verifies the signature and timestamp there (and slack_sdk's ``SignatureVerifier`` here, for bodies
+Bolt cannot read). The Bolt app is synchronous, so each request is dispatched on a worker thread
+and the event loop stays free for other requests and for the probes: ``/healthz`` checks that
+the database and the vector store answer, ``/metrics`` renders the app's Prometheus registry.
+Each request runs in a logging scope naming its workspace, kind and a request id, and its ack
+is counted and timed. With OAuth configured, ``/slack/install``
 and ``/slack/oauth_redirect`` run the install flow. Both modes run the reminder scheduler loop
 in a thread beside the endpoint (``SCHEDULER_POLL_SECONDS``) and stop it on shutdown.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Protocol
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.logs import request_scope
+from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.settings import Settings
+from bot.slack.observe import request_fields
 from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
 from bot.store.db import Engine, ping
 
@@ -33,6 +41,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+PROBE_TIMEOUT_S = 3.0  # a store that does not answer within this is reported as unavailable
+PROBE_REASON_CHARS = 120
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything larger outright
 
 
@@ -44,13 +55,27 @@ class Stoppable(Protocol):
     def stop(self) -> object: ...
 
 
-StartBackground = Callable[[Settings, Engine], Stoppable | None]
+StartBackground = Callable[[Settings, Engine, Metrics], Stoppable | None]
+VectorStoreProbe = Callable[[], object]  # raises when the vector store does not answer
 
 
-def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starlette:
-    """The ASGI application serving ``app``; ``engine`` is what the health check pings."""
+def build_asgi(
+    app: App,
+    *,
+    engine: Engine,
+    signing_secret: str | None,
+    metrics: Metrics | None = None,
+    vector_store: VectorStoreProbe | None = None,
+) -> Starlette:
+    """The ASGI application serving ``app``; the health check pings ``engine`` and ``vector_store``.
+
+    ``metrics`` (the app's, from ``build_app``) is what requests are counted in and ``/metrics``
+    shows; without it a private registry is used. Without ``vector_store`` the health check
+    reports the vector store as "not checked" (and does not fail on it)."""
+    metrics = metrics if metrics is not None else Metrics()
 
     async def events(request: Request) -> Response:
+        received = time.perf_counter()
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": "payload too large"}, status_code=413)
@@ -67,7 +92,7 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
                 return JSONResponse({"error": "invalid request"}, status_code=401)
             log.info("malformed Slack request: %s", problem)
             return JSONResponse({"error": "malformed payload"}, status_code=400)
-        bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
+        bolt_response = await run_in_threadpool(_dispatch, app, bolt_request, metrics, received)
         return to_starlette_response(bolt_response)
 
     async def oauth(request: Request) -> Response:
@@ -80,13 +105,24 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
         return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
 
     async def health(_request: Request) -> Response:
-        ok, detail = await run_in_threadpool(_db_ok, engine)
-        payload = {"status": "ok" if ok else "degraded", "db": "ok" if ok else detail}
+        db, vectors = await asyncio.gather(
+            _probe(partial(ping, engine)),
+            _probe(vector_store) if vector_store is not None else _not_checked(),
+        )
+        ok = db == "ok" and vectors in ("ok", "not checked")
+        if not ok:
+            log.warning("health check failed: db=%s vector_store=%s", db, vectors)
+        payload = {"status": "ok" if ok else "unavailable", "db": db, "vector_store": vectors}
         return JSONResponse(payload, status_code=200 if ok else 503)
+
+    async def prometheus(_request: Request) -> Response:
+        body = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     routes = [
         Route(EVENTS_PATH, events, methods=["POST"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
+        Route(METRICS_PATH, prometheus, methods=["GET"]),
     ]
     if app.oauth_flow is not None:
         routes.append(Route(app.oauth_flow.install_path, oauth, methods=["GET"]))
@@ -94,31 +130,50 @@ def build_asgi(app: App, *, engine: Engine, signing_secret: str | None) -> Starl
     return Starlette(routes=routes)
 
 
-def is_signed(secret: str, body: bytes, headers: Mapping[str, str], *, max_age: int = 300) -> bool:
-    """Slack's v0 signature over the raw bytes, with a fresh timestamp (for bodies Bolt can't read)."""
-    timestamp = headers.get("x-slack-request-timestamp") or ""
-    signature = headers.get("x-slack-signature") or ""
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age:
+def is_signed(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature over the raw bytes with a timestamp at most 5 minutes old (slack_sdk's
+    ``SignatureVerifier``, as Bolt uses), for the bodies Bolt cannot parse and so never verifies."""
+    timestamp = headers.get("x-slack-request-timestamp")
+    if timestamp is None or not timestamp.isascii() or not timestamp.isdigit():
+        return False  # the verifier would raise on int(); a malformed stamp is simply unsigned
+    try:
+        return SignatureVerifier(secret).is_valid(body, timestamp, headers.get("x-slack-signature"))
+    except UnicodeError:  # the verifier reads the body as UTF-8, as Slack writes it: not Slack's
         return False
-    base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
 
 
-def _dispatch(app: App, request: BoltRequest) -> BoltResponse:
+def _dispatch(app: App, request: BoltRequest, metrics: Metrics, received: float) -> BoltResponse:
+    """Run Bolt on this worker thread, in the request's logging scope; count and time the ack."""
+    fields = request_fields(request.body, request_id=uuid.uuid4().hex[:12])
+    kind = str(fields["kind"])
+    metrics.requests.labels(kind).inc()
+    with request_scope(**fields):
+        try:
+            response = app.dispatch(request)
+        except Exception:  # Bolt handles listener errors; this is the last line before a 500
+            log.exception("dispatch failed")
+            response = BoltResponse(status=500, body="")
+        seconds = time.perf_counter() - received
+        metrics.acks.labels(kind, str(response.status)).inc()
+        metrics.ack_seconds.labels(kind).observe(seconds)
+        log.info("answered %s with %s", kind, response.status, extra={"latency_ms": round(seconds * 1000, 1)})
+    return response
+
+
+async def _probe(check: Callable[[], object]) -> str:
+    """Return "ok", or why ``check`` failed (the error's type and first line, or "timeout")."""
     try:
-        return app.dispatch(request)
-    except Exception:  # Bolt handles listener errors; this is the last line before a 500
-        log.exception("dispatch failed")
-        return BoltResponse(status=500, body="")
+        await asyncio.wait_for(run_in_threadpool(check), timeout=PROBE_TIMEOUT_S)
+    except TimeoutError:
+        return "timeout"
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0][:PROBE_REASON_CHARS]
+        return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+    return "ok"
 
 
-def _db_ok(engine: Engine) -> tuple[bool, str]:
-    try:
-        ping(engine)
-    except Exception as exc:  # the probe reports, it does not crash
-        return False, type(exc).__name__
-    return True, "ok"
+async def _not_checked() -> str:
+    return "not checked"
 
 
 def _secret(settings: Settings) -> str | None:
@@ -134,6 +189,7 @@ def serve_http(
     caller composes it, so this module needs nothing above the Slack layer."""
     import uvicorn
 
+    from bot.knowledge.health import ping_vector_store
     from bot.slack.app import build_app
     from bot.store.db import connect
 
@@ -146,12 +202,26 @@ def serve_http(
             "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth installs)."
         )
     engine = connect(settings.resolved_database_url)
-    app = build_app(settings, engine=engine)
-    asgi = build_asgi(app, engine=engine, signing_secret=_secret(settings))
+    metrics = Metrics()
+    app = build_app(settings, engine=engine, metrics=metrics)
+    asgi = build_asgi(
+        app,
+        engine=engine,
+        signing_secret=_secret(settings),
+        metrics=metrics,
+        vector_store=partial(ping_vector_store, settings),
+    )
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    scheduler = background(settings, engine) if background is not None else None
+    scheduler = background(settings, engine, metrics) if background is not None else None
     try:
-        uvicorn.run(asgi, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+        uvicorn.run(  # log_config=None: uvicorn's records go through our handler (format, masking)
+            asgi,
+            host=host,
+            port=port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=10,
+        )
     finally:
         if scheduler is not None:
             scheduler.stop()
@@ -167,9 +237,10 @@ def serve_socket(settings: Settings, *, background: StartBackground | None = Non
     if settings.slack_app_token is None or settings.slack_bot_token is None:
         raise ServeConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...).")
     engine = connect(settings.resolved_database_url)
-    app = build_app(settings, engine=engine, token_verification_enabled=True)
+    metrics = Metrics()
+    app = build_app(settings, engine=engine, token_verification_enabled=True, metrics=metrics)
     log.info("connecting to Slack over Socket Mode")
-    scheduler = background(settings, engine) if background is not None else None
+    scheduler = background(settings, engine, metrics) if background is not None else None
     try:
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated

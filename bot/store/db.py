@@ -72,7 +72,11 @@ def resolve_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Build an engine for ``url`` (see ``resolve_url``); creates the SQLite file's folder."""
+    """Build an engine for ``url`` (see ``resolve_url``); creates the SQLite file's folder.
+
+    Statement parameters are left out of SQLAlchemy's error messages: they hold what people
+    wrote (interview answers), and those messages end up in logs."""
+    kwargs.setdefault("hide_parameters", True)
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)

@@ -1,11 +1,12 @@
 """Read accounts, deals and customer health from CSV exports (HubSpot, Salesforce, spreadsheets).
 
-CRM exports are messy: byte-order marks, `;` or tab delimiters, Latin-1 files from old Excel,
-quoted fields with embedded newlines, HubSpot's "Company name" next to Salesforce's "Account Name".
+CRM exports are messy: byte-order marks, `;` or tab delimiters, cp1252, cp1251 or Shift-JIS files
+from old Excel, quoted fields with embedded newlines, HubSpot's "Company name" next to Salesforce's
+"Account Name".
 This package turns such a file into typed rows and reports every problem precisely:
 
 - file-level problems (empty, binary, wrong delimiter, missing column, field over the size cap,
-  mixed encodings) raise :class:`CsvFormatError`, whose message names the file;
+  mixed or undecidable encodings) raise :class:`CsvFormatError`, whose message names the file;
 - row-level problems are collected as :class:`RowError` ("deals.csv line 14, column 'amount': not a
   number: 'abc'") and never raised, so an import can show all of them at once.
 
@@ -16,10 +17,10 @@ Values of canonical attributes (industry, country, ...) are kept as the raw stri
 normalising them is a separate pass (``icp_engine.normalize``). Line numbers are physical: the line
 on which a record starts, counting blank lines and the newlines inside quoted fields.
 
-Modules, in the order a file goes through them: ``csv_table`` (bytes to records), ``aliases`` and
-``columns`` (which column is which field), ``values`` (typing one value), ``typed_rows`` (accounts,
-deals and health rows), ``account_join`` (rows to their accounts); ``results`` holds the types they
-share. Code outside the package imports from the package itself.
+Modules, in the order a file goes through them: ``csv_table`` (bytes to records; ``encodings``
+chooses the code page of a file that is not UTF-8), ``aliases`` and ``columns`` (which column is
+which field), ``values`` (typing one value), ``typed_rows`` (accounts, deals and health rows),
+``account_join`` (rows to their accounts); ``results`` holds the types they share. Code outside the package imports from the package itself.
 """
 
 from __future__ import annotations

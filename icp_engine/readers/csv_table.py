@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from icp_engine.readers.encodings import SAMPLE_BYTES, LegacyEncoding, choose_legacy_encoding
 from icp_engine.readers.results import CsvFormatError, CsvTable, RowError
 
 DEFAULT_MAX_FIELD_BYTES = 10 * 2**20
@@ -22,7 +23,6 @@ _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
-_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _SEP_LINE = re.compile(r"sep=(.)", re.IGNORECASE)
 _DATA_LIKE = re.compile(r"[-+$€£]?\d[\d.,/:\- ]*")
 _SNIFF_LINES = 100
@@ -60,9 +60,12 @@ def _open_binary(path: Path, name: str) -> BinaryIO:
         raise CsvFormatError(f"{name} cannot be opened: {exc.strerror or exc}") from None
 
 
-def _detect_encoding(path: Path, name: str, limit: int) -> str:
+def _detect_encoding(path: Path, name: str, limit: int) -> tuple[str, str | None]:
     """Scan the bytes once, line by line with bounded reads, and choose the text encoding.
 
+    Returns the codec and, for a file that is not UTF-8, the finding that says which codec was
+    chosen (``encodings`` decides from a sample of :data:`SAMPLE_BYTES`: the head of the file, then
+    non-UTF-8 lines; once it is full, the codec is chosen and every later line must decode in it).
     Raises for binary content, a line longer than ``limit`` (never read whole), an empty file,
     and a file that is partly UTF-8 and partly something else (decoding it either way would
     silently corrupt names, so the user must re-save it).
@@ -74,14 +77,16 @@ def _detect_encoding(path: Path, name: str, limit: int) -> str:
                 f"{name} is an Excel workbook or a zip archive, not a CSV file: export it as CSV"
             )
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return _check_utf16(path, name, limit)
+            return _check_utf16(path, name, limit), None
         bom = head.startswith(b"\xef\xbb\xbf")
         start = 3 if bom else 0
         handle.seek(start)
         offset, line_no, has_content = start, 0, False
         first_utf8: int | None = None
         first_bad: tuple[int, int, int] | None = None
-        cp1252_ok = True
+        sample: list[bytes] = []
+        sample_size = 0
+        legacy: LegacyEncoding | None = None
         while raw := handle.readline(limit + 1):
             line_no += 1
             if len(raw) > limit and not raw.endswith(b"\n"):
@@ -95,22 +100,34 @@ def _detect_encoding(path: Path, name: str, limit: int) -> str:
                     f"{name} is not a text CSV file (binary content at byte {offset + binary.start()})"
                 )
             has_content = has_content or bool(raw.strip())
+            in_head = sample_size < SAMPLE_BYTES // 2  # the detector sees the head, ASCII lines too
+            if in_head:
+                sample.append(raw)
+                sample_size += len(raw)
             if not raw.isascii():
                 try:
                     raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     if first_bad is None:
                         first_bad = (line_no, offset + exc.start, raw[exc.start])
-                    cp1252_ok = cp1252_ok and not _CP1252_UNDEFINED.search(raw)
+                    if legacy is not None:
+                        _check_decodes(name, line_no, raw, legacy.codec)
+                    elif in_head:
+                        pass
+                    elif sample_size < SAMPLE_BYTES:  # then the non-UTF-8 lines past the head
+                        sample.append(raw)
+                        sample_size += len(raw)
+                    elif not bom:  # the sample is full: choose now, check the rest as it is read
+                        legacy = choose_legacy_encoding(name, b"".join(sample), _not_utf8(first_bad))
+                        _check_decodes(name, line_no, raw, legacy.codec)
                 else:
                     first_utf8 = first_utf8 or line_no
             offset += len(raw)
     if not has_content:
         raise CsvFormatError(f"{name} is empty")
     if first_bad is None:
-        return "utf-8-sig" if bom else "utf-8"
-    bad_line, bad_offset, bad_byte = first_bad
-    bad = f"line {bad_line} is not valid UTF-8 (byte 0x{bad_byte:02X} at byte {bad_offset})"
+        return ("utf-8-sig" if bom else "utf-8"), None
+    bad = _not_utf8(first_bad)
     if first_utf8 is not None:
         raise CsvFormatError(
             f"{name} mixes text encodings: line {first_utf8} is UTF-8 but {bad}; "
@@ -120,7 +137,24 @@ def _detect_encoding(path: Path, name: str, limit: int) -> str:
         raise CsvFormatError(
             f"{name} starts with a UTF-8 byte-order mark but {bad}; save the whole file again as UTF-8"
         )
-    return "cp1252" if cp1252_ok else "latin-1"
+    legacy = legacy or choose_legacy_encoding(name, b"".join(sample), bad)
+    return legacy.codec, legacy.note
+
+
+def _not_utf8(first_bad: tuple[int, int, int]) -> str:
+    line, offset, byte = first_bad
+    return f"line {line} is not valid UTF-8 (byte 0x{byte:02X} at byte {offset})"
+
+
+def _check_decodes(name: str, line_no: int, raw: bytes, codec: str) -> None:
+    """A line past the detector's sample must decode in the codec the sample chose."""
+    try:
+        raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise CsvFormatError(
+            f"{name} line {line_no} cannot be read as {codec} like the lines before it "
+            f"(byte 0x{raw[exc.start]:02X}); save the whole file again as UTF-8"
+        ) from None
 
 
 def _check_utf16(path: Path, name: str, limit: int) -> str:
@@ -341,20 +375,25 @@ class _CsvSource:
     encoding: str
     max_field_bytes: int
     header: _Header
+    encoding_note: str | None = None  # which legacy codec was chosen, for the findings
 
     @classmethod
     def open(cls, path: str | Path, max_field_bytes: int) -> _CsvSource:
         """Check the bytes and find the header (file-level problems raise CsvFormatError)."""
         path = Path(path)
-        encoding = _detect_encoding(path, path.name, max_field_bytes)
+        encoding, note = _detect_encoding(path, path.name, max_field_bytes)
         with closing(_scan(path, path.name, encoding, max_field_bytes)) as scan:
             first = next(scan)
         assert isinstance(first, _Header)
-        return cls(path, path.name, encoding, max_field_bytes, first)
+        return cls(path, path.name, encoding, max_field_bytes, first, note)
 
     @property
     def delimiter(self) -> str:
         return self.header.delimiter
+
+    def encoding_notes(self) -> list[str]:
+        """The findings a reader starts from: which legacy encoding was chosen, if any."""
+        return [self.encoding_note] if self.encoding_note else []
 
     def table(self) -> CsvTable:
         """An empty table with this file's header (what column mapping and its messages need)."""
@@ -384,8 +423,8 @@ class _CsvSource:
 def read_table(path: str | Path, *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES) -> CsvTable:
     """Decode and parse one CSV file; ragged rows become RowErrors, file problems CsvFormatError.
 
-    Encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (the Windows superset of
-    Latin-1) or Latin-1. Delimiter: one of , ; tab | chosen from the header line. Fully blank lines
+    Encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else the legacy code page chosen by
+    ``encodings`` (cp1252 or Latin-1 for Western text, a detected one such as cp1251 or Shift-JIS). Delimiter: one of , ; tab | chosen from the header line. Fully blank lines
     are skipped; extra trailing fields that are empty are ignored.
     """
     source = _CsvSource.open(path, max_field_bytes)

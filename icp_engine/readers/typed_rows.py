@@ -95,7 +95,7 @@ def read_accounts(
         errors.extend(row.errors)
         if not row.errors:
             rows.append(AccountRow(line, account_id, name, row.text("domain"), attributes))
-    findings: list[str] = []
+    findings = source.encoding_notes()
     if repeated_names:
         findings.append(
             f"{_count(len(repeated_names), 'account name', ('appears', 'appear'))} on several accounts; "
@@ -391,7 +391,7 @@ class DealStream:
         _require_rows(source.file, self.records, len(self.table_errors))
         self._extra_columns = _custom_columns(header, columns, DEAL_FIELDS)
         self._dates = _date_lookups(counts)
-        self.findings: list[str] = []
+        self.findings: list[str] = source.encoding_notes()
 
     @property
     def file(self) -> str:
@@ -426,7 +426,7 @@ class DealStream:
             line, values = item
             deal, errors = typer(line, values)
             yield line, deal, errors
-        self.findings = typer.findings.texts()
+        self.findings = [*self._source.encoding_notes(), *typer.findings.texts()]
 
 
 def read_deals(
@@ -510,7 +510,7 @@ def read_health(
         if not row.errors:
             rows.append(health)
     nps_values = [r.nps for r in rows if r.nps is not None]
-    findings: list[str] = []
+    findings = source.encoding_notes()
     nps_scale: Literal["score", "response"] | None = None
     if nps_values:
         responses = all(0 <= v <= 10 and v == int(v) for v in nps_values)

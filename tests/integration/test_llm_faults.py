@@ -122,6 +122,27 @@ def test_faults_that_persist_end_unavailable(fault_llm_server: FaultLlmServer, f
     assert "no usable answer" in caught.value.reason
 
 
+@pytest.mark.parametrize("fault", [truncated_json(GOOD), cut_off(GOOD)], ids=["truncated_json", "cut_off"])
+def test_cut_off_answers_end_unavailable_saying_so(fault_llm_server: FaultLlmServer, fault: Any) -> None:
+    fault_llm_server.script(*[fault] * 3)
+    client = client_at(fault_llm_server, llm_max_retries=2)
+    with pytest.raises(LlmUnavailable, match="cut off") as caught:
+        client.structured(Triggers, MESSAGES, max_output_tokens=400)
+    assert caught.value.attempts == 3
+
+
+@pytest.mark.parametrize("before", ["", "Here it is:\n```json\n"], ids=["bare", "fenced"])
+def test_json_missing_only_its_last_brace_is_retried_not_completed(
+    fault_llm_server: FaultLlmServer, before: str
+) -> None:
+    """Closing the brace would give a valid answer, but the cut may have lost a field: ask again."""
+    second = {"triggers": ["board mandate"], "urgency": 5}
+    fault_llm_server.script(ok_text(before + json.dumps(GOOD)[:-1]), ok_json(second))
+    client = client_at(fault_llm_server)
+    assert client.structured(Triggers, MESSAGES, max_output_tokens=400) == Triggers.model_validate(second)
+    assert len(fault_llm_server.chat_requests) == 2
+
+
 def test_a_slow_answer_times_out_and_is_retried(fault_llm_server: FaultLlmServer) -> None:
     fault_llm_server.script(slow(30, then=ok_json(GOOD)), ok_json(GOOD))
     client = client_at(fault_llm_server, llm_timeout_seconds=1)

@@ -238,7 +238,9 @@ def test_interview_survives_sigkill_at_random_moments(
     cpu_before = zygote.children_cpu()
     # The time a whole interview takes here bounds the random kill times.
     baseline_db = copy_db(interview_template, tmp_path / "baseline")
-    child = zygote.serve(baseline_db, baseline_db.parent, stand_in.api_url, **NO_CHROMA)
+    child = zygote.serve(
+        baseline_db, baseline_db.parent, stand_in.api_url, need_vector_store=False, **NO_CHROMA
+    )
     started = time.monotonic()
     answer_until_killed(InterviewTrial(-1), child, stand_in, rng, ("none", 0.0, -1))
     span = max(time.monotonic() - started, 0.2)
@@ -260,9 +262,17 @@ def test_interview_survives_sigkill_at_random_moments(
             plan = ("timer", rng.uniform(0, span), -1)
         trial = InterviewTrial(number)
         env = {} if number % REAL_CHROMA_EVERY == 0 else NO_CHROMA
-        answer_until_killed(trial, zygote.serve(db, db.parent, stand_in.api_url, **env), stand_in, rng, plan)
+        # Without Chroma /healthz says 503 (vector_store), yet the server is up: wait for the db.
+        ready = not env
+        answer_until_killed(
+            trial,
+            zygote.serve(db, db.parent, stand_in.api_url, need_vector_store=ready, **env),
+            stand_in,
+            rng,
+            plan,
+        )
         engine = make_engine(f"sqlite:///{db}")
-        restarted = zygote.serve(db, db.parent, stand_in.api_url, **env)
+        restarted = zygote.serve(db, db.parent, stand_in.api_url, need_vector_store=ready, **env)
         try:
             checked = check_after_restart(trial, engine, restarted, stand_in)
         finally:

@@ -105,8 +105,12 @@ class Zygote:
         self._process.stdin.flush()
         return Child(pid=int(self._read()["pid"]), log=log, rc_file=rc_file)
 
-    def serve(self, db_path: Path, data_dir: Path, api_url: str, **extra_env: str) -> Child:
-        """``icp serve --http`` on a free port; returns once ``/healthz`` answers 200."""
+    def serve(
+        self, db_path: Path, data_dir: Path, api_url: str, *, need_vector_store: bool = True, **extra_env: str
+    ) -> Child:
+        """``icp serve --http`` on a free port; returns once ``/healthz`` answers 200, or (without
+        ``need_vector_store``) once it answers at all with the database ok: a server deliberately
+        given no vector store reports 503 for it, yet serves everything SQL does."""
         port = free_port()
         env = bot_env(db_path, data_dir, api_url) | extra_env
         child = self.spawn(["serve", "--http", "--host", "127.0.0.1", "--port", str(port)], env)
@@ -117,6 +121,9 @@ class Zygote:
                 with urllib.request.urlopen(f"{child.url}/healthz", timeout=2) as resp:
                     if resp.status == 200:
                         return child
+            except urllib.error.HTTPError as exc:
+                if not need_vector_store and exc.code == 503 and json.loads(exc.read()).get("db") == "ok":
+                    return child
             except (OSError, urllib.error.URLError):
                 pass
             if not child.alive() or time.monotonic() > deadline:

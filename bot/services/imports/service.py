@@ -184,6 +184,8 @@ Rows = Prepared[Any] | DealRows  # checked rows held in memory, or a file checke
 Reader = Callable[..., Any]  # a ReadResult, or a DealStream for deals
 Preparer = Callable[[Session, int, Any], Rows]
 Upserter = Callable[..., UpsertCounts]
+OnProgress = Callable[[int, int | None], None]  # (rows stored so far, rows to store or None)
+PROGRESS_EVERY = 1_000  # rows between two progress reports: a report costs far more than a row
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,7 @@ class ImportJob:
     read: Reader
     prepare: Preparer
     upsert: Upserter
+    on_progress: OnProgress | None = None
 
 
 def import_accounts(
@@ -217,6 +220,7 @@ def import_accounts(
     actor: str = "cli",
     revenue_unit: float = 1.0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: OnProgress | None = None,
 ) -> ImportSummary:
     """Import an accounts file; ``revenue_unit`` scales revenue given in, e.g., millions (1e6)."""
     return _import(
@@ -232,6 +236,7 @@ def import_accounts(
             read=read_accounts,
             prepare=lambda _session, _ws, read: prepare_accounts(read, revenue_unit=revenue_unit),
             upsert=bulk_upsert_accounts,
+            on_progress=on_progress,
         )
     )
 
@@ -245,6 +250,7 @@ def import_deals(
     skip_bad_rows: bool = False,
     actor: str = "cli",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: OnProgress | None = None,
 ) -> ImportSummary:
     """Import a deals file, each deal joined to a stored account of the workspace (or to none).
 
@@ -269,6 +275,7 @@ def import_deals(
             read=DealStream,
             prepare=prepare,
             upsert=bulk_upsert_deals,
+            on_progress=on_progress,
         )
     )
 
@@ -282,6 +289,7 @@ def import_health(
     skip_bad_rows: bool = False,
     actor: str = "cli",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: OnProgress | None = None,
 ) -> ImportSummary:
     """Import customer health, one row per stored account of the workspace."""
 
@@ -302,6 +310,7 @@ def import_health(
             read=read_health,
             prepare=prepare,
             upsert=bulk_upsert_health,
+            on_progress=on_progress,
         )
     )
 
@@ -456,7 +465,7 @@ def _write(session: Session, summary: ImportSummary, job: ImportJob, workspace_i
         counts = job.upsert(
             session=session,
             workspace_id=workspace_id,
-            rows=values,
+            rows=values if job.on_progress is None else _counted(values, rows, job.on_progress),
             import_run_id=run.id,
             chunk_size=job.chunk_size,
         )
@@ -510,6 +519,22 @@ def _write(session: Session, summary: ImportSummary, job: ImportJob, workspace_i
     )
     if summary.previous is not None:
         summary.message += f"; this file was imported before, {summary.previous}"
+
+
+def _counted(values: Iterator[dict[str, Any]], rows: Rows, report: OnProgress) -> Iterator[dict[str, Any]]:
+    """The rows as they go to the database, counted for a progress display.
+
+    The total is the rows that passed the check, or (streamed deals, checked while written) the
+    records in the file, an upper bound.
+    """
+    total = rows.accepted if isinstance(rows, Prepared) else rows.stream.records
+    done = 0
+    report(0, total)
+    for done, row in enumerate(values, start=1):
+        yield row
+        if done % PROGRESS_EVERY == 0:
+            report(done, total)
+    report(done, total)
 
 
 def _stored_errors(errors: Iterable[RowError]) -> list[dict[str, Any]]:

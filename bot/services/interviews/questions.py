@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from bot.prompt_files import prompt_file
 from bot.store.models import GtmRole
 
-QUESTIONS_DIR = Path(__file__).resolve().parents[3] / "prompts" / "interview"
+QUESTIONS_FOLDER = "interview"
 MIN_QUESTIONS = 6
 MAX_QUESTIONS = 9
 
@@ -160,7 +161,8 @@ def _cached(path: Path, mtime_ns: int) -> QuestionSet:
 
 def load_question_set(role: GtmRole | str, directory: Path | None = None) -> QuestionSet:
     """The question set of ``role``; re-read only when the file changed (cheap per message)."""
-    path = (directory or QUESTIONS_DIR) / f"{_role_value(role)}.yaml"
+    name = f"{_role_value(role)}.yaml"
+    path = directory / name if directory is not None else prompt_file(f"{QUESTIONS_FOLDER}/{name}")
     try:
         mtime = path.stat().st_mtime_ns
     except FileNotFoundError:

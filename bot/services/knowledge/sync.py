@@ -13,6 +13,7 @@ slow embedding never holds the embedded SQLite database's write lock.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from bot.knowledge.store import KINDS, Document, KnowledgeStore
 from bot.services.crm.frames import load_crm_frames
@@ -145,6 +146,17 @@ def _documents_of(engine: Engine, workspace_id: int) -> list[Document]:
     return [*answers, *_statistics_from(crm, stored), *icps]
 
 
+def _offset_progress(
+    on_progress: Callable[[int, int | None], None], before: int, *, last: bool
+) -> Callable[[int, int | None], None]:
+    """One workspace's count as part of the whole: chunks of earlier workspaces added."""
+
+    def report(done: int, total: int | None) -> None:
+        on_progress(before + done, before + total if last and total is not None else None)
+
+    return report
+
+
 def _indexed_workspaces(knowledge: KnowledgeStore) -> set[str]:
     """Workspaces that have collections in the vector store (each collection records its owner)."""
     found: set[str] = set()
@@ -155,11 +167,19 @@ def _indexed_workspaces(knowledge: KnowledgeStore) -> set[str]:
     return found
 
 
-def reindex(*, engine: Engine, knowledge: KnowledgeStore, workspace: str | None) -> dict[str, int]:
+def reindex(
+    *,
+    engine: Engine,
+    knowledge: KnowledgeStore,
+    workspace: str | None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> dict[str, int]:
     """Rebuild the vectors of one workspace (or all) from SQL; returns documents per kind.
 
     The result also holds ``chunks`` (vectors written), ``workspaces`` (rebuilt) and
     ``orphan_workspaces`` (emptied because the database does not know them; only for all).
+    ``on_progress(embedded, total)`` counts chunks embedded over all workspaces; the total is
+    only known (not None) while the last workspace is embedded, as each is read in turn.
     """
     with session_scope(engine) as session:
         if workspace is None:
@@ -168,10 +188,13 @@ def reindex(*, engine: Engine, knowledge: KnowledgeStore, workspace: str | None)
             ws = require_workspace(session=session, workspace=workspace)
             targets = [(ws.slack_team_id, ws.id)]
     totals: Counter[str] = Counter({kind: 0 for kind in KINDS})
-    for team_id, workspace_id in targets:
+    for position, (team_id, workspace_id) in enumerate(targets, start=1):
         assert workspace_id is not None
         docs = _documents_of(engine, workspace_id)
-        totals["chunks"] += knowledge.rebuild(workspace=team_id, docs=docs)
+        report = None
+        if on_progress is not None:
+            report = _offset_progress(on_progress, totals["chunks"], last=position == len(targets))
+        totals["chunks"] += knowledge.rebuild(workspace=team_id, docs=docs, on_progress=report)
         totals.update(doc.kind for doc in docs)
     totals["workspaces"] = len(targets)
     totals["orphan_workspaces"] = 0

@@ -174,6 +174,7 @@ def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, an
     if isinstance(summary, FileProblem):
         say(problem_message(str(summary), target=target))
         return "download_failed"
+    ctx.metrics.import_rows.labels(kind, summary.status).inc(summary.rows)  # rows, by how the file ended
     statistics = _regenerate_statistics(ctx, upload.team_id) if summary.status == "imported" else None
     say(result_message(summary, target=target, statistics=statistics))
     log.info("import of %s (%s) for team %s: %s", file.id, kind, upload.team_id, summary.status)

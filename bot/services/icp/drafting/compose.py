@@ -9,6 +9,7 @@ so the prompt stays the same size however many answers there are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from langchain_core.messages import BaseMessage
@@ -256,12 +257,22 @@ def _tokens(lines: list[str]) -> int:
 
 
 def llm_proposal(
-    g: Gathered, *, llm: LlmClient, knowledge: KnowledgeStore | None, deadline: float | None = None
+    g: Gathered,
+    *,
+    llm: LlmClient,
+    knowledge: KnowledgeStore | None,
+    deadline: float | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> Proposal:
     """The model's proposal (raises LlmUnavailable / PromptTooLarge for the caller to fall back).
 
-    ``deadline`` (from ``llm.deadline_in``) bounds every call of this draft together."""
+    ``deadline`` (from ``llm.deadline_in``) bounds every call of this draft together; ``on_step``
+    hears "map" (evidence retrieved and, when it does not fit, summarised) and "reduce"."""
+    if on_step is not None:
+        on_step("map")
     messages, notes = build_messages(g, llm=llm, knowledge=knowledge, deadline=deadline)
+    if on_step is not None:
+        on_step("reduce")
     schema, max_output = draft_schema(llm)
     draft = llm.structured(schema, messages, max_output_tokens=max_output, deadline=deadline)
     proposal = to_proposal(draft)

@@ -61,6 +61,7 @@ def propose(
     llm: LlmClient | None,
     knowledge: KnowledgeStore | None,
     model_seconds: float = MODEL_SECONDS,
+    on_step: Callable[[str], None] | None = None,
 ) -> tuple[Proposal, str, list[str]]:
     """The proposal of the LLM (or of the offline drafter when there is none or it fails)."""
     if llm is not None:
@@ -69,12 +70,20 @@ def propose(
 
         try:
             deadline = llm.deadline_in(model_seconds)
-            return llm_proposal(g, llm=llm, knowledge=knowledge, deadline=deadline), _model_name(llm), []
+            proposal = llm_proposal(g, llm=llm, knowledge=knowledge, deadline=deadline, on_step=on_step)
+            return proposal, _model_name(llm), []
         except (LlmUnavailable, PromptTooLarge) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             note = f"fell back to the offline drafter ({OFFLINE_LABEL}): {reason}"
+            _step(on_step, "offline draft")
             return offline_proposal(g), OFFLINE, [note]
+    _step(on_step, "offline draft")
     return offline_proposal(g), OFFLINE, []
+
+
+def _step(on_step: Callable[[str], None] | None, name: str) -> None:
+    if on_step is not None:
+        on_step(name)
 
 
 def draft_icp(
@@ -87,14 +96,18 @@ def draft_icp(
     author: str,
     clock: Callable[[], datetime] = _utc_now,
     model_seconds: float = MODEL_SECONDS,
+    on_step: Callable[[str], None] | None = None,
 ) -> DraftOutcome:
     """Draft the workspace's ICP for ``segment`` and store it as a new draft version.
 
     ``llm=None`` drafts offline; the model gets ``model_seconds`` in all, then the offline drafter
     takes over. Raises :class:`NoCrmDataError` when there is no CRM data,
     :class:`DraftingError` for an unknown workspace or a segment the data cannot select.
+    ``on_step(name)`` is told each step as it starts (gather, map, reduce or offline draft, check,
+    store), for a progress display.
     """
     segment = (segment or DEFAULT_SEGMENT).strip() or DEFAULT_SEGMENT
+    _step(on_step, "gather")
     try:
         g = gather(engine=engine, workspace=workspace, segment=segment)
     except NotFoundError as exc:
@@ -102,7 +115,10 @@ def draft_icp(
     except GatherError as exc:
         raise (NoCrmDataError if "no CRM data" in str(exc) else DraftingError)(str(exc)) from None
     pool = citations_of(g)
-    proposal, drafted_with, notes = propose(g, llm=llm, knowledge=knowledge, model_seconds=model_seconds)
+    proposal, drafted_with, notes = propose(
+        g, llm=llm, knowledge=knowledge, model_seconds=model_seconds, on_step=on_step
+    )
+    _step(on_step, "check")
     checked = check(proposal, g, pool)
     cited = _cited(checked)
     outcome = DraftOutcome(
@@ -125,6 +141,7 @@ def draft_icp(
         answers_used=len(g.answers),
         stakeholders=len(g.stakeholders),
     )
+    _step(on_step, "store")
     stored, more = store_draft(
         engine=engine,
         knowledge=knowledge,

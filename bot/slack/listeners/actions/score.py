@@ -79,6 +79,7 @@ def choose(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
     except ScoringError as exc:
         note_privately(respond, body, str(exc))
         return
+    ctx.metrics.scores.inc()
     deliver_card(
         outcome,
         share=share,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.services.icp.drafting import DraftingError, NoCrmDataError, draft_icp
+from bot.services.icp.drafting import OFFLINE, DraftingError, NoCrmDataError, draft_icp
 from bot.services.icp.review import ReviewFacts
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
@@ -90,6 +90,7 @@ def draft_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
     except DraftingError as exc:
         respond(text=f"I couldn't draft that: {mrkdwn_escape(str(exc))}")
         return
+    ctx.metrics.drafts.labels("offline" if outcome.drafted_with == OFFLINE else "llm").inc()
     facts = ReviewFacts(status=IcpStatus.draft, author=req.user_id)
     post_draft(client, outcome, facts, channel=req.channel_id, user_id=req.user_id, thread_ts=req.thread_ts)
     refresh_home(ctx, client, team_id=req.team_id, user_id=req.user_id)

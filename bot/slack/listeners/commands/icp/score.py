@@ -74,6 +74,7 @@ def score_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
             blocks = account_chooser(outcome.query, choices_of(outcome), exact=outcome.exact, share=share)
             respond(text=chooser_text(outcome.query), blocks=blocks, response_type="ephemeral")
         return
+    ctx.metrics.scores.inc()
     deliver_card(
         outcome,
         share=share,
