@@ -186,9 +186,28 @@ def configured_secrets(settings: LogSettings) -> list[str]:
     return values
 
 
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at emit time, never to a stream captured earlier.
+
+    A handler bound to the stderr of the moment outlives it when that stream is replaced and
+    closed (a test runner's capture, an embedding host), and every later record then fails.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
 def configure_logging(settings: LogSettings, *, stream: Any = None) -> logging.Handler:
     """Install the one root handler (replacing an earlier one from here); returns it."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else CurrentStderr()
     handler.set_name("icp")
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(QuietLibraries(BODY_LOGGERS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import time
 
 import pytest
@@ -180,6 +181,21 @@ def test_configure_logging_drops_library_debug_records_that_may_hold_bodies() ->
         logging.getLogger().setLevel(logging.WARNING)
     assert "an answer" not in stream.getvalue()
     assert "our own debug line" in stream.getvalue()
+
+
+def test_the_default_handler_writes_to_the_current_stderr_even_after_a_swap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A handler bound to a stderr that was later closed would print '--- Logging error ---'."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging(Settings(_env_file=None))  # type: ignore[call-arg]
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("bot.test").warning("after the swap")
+    assert "Logging error" not in second.getvalue()
+    assert second.getvalue().endswith("after the swap\n")
 
 
 def test_log_settings_are_validated() -> None:
