@@ -559,6 +559,10 @@ def serve(kind: str, *, store_url: str, api_url: str, root: Path, score_processe
             template, overrides = root / "unused.db", {"database_url": store_url}
             template.touch()
         overrides["score_processes"] = score_processes
+        # Every shot comes from one simulated person: lift the per-person limit (COMMAND_USER_*),
+        # or the benchmark would measure busy replies instead of the work.
+        overrides["command_user_burst"] = 10_000
+        overrides["command_user_per_minute"] = 100_000
         env = start_env(root / "bot", template, cast(StandInSlack, SlackAddress(api_url)), **overrides)
         url = env.url
 

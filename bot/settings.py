@@ -28,6 +28,21 @@ class Settings(BaseSettings):
         default=None, description="Chroma server host (scale-out); unset means embedded."
     )
     chroma_port: int = Field(default=8000, description="Chroma server port.")
+    chroma_ssl: bool = Field(
+        default=False, description="Talk to the Chroma server over HTTPS (TLS) instead of plain HTTP."
+    )
+    chroma_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Token for a Chroma server started with token authentication; sent on every "
+        "request in the header named by CHROMA_AUTH_HEADER.",
+    )
+    chroma_auth_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        default="Authorization",
+        description="How the Chroma token is sent: Authorization (as 'Bearer <token>') or "
+        "X-Chroma-Token (the bare token), matching the server's token transport header.",
+    )
+    chroma_tenant: str = Field(default="default_tenant", description="Chroma server tenant.")
+    chroma_database: str = Field(default="default_database", description="Chroma server database.")
     prompts_dir: DirectoryPath | None = Field(
         default=None,
         description="A folder of customised prompt and interview files; a file there replaces the packaged "
@@ -75,7 +90,15 @@ class Settings(BaseSettings):
     )
     icp_owners: str | None = Field(
         default=None,
-        description="Comma-separated Slack user ids who own the ICP; unset means admins and the installer.",
+        description="Slack user ids who own the ICP, replacing the defaults (workspace admins, the first "
+        "installer, owners added with `/icp owners add`): `U1,U2` for every workspace, or per workspace "
+        "`T123:U1,U2;T456:U3` (a workspace not listed keeps the defaults).",
+    )
+    token_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored OAuth bot, user and refresh tokens (make one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`); unset "
+        "stores them in plain text and logs a warning at start.",
     )
     interview_reminder_hours: float = Field(
         default=48.0, gt=0, description="Quiet time before an unfinished interview gets a gentle reminder DM."
@@ -98,6 +121,78 @@ class Settings(BaseSettings):
         le=16,
         description="Worker processes that answer `/icp score` beside the server, so acks never wait "
         "behind scoring (0: on the server's own threads).",
+    )
+    command_threads: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Threads that run `/icp` commands and button clicks after the ack (separate from chat).",
+    )
+    command_queue: int = Field(
+        default=500,
+        ge=0,
+        le=100_000,
+        description="Commands that may wait for a thread; beyond this a person gets a busy reply.",
+    )
+    chat_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that answer chat questions (DMs, @-mentions); a slow model never holds up commands.",
+    )
+    chat_queue: int = Field(
+        default=20,
+        ge=0,
+        le=100_000,
+        description="Chat questions that may wait for a thread; beyond this the asker gets a busy reply.",
+    )
+    command_user_burst: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="`/icp` commands one person may send at once before being slowed.",
+    )
+    command_user_per_minute: float = Field(
+        default=30.0,
+        gt=0,
+        le=100_000,
+        description="`/icp` commands per minute one person regains after a burst (a token bucket per person).",
+    )
+    chat_user_burst: int = Field(
+        default=3,
+        ge=1,
+        le=10_000,
+        description="Chat questions one person may ask at once before being slowed.",
+    )
+    chat_user_per_minute: float = Field(
+        default=6.0,
+        gt=0,
+        le=100_000,
+        description="Chat questions per minute one person regains after a burst (a token bucket per person).",
+    )
+    http_max_connections: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Open HTTP connections and requests the server holds at once; beyond this it answers 503.",
+    )
+    http_backlog: int = Field(
+        default=128, ge=1, le=65_535, description="Connections the OS queues before the server accepts them."
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5, ge=1, le=300, description="How long an idle kept-alive HTTP connection stays open."
+    )
+    http_read_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time a client has to send a request's headers, and then its body, before it is dropped.",
+    )
+    http_max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        le=1_048_576,
+        description="Largest request line plus headers the server reads; a larger request head gets 400.",
     )
 
     openai_api_key: SecretStr | None = Field(
@@ -139,6 +234,12 @@ class Settings(BaseSettings):
         default=4_000, ge=16, description="Upper bound on the output tokens any one LLM call may ask for."
     )
 
+    @field_validator("icp_owners")
+    @classmethod
+    def _owners_form(cls, value: str | None) -> str | None:
+        _owners_by_team(value or "")  # raises a ValueError naming the bad part
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -154,13 +255,45 @@ class Settings(BaseSettings):
 
     @property
     def owner_ids(self) -> frozenset[str]:
-        """The configured ICP owners (empty: fall back to workspace admins and the installer)."""
-        return frozenset(part.strip() for part in (self.icp_owners or "").split(",") if part.strip())
+        """ICP owners configured for every workspace (the plain ``U1,U2`` form; empty otherwise)."""
+        return frozenset() if self.owners_by_team else _ids(self.icp_owners or "")
+
+    @property
+    def owners_by_team(self) -> dict[str, frozenset[str]]:
+        """ICP owners configured per workspace (the ``T1:U1,U2;T2:U3`` form; empty otherwise)."""
+        return _owners_by_team(self.icp_owners or "")
+
+    def owners_for(self, team_id: str) -> frozenset[str]:
+        """The configured ICP owners of ``team_id`` (empty: the defaults apply there)."""
+        by_team = self.owners_by_team
+        return by_team.get(team_id, frozenset()) if by_team else self.owner_ids
 
     @property
     def oauth_enabled(self) -> bool:
         """Multi-workspace installs need both halves of the OAuth client credentials."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+def _owners_by_team(text: str) -> dict[str, frozenset[str]]:
+    """Parse ``T1:U1,U2;T2:U3``; plain ``U1,U2`` (no colon) gives {}. Raises ValueError when malformed."""
+    if ":" not in text:
+        return {}
+    by_team: dict[str, frozenset[str]] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        team, sep, ids = part.partition(":")
+        if not sep or not team.strip() or not _ids(ids) or ":" in ids:
+            raise ValueError(
+                f"ICP_OWNERS part {part!r} is not TEAM:USER[,USER…]; write e.g. T123:U1,U2;T456:U3 "
+                "(or U1,U2 for every workspace)"
+            )
+        by_team[team.strip()] = by_team.get(team.strip(), frozenset()) | _ids(ids)
+    return by_team
 
 
 @lru_cache(maxsize=1)

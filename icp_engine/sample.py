@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from icp_engine.safe_csv import write_frame
+
 __all__ = ["SampleCompany", "generate", "write_csv"]
 
 ACCOUNT_COLUMNS = [
@@ -526,6 +528,6 @@ def write_csv(company: SampleCompany, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for name, frame in (("accounts", company.accounts), ("deals", company.deals), ("health", company.health)):
         path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_frame(frame, path, index=False, encoding="utf-8", lineterminator="\n")
         out[name] = path
     return out

@@ -31,6 +31,7 @@ from icp_engine.learn import learn as run_learn
 from icp_engine.model import ICP, load_icp, save_icp
 from icp_engine.normalize import normalize_account
 from icp_engine.readers import parse_map_options, read_accounts
+from icp_engine.safe_csv import write_frame
 from icp_engine.scoring import score as score_one
 from icp_engine.stats import BestBy
 from icp_engine.stats import analyze as run_analyze
@@ -224,7 +225,7 @@ def _score_file(
             chunks.append(pd.concat([part[["account_id", "name"]], scored], axis=1))
             progress.advance(task, len(part))
     result = pd.concat(chunks) if chunks else pd.DataFrame(columns=["account_id", "name", "score", "tier"])
-    write_atomically(output, lambda tmp: result.to_csv(tmp, index=False))
+    write_atomically(output, lambda tmp: write_frame(result, tmp, index=False))
     counts = result["tier"].value_counts().to_dict() if len(result) else {}
     tier_counts = {name: int(counts.get(name, 0)) for name in [*icp.tiers, "C"]}
     summary = {

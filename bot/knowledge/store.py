@@ -42,6 +42,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
 from bot.knowledge.chroma_adapter import ADAPTER_NAME, EmbedderFunction
+from bot.knowledge.chroma_server import DEFAULT_CHROMA_PORT, ChromaServer, chroma_server_from
 from bot.knowledge.chunking import chunk_text
 from bot.knowledge.embeddings import Embedder, OnnxMiniLM, is_registered, register_embedder
 
@@ -49,7 +50,6 @@ Kind = Literal["answer", "statistic", "icp", "persona"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 Scalar = str | int | float | bool
 DEFAULT_CHROMA_PATH = Path("data/chroma")
-DEFAULT_CHROMA_PORT = 8000
 EMBED_PROGRESS_SLICE = 64  # chunks per embedder call when someone watches the progress
 RESERVED_METADATA = frozenset(
     {
@@ -208,6 +208,7 @@ class KnowledgeStore:
         port: int | None = None,
         ssl: bool = False,
         headers: Mapping[str, str] | None = None,
+        server: ChromaServer | None = None,
         embedder: Embedder | None = None,
         client: ClientAPI | None = None,
         overlap_tokens: int = 32,
@@ -222,33 +223,28 @@ class KnowledgeStore:
         self._ef = EmbedderFunction(self.embedder)
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
-        self.client: ClientAPI = (
-            client if client is not None else self._connect(path, host, port, ssl, headers)
-        )
+        if server is None and host:
+            server = ChromaServer(
+                host=host, port=port or DEFAULT_CHROMA_PORT, ssl=ssl, headers=dict(headers or {})
+            )
+        self.client: ClientAPI = client if client is not None else self._connect(path, server)
         self._max_batch = max(1, min(self.client.get_max_batch_size(), 5000))
 
     @staticmethod
-    def _connect(
-        path: str | Path | None,
-        host: str | None,
-        port: int | None,
-        ssl: bool,
-        headers: Mapping[str, str] | None,
-    ) -> ClientAPI:
+    def _connect(path: str | Path | None, server: ChromaServer | None) -> ClientAPI:
         settings = ChromaSettings(anonymized_telemetry=False)
-        if host:
-            port = port or DEFAULT_CHROMA_PORT
+        if server is not None:
             try:
-                return chromadb.HttpClient(
-                    host=host, port=port, ssl=ssl, headers=dict(headers or {}), settings=settings
-                )
+                return server.client()
             except Exception as exc:
                 raise KnowledgeStoreError(
-                    f"cannot reach the Chroma server at {host}:{port} (CHROMA_HOST/CHROMA_PORT): {exc}"
+                    f"cannot reach the Chroma server at {server.where} (CHROMA_HOST/CHROMA_PORT/"
+                    f"CHROMA_SSL/CHROMA_AUTH_TOKEN): {exc}"
                 ) from exc
         folder = Path(path) if path else DEFAULT_CHROMA_PATH
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.chmod(0o700)  # embeddings hold interview text: not for other local users
             return chromadb.PersistentClient(path=str(folder), settings=settings)
         except Exception as exc:
             raise KnowledgeStoreError(
@@ -574,12 +570,11 @@ def _combine(conditions: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def knowledge_store_from(settings: object, *, embedder: Embedder | None = None) -> KnowledgeStore:
-    """Build the store from the app settings (``chroma_path``, ``chroma_host``, ``chroma_port``).
+    """Build the store from the app settings (``chroma_path``, or a server: ``chroma_host``,
+    ``chroma_port``, ``chroma_ssl``, ``chroma_auth_token``...).
 
     Read with ``getattr`` and defaults, so it works whatever subset the Settings object has.
     """
-    host = getattr(settings, "chroma_host", None) or None
-    port = getattr(settings, "chroma_port", None) or None
     resolved = getattr(settings, "resolved_chroma_path", None)  # honours DATA_DIR
     path = resolved or getattr(settings, "chroma_path", None) or DEFAULT_CHROMA_PATH
-    return KnowledgeStore(path=path, host=host, port=int(port) if port else None, embedder=embedder)
+    return KnowledgeStore(path=path, server=chroma_server_from(settings), embedder=embedder)

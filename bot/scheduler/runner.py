@@ -21,6 +21,8 @@ from bot.services.reviews.cadence import CadenceError, next_run
 from bot.services.reviews.chart import render_tier_chart
 from bot.services.reviews.kit import ReviewKit, load_review_kit
 from bot.services.reviews.reminders import schedule_of
+from bot.services.uninstall import disable_reminder
+from bot.slack.installations import DEAD_TOKEN_ERRORS
 from bot.slack.messaging.interview_reminders import ReminderRun, send_due_reminders
 from bot.slack.messaging.share import post_or_reply_privately
 from bot.slack.views.blocks_text import section
@@ -85,6 +87,14 @@ def _chart(client: WebClient, channel: str, kit: ReviewKit, thread_ts: str | Non
         log.warning("review chart upload to %s failed: %s", channel, exc)
 
 
+class WorkspaceGone(FireError):
+    """The workspace's token is dead or gone (uninstalled, revoked): its reminder stops, no retry."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def fire_review(
     ctx: AppContext, client: WebClient, *, row: ReviewReminder, team_id: str, now: datetime
 ) -> datetime:
@@ -133,7 +143,10 @@ def fire_review(
             only_for=UNREACHABLE_CHANNEL if owner else frozenset(),
         )
     except (SlackApiError, SlackRequestError, OSError) as exc:
-        raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {_reason(exc)}") from exc
+        reason = _reason(exc)
+        if isinstance(exc, SlackApiError) and reason in DEAD_TOKEN_ERRORS:
+            raise WorkspaceGone(f"reminder {row.id}: Slack says {reason}", str(reason)) from exc
+        raise FireError(f"reminder {row.id} could not be posted to {row.channel_id}: {reason}") from exc
     _chart(client, channel, kit, ts)
     return following
 
@@ -149,9 +162,17 @@ def _fire_claimed(ctx: AppContext, clients: ClientFor, reminder_id: int, worker:
             raise FireError(f"reminder {reminder_id} vanished after its claim")
         row, team_id = loaded
         client = clients(team_id)
+        if client is None and ctx.settings.oauth_enabled:
+            raise WorkspaceGone(
+                f"reminder {reminder_id}: the app is not installed in {team_id}", "not_installed"
+            )
         if client is None:
             raise FireError(f"no Slack client for team {team_id} (app not installed there?)")
         following = fire_review(ctx, client, row=row, team_id=team_id, now=now)
+    except WorkspaceGone as exc:  # retrying forever cannot help: the reminder is turned off
+        log.warning("review reminder %s stopped: %s", reminder_id, exc)
+        disable_reminder(ctx.engine, reminder_id=reminder_id, worker=worker, reason=exc.reason)
+        return False
     except Exception as exc:  # one bad reminder must not stop the others
         log.warning("review reminder %s not sent: %s", reminder_id, exc)
         claims.back_off(ctx.engine, reminder_id=reminder_id, worker=worker, retry_at=now + RETRY_DELAY)

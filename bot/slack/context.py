@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.logs import ContextExecutor
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.respond import ReplyPool
+from bot.slack.token_bucket import Rate
+from bot.slack.work_pools import BoundedExecutor, Pool, UserLimiter
 from bot.store.db import Engine
 
 if TYPE_CHECKING:
     from bot.knowledge.store import KnowledgeStore
     from bot.llm.client import LlmClient
-
-
-WORK_THREADS = 4  # 2 acked fastest in the load benchmark, but a long import would then block more
 
 
 def utc_now() -> datetime:
@@ -39,14 +36,15 @@ class AppContext:
     # The language model client (None: offline). Unset means built from settings on first use.
     llm_factory: Callable[[], LlmClient | None] | None = None
     clock: Callable[[], datetime] = utc_now
-    # Slow work after an ack (scoring, lookups, posting) runs here, not on Bolt's small listener
-    # pool: an ack must never queue behind another request's work (Slack allows 3 s). Few
-    # threads: the work is mostly Python holding the GIL, and every extra runnable thread makes
-    # an ack wait longer for it (benchmarks/slack_load.py: ack p99 fell with 8 → 4 → 2).
-    # Its tasks run in the submitting request's context (logs name the request).
-    work: Executor = field(
-        default_factory=lambda: ContextExecutor(max_workers=WORK_THREADS, thread_name_prefix="icp-work")
-    )
+    # Slow work after an ack (commands, clicks, scoring, posting) runs on ``work``, chat answers
+    # on ``chat``, not on Bolt's small listener pool: an ack must never queue behind another
+    # request's work (Slack allows 3 s), and a slow model never holds up a command. Few threads
+    # (COMMAND_THREADS, CHAT_THREADS): the work is mostly Python holding the GIL, and every extra
+    # runnable thread makes an ack wait longer (benchmarks/slack_load.py: ack p99 fell with
+    # 8 → 4 → 2). Both are bounded and limit each person (bot/slack/work_pools.py); their tasks
+    # run in the submitting request's context (logs name the request).
+    commands: Pool = field(init=False)
+    chat: Pool = field(init=False)
     # Replies to response_urls reuse kept-alive connections (bot/slack/respond.py).
     replies: ReplyPool = field(default_factory=ReplyPool)
     # This app's Prometheus registry (bot/metrics.py), shown by GET /metrics.
@@ -56,9 +54,22 @@ class AppContext:
     _llm: tuple[LlmClient | None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.work, ThreadPoolExecutor):
-            pool = self.work
-            self.metrics.track_queue("work", lambda: pool._work_queue.qsize())
+        s = self.settings
+        self.commands = Pool(
+            BoundedExecutor(threads=s.command_threads, queue=s.command_queue, name="commands"),
+            UserLimiter(Rate(burst=s.command_user_burst, per_minute=s.command_user_per_minute)),
+        )
+        self.chat = Pool(
+            BoundedExecutor(threads=s.chat_threads, queue=s.chat_queue, name="chat"),
+            UserLimiter(Rate(burst=s.chat_user_burst, per_minute=s.chat_user_per_minute)),
+        )
+        for pool in (self.commands, self.chat):
+            self.metrics.track_queue(pool.name, pool.executor.waiting)
+
+    @property
+    def work(self) -> BoundedExecutor:
+        """The commands pool's executor: where commands and clicks run after their ack."""
+        return self.commands.executor
 
     @property
     def knowledge(self) -> KnowledgeStore | None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.slack.payload import first_action
 from bot.slack.respond import note_privately
+from bot.slack.work_pools import PoolFull
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -109,7 +110,23 @@ def run_safely(work: Callable[[], object], *, what: str, apologise: Apologise | 
 
 
 def submit_safely(
-    pool: Executor, work: Callable[[], object], *, what: str, apologise: Apologise | None = None
+    pool: Executor,
+    work: Callable[[], object],
+    *,
+    what: str,
+    apologise: Apologise | None = None,
+    busy: Callable[[], object] | None = None,
 ) -> None:
-    """Run ``work`` on ``pool`` (after the ack) through ``run_safely``."""
-    pool.submit(run_safely, work, what=what, apologise=apologise)
+    """Run ``work`` on ``pool`` (after the ack) through ``run_safely``. When a bounded pool is
+    full, ``busy`` tells the person to try again later; without it the refusal is reported."""
+    try:
+        pool.submit(run_safely, work, what=what, apologise=apologise)
+    except PoolFull as full:
+        if busy is None:
+            report_failure(what, apologise=apologise, error=full)
+            return
+        log.warning("%s refused: %s", what, full)
+        try:
+            busy()
+        except Exception:  # Slack unreachable: the warning above is all we can do
+            log.exception("could not tell the person that %s was refused", what)

@@ -3,13 +3,22 @@
 The tables (``slack_installations``, ``slack_bots``, ``slack_oauth_states``) belong to slack_sdk,
 not to our alembic migrations, so they are created here on first use; ``create_all`` only adds
 what is missing, so every replica can call it.
+
+With ``TOKEN_ENCRYPTION_KEY`` set, bot, user and refresh tokens are Fernet-encrypted before they
+are saved and decrypted when found (``EncryptedInstallationStore``); rows written before the key
+was set still read. Without a key they are stored as Slack sent them, and start-up says so loudly.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.services.owners import first_installer_record, kept_owners, oldest_installer, record_installer
 from bot.settings import Settings
 from bot.store.db import Engine
 
@@ -19,9 +28,66 @@ if TYPE_CHECKING:
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+log = logging.getLogger(__name__)
+
+# Stored ciphertexts start with this, so a value is never encrypted twice and plain rows from before
+# the key was set are still read as they are.
+ENCRYPTED_PREFIX = "fernet:"
+_TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+_WIDE_TOKEN_COLUMN = 1024  # a Fernet ciphertext is ~1.4x the token plus 100 characters; 200 is too few
+
+
+#: Web API errors that mean the workspace's token is dead for good (uninstalled, revoked,
+#: deactivated): retrying cannot help, so scheduled work for that workspace stops instead.
+DEAD_TOKEN_ERRORS = frozenset({"not_authed", "account_inactive", "invalid_auth", "token_revoked"})
+
 
 class OAuthUnavailable(RuntimeError):
     """OAuth mode is configured but slack_sdk's SQLAlchemy stores cannot be loaded here."""
+
+
+class TokenKeyInvalid(OAuthUnavailable):
+    """``TOKEN_ENCRYPTION_KEY`` is set but is not a Fernet key (the message never shows the key)."""
+
+
+def token_cipher(settings: Settings) -> Fernet | None:
+    """The Fernet cipher for stored tokens, or None when no key is set; a bad key is refused."""
+    if settings.token_encryption_key is None:
+        return None
+    try:
+        return Fernet(settings.token_encryption_key.get_secret_value().strip().encode())
+    except (ValueError, TypeError):
+        raise TokenKeyInvalid(
+            "TOKEN_ENCRYPTION_KEY is not a Fernet key (32 bytes, url-safe base64, 44 characters); make one "
+            "with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+
+
+def _encrypt(cipher: Fernet, value: str | None) -> str | None:
+    if not value or value.startswith(ENCRYPTED_PREFIX):
+        return value
+    return ENCRYPTED_PREFIX + cipher.encrypt(value.encode()).decode()
+
+
+def _decrypt(cipher: Fernet, value: str | None) -> str | None:
+    if not value or not value.startswith(ENCRYPTED_PREFIX):
+        return value
+    try:
+        return cipher.decrypt(value[len(ENCRYPTED_PREFIX) :].encode()).decode()
+    except InvalidToken:  # written under another key: unusable, so treated as no token at all
+        log.error("a stored Slack token cannot be decrypted with TOKEN_ENCRYPTION_KEY (was the key changed?)")
+        return None
+
+
+def _with_tokens(entity: Any, convert: Any) -> Any:
+    """A copy of an Installation or Bot with every token field passed through ``convert``."""
+    if entity is None:
+        return None
+    changed = copy.copy(entity)
+    for name in _TOKEN_FIELDS:
+        if hasattr(changed, name):
+            setattr(changed, name, convert(getattr(changed, name)))
+    return changed
 
 
 def _needs_greenlet(exc: ImportError) -> OAuthUnavailable:
@@ -35,7 +101,21 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     """The installation store when OAuth is configured, else None (single-workspace token mode)."""
     if not settings.oauth_enabled:
         return None
-    return _installation_store(str(settings.slack_client_id), engine)
+    if token_cipher(settings) is None:
+        _warn_plain_tokens()
+        return _installation_store(str(settings.slack_client_id), engine)
+    assert settings.token_encryption_key is not None  # token_cipher checked it
+    key = settings.token_encryption_key.get_secret_value().strip()
+    return _encrypted_store(str(settings.slack_client_id), engine, key)
+
+
+@lru_cache(maxsize=1)
+def _warn_plain_tokens() -> None:
+    # Once per process, when the store is first opened (at start-up in `icp serve`).
+    log.warning(
+        "TOKEN_ENCRYPTION_KEY is not set: Slack bot and user tokens are stored UNENCRYPTED in the "
+        "database. Set a Fernet key to encrypt them at rest."
+    )
 
 
 @lru_cache(maxsize=32)
@@ -48,6 +128,50 @@ def _installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallatio
     store = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
     store.create_tables()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
     return store
+
+
+@lru_cache(maxsize=32)
+def _encrypted_store(client_id: str, engine: Engine, key: str) -> SQLAlchemyInstallationStore:
+    try:
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    except ImportError as exc:
+        raise _needs_greenlet(exc) from exc
+    cipher = Fernet(key.encode())
+
+    class EncryptedInstallationStore(SQLAlchemyInstallationStore):
+        """slack_sdk's store with every token Fernet-encrypted in its rows."""
+
+        @classmethod
+        def build_installations_table(cls, metadata: Any, table_name: str) -> Any:
+            return _widen(super().build_installations_table(metadata, table_name))
+
+        @classmethod
+        def build_bots_table(cls, metadata: Any, table_name: str) -> Any:
+            return _widen(super().build_bots_table(metadata, table_name))
+
+        def save(self, installation: Any) -> None:
+            super().save(_with_tokens(installation, lambda v: _encrypt(cipher, v)))
+
+        def save_bot(self, bot: Any) -> None:
+            super().save_bot(_with_tokens(bot, lambda v: _encrypt(cipher, v)))
+
+        def find_bot(self, **kwargs: Any) -> Any:
+            return _with_tokens(super().find_bot(**kwargs), lambda v: _decrypt(cipher, v))
+
+        def find_installation(self, **kwargs: Any) -> Any:
+            return _with_tokens(super().find_installation(**kwargs), lambda v: _decrypt(cipher, v))
+
+    store = EncryptedInstallationStore(client_id=client_id, engine=engine)
+    store.create_tables()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
+    return store
+
+
+def _widen(table: Any) -> Any:
+    """Token columns wide enough for ciphertexts (tables created from now on; SQLite never minds)."""
+    for name in _TOKEN_FIELDS:
+        if name in table.c:
+            table.c[name].type.length = _WIDE_TOKEN_COLUMN  # each build makes its own String type
+    return table
 
 
 def oauth_state_store(settings: Settings, engine: Engine) -> SQLAlchemyOAuthStateStore:
@@ -66,15 +190,26 @@ def _state_store(expiration_seconds: int, engine: Engine) -> SQLAlchemyOAuthStat
     return store
 
 
-def installer_user_id(
-    settings: Settings, engine: Engine, *, team_id: str, enterprise_id: str | None = None
-) -> str | None:
-    """Who installed the app in ``team_id`` (OAuth mode only; unknown with a plain bot token)."""
-    store = installation_store(settings, engine)
+def first_installer(settings: Settings, engine: Engine, *, team_id: str) -> str | None:
+    """Who installed the app in ``team_id`` first, while still an owner (OAuth mode only).
+
+    Never the latest installation's user (slack_sdk's ``find_installation``): anyone who can run
+    the install flow would become an owner that way. Installs from before we kept the record are
+    recorded here once, from the oldest installation row left."""
+    if not settings.oauth_enabled:
+        return None
+    if first_installer_record(engine, team_id=team_id) is not None:
+        return kept_owners(engine, team_id=team_id).installer
+    store = installation_store(settings, engine)  # makes sure slack_sdk's tables exist
     if store is None:
         return None
-    installation = store.find_installation(enterprise_id=enterprise_id, team_id=team_id)
-    return installation.user_id if installation is not None else None
+    oldest = oldest_installer(
+        engine, table=store.installations.name, client_id=store.client_id, team_id=team_id
+    )
+    if not oldest:
+        return None
+    record_installer(engine, team_id=team_id, user_id=oldest)
+    return kept_owners(engine, team_id=team_id).installer
 
 
 def remove_installation(

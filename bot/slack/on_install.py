@@ -1,7 +1,8 @@
 """The default review reminder: quarterly, DMed to the owner, set up when the app is installed.
 
-OAuth installs call ``install_callbacks``' success hook (the installer is known and becomes the
-reminder's owner), then Bolt's default success page is shown as before. A single-workspace
+OAuth installs call ``install_callbacks``' success hook: the installer is recorded as the
+workspace's first installer (an ICP owner) unless one is known already, and becomes the default
+reminder's owner; then Bolt's default success page is shown as before. A single-workspace
 bot-token deployment has no install event: when ``icp serve`` starts, the workspace gets the
 same default, DMed to the first configured owner (``ICP_OWNERS``), if it has no reminder yet.
 An owner's own ``/icp remind`` choice is never overwritten.
@@ -16,7 +17,10 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.services.owners import first_installer_record, record_installer
 from bot.services.reviews.reminders import ReminderState, ensure_default_reminder
+from bot.services.uninstall import workspace_installed
+from bot.slack.installations import first_installer
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -45,6 +49,21 @@ def default_for_installer(
     return ensure_default_reminder(engine, team_id=team_id, owner=installer, timezone=timezone)
 
 
+def record_first_installer(settings: Settings, engine: Engine, *, team_id: str, user_id: str) -> str:
+    """The workspace's first installer after this install: the one recorded already, else the
+    user on the oldest installation row (installs from before we kept the record), else ``user_id``."""
+    known = first_installer_record(engine, team_id=team_id)
+    if known is None:
+        first_installer(settings, engine, team_id=team_id)  # records the oldest row's user, if any
+        known = first_installer_record(engine, team_id=team_id)
+    if known is None:
+        record_installer(engine, team_id=team_id, user_id=user_id)
+        known = user_id
+    if known != user_id:
+        log.info("the app was installed again in %s; the first installer stays an owner", team_id)
+    return known
+
+
 def install_callbacks(settings: Settings, engine: Engine) -> CallbackOptions:
     """OAuth callbacks: after a successful install, the default reminder, then Bolt's usual page."""
 
@@ -52,12 +71,21 @@ def install_callbacks(settings: Settings, engine: Engine) -> CallbackOptions:
         installation = args.installation
         team = installation.team_id or installation.enterprise_id
         if team and installation.user_id:
+            first = installation.user_id
+            try:
+                workspace_installed(engine, team_id=team)  # interview nudges may go out again
+            except Exception:
+                log.exception("could not clear the uninstalled mark of %s", team)
+            try:
+                first = record_first_installer(settings, engine, team_id=team, user_id=installation.user_id)
+            except Exception:  # on failure the oldest installation row stands in at the next check
+                log.exception("could not record the installer for %s", team)
             try:
                 default_for_installer(
                     settings,
                     engine,
                     team_id=team,
-                    installer=installation.user_id,
+                    installer=first,
                     bot_token=installation.bot_token,
                 )
             except Exception:  # the install itself succeeded; a missing default must not undo it
@@ -72,16 +100,18 @@ def install_callbacks(settings: Settings, engine: Engine) -> CallbackOptions:
 
 def default_for_token_mode(settings: Settings, engine: Engine, client: WebClient) -> ReminderState | None:
     """Bot-token mode at start-up: the default reminder for this token's workspace, to the first
-    configured owner; None when no owner is configured, one exists, or Slack is unreachable."""
-    owners = sorted(settings.owner_ids)
-    if not owners:
-        return None
+    configured owner; None when no owner is configured, one exists, or Slack is unreachable.
+    A working token also clears an earlier uninstall mark, so interview nudges resume there."""
     try:
         team = str(client.auth_test().get("team_id") or "")
     except (SlackApiError, SlackRequestError, OSError) as exc:
         log.warning("auth.test failed (%s): no default review reminder set", exc)
         return None
     if not team:
+        return None
+    workspace_installed(engine, team_id=team)  # the token works: interview nudges may go out there
+    owners = sorted(settings.owners_for(team))
+    if not owners:
         return None
     return ensure_default_reminder(
         engine, team_id=team, owner=owners[0], timezone=_timezone(client, owners[0])

@@ -1,5 +1,5 @@
-"""The Slack side of the ICP owner rules: users.info says who is an admin, the installation
-store who installed the app (bot/services/permissions.py holds the rules themselves)."""
+"""The Slack side of the ICP owner rules: users.info says who is an admin, our own store who
+installed the app first and who was added (bot/services/permissions.py holds the rules)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.services.owners import kept_owners
 from bot.services.permissions import OwnerRules
-from bot.slack.installations import installer_user_id
+from bot.slack.installations import first_installer
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SlackPeople:
-    """``People`` answered by one workspace's Web API client and our installation store."""
+    """``People`` answered by one workspace's Web API client and our store."""
 
     client: WebClient
     settings: Settings
@@ -32,10 +33,17 @@ class SlackPeople:
 
     def installer(self, team_id: str) -> str | None:
         try:
-            return installer_user_id(self.settings, self.engine, team_id=team_id)
+            return first_installer(self.settings, self.engine, team_id=team_id)
         except Exception:  # a broken store must not turn a permission check into a crash
-            log.exception("could not read the installation for team %s", team_id)
+            log.exception("could not read the installer of team %s", team_id)
             return None
+
+    def added_owners(self, team_id: str) -> frozenset[str]:
+        try:
+            return frozenset(kept_owners(self.engine, team_id=team_id).added)
+        except Exception:  # fail closed: nobody is an added owner when the store cannot tell
+            log.exception("could not read the ICP owners of team %s", team_id)
+            return frozenset()
 
     def is_admin(self, user_id: str) -> bool:
         try:
@@ -51,4 +59,8 @@ class SlackPeople:
 
 def owner_rules(ctx: AppContext, client: WebClient) -> OwnerRules:
     """The owner rules for a request answered with ``client``."""
-    return OwnerRules(configured=ctx.settings.owner_ids, people=SlackPeople(client, ctx.settings, ctx.engine))
+    return OwnerRules(
+        configured=ctx.settings.owner_ids,
+        people=SlackPeople(client, ctx.settings, ctx.engine),
+        by_team=ctx.settings.owners_by_team,
+    )

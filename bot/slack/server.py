@@ -5,6 +5,7 @@ verifies the signature and timestamp there (and slack_sdk's ``SignatureVerifier`
 Bolt cannot read). The Bolt app is synchronous, so each request is dispatched on a worker thread
 and the event loop stays free for other requests and for the probes: ``/healthz`` checks that
 the database and the vector store answer, ``/metrics`` renders the app's Prometheus registry.
+Bodies, headers, connections and slow clients are bounded (``http_limits.py``, HTTP_* settings).
 Each request runs in a logging scope naming its workspace, kind and a request id, and its ack
 is counted and timed. With OAuth configured, ``/slack/install``
 and ``/slack/oauth_redirect`` run the install flow. Both modes run the reminder scheduler loop
@@ -33,6 +34,7 @@ from starlette.routing import Route
 from bot.logs import request_scope
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.settings import Settings
+from bot.slack.http_limits import read_or_refuse, uvicorn_options
 from bot.slack.observe import request_fields
 from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
 from bot.store.db import Engine, ping
@@ -45,6 +47,7 @@ METRICS_PATH = "/metrics"
 PROBE_TIMEOUT_S = 3.0  # a store that does not answer within this is reported as unavailable
 PROBE_REASON_CHARS = 120
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything larger outright
+DEFAULT_READ_TIMEOUT_S = 10.0  # a body that takes longer to arrive is refused (408)
 
 
 class ServeConfigError(ValueError):
@@ -66,19 +69,24 @@ def build_asgi(
     signing_secret: str | None,
     metrics: Metrics | None = None,
     vector_store: VectorStoreProbe | None = None,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
 ) -> Starlette:
     """The ASGI application serving ``app``; the health check pings ``engine`` and ``vector_store``.
 
     ``metrics`` (the app's, from ``build_app``) is what requests are counted in and ``/metrics``
     shows; without it a private registry is used. Without ``vector_store`` the health check
-    reports the vector store as "not checked" (and does not fail on it)."""
+    reports the vector store as "not checked" (and does not fail on it). A body is read only
+    after its declared size and (for ``/slack/events``) its signature headers pass, and never
+    past ``MAX_BODY_BYTES`` or ``read_timeout`` seconds (``http_limits.py``)."""
     metrics = metrics if metrics is not None else Metrics()
 
     async def events(request: Request) -> Response:
         received = time.perf_counter()
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        body = await read_or_refuse(
+            request, limit=MAX_BODY_BYTES, timeout=read_timeout, needs_signature=signing_secret is not None
+        )
+        if isinstance(body, Response):
+            return body
         try:
             bolt_request = to_bolt_request(request, body)
             problem = shape_problem(bolt_request.body)
@@ -99,7 +107,10 @@ def build_asgi(
         flow = app.oauth_flow
         if flow is None:
             return Response("Not found", status_code=404)
-        bolt_request = to_bolt_request(request, await request.body())
+        body = await read_or_refuse(request, limit=MAX_BODY_BYTES, timeout=read_timeout)
+        if isinstance(body, Response):
+            return body
+        bolt_request = to_bolt_request(request, body)
         if request.url.path == flow.install_path:
             return to_starlette_response(await run_in_threadpool(flow.handle_installation, bolt_request))
         return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
@@ -210,6 +221,7 @@ def serve_http(
         signing_secret=_secret(settings),
         metrics=metrics,
         vector_store=partial(ping_vector_store, settings),
+        read_timeout=settings.http_read_timeout_seconds,
     )
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
     scheduler = background(settings, engine, metrics) if background is not None else None
@@ -221,6 +233,7 @@ def serve_http(
             log_config=None,
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=10,
+            **uvicorn_options(settings),  # connections, backlog, keep-alive, header size and time
         )
     finally:
         if scheduler is not None:

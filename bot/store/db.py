@@ -90,10 +90,27 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     raise StoreConfigError(f"DATABASE_URL {resolved!r}: only sqlite and postgresql are supported")
 
 
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it, whatever
+    the umask; SQLite gives its -wal and -shm files the database file's mode. Files left 0644 by
+    older versions are tightened too."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    except OSError:  # a folder, no write access...: SQLite's own error names the problem better
+        return
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if each.exists() and each.stat().st_mode & 0o077:
+                each.chmod(0o600)
+        except OSError:  # not ours to change (another user's file): SQLite reports real problems
+            pass
+
+
 def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
-    if database and not in_memory:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database and not in_memory and not database.startswith("file:"):
+        _private_file(Path(database).expanduser())
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     connect_args.update(kwargs.pop("connect_args", {}))
     engine = create_engine(url, connect_args=connect_args, **kwargs)

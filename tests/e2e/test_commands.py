@@ -100,10 +100,11 @@ def test_show_renders_the_newest_version_and_older_ones_on_request(slack_env: Sl
             workspace_id=ws.id,
             data=IcpVersionCreate(name="EU", icp_json=v2_json, author=ADMIN_ID),
         )
-    newest = slack_env.driver.slash_reply("show", user_id=MEMBER_ID).all_text()
+    # Both versions are drafts: an ICP owner reads them (tests/e2e/test_privacy.py: members cannot).
+    newest = slack_env.driver.slash_reply("show", user_id=ADMIN_ID).all_text()
     assert "Mid-market SaaS, EU" in newest and "v2" in newest
     assert "+30" in newest and "industry" in newest and "we cannot sell there" in newest
-    older = slack_env.driver.slash_reply("show v1").all_text()
+    older = slack_env.driver.slash_reply("show v1", user_id=ADMIN_ID).all_text()
     assert "ICP: Mid-market SaaS (v1, draft)" in older
     assert "There is no version 7" in slack_env.driver.slash_reply("show 7").text
     # Personas belong to v1; the newest version (v2) has none yet.

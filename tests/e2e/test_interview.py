@@ -170,7 +170,7 @@ def test_bad_commands_explain_and_send_nothing(slack_env: SlackEnv) -> None:
     driver, stand_in = slack_env.driver, slack_env.stand_in
     for text, expected in [
         ("interview", "Whom should I interview?"),
-        ("interview @dana", "Pick people from Slack's @-autocomplete"),
+        ("interview @nobody-here", "couldn't find anyone called `@nobody-here`"),
         (f"interview <@{DANA}> role=ninja", "I don't know the role `ninja`"),
         (f"interview <@{DANA}> role=sales role=product", "Give `role=` once"),
         (f"interview <@{DANA}> please", "I didn't understand `please`"),

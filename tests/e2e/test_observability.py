@@ -132,7 +132,8 @@ def test_metrics_count_signed_requests_and_health_sees_both_stores(
         assert sample(after, "icp_slack_requests_total", kind="event") == 1
         assert sample(after, "icp_slack_acks_total", kind="event", status="200") == 1
         assert "# TYPE icp_llm_calls_total counter" in after  # declared from the start
-        assert 'icp_queue_depth{queue="work"}' in after
+        for pool in ("commands", "chat"):  # one gauge per pool, idle once the work is done
+            assert f'icp_queue_depth{{queue="{pool}"}} 0.0' in after
 
 
 def test_health_is_503_naming_an_unreachable_chroma_server(tmp_path: Path, stand_in: StandInSlack) -> None:

@@ -49,7 +49,7 @@ def seed(env: SlackEnv, *, approve_v2: bool = False) -> tuple[int, int]:
 
 def test_show_names_versions_approval_and_the_change_log(slack_env: SlackEnv) -> None:
     seed(slack_env)
-    newest = slack_env.driver.slash_reply("show", user_id=MEMBER_ID).all_text()
+    newest = slack_env.driver.slash_reply("show", user_id=ADMIN_ID).all_text()  # drafts: owners only
     assert "ICP: Mid-market SaaS (v2, draft)" in newest
     assert "scoring uses the approved v1" in newest and "vs v1: criteria: 1 added, 1 re-weighted" in newest
     assert f"<@{BOSS}> approved v1" in newest and "Change log" in newest
@@ -63,18 +63,22 @@ def test_show_names_versions_approval_and_the_change_log(slack_env: SlackEnv) ->
 
 def test_diff_shows_added_removed_and_reweighted_criteria(slack_env: SlackEnv) -> None:
     seed(slack_env)
-    reply = slack_env.driver.slash_reply("diff v1 v2")
+
+    def diff(text: str) -> Any:
+        return slack_env.driver.slash_reply(text, user_id=ADMIN_ID)  # v2 is a draft: owners only
+
+    reply = diff("diff v1 v2")
     text = reply.all_text()
     assert "ICP v1 → v2: what changed" in text
     assert "*Criteria added (1)*\n• +10 country in US" in text
     assert "*Re-weighted (1)*\n• industry in software: +30 → +40 (+10)" in text
-    backwards = slack_env.driver.slash_reply("diff v2 v1").all_text()
+    backwards = diff("diff v2 v1").all_text()
     assert "*Criteria removed (1)*\n• +10 country in US" in backwards
     assert "+40 → +30 (−10)" in backwards
-    assert slack_env.driver.slash_reply("diff").all_text() == text  # newest against the one before
-    assert "There is no version 9" in slack_env.driver.slash_reply("diff v1 v9").text
-    assert "`abc` is not a version number" in slack_env.driver.slash_reply("diff abc").text
-    assert "v1 is the first version" in slack_env.driver.slash_reply("diff v1").text
+    assert diff("diff").all_text() == text  # newest against the one before
+    assert "There is no version 9" in diff("diff v1 v9").text
+    assert "`abc` is not a version number" in diff("diff abc").text
+    assert "v1 is the first version" in diff("diff v1").text
 
 
 def uploads(env: SlackEnv) -> list[UploadedFile]:
@@ -110,7 +114,7 @@ def test_export_uploads_the_approved_icp_as_a_pdf_in_the_channel(slack_env: Slac
 
 def test_export_of_a_named_version_as_markdown(slack_env: SlackEnv) -> None:
     seed(slack_env)
-    reply = slack_env.driver.slash_reply("export v2 md")
+    reply = slack_env.driver.slash_reply("export v2 md", user_id=ADMIN_ID)  # a draft: owners only
     assert "Exported ICP v2 (draft) as Markdown" in reply.text
     (upload,) = uploads(slack_env)
     md = upload.content.decode()

@@ -135,6 +135,20 @@ def test_bad_cron_specs_are_refused_with_the_reason(spec: str) -> None:
         parse_cadence(["cron", *spec.split()])
 
 
+@pytest.mark.parametrize(
+    "spec", ["0 9 30 2 *", "0 9 31 2 *", "0 9 31 4 *", "0 9 31 4,6,9,11 *", "0 9 30,31 2 *"]
+)
+def test_cron_specs_that_can_never_fire_are_refused_when_set(spec: str) -> None:
+    with pytest.raises(CadenceError, match="never fires"):
+        parse_cadence(["cron", *spec.split()])
+
+
+@pytest.mark.parametrize("spec", ["0 9 29 2 *", "0 9 30 2 1", "0 9 31 */2 *", "0 9 31 1-12 *"])
+def test_rare_but_possible_cron_specs_are_kept(spec: str) -> None:
+    cadence, cron = parse_cadence(["cron", *spec.split()])
+    assert (cadence, cron) == (Cadence.cron, spec)
+
+
 # -- parsing -------------------------------------------------------------------------------------
 
 

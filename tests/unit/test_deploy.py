@@ -42,6 +42,8 @@ def test_manifest_scopes_and_events_match_the_app(name: str) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/icp"]
+    # Picked people and channels arrive as ids (<@U…>, <#C…>), not as ambiguous plain names.
+    assert manifest["features"]["slash_commands"][0]["should_escape"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 

@@ -13,6 +13,7 @@ from bot.slack.listeners.commands.icp.args import positive_int, user_id_of
 from bot.slack.listeners.commands.icp.dispatch import load_all, parse, unknown_reply
 from bot.slack.listeners.commands.icp.registry import REGISTRY
 from bot.slack.payload import may_hold_lone_surrogates, shape_problem, without_lone_surrogates
+from bot.slack.views.blocks_text import escape
 from bot.slack.views.help import help_blocks
 from bot.slack.views.icp_card import MAX_BLOCKS, VersionFacts, icp_blocks
 from icp_engine.model import ICP
@@ -184,7 +185,7 @@ def test_help_blocks_cover_the_registry() -> None:
     assert_blocks_ok(blocks)
     text = json.dumps([b.to_dict() for b in blocks], ensure_ascii=False)
     for spec in specs:
-        assert f"/icp {spec.usage}" in text
+        assert f"/icp {escape(spec.usage)}" in text  # `<name>` escaped, or Slack reads it as a link
     assert set(REGISTRY) >= {"help", "show", "personas", "forget"}
 
 

@@ -95,7 +95,7 @@ def test_a_failing_subcommand_is_answered_with_its_name_and_a_reference(
         boom()
 
     monkeypatch.setitem(REGISTRY, "boom", Subcommand("boom", "fails", "boom", handler))
-    ctx = SimpleNamespace(settings=SimpleNamespace(owner_ids=frozenset()), engine=None)
+    ctx = SimpleNamespace(settings=SimpleNamespace(owner_ids=frozenset(), owners_by_team={}), engine=None)
     replies = Replies()
     route({"team_id": "T1", "user_id": "U1", "text": "boom"}, ctx=ctx, client=None, respond=replies)  # type: ignore[arg-type]
     (sent,) = replies.sent
@@ -152,6 +152,9 @@ class People:
     def installer(self, team_id: str) -> str | None:
         return self._installer
 
+    def added_owners(self, team_id: str) -> frozenset[str]:
+        return frozenset({"U0ADDED"}) if team_id == "T1" else frozenset()
+
     def is_admin(self, user_id: str) -> bool:
         self.asked.append(user_id)
         return user_id in self.admins
@@ -175,9 +178,25 @@ def test_without_configuration_the_installer_and_admins_own_the_icp() -> None:
     assert not rules.is_owner(team_id="T1", user_id="")
     refusal = rules.refusal(team_id="T1", action="import data")
     assert refusal.startswith("Sorry, only ICP owners can import data.") and "<@U0INSTALL>" in refusal
-    assert OwnerRules(configured=frozenset(), people=People(None, set())).hint(team_id="T1") == (
+    assert OwnerRules(configured=frozenset(), people=People(None, set())).hint(team_id="T2") == (
         "ICP owners here are the workspace admins and owners."
     )
+
+
+def test_added_owners_own_the_icp_in_their_workspace_only() -> None:
+    rules = OwnerRules(configured=frozenset(), people=People(None, set()))
+    assert rules.is_owner(team_id="T1", user_id="U0ADDED")
+    assert not rules.is_owner(team_id="T2", user_id="U0ADDED")
+    assert "<@U0ADDED>" in rules.hint(team_id="T1")
+
+
+def test_owners_configured_per_workspace_apply_there_only() -> None:
+    people = People("U0INSTALL", {"U0ADMIN"})
+    rules = OwnerRules(configured=frozenset(), people=people, by_team={"T1": frozenset({"U0A"})})
+    assert rules.is_owner(team_id="T1", user_id="U0A")
+    assert not rules.is_owner(team_id="T1", user_id="U0INSTALL")
+    assert not rules.is_owner(team_id="T9", user_id="U0A")  # elsewhere the defaults apply
+    assert rules.is_owner(team_id="T9", user_id="U0INSTALL")
 
 
 # --- who and where ---------------------------------------------------------------------------------

@@ -395,8 +395,16 @@ class StandInSlack:
             user_id = str(p.get("user") or "")
             return {"ok": True, "user": self._user(user_id)}
         if m == "users.list":
+            # Like Slack: pages of ``limit`` members, the next one asked for with ``cursor``.
             members = [self._user(uid) for uid in sorted({*self.admins, *self.owners, *self.users})]
-            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+            start = int(str(p.get("cursor") or "0").removeprefix("page-") or 0)
+            size = max(1, min(int(p.get("limit") or 200), 1000))
+            page, more = members[start : start + size], start + size < len(members)
+            return {
+                "ok": True,
+                "members": page,
+                "response_metadata": {"next_cursor": f"page-{start + size}" if more else ""},
+            }
         if m == "files.info":
             stored = self.files.get(str(p.get("file") or ""))
             if stored is None:

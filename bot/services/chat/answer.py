@@ -16,14 +16,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from bot.llm.prompts import untrusted
+from bot.services.chat.audience import FULL, Audience, Shown, present
 from bot.services.chat.evidence import Evidence, Figure, Gathered, gather
 from bot.services.chat.intent import ScoreQuestion, SmallTalk, classify, data_question
+from bot.services.privacy.posted import people_allowing_names
 from bot.services.scoring.account_lookup import LookupResult
 from bot.services.scoring.service import NoIcpError, ScoreOutcome, ScoringError, score_inline, score_query
 from bot.store.db import Engine
@@ -73,6 +75,12 @@ class ChatReply:
     lookup: LookupResult | None = None
     note: str | None = None  # why the answer is offline, or how the question was read
     model: str | None = None
+    drawn_on: frozenset[str] = frozenset()  # interviewees cited (set once names are hidden)
+
+    @property
+    def people(self) -> frozenset[str]:
+        """The interviewees whose answers this reply draws on (its message is redacted on forget)."""
+        return self.drawn_on | frozenset(e.person for e in self.cited if e.kind == "answer" and e.person)
 
 
 def _load_knowledge(
@@ -94,8 +102,29 @@ def answer_question(
     llm: LlmClient | None,
     team_id: str,
     text: str,
+    audience: Audience = FULL,
 ) -> ChatReply:
-    """Answer ``text`` for the workspace of ``team_id`` (see the module docstring)."""
+    """Answer ``text`` for the workspace of ``team_id``, as ``audience`` may read it."""
+    reply = _answer(engine=engine, knowledge=knowledge, llm=llm, team_id=team_id, text=text)
+    if audience.sees_quotes or not reply.cited:
+        return reply
+    shown = present(
+        Shown(cited=reply.cited, figures=reply.figures, answer=reply.answer),
+        audience,
+        people_allowing_names(engine=engine, team_id=team_id),
+    )
+    people = reply.people  # who the answer drew on, whether or not they are named
+    return replace(reply, cited=shown.cited, figures=shown.figures, answer=shown.answer, drawn_on=people)
+
+
+def _answer(
+    *,
+    engine: Engine,
+    knowledge: KnowledgeStore | Callable[[], KnowledgeStore | None] | None,
+    llm: LlmClient | None,
+    team_id: str,
+    text: str,
+) -> ChatReply:
     question = classify(text)
     if isinstance(question, SmallTalk):
         return ChatReply(question=question.text, mode="help")

@@ -18,6 +18,7 @@ from bot.services.chat.intent import STAT_ATTRIBUTES, DataQuestion
 from bot.services.knowledge.documents import render_icp
 from bot.services.scoring.service import IcpInUse, ScoringError, active_icp
 from bot.store.db import Engine, read_scope
+from bot.store.repo.answers import existing_answer_ids
 from bot.store.repo.workspaces import get_workspace
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ class Evidence:
     text: str
     source: str
     score: float = 0.0
+    person: str | None = None  # an answer's author (Slack id): privacy decides how it is cited
+    role: str = ""  # an answer's author's role, the citation used when the name is not shown
+    draft: bool = False  # from an ICP version not approved yet: for ICP owners only
 
 
 @dataclass(frozen=True)
@@ -122,9 +126,36 @@ def _from_hits(hits: Iterable[Hit]) -> list[Evidence]:
                 text=_cut(hit.text),
                 source=source_label(hit.kind, hit.metadata),
                 score=hit.score,
+                person=str(hit.metadata.get("stakeholder") or "") or None if hit.kind == "answer" else None,
+                role=_ROLE_NAMES.get(str(hit.metadata.get("role") or ""), "") if hit.kind == "answer" else "",
+                draft=str(hit.metadata.get("status") or "") in DRAFT_STATUSES,
             )
         )
     return out
+
+
+DRAFT_STATUSES = frozenset({"draft", "in_review"})
+
+
+def drop_erased(engine: Engine, team_id: str, evidence: list[Evidence]) -> list[Evidence]:
+    """Evidence without answers that are gone from SQL (one query): SQL is the source of truth.
+
+    An answer forgotten between its commit and its indexing leaves a vector behind; it must
+    never be served, so every answer hit is checked here before anyone sees it.
+    """
+    ids = [
+        int(e.id.split(":", 1)[1]) for e in evidence if e.kind == "answer" and e.id.split(":", 1)[1].isdigit()
+    ]
+    if not ids:
+        return evidence
+    with read_scope(engine) as session:
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        alive = (
+            existing_answer_ids(session=session, workspace_id=workspace.id, ids=ids)
+            if workspace is not None and workspace.id is not None
+            else set()
+        )
+    return [e for e in evidence if e.kind != "answer" or e.id.split(":", 1)[1] in {str(i) for i in alive}]
 
 
 def _merge(*groups: Sequence[Evidence]) -> list[Evidence]:
@@ -226,6 +257,7 @@ def icp_figure(icp: IcpInUse) -> tuple[Figure, Evidence]:
         text=_cut(f'ICP "{icp.name}" v{icp.version} ({status}). {text}', 2 * TEXT_MAX),
         source=f"ICP v{icp.version} ({status}), as scoring uses it",
         score=1.0,
+        draft=icp.status.value in DRAFT_STATUSES,
     )
     figure = Figure(text=_cut(f"ICP v{icp.version} ({status}): {text}", FIGURE_MAX), evidence_id=ev.id)
     return figure, ev
@@ -244,6 +276,7 @@ def gather(
         except Exception:  # a broken vector store still leaves the engine's figures
             log.exception("knowledge search failed for team %s", team_id)
             evidence, ranked = [], []
+        evidence = drop_erased(engine, team_id, evidence)
         for figure, ev in ranking_figures(ranked):
             figures.append(figure)
             extra.append(ev)

@@ -17,6 +17,7 @@ from bot.store.models import ACTIVE_INTERVIEW_STATES, Interview, InterviewState,
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import interviews as interviews_repo
 from bot.store.repo import stakeholders as stakeholders_repo
+from bot.store.repo import uninstalls as uninstalls_repo
 from bot.store.repo import workspaces as workspaces_repo
 from bot.store.repo.errors import NotFoundError
 
@@ -89,8 +90,11 @@ def due_reminders(
     """Unfinished interviews, in every workspace, quiet for ``delay`` and not reminded within it."""
     due: list[ReminderDue] = []
     with session_scope(engine) as session:
+        gone = uninstalls_repo.uninstalled_workspace_ids(session=session)  # no nudges there
         for ws in workspaces_repo.list_workspaces(session=session):
             assert ws.id is not None
+            if ws.id in gone:
+                continue
             for state in ACTIVE_INTERVIEW_STATES:
                 for interview in interviews_repo.list_interviews(
                     session=session, workspace_id=ws.id, state=state

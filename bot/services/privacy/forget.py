@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.knowledge.store import KnowledgeStore
-from bot.services.icp.drafting.privacy import scrub_person, search_documents
+from bot.services.icp.drafting.privacy import scrub_person, scrub_words, search_documents
 from bot.services.knowledge.sync import KnowledgeSyncError, require_workspace
+from bot.services.redaction import Words
 from bot.store import session_scope
 from bot.store.db import Engine
+from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import privacy as privacy_repo
 from bot.store.repo import stakeholders as stakeholders_repo
@@ -45,20 +47,32 @@ def forget_person(
         ws = require_workspace(session=session, workspace=workspace)
         assert ws.id is not None
         workspace_id = ws.id
-        if (
-            stakeholders_repo.get_stakeholder(
-                session=session, workspace_id=workspace_id, slack_user_id=slack_user_id
-            )
-            is None
-        ):
+        person = stakeholders_repo.get_stakeholder(
+            session=session, workspace_id=workspace_id, slack_user_id=slack_user_id
+        )
+        if person is None or person.id is None:
             raise NotFoundError(
                 f"no person with Slack user id {slack_user_id!r} in workspace {workspace!r}; nothing was erased"
             )
+        # Read what they said and how they are called before it goes: drafts may have copied it.
+        words = Words.of(
+            answers=[
+                a.text
+                for a in answers_repo.list_answers(
+                    session=session, workspace_id=workspace_id, stakeholder_id=person.id
+                )
+            ],
+            slack_user_id=slack_user_id,
+            display_name=person.display_name,
+        )
         counts = privacy_repo.forget_stakeholder(
             session=session, workspace_id=workspace_id, slack_user_id=slack_user_id, actor=actor
         )
         # Drafts quote answers too: their citations and the statements resting on them go as well.
         scrubbed = scrub_person(session=session, workspace_id=workspace_id, slack_user_id=slack_user_id)
+        copied = scrub_words(session=session, workspace_id=workspace_id, words=words)
+        scrubbed.versions = sorted({*scrubbed.versions, *copied.versions})
+        scrubbed.personas = sorted({*scrubbed.personas, *copied.personas})
         drafts = search_documents(session=session, workspace_id=workspace_id, version_ids=scrubbed.versions)
     try:
         vectors = knowledge.delete(workspace=workspace, stakeholder=slack_user_id, kind="answer")

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from bot.store.models.ops import Cadence
 
@@ -82,7 +82,22 @@ def check_cron(spec: str) -> str:
     normalised = " ".join(fields)
     if not croniter.is_valid(normalised):
         raise CadenceError(f"cron spec {spec!r} is not valid (e.g. '0 9 * * 1' is Mondays at 09:00)")
+    if not _can_fire(normalised):
+        raise CadenceError(
+            f"cron spec {spec!r} never fires: no month has that day (e.g. 30 February), "
+            f"so no reminder would ever be sent; pick a day every chosen month has"
+        )
     return normalised
+
+
+def _can_fire(spec: str) -> bool:
+    """Whether ``spec`` matches some moment; 9 years cover every leap-day pattern (the 4-year
+    cycle plus a skipped century year), so a spec silent that long is silent for ever."""
+    try:
+        croniter(spec, datetime(2000, 1, 1), max_years_between_matches=9).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Answer a chat question in Slack: shared by DMs and @-mentions, so both read the same.
 
-Runs on the app's work pool after the ack. A data question answered with a language model can
-take seconds, so a short "looking…" message is posted first and replaced by the answer; anything
+Runs on the chat pool after the ack (its own threads, bounded, with a rate limit per person).
+A data question answered with a language model can take seconds, so a short "looking…" message is posted first and replaced by the answer; anything
 else is posted straight away. Any failure is answered with an apology, never a trace.
 """
 
@@ -13,9 +13,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.services.chat.answer import answer_question
+from bot.services.chat.audience import Audience
 from bot.services.chat.intent import DataQuestion, classify
+from bot.services.privacy.posted import record_posted
 from bot.slack.failures import submit_safely, with_reference
+from bot.slack.people import owner_rules
 from bot.slack.views.chat import SORRY_TEXT, THINKING_TEXT, chat_message
+from bot.slack.work_pools import busy_text
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -49,39 +53,93 @@ class _Thread:
         )
         self.placeholder = str(posted.get("ts") or "") or None
 
-    def say(self, text: str, blocks: list[Any]) -> None:
+    def say(self, text: str, blocks: list[Any]) -> str | None:
+        """Post (or fill the placeholder with) the answer; the message's ts."""
         if self.placeholder:
             self.client.chat_update(channel=self.channel, ts=self.placeholder, text=text, blocks=blocks)
-        else:
-            self.client.chat_postMessage(
-                channel=self.channel, text=text, blocks=blocks, thread_ts=self.thread_ts
-            )
+            return self.placeholder
+        posted = self.client.chat_postMessage(
+            channel=self.channel, text=text, blocks=blocks, thread_ts=self.thread_ts
+        )
+        return str(posted.get("ts") or "") or None
 
     def apologise(self, reference: str) -> None:
         self.say(with_reference(SORRY_TEXT, reference), [])
 
 
-def answer_in_slack(*, ctx: AppContext, thread: _Thread, team_id: str, text: str) -> None:
-    """Answer ``text`` in the thread (the slow path first posts a placeholder)."""
+def audience_of(ctx: AppContext, client: WebClient, *, team_id: str, private: bool, user_id: str) -> Audience:
+    """Whether the answer goes to a DM with the bot, and whether the asker is an ICP owner."""
+    owner = bool(user_id) and owner_rules(ctx, client).is_owner(team_id=team_id, user_id=user_id)
+    return Audience(private=private, owner=owner)
+
+
+def answer_in_slack(
+    *, ctx: AppContext, thread: _Thread, team_id: str, text: str, user_id: str = "", private: bool = False
+) -> None:
+    """Answer ``text`` in the thread (the slow path first posts a placeholder), cited as the
+    asker and the place may read it; a message drawing on interviews is recorded for erasure."""
     llm = _llm_of(ctx)
     if llm is not None and isinstance(classify(text), DataQuestion):  # the slow path
         thread.hold()
+    audience = audience_of(ctx, thread.client, team_id=team_id, private=private, user_id=user_id)
     reply = answer_question(
-        engine=ctx.engine, knowledge=lambda: ctx.knowledge, llm=llm, team_id=team_id, text=text
+        engine=ctx.engine,
+        knowledge=lambda: ctx.knowledge,
+        llm=llm,
+        team_id=team_id,
+        text=text,
+        audience=audience,
     )
     fallback, blocks = chat_message(reply)
-    thread.say(fallback, blocks)
+    ts = thread.say(fallback, blocks)
+    if ts and reply.people:
+        record_posted(
+            engine=ctx.engine,
+            team_id=team_id,
+            channel=thread.channel,
+            ts=ts,
+            kind="chat",
+            people=reply.people,
+        )
 
 
 def submit_answer(
-    *, ctx: AppContext, client: WebClient, team_id: str, channel: str, thread_ts: str | None, text: str
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    team_id: str,
+    channel: str,
+    thread_ts: str | None,
+    text: str,
+    user_id: str = "",
+    private: bool = False,
 ) -> None:
-    """Answer ``text`` in ``channel`` (in the thread ``thread_ts`` when given) on the app's work
-    pool, so the listener returns (and Slack gets its ack) at once."""
+    """Answer ``text`` in ``channel`` (in the thread ``thread_ts`` when given) on the chat pool,
+    so the listener returns (and Slack gets its ack) at once. A person over their chat rate
+    limit, or a full pool, gets the busy reply where the answer would have gone."""
     thread = _Thread(client, channel, thread_ts)
+    wait = ctx.chat.admit(team_id, user_id)
+    if wait is not None:
+        log.info("chat question refused: the person's chat rate limit is reached (retry in %s s)", wait)
+        thread.say(busy_text(wait), [])
+        return
     submit_safely(
-        ctx.work,
-        partial(answer_in_slack, ctx=ctx, thread=thread, team_id=team_id, text=text),
+        ctx.chat.executor,
+        partial(
+            answer_in_slack,
+            ctx=ctx,
+            thread=thread,
+            team_id=team_id,
+            text=text,
+            user_id=user_id,
+            private=private,
+        ),
         what=f"chat answer for team {team_id}",
         apologise=thread.apologise,
+        busy=lambda: _refused_by_full_pool(ctx, thread, team_id, user_id),
     )
+
+
+def _refused_by_full_pool(ctx: AppContext, thread: _Thread, team_id: str, user_id: str) -> None:
+    ctx.chat.limiter.give_back(team_id, user_id)  # the question never ran: its token is not spent
+    thread.say(busy_text(ctx.chat.full_retry_after()), [])

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.icp.drafting import DraftOutcome
 from bot.services.icp.review import ReviewFacts
+from bot.services.privacy.posted import record_posted
 from bot.slack.messaging.dm import dm_channel
 from bot.slack.messaging.home import publish_home
 from bot.slack.messaging.share import post_or_reply_privately
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from bot.knowledge.store import KnowledgeStore
     from bot.slack.context import AppContext
+    from bot.store.db import Engine
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,45 @@ def post_draft(
     channel: str,
     user_id: str,
     thread_ts: str | None = None,
+    engine: Engine | None = None,
 ) -> tuple[str, str]:
-    """Post the draft message; returns (channel, ts) of where it landed."""
+    """Post the draft message; returns (channel, ts) of where it landed.
+
+    With ``engine``, the message is recorded against every interviewee it quotes, so that
+    forgetting one of them redacts it (``bot/slack/messaging/redact.py``).
+    """
+    where_ts = _post_draft(client, outcome, facts, channel=channel, user_id=user_id, thread_ts=thread_ts)
+    if engine is not None:
+        record_posted(
+            engine=engine,
+            team_id=outcome.workspace,
+            channel=where_ts[0],
+            ts=where_ts[1],
+            kind="draft",
+            people=quoted_people(outcome),
+            version_id=outcome.version_id,
+        )
+    return where_ts
+
+
+def quoted_people(outcome: DraftOutcome) -> set[str]:
+    """Slack ids of the interviewees the draft cites ("U012AB (sales)" sources)."""
+    return {
+        c.source.split(" ", 1)[0]
+        for c in outcome.citations.values()
+        if c.kind == "answer" and c.source.split(" ", 1)[0].isalnum()
+    }
+
+
+def _post_draft(
+    client: WebClient,
+    outcome: DraftOutcome,
+    facts: ReviewFacts,
+    *,
+    channel: str,
+    user_id: str,
+    thread_ts: str | None = None,
+) -> tuple[str, str]:
     text, blocks = draft_text(outcome, facts), draft_blocks(outcome, facts)
 
     def post(where: str, text: str, thread_ts: str | None = None) -> tuple[str, str]:

@@ -220,7 +220,7 @@ def too_big_text(name: str, max_bytes: int) -> str:
     return (
         f"*{escape(name)}* is larger than the {_megabytes(max_bytes)} I import from Slack. Split the "
         "export into smaller files, or import it on the server with "
-        "`icp import accounts|deals|health FILE --workspace <team id>`."
+        "`icp import accounts|deals|health FILE --workspace TEAM_ID`."
     )
 
 

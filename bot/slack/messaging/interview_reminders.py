@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.services.interviews.reminders import MAX_REMINDERS, claim_reminder, due_reminders
+from bot.slack.installations import DEAD_TOKEN_ERRORS
 from bot.slack.messaging.interviews import open_dm, post_message
 from bot.slack.views.interview import reminder_message
 
@@ -61,9 +62,10 @@ def send_due_reminders(
     now = now or ctx.clock()
     delay = delay if delay is not None else reminder_delay(ctx.settings)
     sent = skipped = failed = 0
+    dead: set[str] = set()  # teams whose token Slack refused for good: no more tries this pass
     for due in due_reminders(engine=ctx.engine, now=now, delay=delay, max_reminders=max_reminders):
         web = client(due.team_id) if callable(client) else client
-        if web is None:
+        if web is None or due.team_id in dead:
             skipped += 1
             continue
         claimed = claim_reminder(
@@ -88,6 +90,8 @@ def send_due_reminders(
             post_message(web, channel=channel, message=message)
         except (SlackApiError, SlackRequestError, OSError, ValueError) as exc:
             failed += 1
+            if isinstance(exc, SlackApiError) and exc.response.get("error") in DEAD_TOKEN_ERRORS:
+                dead.add(due.team_id)
             log.warning(
                 "reminder for interview %s (team %s) failed: %s", claimed.interview_id, due.team_id, exc
             )

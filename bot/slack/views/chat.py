@@ -133,14 +133,14 @@ def chat_message(reply: ChatReply) -> tuple[str, list[Block]]:
         blocks, text = [section(NO_ICP_TEXT)], NO_ICP_TEXT
     elif reply.mode == "llm":
         blocks = _answer_blocks(reply)
-        text = reply.answer or "Answer"
+        text = escape(reply.answer or "Answer")
     elif reply.mode == "offline":
         blocks = _offline_blocks(reply)
         lead = reply.figures[0].text if reply.figures else (reply.cited[0].text if reply.cited else "")
-        text = f"Closest evidence (no language model): {lead}"
+        text = f"Closest evidence (no language model): {escape(lead)}"
     else:
         message = f"{reply.note} {EMPTY_TEXT}" if reply.note else EMPTY_TEXT
-        blocks, text = [section(escape(message))], message
+        blocks, text = [section(escape(message))], escape(message)
     return truncate(text, FALLBACK_TEXT_MAX), blocks[:MAX_MESSAGE_BLOCKS]
 
 

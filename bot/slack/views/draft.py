@@ -237,7 +237,7 @@ def draft_text(outcome: DraftOutcome, facts: ReviewFacts) -> str:
     """Fallback text for notifications."""
     state = "approved" if facts.status == IcpStatus.approved else facts.status.value.replace("_", " ")
     return truncate(
-        f"ICP v{outcome.version} ({state}): {outcome.icp.name} — {plural(len(outcome.icp.criteria), 'criterion', 'criteria')}, "
+        f"ICP v{outcome.version} ({state}): {escape(outcome.icp.name)} — {plural(len(outcome.icp.criteria), 'criterion', 'criteria')}, "
         f"{plural(len(outcome.personas), 'persona')} ({outcome.label})",
         FALLBACK_TEXT_MAX,
     )

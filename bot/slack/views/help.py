@@ -12,6 +12,8 @@ from typing import Protocol
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.slack.views.blocks_text import escape
+
 SECTION_MAX = 3000
 MAX_COMMAND_SECTIONS = 45  # 50 blocks minus header, intro and footer, with room to spare
 
@@ -34,9 +36,9 @@ class CommandHelp(Protocol):
 def command_line(spec: CommandHelp) -> str:
     """``/icp usage`` — summary, then the examples, as mrkdwn."""
     owner = " _(ICP owners)_" if spec.owner_only else ""
-    lines = [f"*`/icp {spec.usage}`*{owner}\n{spec.summary}"]
+    lines = [f"*`/icp {escape(spec.usage)}`*{owner}\n{escape(spec.summary)}"]
     if spec.examples:
-        lines.append("e.g. " + " · ".join(f"`/icp {example}`" for example in spec.examples))
+        lines.append("e.g. " + " · ".join(f"`/icp {escape(example)}`" for example in spec.examples))
     return _fit("\n".join(lines))
 
 
@@ -46,13 +48,13 @@ def help_blocks(specs: Sequence[CommandHelp]) -> list[Block]:
         HeaderBlock(text="ICP assistant: /icp commands"),
         SectionBlock(
             text=MarkdownTextObject(
-                text="I help build and keep our Ideal Customer Profile. Type `/icp <command>`:"
+                text="I help build and keep our Ideal Customer Profile. Type `/icp &lt;command&gt;`:"
             )
         ),
     ]
     shown = list(specs)[:MAX_COMMAND_SECTIONS]
     blocks.extend(SectionBlock(text=MarkdownTextObject(text=command_line(spec))) for spec in shown)
-    footer = "`/icp help <command>` shows one command. You can also DM me a CSV to import it."
+    footer = "`/icp help &lt;command&gt;` shows one command. You can also DM me a CSV to import it."
     if len(specs) > len(shown):
         footer = f"{len(specs) - len(shown)} more commands not shown. " + footer
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))

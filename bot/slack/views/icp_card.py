@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.views.blocks_text import escape
 from icp_engine.model import ICP
 
 SECTION_MAX = 3000
@@ -44,10 +45,6 @@ class VersionFacts:
     changes: str | None = None  # against the previous version ("vs v2: criteria: 1 added")
     backtest: str | None = None  # one-line backtest headline, when the version was backtested
     history: tuple[str, ...] = ()  # recent change-log lines, newest first (mrkdwn, escaped)
-
-
-def escape(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def cut(text: str, limit: int) -> str:
@@ -158,4 +155,7 @@ def _is_user_id(value: str) -> bool:
 
 def icp_text(icp: ICP, facts: VersionFacts) -> str:
     """Fallback text for notifications."""
-    return cut(f"ICP {icp.name} v{facts.version} ({facts.status}): {len(icp.criteria)} criteria", 3000)
+    return cut(
+        f"ICP {escape(icp.name)} v{facts.version} ({escape(facts.status)}): {len(icp.criteria)} criteria",
+        3000,
+    )

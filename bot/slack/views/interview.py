@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.views.blocks_text import escape
+
 #: The Start button of an invitation or a reminder; its value is the interview id.
 START_INTERVIEW = "icp_interview_start"
 
@@ -35,11 +37,6 @@ class SlackMessage:
 
     text: str
     blocks: list[Block]
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _section(text: str) -> SectionBlock:
@@ -96,8 +93,10 @@ def started_invitation_message(*, role_title: str, total: int, resumed: bool = F
     if resumed:
         text = "Interview resumed: your question is below."
     else:
-        text = f"Interview started: {_questions_phrase(total)} for {role_title}, the first one is below."
-    return SlackMessage(text=text, blocks=[_section(f":white_check_mark: {escape(text)}")])
+        text = (
+            f"Interview started: {_questions_phrase(total)} for {escape(role_title)}, the first one is below."
+        )
+    return SlackMessage(text=text, blocks=[_section(f":white_check_mark: {text}")])
 
 
 def question_message(
@@ -110,7 +109,7 @@ def question_message(
     blocks.append(_section(f"*Question {number} of {total}*\n{escape(text)}"))
     footer = COMMANDS_HELP if not hint else f"_{escape(hint)}_\n{COMMANDS_HELP}"
     blocks.append(_context(footer))
-    fallback = f"Question {number} of {total}: {text}"
+    fallback = f"Question {number} of {total}: {escape(text)}"
     return SlackMessage(text=fallback, blocks=blocks)
 
 

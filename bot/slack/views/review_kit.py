@@ -168,4 +168,4 @@ def reminder_status_text(
     )
     if not enabled:
         return f"Review reminders are off.{last} Turn them on with `/icp remind quarterly #channel`."
-    return f"ICP review reminders: {cadence}, to {where} ({escape(timezone)}). Next: {date_token(next_run_at)}.{last}"
+    return f"ICP review reminders: {escape(cadence)}, to {where} ({escape(timezone)}). Next: {date_token(next_run_at)}.{last}"

@@ -184,7 +184,7 @@ def _icp_label(result: ScoreResult, icp_status: str, approval: Approval | None =
     if icp_status == "approved" and approval is not None and approval.approved_on is not None:
         who = f"<@{approval.approver}>" if _is_user_id(approval.approver) else escape(approval.approver or "")
         return f"{name}, approved by {who or 'an owner'} on {approval.approved_on:%Y-%m-%d}"
-    return f"{name} ({icp_status.replace('_', ' ')})"
+    return f"{name} ({escape(icp_status.replace('_', ' '))})"
 
 
 def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
@@ -331,7 +331,7 @@ def score_card(
 
 def score_card_text(result: ScoreResult, subject: CardSubject) -> str:
     """The notification text that goes with the blocks."""
-    text = f"{escape(subject.title or 'Account')}: {result.score:g}/100, tier {result.tier} ({result.tier_label})"
+    text = f"{escape(subject.title or 'Account')}: {result.score:g}/100, tier {escape(result.tier)} ({escape(result.tier_label)})"
     return truncate(text, FALLBACK_TEXT_MAX)
 
 

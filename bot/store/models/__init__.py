@@ -39,6 +39,8 @@ from bot.store.models.ops import (
     ReminderUpdate,
     ReviewReminder,
 )
+from bot.store.models.owners import IcpOwner, WorkspaceInstaller, WorkspaceUninstalled
+from bot.store.models.privacy import PostedQuote
 from bot.store.models.tenancy import (
     GtmRole,
     Stakeholder,
@@ -64,6 +66,7 @@ __all__ = [
     "DealCreate",
     "DealStage",
     "GtmRole",
+    "IcpOwner",
     "IcpStatus",
     "IcpVersion",
     "IcpVersionCreate",
@@ -77,6 +80,7 @@ __all__ = [
     "InterviewState",
     "Persona",
     "PersonaCreate",
+    "PostedQuote",
     "QuestionCreate",
     "ReminderCreate",
     "ReminderUpdate",
@@ -86,5 +90,7 @@ __all__ = [
     "StakeholderUpdate",
     "Workspace",
     "WorkspaceCreate",
+    "WorkspaceInstaller",
+    "WorkspaceUninstalled",
     "metadata",
 ]

@@ -74,3 +74,5 @@ class Stakeholder(StakeholderBase, Timestamped, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = workspace_fk()
     slack_user_id: str = Field(max_length=SLACK_ID)
+    # Chat outside a DM with an ICP owner names them only when they said so (`/icp privacy names on`).
+    names_allowed: bool = Field(default=False, nullable=False)

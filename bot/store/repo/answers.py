@@ -104,3 +104,11 @@ def list_answer_question_keys(
         .where(Answer.workspace_id == workspace_id, Answer.interview_id == interview_id)
     )
     return list(session.exec(query))
+
+
+def existing_answer_ids(*, session: Session, workspace_id: int, ids: list[int]) -> set[int]:
+    """Which of ``ids`` are still stored (one query): search hits of erased answers are dropped."""
+    if not ids:
+        return set()
+    rows = session.exec(select(Answer.id).where(Answer.workspace_id == workspace_id, col(Answer.id).in_(ids)))
+    return {int(i) for i in rows if i is not None}

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.knowledge.store import Document
 from bot.services.knowledge.documents import icp_document, persona_document
+from bot.services.redaction import Words
 from bot.store.db import Session
 from bot.store.repo import icp as icp_repo
 
@@ -153,6 +154,38 @@ def scrub_person(*, session: Session, workspace_id: int, slack_user_id: str) -> 
             else:
                 icp_repo.rewrite_persona(session, persona=persona, persona_json=scrubbed)
         result.versions.append(row.id)
+    session.flush()
+    return result
+
+
+def scrub_words(*, session: Session, workspace_id: int, words: Words) -> ScrubResult:
+    """Replace the person's quoted words and name wherever drafts keep free text.
+
+    ``scrub_person`` removes what cites their answers; this catches what an LLM or an editor
+    copied into rationales, hypotheses, narratives, personas and pains without a citation.
+    """
+    result = ScrubResult()
+    for row in icp_repo.list_icp_versions(session=session, workspace_id=workspace_id):
+        if row.id is None:
+            continue
+        draft, icp = words.json(row.draft_json or {}), words.json(row.icp_json)
+        changed = draft != (row.draft_json or {}) or icp != row.icp_json
+        if changed:
+            had_draft = row.draft_json is not None
+            icp_repo.rewrite_icp_evidence(session, version=row, draft_json=draft, icp_json=icp)
+            if not had_draft:  # a version written by hand keeps having no draft document
+                row.draft_json = None
+        for persona in icp_repo.list_personas(
+            session=session, workspace_id=workspace_id, icp_version_id=row.id
+        ):
+            data = words.json(persona.persona_json)
+            if data != persona.persona_json:
+                assert persona.id is not None
+                icp_repo.rewrite_persona(session, persona=persona, persona_json=data)
+                result.personas.append(persona.id)
+                changed = True
+        if changed:
+            result.versions.append(row.id)
     session.flush()
     return result
 

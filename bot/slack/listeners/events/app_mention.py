@@ -29,5 +29,12 @@ def register(app: App, ctx: AppContext) -> None:
         if not channel or not team_id:
             return
         submit_answer(
-            ctx=ctx, client=client, team_id=team_id, channel=channel, thread_ts=thread_ts, text=text
+            ctx=ctx,
+            client=client,
+            team_id=team_id,
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            user_id=str(event["user"]),
+            private=event.get("channel_type") == "im",
         )

@@ -36,4 +36,6 @@ def register(app: App, ctx: AppContext) -> None:
             channel=channel,
             thread_ts=event.get("thread_ts"),
             text=event["text"],
+            user_id=str(event["user"]),
+            private=True,  # is_plain_dm: only DMs with the bot reach here
         )

@@ -59,7 +59,13 @@ def save_edit(
         tell(client, user_id, f"Your edit was not saved: {exc}")
         return
     post_draft(
-        client, new, facts, channel=target.channel, user_id=user_id, thread_ts=target.message_ts or None
+        client,
+        new,
+        facts,
+        channel=target.channel,
+        user_id=user_id,
+        thread_ts=target.message_ts or None,
+        engine=ctx.engine,
     )
     old, old_facts = load_review(ctx.engine, team_id=team_id, version_id=target.version_id)
     update_draft(

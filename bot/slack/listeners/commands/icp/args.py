@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.slack.views.blocks_text import escape
+
 # Slack escapes a picked user as <@U123> or <@U123|name> (with "escape users" on for the command).
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _BARE_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
@@ -25,5 +27,5 @@ def positive_int(word: str) -> int | None:
 
 
 def mrkdwn_escape(text: str) -> str:
-    """User-typed text shown back in mrkdwn: no mentions, links or broadcasts can be smuggled in."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    """User-typed text shown back in mrkdwn (the one escape, plus no backtick to break a code span)."""
+    return escape(text).replace("`", "'")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.services.icp.access import is_published
 from bot.services.icp.versions import VersionNotFound, load_icp, parse_version, pick_version, team_versions
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
+from bot.slack.listeners.commands.icp.drafts_access import is_owner, refuse_draft
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.views.icp_diff import diff_blocks, diff_text
 from icp_engine.diff import diff_icps
@@ -39,6 +41,13 @@ def diff_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond:
         respond(text=what + USAGE)
         return
     rows = team_versions(ctx.engine, team_id=req.team_id)
+    drafts = [r for r in rows if not is_published(str(r.status), r.approved_at)]
+    if drafts and not is_owner(req, ctx, client):
+        named_draft = any(n in {r.version for r in drafts} for n in numbers)
+        if named_draft:
+            refuse_draft(req, ctx, client, respond, "compare ICP drafts (versions not approved yet)")
+            return
+        rows = [r for r in rows if r not in drafts]  # members compare the approved versions
     try:
         if len(numbers) == 2:
             before, after = pick_version(rows, numbers[0]), pick_version(rows, numbers[1])
@@ -55,10 +64,13 @@ def diff_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond:
             before = max(earlier, key=lambda r: r.version)
         diff = diff_icps(load_icp(before), load_icp(after))
     except VersionNotFound as exc:
-        respond(text=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        said = mrkdwn_escape(str(exc))
+        respond(text=f"{said[:1].upper()}{said[1:]}.")
         return
     except ICPError as exc:
-        respond(text=f"A stored version cannot be read ({str(exc)[:200]}). Ask an ICP owner to re-draft it.")
+        respond(
+            text=f"A stored version cannot be read ({mrkdwn_escape(str(exc)[:200])}). Ask an ICP owner to re-draft it."
+        )
         return
     respond(
         text=diff_text(diff, before=before.version, after=after.version),

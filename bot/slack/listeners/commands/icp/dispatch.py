@@ -28,16 +28,21 @@ from bot.slack.listeners.commands.icp import (
     help,
     import_,
     interview,
+    owners,
     personas,
+    privacy,
     remind,
     review,
     score,
     show,
     status,
 )
+from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import REGISTRY, Respond, SlashRequest, Subcommand, split_args
 from bot.slack.payload import team_id_of
 from bot.slack.people import owner_rules
+from bot.slack.respond import note_privately
+from bot.slack.work_pools import busy_text
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,9 @@ SUBCOMMAND_MODULES = (
     help,
     import_,
     interview,
+    owners,
     personas,
+    privacy,
     remind,
     review,
     score,
@@ -90,14 +97,27 @@ def submit_once(
     client: WebClient,
     respond: Respond,
 ) -> None:
-    """``run_once`` on the app's pool, after the ack; a failure outside the subcommand itself
-    (the owner check, an unknown name's reply) is reported and apologised for as well."""
+    """``run_once`` on the commands pool, after the ack; a failure outside the subcommand itself
+    (the owner check, an unknown name's reply) is reported and apologised for as well, and a
+    full pool is answered with the busy reply (ephemeral)."""
     submit_safely(
-        ctx.work,
+        ctx.commands.executor,
         partial(run_once, claim, body, ctx=ctx, client=client, respond=respond),
         what="/icp",
         apologise=privately(respond, body),
+        busy=lambda: note_privately(respond, body, busy_text(ctx.commands.full_retry_after())),
     )
+
+
+def admit(body: dict[str, Any], *, ctx: AppContext, respond: Respond) -> bool:
+    """Whether this person may run another command now; if not, tell them (ephemeral) when to
+    try again, from their token bucket (COMMAND_USER_BURST, COMMAND_USER_PER_MINUTE)."""
+    wait = ctx.commands.admit(team_id_of(body), str(body.get("user_id") or ""))
+    if wait is None:
+        return True
+    log.info("/icp refused: the person's command rate limit is reached (retry in %s s)", wait)
+    note_privately(respond, body, busy_text(wait))
+    return False
 
 
 def parse(body: dict[str, Any]) -> SlashRequest:
@@ -128,9 +148,9 @@ def route(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: 
     if spec is None:
         respond(text=unknown_reply(req.name))
         return
-    owners = owner_rules(ctx, client)
-    if spec.owner_only and not owners.is_owner(team_id=req.team_id, user_id=req.user_id):
-        respond(text=owners.refusal(team_id=req.team_id, action=f"use `/icp {spec.name}`"))
+    rules = owner_rules(ctx, client)
+    if spec.owner_only and not rules.is_owner(team_id=req.team_id, user_id=req.user_id):
+        respond(text=rules.refusal(team_id=req.team_id, action=f"use `/icp {spec.name}`"))
         return
     try:
         spec.handler(req, ctx, client, respond)
@@ -152,7 +172,7 @@ def unknown_reply(name: str) -> str:
     """A short answer to a subcommand we don't have, with the nearest ones we do."""
     names = sorted({spec.name for spec in REGISTRY.values()})
     shown = name if len(name) <= 40 else name[:39] + "…"
-    shown = shown.replace("`", "'").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    shown = mrkdwn_escape(shown)
     close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
     hint = f" Did you mean {' or '.join(f'`/icp {c}`' for c in close)}?" if close else ""
     return f"I don't know `/icp {shown}`.{hint} Try `/icp help` to see what I can do."

@@ -92,5 +92,13 @@ def draft_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
         return
     ctx.metrics.drafts.labels("offline" if outcome.drafted_with == OFFLINE else "llm").inc()
     facts = ReviewFacts(status=IcpStatus.draft, author=req.user_id)
-    post_draft(client, outcome, facts, channel=req.channel_id, user_id=req.user_id, thread_ts=req.thread_ts)
+    post_draft(
+        client,
+        outcome,
+        facts,
+        channel=req.channel_id,
+        user_id=req.user_id,
+        thread_ts=req.thread_ts,
+        engine=ctx.engine,
+    )
     refresh_home(ctx, client, team_id=req.team_id, user_id=req.user_id)

@@ -9,13 +9,16 @@ reply says where it went.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
+from bot.services.icp.access import is_published, without_quotes
 from bot.services.icp.export import ExportError, Format, file_name, load_document, parse_format, render
 from bot.services.icp.versions import VersionNotFound, parse_version
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
+from bot.slack.listeners.commands.icp.drafts_access import is_owner, refuse_draft
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.share import CANNOT_POST_HERE, post_or_reply_privately
 from icp_engine.model import ICPError
@@ -65,13 +68,19 @@ def export_command(req: SlashRequest, ctx: AppContext, client: WebClient, respon
     version, fmt = parsed
     try:
         doc = load_document(ctx.engine, team_id=req.team_id, version=version)
+        owner = is_owner(req, ctx, client)
+        if not owner and not is_published(doc.status, doc.approved_at):
+            refuse_draft(req, ctx, client, respond, "export ICP drafts (versions not approved yet)")
+            return
+        if not owner:  # verbatim interview quotes are for owners; the file lands in a channel
+            doc = replace(doc, evidence=without_quotes(doc.evidence))
         data = render(doc, fmt)
     except VersionNotFound as exc:
-        text = str(exc)
+        text = mrkdwn_escape(str(exc))
         respond(text=NO_ICP if "no ICP yet" in text else f"{text[:1].upper()}{text[1:]}.")
         return
     except (ICPError, ExportError) as exc:
-        respond(text=f"I could not export that version: {str(exc)[:300]}")
+        respond(text=f"I could not export that version: {mrkdwn_escape(str(exc)[:300])}")
         return
     where = _upload(client, req, doc, fmt, data)
     if where is None:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from bot.services.knowledge.sync import KnowledgeSyncError
 from bot.services.privacy.forget import forget_person
-from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
+from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.slack.mentions import PersonError, lookup_for, take_person
+from bot.slack.messaging.redact import redact_posted
 from bot.store.repo.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CONFIRM_WORDS = frozenset({"confirm", "--yes", "yes"})
-USAGE = "Usage: `/icp forget @person confirm`. Pick the person from the @-mention list."
+USAGE = "Usage: `/icp forget @person confirm` (a mention, a user id, or their @name)."
 
 
 @subcommand(
@@ -39,16 +41,18 @@ def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respo
     if not req.args:
         respond(text=USAGE)
         return
-    person = user_id_of(req.args[0])
-    if person is None:
-        respond(
-            text=(
-                f"I can't tell who `{mrkdwn_escape(req.args[0][:40])}` is. {USAGE} "
-                "(Slack sends a picked mention as an id; typed names are ambiguous.)"
-            )
+    try:
+        found = take_person(
+            req.args, 0, lookup_for(client, req.team_id), stop=lambda word: word.lower() in CONFIRM_WORDS
         )
+    except PersonError as exc:
+        respond(text=f"{exc} {USAGE}")
         return
-    if not CONFIRM_WORDS & {word.lower() for word in req.args[1:]}:
+    if found is None:
+        respond(text=f"I can't tell who `{mrkdwn_escape(req.args[0][:40])}` is. {USAGE}")
+        return
+    person, used = found
+    if not CONFIRM_WORDS & {word.lower() for word in req.args[used:]}:
         respond(
             text=(
                 f"This permanently erases everything <@{person}> said in interviews: their answers, "
@@ -77,10 +81,14 @@ def forget(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respo
             )
         )
         return
+    redacted, left = redact_posted(client, ctx.engine, team_id=req.team_id, slack_user_id=person)
+    messages = f" I redacted {redacted} message(s) of mine that quoted or named them." if redacted else ""
+    if left:
+        messages += f" {left} message(s) could not be redacted just now; run `/icp forget` for them again."
     respond(
         text=(
             f"Done: erased {answers} answer(s) from {interviews} interview(s) by <@{person}>, "
-            f"and {vectors} search index entr{'y' if vectors == 1 else 'ies'}."
+            f"and {vectors} search index entr{'y' if vectors == 1 else 'ies'}.{messages}"
         )
     )
 

@@ -17,8 +17,10 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bot.services.interviews import conversation as interviews
 from bot.services.interviews.questions import load_question_set
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.slack.mentions import Lookup, PersonError, lookup_for, take_person
 from bot.slack.messaging.interviews import as_dicts, open_dm, post_message
 from bot.slack.people import owner_rules
+from bot.slack.views.blocks_text import escape
 from bot.slack.views.interview import invitation_message, invite_summary_message, reminder_message
 from bot.store.models import GtmRole, InterviewState
 
@@ -79,16 +81,28 @@ def parse_role(value: str) -> GtmRole:
 
 
 def _plain(text: str) -> str:
-    return text.replace("`", "'").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text).replace("`", "'")
 
 
-def parse_interview_args(raw: str) -> InterviewArgs:
-    """Mentions (``<@U123|dana>``), ``me`` and ``role=…`` from the text after ``interview``."""
+def _not_a_name(word: str) -> bool:
+    return bool(ROLE.match(word)) or word.lower() in ("me", "myself")
+
+
+def parse_interview_args(raw: str, lookup: Lookup | None = None) -> InterviewArgs:
+    """Mentions (``<@U123|dana>``), raw ids, plain ``@dana`` / ``@Dana Lee`` (resolved through
+    ``lookup``; refused without one), ``me`` and ``role=…`` from the text after ``interview``."""
     args = InterviewArgs()
-    for user_id in MENTION.findall(raw):
+
+    def add(user_id: str) -> None:
         if user_id not in args.users:
             args.users.append(user_id)
-    for word in MENTION.sub(" ", raw).split():
+
+    for user_id in MENTION.findall(raw):
+        add(user_id)
+    words = MENTION.sub(" ", raw).split()
+    i = 0
+    while i < len(words):
+        word = words[i]
         match = ROLE.match(word)
         if match:
             if args.role is not None:
@@ -96,16 +110,20 @@ def parse_interview_args(raw: str) -> InterviewArgs:
             if not match.group(1):
                 raise UsageError(f"`role=` needs a value. Roles: {ROLES_HINT}.")
             args.role = parse_role(match.group(1))
-        elif word.lower() in ("me", "myself"):
+            i += 1
+            continue
+        if word.lower() in ("me", "myself"):
             args.me = True
-        elif word.startswith("@"):
-            raise UsageError(
-                f"I couldn't tell who `{_plain(word[:40])}` is. Pick people from Slack's @-autocomplete "
-                "so the command carries their user ids (the app needs “Escape channels, users, and "
-                "links” turned on for /icp)."
-            )
-        else:
+            i += 1
+            continue
+        try:
+            person = take_person(words, i, lookup, stop=_not_a_name)
+        except PersonError as exc:
+            raise UsageError(str(exc)) from exc
+        if person is None:
             raise UsageError(f"I didn't understand `{_plain(word[:40])}`. Usage: `/icp {USAGE}`.")
+        add(person[0])
+        i += person[1]
     if not args.users and not args.me:
         raise UsageError(f"Whom should I interview? Usage: `/icp {USAGE}`.")
     if len(args.users) > MAX_INVITEES:
@@ -213,7 +231,7 @@ def _invite_one(
 )
 def interview_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond) -> None:
     try:
-        args = parse_interview_args(req.raw)
+        args = parse_interview_args(req.raw, lookup_for(client, req.team_id))
     except UsageError as exc:
         respond(text=str(exc))
         return

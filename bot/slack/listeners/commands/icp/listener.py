@@ -2,7 +2,8 @@
 
 Slack allows 3 s for the ack, so nothing happens before it. ``/icp score`` goes to the score
 worker processes when SCORE_PROCESSES asks for them; everything else runs ``dispatch.run_once``
-on the app's pool (``dispatch.submit_once``), which claims the delivery after the ack.
+on the commands pool (``dispatch.submit_once``), which claims the delivery after the ack. A
+person over their command rate limit gets a busy reply instead (``dispatch.admit``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from slack_sdk import WebClient
 
 from bot.slack.context import AppContext
 from bot.slack.delivery import CLAIM_DELIVERY
-from bot.slack.listeners.commands.icp.dispatch import submit_once
+from bot.slack.listeners.commands.icp.dispatch import admit, submit_once
 from bot.slack.listeners.commands.icp.score_workers import ScoreProcesses
 
 # "/icp", plus suffixed variants ("/icp-dev") so a staging app can share a workspace.
@@ -35,6 +36,8 @@ def register(app: App, ctx: AppContext) -> None:
         # the delivery is claimed there too (bot/slack/app.py), after the ack.
         claim = context.get(CLAIM_DELIVERY)
         reply = ctx.replies.respond_to(body.get("response_url"), respond)
+        if not admit(body, ctx=ctx, respond=reply):  # this person's burst: a busy reply instead
+            return
         on_threads = partial(submit_once, claim, body, ctx=ctx, client=client, respond=reply)
         if processes is not None and first_word(body) == "score":
             # The worker claims the delivery itself (the ledger is shared SQL).

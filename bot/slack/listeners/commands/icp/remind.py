@@ -133,7 +133,10 @@ def _set(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
     try:
         cadence, cron = parse_cadence(words)
         target = resolve_target(target_word, req, client)
-    except (CadenceError, TargetError) as exc:
+    except CadenceError as exc:  # quotes what was typed: escaped so `<!here>` is not a ping
+        respond(text=f"{mrkdwn_escape(str(exc))}\nUsage: `/icp {USAGE}`")
+        return
+    except TargetError as exc:  # already escaped where it quotes the typed word
         respond(text=f"{exc}\nUsage: `/icp {USAGE}`")
         return
     timezone = _timezone_of(client, req.user_id)
@@ -149,7 +152,7 @@ def _set(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
             now=ctx.clock(),
         )
     except CadenceError as exc:
-        respond(text=f"{exc}\nUsage: `/icp {USAGE}`")
+        respond(text=f"{mrkdwn_escape(str(exc))}\nUsage: `/icp {USAGE}`")
         return
     invite = (
         ""

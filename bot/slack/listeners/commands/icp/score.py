@@ -20,6 +20,7 @@ from bot.services.scoring.service import (
     score_inline,
     score_query,
 )
+from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.score_cards import deliver_card
 from bot.slack.views.score_card import NO_ICP_TEXT, account_chooser, choices_of, chooser_text, not_found_text
@@ -64,8 +65,8 @@ def score_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
     except NoIcpError:
         respond(text=NO_ICP_TEXT, response_type="ephemeral")
         return
-    except ScoringError as exc:
-        respond(text=str(exc), response_type="ephemeral")
+    except ScoringError as exc:  # may quote what was typed
+        respond(text=mrkdwn_escape(str(exc)), response_type="ephemeral")
         return
     if isinstance(outcome, LookupResult):
         if outcome.status == "not_found" or not outcome.candidates:

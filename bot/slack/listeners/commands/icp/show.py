@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.services.icp.access import is_published
 from bot.services.icp.export.document import backtest_doc
 from bot.services.icp.versions import (
     VersionNotFound,
@@ -18,6 +19,7 @@ from bot.services.icp.versions import (
     version_card,
 )
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
+from bot.slack.listeners.commands.icp.drafts_access import is_owner, refuse_draft
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.views.icp_card import VersionFacts, icp_blocks, icp_text
 from bot.slack.views.icp_history import log_lines, versions_blocks
@@ -58,17 +60,26 @@ def show(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
     try:
         card = version_card(ctx.engine, team_id=req.team_id, number=wanted)
     except VersionNotFound as exc:
-        respond(text=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        said = mrkdwn_escape(str(exc))
+        respond(text=f"{said[:1].upper()}{said[1:]}.")
         return
     if card is None:
         respond(text=NO_ICP_YET)
         return
+    if not is_published(IcpStatus(card.row.status).value, card.row.approved_at) and not is_owner(
+        req, ctx, client
+    ):
+        if wanted is None and card.approved is not None:  # members see the approved ICP by default
+            card = version_card(ctx.engine, team_id=req.team_id, number=card.approved.version)
+        if card is None or not is_published(IcpStatus(card.row.status).value, card.row.approved_at):
+            refuse_draft(req, ctx, client, respond, "read ICP drafts (versions not approved yet)")
+            return
     row, approved, summary, history = card.row, card.approved, card.summary, log_lines(card.log)
     try:
         icp = load_icp(row)
     except ICPError as exc:
         respond(
-            text=f"ICP version {row.version} is stored but cannot be read ({str(exc)[:200]}). "
+            text=f"ICP version {row.version} is stored but cannot be read ({mrkdwn_escape(str(exc)[:200])}). "
             "Ask an ICP owner to re-draft it."
         )
         return
