@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         default=True,
         description="Run the reminder loop inside `icp serve` (off: use `icp reminders run-due` from cron).",
     )
+    import_processes: bool = Field(
+        default=True,
+        description=(
+            "Import CSVs shared in Slack in a worker process beside the server, so acks never wait "
+            "for an import (off: import on the server's own threads)."
+        ),
+    )
     score_processes: int = Field(
         default=0,
         ge=0,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.store.db import Engine, Session, session_scope
+from bot.store.db import Engine, Session, read_scope
 from bot.store.models import IcpStatus, IcpVersion, ImportKind, InterviewState
 from bot.store.repo.crm import count_crm_rows
 from bot.store.repo.icp import get_active_icp, get_latest_icp, list_personas
@@ -166,8 +166,12 @@ def _reminders(session: Session, workspace_id: int) -> tuple[datetime | None, Re
 
 
 def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
-    """The home tab's data for a Slack team; an unknown team gets an empty (but valid) home."""
-    with session_scope(engine) as session:
+    """The home tab's data for a Slack team; an unknown team gets an empty (but valid) home.
+
+    Only reads, so no SQLite write lock: a home tab opened during a long write (an import) is
+    published at once instead of holding one of Bolt's threads until the write ends.
+    """
+    with read_scope(engine) as session:
         workspace = get_workspace(session=session, slack_team_id=team_id)
         if workspace is None or workspace.id is None:
             return HomeData(now=now)

@@ -12,14 +12,18 @@ from bot.store.models import ReminderUpdate
 from bot.store.repo import reminders as reminders_repo
 from bot.store.repo import uninstalls as repo
 from bot.store.repo.audit import append_audit
-from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
+from bot.store.repo.workspaces import get_workspace
 
 
 def stop_workspace(engine: Engine, *, team_id: str, reason: str) -> int:
-    """Mark ``team_id`` uninstalled and disable its review reminders; how many were disabled."""
+    """Mark ``team_id`` uninstalled and disable its review reminders; how many were disabled.
+
+    A workspace we hold nothing for has nothing to stop: no row is created just to mark it.
+    """
     with session_scope(engine) as session:
-        workspace = get_or_create_workspace(session=session, slack_team_id=team_id)
-        assert workspace.id is not None
+        workspace = get_workspace(session=session, slack_team_id=team_id)
+        if workspace is None or workspace.id is None:
+            return 0
         repo.mark_uninstalled(session=session, workspace_id=workspace.id)
         disabled = 0
         for row in reminders_repo.list_reminders(session=session, workspace_id=workspace.id):

@@ -18,7 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.store.db import Engine
-from bot.store.ledger import KEY_LENGTH, create_ledger, delete_deliveries_before, record_delivery
+from bot.store.ledger import (
+    KEY_LENGTH,
+    create_ledger,
+    delete_deliveries_before,
+    ledger_engine,
+    record_delivery,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,8 @@ class DeliveryLedger:
     """Claims delivery keys in the SQL store; ``claim`` is True only the first time."""
 
     def __init__(self, engine: Engine, *, remember: int = REMEMBER) -> None:
-        self.engine = engine
-        create_ledger(engine)
+        self.engine = ledger_engine(engine)  # an SQLite store's ledger has a file of its own
+        create_ledger(self.engine)
         self._claims = 0
         self._remember = remember
         self._recent: OrderedDict[str, None] = OrderedDict()

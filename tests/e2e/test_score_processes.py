@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from bot.slack.listeners.commands.icp.score_workers import ScoreProcesses
 from bot.slack.views.score_card import WHY_BUTTON
+from bot.store.ledger import ledger_engine
 from tests.support.harness import BOT_TOKEN, MEMBER_ID, SlackEnv, assert_valid_blocks
 from tests.support.score_world import seed
 
@@ -72,8 +73,10 @@ def test_a_repeated_score_is_answered_once_by_the_worker(make_slack_env: Callabl
     env.stand_in.wait_for("response_url", lambda c: c.path == path, timeout=30)
     env.driver.slash_reply("score umbrella.de")  # later work: the repeats were dealt with by then
     assert len([c for c in env.stand_in.calls_to("response_url") if c.path == path]) == 1
-    with env.engine.connect() as conn:
-        keys = set(conn.execute(sa.text("SELECT delivery_key FROM slack_delivery_receipt")).scalars())
+    with ledger_engine(env.engine).connect() as conn:  # an SQLite store keeps it in its own file
+        keys: set[str] = set(
+            conn.execute(sa.text("SELECT delivery_key FROM slack_delivery_receipt")).scalars()
+        )
     assert f"trigger:{fields['trigger_id']}" in keys
 
 

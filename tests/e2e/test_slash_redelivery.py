@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from bot.store.ledger import ledger_engine
 from tests.support.harness import SlackEnv
 
 
 def receipts(env: SlackEnv) -> set[str]:
-    with env.engine.connect() as conn:
+    with ledger_engine(env.engine).connect() as conn:  # an SQLite store keeps it in its own file
         return set(conn.execute(sa.text("SELECT delivery_key FROM slack_delivery_receipt")).scalars())
 
 

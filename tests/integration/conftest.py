@@ -9,63 +9,32 @@ set): there a missing server is a failure, not a silent skip.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.store import make_engine, upgrade
+from tests.support.postgres import (
+    PG_ADMIN_URL,
+    create_database,
+    drop_databases,
+    postgres_required,
+    unreachable_reason,
+)
 
-PG_ADMIN_URL = os.environ.get("ICP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _postgres_required() -> bool:
-    return _truthy(os.environ.get("ICP_REQUIRE_POSTGRES", os.environ.get("CI")))
-
-
-def _libpq_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _unreachable_reason(url: str) -> str | None:
-    parsed = make_url(url)
-    host, port = parsed.host or "127.0.0.1", parsed.port or 5432
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            pass
-    except OSError as exc:
-        return f"PostgreSQL not reachable at {host}:{port}: {exc}"
-    try:
-        with psycopg.connect(_libpq_dsn(url), connect_timeout=3):
-            pass
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {host}:{port} refused the test login: {exc}".strip()
-    return None
 
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     """The maintenance URL (database ``test``); skips (or fails where required) without a server."""
-    reason = _unreachable_reason(PG_ADMIN_URL)
+    reason = unreachable_reason(PG_ADMIN_URL)
     if reason is not None:
-        if _postgres_required():
+        if postgres_required():
             pytest.fail(f"{reason} (PostgreSQL is required here: ICP_REQUIRE_POSTGRES/CI is set)")
         pytest.skip(reason)
     return PG_ADMIN_URL
@@ -75,19 +44,13 @@ def postgres_admin_url() -> str:
 def postgres_database_factory(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
     """Creates empty, uniquely named databases on demand; drops them all at session end."""
     created: list[str] = []
-    admin_dsn = _libpq_dsn(postgres_admin_url)
 
     def create() -> str:
-        name = f"icp_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        created.append(name)
-        return make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+        created.append(create_database(postgres_admin_url))
+        return created[-1]
 
     yield create
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        for name in created:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_databases(postgres_admin_url, created)
 
 
 @pytest.fixture(params=BACKENDS)

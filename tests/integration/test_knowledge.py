@@ -577,7 +577,7 @@ def test_knowledge_store_from_settings(tmp_path: Path, embedder: OnnxMiniLM) -> 
 
 def test_unreachable_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, embedder: OnnxMiniLM) -> None:
     monkeypatch.undo()  # allow the (refused) loopback connection attempt
-    with pytest.raises(KnowledgeStoreError, match=r"Chroma server at 127\.0\.0\.1:9"):
+    with pytest.raises(KnowledgeStoreError, match=r"Chroma server at http://127\.0\.0\.1:9\b"):
         KnowledgeStore(host="127.0.0.1", port=9, embedder=embedder)
 
 

@@ -5,6 +5,10 @@ Under pytest-xdist each worker appends to its own file in a folder the controlle
 handed to the workers, and the controller prints the table in ``pytest_terminal_summary``;
 without xdist the one process does both. The hooks that call these functions are the plugin
 ``tests.support.plugins.reliability_report``.
+
+The "security" line is counted by the controller itself (:func:`security_outcome`, from every
+test report): each test marked ``security`` that ran is an attack tried, each that failed one
+that got through.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from typing import Any
 import pytest
 
 INPUT_KEY = "reliability_stats_dir"
-SUITE_ORDER = ("crash", "redelivery", "tenancy", "bad input", "llm faults", "load")
+SUITE_ORDER = ("crash", "redelivery", "tenancy", "bad input", "llm faults", "load", "replicas", "security")
 
-_state: dict[str, Any] = {"dir": None, "owner": False, "file": None}
+_state: dict[str, Any] = {"dir": None, "owner": False, "file": None, "security": None}
 
 
 def record(suite: str, **figures: int) -> None:
@@ -44,6 +48,7 @@ def configure(config: pytest.Config) -> None:
         folder = Path(tempfile.mkdtemp(prefix="icp-reliability-"))
         name = "main"
         _state["owner"] = True
+        _state["security"] = {"attacks tried": 0, "got through": 0}
     _state["dir"] = folder
     _state["file"] = folder / f"{name}-{os.getpid()}.jsonl"
 
@@ -66,19 +71,51 @@ def totals(folder: Path) -> dict[str, dict[str, int]]:
     return {suite: dict(figures) for suite, figures in sums.items()}
 
 
+def security_outcome(ran: bool, failed: bool) -> None:
+    """Controller only: one test marked ``security`` reported its call phase."""
+    counts = _state["security"]
+    if counts is not None and ran:
+        counts["attacks tried"] += 1
+        counts["got through"] += int(failed)
+
+
+def _replicas_line(f: dict[str, int]) -> str:
+    replicas = f.get("replicas", 0) // max(f.get("clusters", 1), 1)
+    not_once = f.get("reminders not exactly once", 0)
+    reminders = "reminders exactly once" if not not_once else f"{not_once:,} reminders NOT exactly once"
+    return (
+        f"{replicas} replicas on PostgreSQL + Chroma server: {f.get('requests', 0):,} requests, "
+        f"{f.get('answered twice', 0):,} answered twice, {f.get('lost', 0):,} lost, "
+        f"{reminders} ({f.get('reminders', 0):,} sent), {f.get('kills', 0):,} kills"
+    )
+
+
+def _security_line(f: dict[str, int]) -> str:
+    return f"attacks tried: {f.get('attacks tried', 0):,}, got through: {f.get('got through', 0):,}"
+
+
+# Suites whose figures read better as a sentence than as ``name=value`` pairs.
+SENTENCES = {"replicas": _replicas_line, "security": _security_line}
+
+
+def _pairs(f: dict[str, int]) -> str:
+    return "  ".join(f"{k}={v:,}" for k, v in f.items())
+
+
 def table(sums: dict[str, dict[str, int]]) -> list[str]:
-    """One line per suite: its figures as ``name=value``, in the order they were first recorded."""
+    """One line per suite: its figures as ``name=value`` (in the order they were first recorded),
+    or the suite's sentence."""
     order = [s for s in SUITE_ORDER if s in sums] + sorted(s for s in sums if s not in SUITE_ORDER)
     width = max(len(s) for s in order)
-    return [
-        f"{suite.ljust(width)}  " + "  ".join(f"{k}={v:,}" for k, v in sums[suite].items()) for suite in order
-    ]
+    return [f"{suite.ljust(width)}  " + SENTENCES.get(suite, _pairs)(sums[suite]) for suite in order]
 
 
 def terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or _state["dir"] is None:
         return
     sums = totals(_state["dir"])
+    if _state["security"] and _state["security"]["attacks tried"]:
+        sums["security"] = dict(_state["security"])
     if not sums:
         return
     terminalreporter.write_sep("=", "reliability summary")
@@ -89,4 +126,4 @@ def terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
 def unconfigure(config: pytest.Config) -> None:
     if _state["owner"] and _state["dir"] is not None:
         shutil.rmtree(_state["dir"], ignore_errors=True)
-    _state.update(dir=None, owner=False, file=None)
+    _state.update(dir=None, owner=False, file=None, security=None)

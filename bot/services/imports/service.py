@@ -17,6 +17,7 @@ The functions never raise for bad input: the returned ``ImportSummary`` says wha
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from bot.services.imports.rows import (
     prepare_health,
     stored_account_rows,
 )
-from bot.store.db import Engine, Session, SQLAlchemyError, driver_message, session_scope
+from bot.store.db import Engine, Session, SQLAlchemyError, driver_message, read_scope, session_scope
 from bot.store.models import ImportKind, ImportRunCreate, ImportStatus, Workspace
 from bot.store.models.base import SLACK_ID
 from bot.store.repo import StoreError, UpsertCounts
@@ -351,9 +352,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
     An import allocates millions of short-lived rows and creates no reference cycles, yet every
     few thousand rows the collector would walk every live object, the stored accounts included:
-    a tenth of a million-row import. The pause is process-wide (other threads' cyclic garbage
-    waits for the end of the import); the collector is put back on afterwards, unless it was off.
+    a tenth of a million-row import. The pause is process-wide, so it is taken only on a
+    process's main thread (``icp import``, the Slack import worker: processes that do nothing
+    else); an import on any other thread (a server's) leaves the collector alone. The collector
+    is put back on afterwards, unless it was off.
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -381,11 +387,19 @@ def _import_file(summary: ImportSummary, job: ImportJob) -> ImportSummary:
         summary.message = str(exc)
         return summary
     try:
-        with session_scope(job.engine) as session:
-            workspace_id = _resolve_workspace(session, job.kind, job.workspace, path.name)
-            rows = job.prepare(session, workspace_id, result)
+        # Checked first in a read-only transaction (no SQLite write lock while rows are checked:
+        # other writers, such as the delivery ledger, go on meanwhile), then written in one.
+        with read_scope(job.engine) as reading:
+            found = (
+                None
+                if job.kind == ImportKind.accounts
+                else _resolve_workspace(reading, job.kind, job.workspace, path.name)
+            )
+            rows = job.prepare(reading, found or 0, result)
             if rows.checked and _rejects(summary, rows.tally(), job.skip_bad_rows):
                 raise _Stop
+        with session_scope(job.engine) as session:
+            workspace_id = _resolve_workspace(session, job.kind, job.workspace, path.name)
             _write(session, summary, job, workspace_id, rows)
     except _Stop:
         pass

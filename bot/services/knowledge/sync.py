@@ -91,7 +91,18 @@ def sync_statistics(*, engine: Engine, knowledge: KnowledgeStore, workspace: str
     Statistics are computed before the vector store is touched, so bad data changes nothing; the
     old documents are then deleted and the new ones added (a reader may briefly see none).
     """
-    docs = _statistics_of(engine, workspace)
+    return replace_statistics(
+        knowledge=knowledge, workspace=workspace, docs=_statistics_of(engine, workspace)
+    )
+
+
+def workspace_statistics(*, engine: Engine, workspace: str) -> list[Document]:
+    """The workspace's statistic documents, computed from SQL alone (so another process can do it)."""
+    return _statistics_of(engine, workspace)
+
+
+def replace_statistics(*, knowledge: KnowledgeStore, workspace: str, docs: list[Document]) -> int:
+    """Swap the workspace's statistic documents for ``docs``; returns how many there are now."""
     knowledge.delete(workspace=workspace, kind="statistic")
     if docs:
         knowledge.add_documents(workspace=workspace, docs=docs)

@@ -5,7 +5,8 @@ file must be a CSV within the size cap and downloadable from Slack itself; what 
 (accounts, deals or customer health) comes from the comment or the file name
 (``bot/services/imports/kinds.py``), else the bot asks with buttons; "skip bad rows" in the
 comment (or the button on a rejected file) imports the good rows. The import is the CLI's
-service, all or nothing, on the workspace whose Slack team id shared the file; after a write the
+service, all or nothing, run in a worker process (``import_worker``) so the server keeps acking,
+on the workspace whose Slack team id shared the file; after a write the
 workspace's statistic summaries are regenerated. The answer goes to the DM, in the upload's
 thread when known. Whatever happens, the person gets a sentence, never a trace.
 
@@ -17,14 +18,11 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from bot.services.imports.kinds import detect_kind, wants_skip_bad_rows
-from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
+from bot.services.imports.service import ImportSummary
 from bot.slack.delivery import DeliveryLedger
 from bot.slack.failures import report_failure, with_reference
 from bot.slack.messaging.files import (
@@ -32,9 +30,17 @@ from bot.slack.messaging.files import (
     FileProblem,
     SlackFile,
     check_downloadable,
-    download,
     file_info,
 )
+from bot.slack.messaging.import_worker import (
+    ImportOrder,
+    Statistics,
+    download_and_import,
+    import_in_worker,
+    problem_text,
+    shareable_url,
+)
+from bot.slack.messaging.import_worker import safe_file_name as safe_file_name  # named here by tests
 from bot.slack.messaging.interviews import post_message
 from bot.slack.people import owner_rules
 from bot.slack.views.import_summary import (
@@ -55,15 +61,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Importer = Callable[..., ImportSummary]
-IMPORTERS: dict[str, Importer] = {"accounts": import_accounts, "deals": import_deals, "health": import_health}
 SORRY = (
     "Sorry, something went wrong with that import. Please try again in a minute; an import either "
     "happens in full or not at all."
 )
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,40}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +108,6 @@ def make_upload(
 def claim_upload(ledger: DeliveryLedger, upload: Upload) -> bool:
     """True for the first event that brings this file to this team; later ones must do nothing."""
     return ledger.claim(f"file-import:{upload.team_id}:{upload.file_id}")
-
-
-def safe_file_name(name: str) -> str:
-    """The shared file's base name, safe on disk; the import names rows by it (``x.csv line 3``)."""
-    base = PurePosixPath(name.replace("\\", "/")).name
-    base = _UNSAFE_NAME.sub("_", base).strip(" .")
-    return base[-120:] or "upload.csv"
 
 
 def process_upload(*, ctx: AppContext, client: WebClient, upload: Upload, announce: bool = True) -> str:
@@ -170,12 +166,14 @@ def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, an
         return "asked"
     if announce:
         say(importing_note(file_name=file.name, kind=kind, skip_bad_rows=skip))
-    summary = _import_file(ctx, client, upload, file, kind, skip)
+    summary, documents = _import_file(ctx, client, upload, file, kind, skip)
     if isinstance(summary, FileProblem):
         say(problem_message(str(summary), target=target))
         return "download_failed"
     ctx.metrics.import_rows.labels(kind, summary.status).inc(summary.rows)  # rows, by how the file ended
-    statistics = _regenerate_statistics(ctx, upload.team_id) if summary.status == "imported" else None
+    statistics = (
+        _regenerate_statistics(ctx, upload.team_id, documents) if summary.status == "imported" else None
+    )
     say(result_message(summary, target=target, statistics=statistics))
     log.info("import of %s (%s) for team %s: %s", file.id, kind, upload.team_id, summary.status)
     return summary.status
@@ -183,36 +181,38 @@ def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, an
 
 def _import_file(
     ctx: AppContext, client: WebClient, upload: Upload, file: SlackFile, kind: str, skip: bool
-) -> ImportSummary | FileProblem:
-    """Download into a private temporary folder, import, and remove the copy whatever happens."""
-    with tempfile.TemporaryDirectory(prefix="icp-import-") as folder:
-        path = Path(folder) / safe_file_name(file.name)
-        try:
-            download(client, file, path, max_bytes=MAX_DOWNLOAD_BYTES)
-        except FileProblem as problem:
-            return problem
-        return IMPORTERS[kind](
-            engine=ctx.engine,
-            workspace=upload.team_id,
-            path=path,
-            overrides=None,
-            skip_bad_rows=skip,
-            actor=upload.user_id,
-        )
+) -> tuple[ImportSummary | FileProblem, Statistics]:
+    """Download and import in a worker process (see ``import_worker``), or here when it cannot."""
+    url = shareable_url(ctx.engine) if ctx.settings.import_processes else None
+    if url is None:
+        answer = download_and_import(
+            engine=ctx.engine, client=client, team_id=upload.team_id, user_id=upload.user_id,
+            file=file, kind=kind, skip=skip,
+        )  # fmt: skip
+        return answer, None
+    order = ImportOrder(ctx.settings, url, client.token, upload.team_id, upload.user_id, file, kind, skip)
+    return import_in_worker(order)
 
 
-def _regenerate_statistics(ctx: AppContext, team_id: str) -> int | str:
-    """The workspace's statistic summaries, rebuilt after a write: how many, or why not."""
-    from bot.services.knowledge.sync import sync_statistics
+def _regenerate_statistics(ctx: AppContext, team_id: str, documents: Statistics) -> int | str:
+    """The workspace's statistic summaries, rebuilt after a write: how many, or why not.
 
+    ``documents`` are the summaries a worker computed (a string: why it could not); None means
+    they are computed here.
+    """
+    from bot.services.knowledge.sync import replace_statistics, workspace_statistics
+
+    if isinstance(documents, str):
+        return documents
     try:
         knowledge = ctx.knowledge
         if knowledge is None:
             return "no knowledge store is configured"
-        return sync_statistics(engine=ctx.engine, knowledge=knowledge, workspace=team_id)
+        docs = workspace_statistics(engine=ctx.engine, workspace=team_id) if documents is None else documents
+        return replace_statistics(knowledge=knowledge, workspace=team_id, docs=docs)
     except Exception as exc:  # the import is committed; the summaries can be rebuilt later
         log.exception("statistics for team %s not regenerated", team_id)
-        return " ".join(str(exc).split())[:200] or type(exc).__name__
+        return problem_text(exc)
 
 
 def with_choice(upload: Upload, target: ImportTarget) -> Upload:

@@ -22,6 +22,13 @@ def pytest_configure_node(node: Any) -> None:
     reliability_summary.configure_node(node)
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the attacks: under xdist the controller sees every worker's reports (and the workers'
+    own calls of this hook do nothing, as only the controller keeps the counts)."""
+    if report.when == "call" and "security" in report.keywords:
+        reliability_summary.security_outcome(ran=not report.skipped, failed=report.failed)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     reliability_summary.terminal_summary(terminalreporter, config)
 
