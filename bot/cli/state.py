@@ -9,10 +9,26 @@ A sub-app run on its own (``python -m bot.cli.knowledge``, tests) gets a fresh s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import get_args
 
 import typer
+from pydantic import SecretStr, ValidationError
 
+from bot.cli.errors import fail
 from bot.settings import Settings
+
+
+def _setting_problems(exc: ValidationError) -> str:
+    """``LOG_FORMAT: Input should be 'text' or 'json' (got 'xml')``, one per bad setting; secrets unquoted."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        field = Settings.model_fields.get(name)
+        annotation = field.annotation if field is not None else None
+        secret = annotation is SecretStr or SecretStr in get_args(annotation)
+        got = "" if secret or "input" not in error else f" (got {error['input']!r})"
+        problems.append(f"{name.upper()}: {error['msg']}{got}")
+    return "; ".join(problems)
 
 
 @dataclass
@@ -23,7 +39,10 @@ class CliState:
     def settings(self) -> Settings:
         """Read from the environment (and .env) on first use; the same object afterwards."""
         if self._settings is None:
-            self._settings = Settings()
+            try:
+                self._settings = Settings()
+            except ValidationError as exc:
+                fail(f"invalid setting: {_setting_problems(exc)} (see `icp config`)", code=2)
         return self._settings
 
 

@@ -100,3 +100,41 @@ def test_every_command_with_json_output_lists_it_as_a_flag() -> None:
     for path in with_json:
         line = option_line(invoke(*path, "--help"), "--json")
         assert re.search(r"--json\s{2,}Print", line), (path, line)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: Input should be 'text' or 'json' (got 'xml')"),
+        ({"PROMPTS_DIR": "/no/such/folder"}, "PROMPTS_DIR: Path does not point to a directory"),
+        ({"SCORE_PROCESSES": "99"}, "SCORE_PROCESSES: Input should be less than or equal to 16"),
+    ],
+)
+def test_an_invalid_setting_is_one_line_naming_it_not_a_traceback(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    process = subprocess.run(
+        [str(ICP_SCRIPT), "approve", "v1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, **WIDE, **env},
+    )
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: invalid setting: ") and expected in process.stderr
+    assert "Traceback" not in process.stderr and len(process.stderr.strip().splitlines()) == 1
+
+
+def test_an_invalid_secret_setting_is_named_without_echoing_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from bot.cli.state import _setting_problems
+    from bot.settings import Settings
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, slack_bot_token=["not", "text", "hunter2"])  # type: ignore[call-arg,arg-type]
+    problems = _setting_problems(caught.value)
+    assert problems.startswith("SLACK_BOT_TOKEN: ") and "hunter2" not in problems
