@@ -64,3 +64,18 @@ def test_unknown_or_ambiguous_handles_are_named_and_nothing_happens(
     assert expected in reply.all_text(), reply.all_text()
     assert not slack_env.stand_in.calls_to("conversations.open")
     assert not slack_env.stand_in.calls_to("chat.postMessage")
+
+
+@pytest.mark.parametrize("form", [f"<@{DANA}|dana>", DANA, "@dana", "@dana.s"])
+def test_remind_sends_the_review_kit_to_a_person_named_in_any_form(slack_env: SlackEnv, form: str) -> None:
+    _people(slack_env)
+    reply = slack_env.driver.slash_reply(f"remind monthly {form}", user_id=ADMIN_ID)
+    assert f"<@{DANA}> (a DM)" in reply.all_text(), reply.all_text()
+
+
+def test_remind_to_an_unknown_typed_name_is_refused_and_names_it(slack_env: SlackEnv) -> None:
+    _people(slack_env)
+    reply = slack_env.driver.slash_reply("remind monthly @nobody-here", user_id=ADMIN_ID)
+    assert "couldn't find anyone called `@nobody-here`" in reply.all_text(), reply.all_text()
+    status = slack_env.driver.slash_reply("remind status", user_id=ADMIN_ID).text
+    assert "No review reminder is set yet" in status, status  # nothing was set

@@ -17,8 +17,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.services.reviews import reminders
 from bot.services.reviews.cadence import CadenceError, describe, parse_cadence
-from bot.slack.listeners.commands.icp.args import mrkdwn_escape, user_id_of
+from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
+from bot.slack.mentions import PersonError, lookup_for, take_person, user_id_of
 from bot.slack.people import owner_rules
 from bot.slack.views.review_kit import date_token, reminder_status_text
 
@@ -43,7 +44,12 @@ class TargetError(ValueError):
 
 def _is_target(word: str) -> bool:
     lowered = word.lower()
-    return lowered in ("me", "here") or word.startswith(("#", "<#", "<@")) or bool(_CHANNEL_ID.match(word))
+    return (
+        lowered in ("me", "here")
+        or word.startswith(("#", "<#", "<@", "@"))
+        or bool(_CHANNEL_ID.match(word))
+        or user_id_of(word) is not None
+    )
 
 
 def _find_channel(client: WebClient, name: str) -> str:
@@ -81,6 +87,13 @@ def resolve_target(word: str | None, req: SlashRequest, client: WebClient) -> st
     user = user_id_of(word)
     if user is not None:
         return user
+    if word.startswith("@") and len(word) > 1:  # a name typed by hand: the person's DM
+        try:
+            found = take_person([word], 0, lookup_for(client, req.team_id))
+        except PersonError as exc:
+            raise TargetError(str(exc)) from exc
+        if found is not None:
+            return found[0]
     match = _ESCAPED_CHANNEL.match(word)
     if match:
         return match.group(1)
