@@ -42,7 +42,7 @@ class CliState:
             try:
                 self._settings = Settings()
             except ValidationError as exc:
-                fail(f"invalid setting: {_setting_problems(exc)} (see `icp config`)", code=2)
+                fail(f"invalid setting: {_setting_problems(exc)} (see `icp config`)")
         return self._settings
 
 

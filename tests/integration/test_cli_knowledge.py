@@ -243,7 +243,7 @@ def test_a_bad_setting_is_one_line(tmp_path: Path) -> None:
     result = run(
         {**environment("sqlite:///" + str(tmp_path / "x.db"), tmp_path), "CHROMA_PORT": "eighty"}, "reindex"
     )
-    assert_one_line_error(result, "chroma_port", "unable to parse string as an integer")
+    assert_one_line_error(result, "CHROMA_PORT", "unable to parse string as an integer", "(got 'eighty')")
     assert not (tmp_path / "x.db").exists()
 
 

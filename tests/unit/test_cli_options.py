@@ -121,7 +121,7 @@ def test_an_invalid_setting_is_one_line_naming_it_not_a_traceback(
         cwd=tmp_path,
         env={**os.environ, **WIDE, **env},
     )
-    assert process.returncode == 2
+    assert process.returncode == 1  # bad input, as the README's exit codes say
     assert process.stderr.startswith("error: invalid setting: ") and expected in process.stderr
     assert "Traceback" not in process.stderr and len(process.stderr.strip().splitlines()) == 1
 
