@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from icp_engine.batch import score_batch
-from icp_engine.model import FALLBACK_TIER, ICP
+from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, Characteristic, Criterion
 from icp_engine.stats import _flags as parse_flags
 from icp_engine.stats import wilson_interval
 
@@ -28,6 +28,24 @@ def roc_auc(scores: np.ndarray, won: np.ndarray) -> float:
     ranks = pd.Series(s).rank(method="average").to_numpy()
     u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
+
+
+def weighted_auc(scores: np.ndarray, won: np.ndarray, weight: np.ndarray) -> float:
+    """AUC where each deal counts with its weight (value target: a won dollar, not a won deal)."""
+    if np.all(weight == 1.0):
+        return roc_auc(scores, won)
+    order = np.argsort(scores, kind="stable")
+    s, y, w = scores[order], won[order], weight[order]
+    pos_w = np.where(y, w, 0.0)
+    neg_w = np.where(y, 0.0, w)
+    total_pos, total_neg = pos_w.sum(), neg_w.sum()
+    if total_pos <= 0 or total_neg <= 0:
+        return 0.5
+    _, start = np.unique(s, return_index=True)
+    pos_by = np.add.reduceat(pos_w, start)
+    neg_by = np.add.reduceat(neg_w, start)
+    neg_below = np.concatenate([[0.0], np.cumsum(neg_by)[:-1]])
+    return float((pos_by * (neg_below + 0.5 * neg_by)).sum() / (total_pos * total_neg))
 
 
 def outcomes(deals: pd.DataFrame, outcome: str = "won") -> np.ndarray:
@@ -72,9 +90,16 @@ class Backtest:
     top_tier_win_capture: float
     coverage: float
     mean_confidence: float
+    target: str = "win"
+    metric: str = "AUC (won vs lost)"
+    metric_value: float = 0.5
+    characteristics: list[dict[str, object]] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {k: _rounded(v) for k, v in asdict(self).items()}
+        data = {k: _rounded(v) for k, v in asdict(self).items()}
+        if data.get("characteristics") is None:
+            data.pop("characteristics", None)
+        return data
 
 
 def _rounded(obj: object) -> object:
@@ -106,6 +131,8 @@ def backtest(
         amounts = pd.to_numeric(deals[value], errors="coerce").to_numpy(dtype=np.float64)
 
     names = [name for name, _ in icp.ordered_tiers()] + [FALLBACK_TIER]
+    if (result.tier == NO_TIER).any():
+        names.append(NO_TIER)
     tiers: list[TierStat] = []
     for name in names:
         mask = result.tier == name
@@ -133,17 +160,62 @@ def backtest(
             )
         )
     top = next((t for t in tiers if t.n > 0), tiers[-1])
+    auc = roc_auc(result.score, won)
+    metric, metric_value = "AUC (won vs lost)", auc
+    if icp.target == "value" and amounts is not None:
+        weight = np.where(won, np.nan_to_num(amounts, nan=0.0).clip(0.0, None), 1.0)
+        metric, metric_value = (
+            "value-weighted AUC (won value vs lost deals)",
+            weighted_auc(result.score, won, weight),
+        )
+    elif icp.target == "retention":
+        metric = "AUC (kept vs churned customers)"
     return Backtest(
         icp_name=icp.name,
         n=n,
         wins=wins,
         win_rate=overall,
-        auc=roc_auc(result.score, won),
+        auc=auc,
         tiers=tiers,
         top_tier=top.tier,
         top_tier_lift=(top.win_rate / overall) if overall else 0.0,
         top_tier_share=top.share,
         top_tier_win_capture=(top.wins / wins) if wins else 0.0,
-        coverage=float((result.confidence >= 0.5).mean()) if n else 0.0,
+        coverage=float((result.confidence >= icp.min_confidence).mean()) if n else 0.0,
         mean_confidence=float(result.confidence.mean()) if n else 0.0,
+        target=icp.target,
+        metric=metric,
+        metric_value=metric_value,
+        characteristics=characteristic_stats(icp, deals, won),
     )
+
+
+def bin_mask(deals: pd.DataFrame, c: Criterion) -> np.ndarray:
+    """Which rows one bin matches (scored exactly as the engine scores it)."""
+    probe = ICP(name="one bin", characteristics=[Characteristic(attributes=list(c.attributes), bins=[c])])
+    return np.asarray(score_batch(deals, probe).status[:, 0] == 1)
+
+
+def characteristic_stats(icp: ICP, deals: pd.DataFrame, won: np.ndarray) -> list[dict[str, object]]:
+    """Each characteristic with its bins: points, and how the deals in the bin did (n, win rate, 95% CI)."""
+    out: list[dict[str, object]] = []
+    for ch in icp.characteristics:
+        bins = []
+        for b in ch.bins:
+            m = bin_mask(deals, b)
+            k, w = int(m.sum()), int(won[m].sum())
+            lo, hi = wilson_interval(w, k)
+            bins.append(
+                {
+                    "bin": b.describe(),
+                    "points": b.points,
+                    "deals": k,
+                    "wins": w,
+                    "win_rate": round(w / k, 4) if k else None,
+                    "ci_low": round(lo, 4),
+                    "ci_high": round(hi, 4),
+                    "evidence": [{"id": e, "text": icp.evidence.get(e)} for e in b.evidence],
+                }
+            )
+        out.append({"name": ch.name, "attributes": list(ch.attributes), "weight": ch.weight, "bins": bins})
+    return out

@@ -16,9 +16,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from icp_engine.model import FALLBACK_TIER, ICP, LIST_OPS, NUMERIC_OPS, Scalar
+from icp_engine.model import FALLBACK_TIER, ICP, LIST_OPS, NO_TIER, NUMERIC_OPS, Scalar
 from icp_engine.ops import evaluate, is_missing, value_key
-from icp_engine.scoring import CompiledICP, compile_icp
+from icp_engine.scoring import CompiledICP, compile_icp, score_from_points
 
 MATCHED, MISSED, UNKNOWN = 1, 0, -1
 
@@ -30,6 +30,7 @@ class BatchScores:
     icp: ICP
     score: np.ndarray
     fit_score: np.ndarray
+    points: np.ndarray
     tier: np.ndarray
     disqualified: np.ndarray
     confidence: np.ndarray
@@ -178,9 +179,10 @@ def score_batch(accounts: pd.DataFrame | Mapping[str, Any], icp: ICP | CompiledI
             columns[name] = _Column(_column_array(data, name, n))
         return columns[name]
 
-    status = np.empty((n, len(model.criteria)), dtype=np.int8)
-    earned = np.zeros(n, dtype=np.float64)
-    for j, c in enumerate(model.criteria):
+    criteria = model.criteria
+    status = np.empty((n, len(criteria)), dtype=np.int8)
+    per_char = [np.zeros(n, dtype=np.float64) for _ in model.characteristics]
+    for j, c in enumerate(criteria):
         failed = np.zeros(n, dtype=bool)
         all_matched = np.ones(n, dtype=bool)
         for cond in c.conditions:
@@ -191,21 +193,22 @@ def score_batch(accounts: pd.DataFrame | Mapping[str, Any], icp: ICP | CompiledI
         st[all_matched] = MATCHED
         st[failed] = MISSED
         status[:, j] = st
-        earned = earned + np.where(st == MATCHED, float(c.points), 0.0)
+        k = comp.characteristic_of[j]
+        per_char[k] = per_char[k] + np.where(st == MATCHED, float(c.points), 0.0)
+    # Same order of additions as scoring.score: bins into characteristics, then characteristics.
+    earned = np.zeros(n, dtype=np.float64)
+    known_weight = np.zeros(n, dtype=np.float64)
+    for k, ch in enumerate(model.characteristics):
+        earned = earned + per_char[k]
+        known_k = np.ones(n, dtype=bool)
+        for a in ch.attributes:
+            known_k &= ~column(a).missing
+        known_weight = known_weight + np.where(known_k, comp.weights[k], 0.0)
 
-    known_max = np.zeros(n, dtype=np.float64)
-    for g in comp.groups:
-        if g.attribute is not None:
-            known_g = ~column(g.attribute).missing
-        else:
-            known_g = status[:, g.members[0]] != UNKNOWN
-        known_max = known_max + np.where(known_g, g.max_points, g.max_if_missing)
-    achievable = known_max if model.missing == "neutral" else np.full(n, comp.total_max)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = 100.0 * earned / achievable
-    x = np.minimum(np.maximum(x, 0.0), 100.0)
-    fit = np.where(achievable > 0, np.floor(x * 10.0 + 0.5) / 10.0, 0.0)
+    # Integer points give few distinct totals: map each once with the scalar function, so single
+    # and batch scores agree bit for bit.
+    totals, inverse = np.unique(earned, return_inverse=True)
+    fit = np.array([score_from_points(float(t)) for t in totals], dtype=np.float64)[inverse.ravel()]
 
     disq = np.zeros(n, dtype=bool)
     for d in model.disqualifiers:
@@ -213,21 +216,25 @@ def score_batch(accounts: pd.DataFrame | Mapping[str, Any], icp: ICP | CompiledI
         disq |= matched
     final = np.where(disq, 0.0, fit)
 
+    if comp.total_weight <= 0:
+        confidence = np.ones(n, dtype=np.float64)
+    else:
+        confidence = np.floor(known_weight / comp.total_weight * 100.0 + 0.5) / 100.0
+
     tier = np.full(n, FALLBACK_TIER, dtype=object)
     assigned = disq.copy()
+    thin = ~assigned & (confidence < model.min_confidence)
+    tier[thin] = NO_TIER
+    assigned |= thin
     for name, threshold in comp.tiers:
         take = ~assigned & (final >= threshold)
         tier[take] = name
         assigned |= take
-
-    if comp.total_max <= 0:
-        confidence = np.ones(n, dtype=np.float64)
-    else:
-        confidence = np.floor(known_max / comp.total_max * 100.0 + 0.5) / 100.0
     return BatchScores(
         icp=model,
         score=final,
         fit_score=fit,
+        points=earned,
         tier=tier,
         disqualified=disq,
         confidence=confidence,

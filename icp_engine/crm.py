@@ -8,6 +8,7 @@ and one deals table with each deal carrying its account's attributes.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,12 @@ from icp_engine.normalize import (
 )
 from icp_engine.readers import (
     AccountRow,
+    AccountTable,
     CsvFormatError,
     RowError,
     join_deals,
     join_health,
-    read_accounts,
+    read_account_table,
     read_deals,
     read_health,
     read_table,
@@ -83,16 +85,18 @@ def infer_numeric(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
         col = out[name]
         if col.dtype.kind in "iufb":
             continue
-        text = col.astype(str)
-        blanks = {t for t in pd.unique(text[col.notna()]) if _says_no_value(t)}
-        present = col.notna() & ~text.isin(blanks)
+        # Each distinct text is looked at once (a column of a million rows has few of them).
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        texts = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
+        blank = texts.map(_says_no_value).to_numpy(dtype=bool)
+        present = (codes >= 0) & ~np.append(blank, True)[codes]
         if not present.any():
             continue
-        numbers = pd.to_numeric(
-            col.where(present).astype(str).str.replace(",", "", regex=False), errors="coerce"
-        )
-        if numbers[present].notna().mean() >= NUMERIC_SHARE:
-            out[name] = numbers.astype("float64")
+        parsed = pd.to_numeric(texts.str.replace(",", "", regex=False), errors="coerce")
+        table = np.append(parsed.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+        numbers = np.where(present, table[codes], np.nan)
+        if (~np.isnan(numbers[present])).mean() >= NUMERIC_SHARE:
+            out[name] = pd.Series(numbers, index=out.index, dtype="float64")
     return out
 
 
@@ -112,13 +116,6 @@ def accounts_frame(
         index=range(len(rows)),
         dtype=object,
     )
-    norm, report = normalize_frame(raw)
-    if revenue_unit != 1.0 and "annual_revenue" in norm.columns:
-        norm["annual_revenue"] = norm["annual_revenue"] * revenue_unit
-        again, _ = normalize_frame(norm[["annual_revenue"]])
-        norm["revenue_band"] = again["revenue_band"]
-    custom = [c for c in norm.columns if c not in CANONICAL_ATTRIBUTES and c not in DERIVED_ATTRIBUTES]
-    norm = infer_numeric(norm, custom)
     ids = pd.DataFrame(
         {
             "account_id": [_account_key(r) for r in rows],
@@ -126,6 +123,59 @@ def accounts_frame(
             "domain": [r.domain for r in rows],
         }
     )
+    return _normalised(raw, ids, revenue_unit)
+
+
+def table_frame(
+    table: AccountTable, *, revenue_unit: float = 1.0
+) -> tuple[pd.DataFrame, NormalizationReport]:
+    """``accounts_frame`` of an accounts file read column-wise (the same frame, without row objects)."""
+    if not (math.isfinite(revenue_unit) and revenue_unit > 0):
+        raise ValueError(f"revenue unit must be a positive number (1e6 for millions), got {revenue_unit:g}")
+    frame = table.frame
+    if frame.empty:
+        return accounts_frame([], revenue_unit=revenue_unit)  # the dtypes pandas gives empty lists
+    raw: dict[str, pd.Series] = {}
+    for name in table.attributes:
+        key = re.sub(r"[\s\-_]+", "_", name.strip().casefold())
+        plain = table.numbers.get(name)
+        if plain is not None and (name in ("employees", "annual_revenue") or key not in _NAMED):
+            # every value a plain number: what normalising would make of the texts, read at once
+            raw[name] = pd.Series(plain, dtype="float64")
+            continue
+        raw[name] = frame[name].reset_index(drop=True)
+    account_ids = frame["account_id"].reset_index(drop=True)
+    names = frame["name"].reset_index(drop=True)
+    ids = pd.DataFrame(
+        {
+            "account_id": account_ids.fillna("name:" + names),
+            "name": _like_a_list(names),
+            "domain": _like_a_list(frame["domain"].reset_index(drop=True)),
+        }
+    )
+    return _normalised(pd.DataFrame(raw, index=range(len(frame))), ids, revenue_unit)
+
+
+def _like_a_list(texts: pd.Series) -> pd.Series:
+    """The column pandas makes of a list of these values: one of None only is an object column."""
+    if len(texts) and texts.isna().all():
+        return pd.Series([None] * len(texts), dtype=object)
+    return texts
+
+
+_NAMED = frozenset({*CANONICAL_ATTRIBUTES, *DERIVED_ATTRIBUTES})
+
+
+def _normalised(
+    raw: pd.DataFrame, ids: pd.DataFrame, revenue_unit: float
+) -> tuple[pd.DataFrame, NormalizationReport]:
+    norm, report = normalize_frame(raw)
+    if revenue_unit != 1.0 and "annual_revenue" in norm.columns:
+        norm["annual_revenue"] = norm["annual_revenue"] * revenue_unit
+        again, _ = normalize_frame(norm[["annual_revenue"]])
+        norm["revenue_band"] = again["revenue_band"]
+    custom = [c for c in norm.columns if c not in CANONICAL_ATTRIBUTES and c not in DERIVED_ATTRIBUTES]
+    norm = infer_numeric(norm, custom)
     return pd.concat([ids, norm.reset_index(drop=True)], axis=1), report
 
 
@@ -139,11 +189,12 @@ def load_crm(
 ) -> CrmData:
     """Read, validate, normalise and join CRM exports. Raises CsvFormatError for unusable files."""
     overrides = overrides or {}
-    acc = read_accounts(accounts, overrides=overrides.get("accounts"))
+    table = read_account_table(accounts, overrides=overrides.get("accounts"))
+    acc = table.read_result()
     dls = read_deals(deals, overrides=overrides.get("deals"))
     errors = [*acc.errors, *dls.errors]
     findings = [*acc.findings]
-    accounts_df, report = accounts_frame(acc.rows, revenue_unit=revenue_unit)
+    accounts_df, report = table_frame(table, revenue_unit=revenue_unit)
     attributes = [c for c in accounts_df.columns if c not in ("account_id", "name", "domain")]
 
     joined = join_deals(acc, dls)

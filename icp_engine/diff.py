@@ -15,7 +15,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from icp_engine.model import FALLBACK_TIER, ICP, Condition, Criterion, Disqualifier, format_value
+from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, Condition, Criterion, Disqualifier, format_value
+from icp_engine.wording import signed_points, target_text
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ class DisqualifierChange:
 
 @dataclass(frozen=True)
 class ValueChange(Generic[T]):
-    """A named setting (tier threshold, tier label, name, description, missing policy)."""
+    """A named setting (tier threshold, tier label, name, description, target, minimum confidence)."""
 
     name: str
     before: T | None
@@ -153,9 +154,8 @@ class IcpDiff:
 
 
 def signed(points: float) -> str:
-    """Points as people write them: +25, −10, +2.5."""
-    value = int(points) if float(points).is_integer() else round(float(points), 1)
-    return f"+{value}" if points >= 0 else f"−{abs(value)}"
+    """Points as people write them: +25, −10, +2.5, 0."""
+    return signed_points(points)
 
 
 def _setting(value: float | str | None) -> str:
@@ -279,7 +279,8 @@ def _tier_changes(before: ICP, after: ICP) -> tuple[ValueChange[float], ...]:
 
 
 def _label_changes(before: ICP, after: ICP) -> tuple[ValueChange[str], ...]:
-    names = sorted(({*before.tiers} & {*after.tiers}) | {FALLBACK_TIER})  # added tiers say it already
+    # Added tiers say their label already; the fallback and "not enough data" always exist.
+    names = sorted(({*before.tiers} & {*after.tiers}) | {FALLBACK_TIER, NO_TIER})
     return tuple(
         ValueChange(name, before.tier_label(name), after.tier_label(name))
         for name in names
@@ -287,12 +288,30 @@ def _label_changes(before: ICP, after: ICP) -> tuple[ValueChange[str], ...]:
     )
 
 
+def _percent(share: float) -> str:
+    return f"{format_value(round(share * 100, 2))}%"
+
+
+def _calibration(icp: ICP) -> str | None:
+    cal = icp.calibration
+    return None if cal is None else f"average account wins {cal.base_rate:.1%} ({cal.deals:,} deals)"
+
+
 def _setting_changes(before: ICP, after: ICP) -> tuple[ValueChange[str], ...]:
+    """Settings that change what a score means, as readable text (percentages, not fractions)."""
     out: list[ValueChange[str]] = []
-    for name in ("name", "description", "missing"):
+    for name in ("name", "description"):
         b, a = getattr(before, name), getattr(after, name)
         if b != a:
             out.append(ValueChange(name, b, a))
+    if before.target != after.target:
+        out.append(ValueChange("target", target_text(before), target_text(after)))
+    if before.min_confidence != after.min_confidence:
+        out.append(
+            ValueChange("minimum confidence", _percent(before.min_confidence), _percent(after.min_confidence))
+        )
+    if _calibration(before) != _calibration(after):
+        out.append(ValueChange("calibration", _calibration(before), _calibration(after)))
     return tuple(out)
 
 

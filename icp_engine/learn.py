@@ -1,33 +1,76 @@
-"""Derive a data-backed draft ICP from won and lost deals.
+"""Learn a scorecard ICP from history: a few characteristics with centred integer points.
 
-Only attributes with a segment that `analyze` finds significant (after the multiple-testing
-correction) may become criteria; an attribute with none contributes nothing, so data without
-signal yields an ICP without criteria. Points come from one L2-regularised logistic regression
-over the tested segments of the supported attributes, fitted together so that two correlated
-segments do not both claim the same wins, and shrinking weakly measured values towards zero. Log-odds are
-shifted per attribute so that the weakest level earns 0 and every point is non-negative; the
-score is then an affine function of the model's log-odds, and ranking accounts by score is the
-same as ranking them by the model. Segments that almost never win become disqualifiers.
+How (docs/ENGINE.md has the reasoning):
+
+1. `analyze` tests every segment of every attribute; only attributes with a segment that stays
+   significant after the multiple-testing correction may become characteristics, so data without
+   signal yields an ICP without characteristics (and says so).
+2. Segments that almost never win become disqualifiers.
+3. Characteristics are chosen by stagewise forward selection: each step fits a ridge-penalised
+   logistic regression for every candidate (an attribute's segments as indicators, or a pair of
+   already chosen attributes as value-pair indicators) and keeps the one that most improves the
+   AUC on forward-chaining held-out blocks; selection stops when nothing improves it enough, or at
+   `max_characteristics`. An interaction is thus only added when it helps held-out ranking.
+4. The final model (penalty chosen by the same cross-validation) gives each bin its log-odds;
+   single-attribute bins are centred on the deal-weighted average of their attribute, so 0 means
+   "like the average account"; points = log-odds × 20 / ln 2 (20 points double the odds), rounded.
+   Bins that round to 0 disappear (they score 0 anyway), equal neighbours merge, and a bin whose
+   own win rate contradicts its sign (significantly below average with positive points, or the
+   reverse) is dropped rather than shown misleadingly.
+5. Tiers come from the historical score distribution; the calibration (win rate of a 0-point
+   account) is fitted on the same deals so a score can say its expected win rate.
+
+Targets: `win` (won/lost deals), `value` (wins weighted by deal amount: expected won value) and
+`retention` (customers from health data: kept = not churned). Everything is deterministic: the
+same input gives the same ICP, byte for byte.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from threadpoolctl import threadpool_limits
 
-from icp_engine.backtest import outcomes, roc_auc
+from icp_engine.backtest import bin_mask, outcomes, weighted_auc
 from icp_engine.batch import score_batch
-from icp_engine.model import DEFAULT_TIERS, ICP, Condition, Criterion, Disqualifier, Op
-from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze
+from icp_engine.model import (
+    DEFAULT_TIERS,
+    ICP,
+    Calibration,
+    Characteristic,
+    Condition,
+    Criterion,
+    Disqualifier,
+    Target,
+)
+from icp_engine.scoring import POINTS_TO_DOUBLE_ODDS
+from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze, plan_segments, wilson_interval
+from icp_engine.stats.input_checks import BAND_COLUMNS
 
-TOTAL_POINTS = 100
 DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the overall win rate
-OTHER_VALUES = "(other)"  # evidence key of an attribute's values that are not a criterion of their own
+MAX_CHARACTERISTICS = 10
+MIN_LL_GAIN = 0.0002  # held-out log-likelihood per deal a new attribute must add
+MIN_PAIR_GAIN = 0.002  # an interaction must add more: it costs a reader more than an attribute
+MIN_PAIR_DEALS = 30  # a value pair needs this many deals to be a bin
+MAX_PAIR_BINS = 24
+SELECTION_ROWS = 60_000  # deals used to choose characteristics (evenly spaced, order kept)
+SELECTION_L2 = 2.0
+CANDIDATE_VALUES = 60  # categories: the most common values that may earn points of their own
+CANDIDATE_MIN_DEALS = 10
+FINE_BINS = 16
+POINTS_PER_LOG_ODDS = POINTS_TO_DOUBLE_ODDS / math.log(2.0)
+
+# Log-spaced in steps of √2 (0.25 … 32): held-out AUC is flat near its optimum.
+L2_GRID = tuple(round(0.25 * 2 ** (k / 2), 3) for k in range(15))
+DEFAULT_L2 = 1.0  # too few deals to cross-validate
+CV_FOLDS = 4
 
 
 @dataclass
@@ -38,6 +81,14 @@ class LearnResult:
     notes: list[str] = field(default_factory=list)
     coefficients: dict[str, float] = field(default_factory=dict)
     penalty: str = ""
+    selection: list[str] = field(default_factory=list)  # one line per step: what joined and why
+
+
+class LearnError(ValueError):
+    """Input `learn` cannot use; the message says what to change."""
+
+
+# --- the regression ------------------------------------------------------------------------------
 
 
 def fit_logistic(
@@ -46,77 +97,46 @@ def fit_logistic(
     """Weighted logistic regression on aggregated rows (Newton's method, ridge on slopes).
 
     Rows are distinct feature patterns with their win and deal counts, so a million deals over
-    a few attributes cost a few hundred rows.
+    a few attributes cost a few hundred rows. The design is mostly zeros (one level per
+    attribute), so products run on a sparse matrix: selection fits this hundreds of times.
     """
     n, p = x.shape
-    design = np.hstack([np.ones((n, 1)), x.astype(np.float64)])
+    design = sparse.csr_matrix(np.hstack([np.ones((n, 1)), x.astype(np.float64)]))
+    design_t = design.T.tocsr()
     beta = np.zeros(p + 1)
     rate = wins.sum() / max(totals.sum(), 1e-12)
     rate = min(max(rate, 1e-6), 1 - 1e-6)
     beta[0] = math.log(rate / (1 - rate))
     penalty = np.full(p + 1, l2)
     penalty[0] = 0.0
+    ridge = np.diag(penalty) + 1e-9 * np.eye(p + 1)
 
-    def objective(b: np.ndarray) -> float:
-        eta = design @ b
+    def objective(eta: np.ndarray, b: np.ndarray) -> float:
         return float(wins @ eta - totals @ np.logaddexp(0.0, eta) - 0.5 * penalty @ (b * b))
 
-    current = objective(beta)
+    eta = design @ beta
+    current = objective(eta, beta)
     for _ in range(max_iter):
-        eta = design @ beta
         mu = 1.0 / (1.0 + np.exp(-eta))
-        grad = design.T @ (wins - totals * mu) - penalty * beta
+        grad = design_t @ (wins - totals * mu) - penalty * beta
         w = totals * mu * (1 - mu)
-        hess = (design * w[:, None]).T @ design + np.diag(penalty) + 1e-9 * np.eye(p + 1)
+        hess = (design_t @ design.multiply(w[:, None]).tocsr()).toarray() + ridge
         step = np.linalg.solve(hess, grad)
+        step_eta = design @ step
         # Damped Newton: halve the step until the penalised likelihood does not fall, so nearly
         # separable data (a level that almost always wins) cannot make the iteration overshoot.
         scale = 1.0
         while scale > 1e-6:
             candidate = beta + scale * step
-            value = objective(candidate)
+            cand_eta = eta + scale * step_eta
+            value = objective(cand_eta, candidate)
             if value >= current - 1e-12:
                 break
             scale /= 2
-        beta, current = candidate, value
+        beta, eta, current = candidate, cand_eta, value
         if np.max(np.abs(scale * step)) < 1e-8:
             break
     return float(beta[0]), beta[1:]
-
-
-# Log-spaced in steps of √2 (0.25 … 32): held-out AUC is flat near its optimum, and a coarser
-# half-decade grid made the choice jump between neighbours that differ by more than the CV can
-# tell apart (benchmarks/quality.py: olist and generator seed 7 wanted penalties between grid points).
-L2_GRID = tuple(round(0.25 * 2 ** (k / 2), 3) for k in range(15))
-DEFAULT_L2 = 1.0  # too few deals to cross-validate
-CV_FOLDS = 4
-
-
-def choose_l2(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> float:
-    """Pick the ridge penalty with the best mean held-out AUC.
-
-    Forward chaining over contiguous blocks of rows: each block is predicted from the blocks
-    before it. When deals come in time order (as the CLI's ordered hold-out passes them), this
-    is how the ICP will be used, so drift counts against overfitting.
-    """
-    n = len(won)
-    if n < CV_FOLDS * 20 or masks.shape[1] == 0:
-        return DEFAULT_L2
-    fold = np.arange(n) * CV_FOLDS // n
-    best, best_auc = DEFAULT_L2, -1.0
-    for l2 in L2_GRID:
-        aucs = []
-        for f in range(1, CV_FOLDS):
-            train, test = fold < f, fold == f
-            if won[test].min() == won[test].max():
-                continue
-            x, wins, totals = _aggregate(masks[train], won[train], weight[train])
-            _, coefs = fit_logistic(x, wins, totals, l2=l2)
-            aucs.append(roc_auc(masks[test].astype(np.float64) @ coefs, won[test].astype(bool)))
-        mean = float(np.mean(aucs)) if aucs else 0.0
-        if mean > best_auc + 1e-9:
-            best, best_auc = l2, mean
-    return best
 
 
 def _aggregate(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -132,43 +152,446 @@ def _aggregate(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> tuple[
     return x, wins, totals
 
 
-def _condition_for(seg: SegmentDef) -> list[Condition]:
-    if seg.kind == "contains":
-        return [Condition(attribute=seg.attribute, op="contains_any", values=[_value_of(seg)])]
-    if seg.kind == "value":
-        return [Condition(attribute=seg.attribute, op="eq", values=[_value_of(seg)])]
-    conds = []
-    if seg.low is not None and math.isfinite(seg.low):
-        conds.append(Condition(attribute=seg.attribute, op="gte", values=[_num(seg.low)]))
-    if seg.high is not None and math.isfinite(seg.high):
-        conds.append(Condition(attribute=seg.attribute, op="lt", values=[_num(seg.high)]))
-    if not conds:
-        conds.append(Condition(attribute=seg.attribute, op="exists"))
-    return conds
+def _folds(n: int) -> np.ndarray | None:
+    return np.arange(n) * CV_FOLDS // n if n >= CV_FOLDS * 20 else None
 
 
-def _value_of(seg: SegmentDef) -> str:
-    """The value of a 'value' or 'contains' segment (SegmentDef.__post_init__ makes sure it has one)."""
-    assert seg.value is not None
-    return seg.value
+def cv_scores(
+    masks: np.ndarray,
+    won: np.ndarray,
+    weight: np.ndarray,
+    l2: float,
+    chosen: Sequence[_Candidate] = (),
+) -> tuple[float, float]:
+    """Mean held-out AUC and log-likelihood per deal over forward-chaining folds.
+
+    Each block of rows is predicted from the blocks before it. When deals come in time order (as
+    the CLI and the benchmarks pass them), this is how the ICP will be used, so drift counts
+    against overfitting.
+    """
+    n = len(won)
+    fold = _folds(n)
+    if fold is None:
+        return 0.5, -math.inf
+    aucs, lls = [], []
+    for f in range(1, CV_FOLDS):
+        train, test = fold < f, fold == f
+        x, wins, totals = _aggregate(masks[train], won[train], weight[train])
+        intercept, coefs = fit_logistic(_centred(x, chosen), wins, totals, l2=l2)
+        eta = intercept + _centred(masks[test], chosen) @ coefs
+        y, w = won[test], weight[test]
+        lls.append(float((w * (y * eta - np.logaddexp(0.0, eta))).sum() / w.sum()))
+        if y.min() != y.max():
+            aucs.append(weighted_auc(eta, y.astype(bool), w))
+    return (float(np.mean(aucs)) if aucs else 0.5), float(np.mean(lls))
+
+
+def cv_auc(
+    masks: np.ndarray,
+    won: np.ndarray,
+    weight: np.ndarray,
+    l2: float,
+    chosen: Sequence[_Candidate] = (),
+) -> float:
+    """Mean forward-chaining held-out AUC (0.5 when there are too few deals to tell)."""
+    return cv_scores(masks, won, weight, l2, chosen)[0]
+
+
+def choose_l2(
+    masks: np.ndarray, won: np.ndarray, weight: np.ndarray, chosen: Sequence[_Candidate] = ()
+) -> float:
+    """Pick the ridge penalty with the best mean forward-chaining held-out AUC."""
+    if _folds(len(won)) is None or masks.shape[1] == 0:
+        return DEFAULT_L2
+    best, best_auc = DEFAULT_L2, -1.0
+    for l2 in L2_GRID:
+        mean = cv_auc(masks, won, weight, l2, chosen)
+        if mean > best_auc + 1e-9:
+            best, best_auc = l2, mean
+    return best
+
+
+# --- candidate characteristics -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A characteristic under consideration: its bins as indicator columns over the deals."""
+
+    attributes: tuple[str, ...]
+    kind: str  # "value", "bin", "contains" or "pair"
+    segments: tuple[tuple[SegmentDef, ...], ...]  # per column: one segment, or two for a pair
+    masks: np.ndarray  # deals × columns, bool
+    share: np.ndarray | None = None  # value/bin levels: their share of the deals (for centring)
+    coarse: _Candidate | None = None  # fine numeric bins: the bands to pair with instead
+    dimension: str = ""  # candidates of one dimension (a band and its number) exclude each other
+
+    @property
+    def name(self) -> str:
+        return " × ".join(self.attributes)
+
+
+_RAW_OF_BAND = {band: raw for raw, band in BAND_COLUMNS.items()}
+
+
+def _round_edge(x: float) -> float:
+    """Two significant digits: edges people write (200, 2,000, 1.5M), not 197.4."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    digits = 1 - math.floor(math.log10(abs(x)))
+    return round(x, digits)
+
+
+def _fine_bins(attr: str, x: np.ndarray) -> list[SegmentDef]:
+    """Up to FINE_BINS quantile bins with round edges and at least CANDIDATE_MIN_DEALS deals each."""
+    known = x[np.isfinite(x)]
+    if len(known) < 2 * CANDIDATE_MIN_DEALS:
+        return []
+    integer = bool(np.all(np.mod(known, 1) == 0))
+    qs = np.quantile(known, np.linspace(0, 1, FINE_BINS + 1)[1:-1])
+    lo_x, hi_x = float(known.min()), float(known.max())
+    edges = [e for e in sorted({_round_edge(float(q)) for q in qs}) if lo_x < e <= hi_x]
+    kept: list[float] = []
+    last = -math.inf
+    for e in edges:  # drop an edge that would leave too few deals below it
+        if int(np.count_nonzero((known >= last) & (known < e))) >= CANDIDATE_MIN_DEALS:
+            kept.append(e)
+            last = e
+    while kept and int(np.count_nonzero(known >= kept[-1])) < CANDIDATE_MIN_DEALS:
+        kept.pop()
+    bounds: list[float | None] = [None, *kept, None]
+    return [
+        SegmentDef(attr, "bin", low=lo, high=hi, integer=integer)
+        for lo, hi in itertools.pairwise(bounds)
+        if not (lo is None and hi is None)
+    ]
+
+
+def _single(attr: str, segments: list[SegmentDef], deals: pd.DataFrame) -> _Candidate:
+    segs = tuple((s,) for s in segments)
+    masks = np.column_stack([s.mask(deals) for s in segments]).astype(bool)
+    kind = segments[0].kind
+    share = masks.mean(axis=0) if kind in ("value", "bin") and len(deals) else None
+    return _Candidate((attr,), kind, segs, masks, share)
+
+
+def _centred(x: np.ndarray, chosen: Sequence[_Candidate]) -> np.ndarray:
+    """Rows in no level of a value/bin attribute (unknown, rare) get the average level mix.
+
+    That is how the scorecard treats them (0 points = the average account), so the regression
+    is fitted under the same rule it will be used with.
+    """
+    out = x.astype(np.float64)
+    col = 0
+    for c in chosen:
+        k = c.masks.shape[1]
+        if c.share is not None:
+            block = out[:, col : col + k]
+            rest = 1.0 - block.sum(axis=1)
+            out[:, col : col + k] = block + rest[:, None] * c.share[None, :]
+        col += k
+    return out
+
+
+def _pair(a: _Candidate, b: _Candidate, fit_rows: np.ndarray) -> _Candidate | None:
+    """Value pairs of two chosen attributes with enough deals (counted on the fitting rows)."""
+    cols: list[tuple[int, tuple[SegmentDef, SegmentDef], np.ndarray]] = []
+    for i, (sa,) in enumerate(a.segments):
+        for j, (sb,) in enumerate(b.segments):
+            m = a.masks[:, i] & b.masks[:, j]
+            count = int(m[fit_rows].sum())
+            if count >= MIN_PAIR_DEALS:
+                cols.append((count, (sa, sb), m))
+    if not cols:
+        return None
+    cols.sort(key=lambda t: (-t[0], t[1][0].key, t[1][1].key))
+    cols = cols[:MAX_PAIR_BINS]
+    return _Candidate(
+        a.attributes + b.attributes,
+        "pair",
+        tuple(c[1] for c in cols),
+        np.column_stack([c[2] for c in cols]),
+    )
+
+
+def _design(chosen: Sequence[_Candidate], rows: np.ndarray) -> np.ndarray:
+    if not chosen:
+        return np.zeros((len(rows), 0), dtype=bool)
+    return np.hstack([c.masks[rows] for c in chosen])
+
+
+def _select(
+    singles: list[_Candidate],
+    won: np.ndarray,
+    weight: np.ndarray,
+    *,
+    max_characteristics: int,
+    supported: set[str],
+) -> tuple[list[_Candidate], list[str]]:
+    """Stagewise forward selection on held-out (forward-chaining) fit.
+
+    Attributes are taken in the order of held-out log-likelihood, the penalised likelihood's own
+    yardstick (smoother than AUC on small data). An attribute with a significant segment joins
+    whatever its held-out gain (the test already separated it from noise, and the ridge penalty
+    shrinks what the held-out blocks cannot confirm); any other must add MIN_LL_GAIN. An
+    interaction of two chosen attributes joins only when it raises held-out AUC by MIN_PAIR_GAIN.
+    """
+    n = len(won)
+    rows = (
+        np.unique(np.linspace(0, n - 1, SELECTION_ROWS).astype(np.int64))
+        if n > SELECTION_ROWS
+        else np.arange(n)
+    )
+    y, w = won[rows], weight[rows]
+    chosen: list[_Candidate] = []
+    log: list[str] = []
+    auc, ll = cv_scores(np.zeros((len(rows), 0), dtype=bool), y, w, SELECTION_L2)
+    pairs: list[_Candidate] = []
+    tried: set[tuple[str, ...]] = set()
+    while len(chosen) < max_characteristics:
+        taken = {c.attributes for c in chosen}
+        used = {c.dimension for c in chosen if c.dimension}
+        best: tuple[float, float, _Candidate] | None = None
+        for cand in [c for c in singles if c.attributes not in taken and c.dimension not in used]:
+            x = np.hstack([_design(chosen, rows), cand.masks[rows]])
+            c_auc, c_ll = cv_scores(x, y, w, SELECTION_L2, [*chosen, cand])
+            if best is None or c_ll > best[1] + 1e-12:
+                best = (c_auc, c_ll, cand)
+        if best is not None and (best[1] - ll >= MIN_LL_GAIN or best[2].attributes[0] in supported):
+            c_auc, c_ll, cand = best
+            log.append(
+                f"{cand.name}: held-out log-likelihood {ll:.4f} → {c_ll:.4f} per deal, AUC {auc:.4f} → {c_auc:.4f}"
+            )
+        else:
+            if best is not None:
+                log.append(
+                    f"no other attribute improves held-out fit (best: {best[2].name}, {best[1] - ll:+.5f})"
+                )
+            best = None
+            for cand in [p for p in pairs if p.attributes not in taken]:
+                x = np.hstack([_design(chosen, rows), cand.masks[rows]])
+                c_auc, c_ll = cv_scores(x, y, w, SELECTION_L2, [*chosen, cand])
+                if best is None or c_auc > best[0] + 1e-12:
+                    best = (c_auc, c_ll, cand)
+            if best is None or best[0] - auc < MIN_PAIR_GAIN or best[1] < ll:
+                if best is not None:
+                    log.append(
+                        f"no interaction improves held-out AUC enough (best: {best[2].name}, {best[0] - auc:+.4f})"
+                    )
+                break
+            c_auc, c_ll, cand = best
+            log.append(f"{cand.name} (interaction): held-out AUC {auc:.4f} → {c_auc:.4f}")
+        chosen.append(cand)
+        auc, ll = c_auc, c_ll
+        if cand.kind in ("value", "bin"):
+            for other in chosen[:-1]:
+                key = other.attributes + cand.attributes
+                if other.kind in ("value", "bin") and key not in tried:
+                    tried.add(key)
+                    pair = _pair(other.coarse or other, cand.coarse or cand, rows)
+                    if pair is not None:
+                        pairs.append(pair)
+    return chosen, log
+
+
+# --- from coefficients to bins -------------------------------------------------------------------
 
 
 def _num(v: float) -> int | float:
     return int(v) if float(v).is_integer() else float(v)
 
 
-def _criterion(conds: list[Condition], points: int, evidence: list[str], rationale: str) -> Criterion:
-    if len(conds) == 1:
-        c = conds[0]
+def _seg_conditions(seg: SegmentDef) -> list[Condition]:
+    if seg.kind == "contains":
+        return [Condition(attribute=seg.attribute, op="contains_any", values=[_value_of(seg)])]
+    if seg.kind == "value":
+        return [Condition(attribute=seg.attribute, op="eq", values=[_value_of(seg)])]
+    return [_range_condition(seg.attribute, seg.low, seg.high)]
+
+
+def _range_condition(attr: str, low: float | None, high: float | None) -> Condition:
+    """[low, high) as one condition: gte, lt, or between (low ≤ x ≤ high − ε for whole numbers)."""
+    lo = low if low is not None and math.isfinite(low) else None
+    hi = high if high is not None and math.isfinite(high) else None
+    if lo is None and hi is None:
+        return Condition(attribute=attr, op="exists")
+    if lo is None:
+        assert hi is not None
+        return Condition(attribute=attr, op="lt", values=[_num(hi)])
+    if hi is None:
+        return Condition(attribute=attr, op="gte", values=[_num(lo)])
+    upper = math.nextafter(hi, -math.inf) if not float(hi).is_integer() else hi - 1e-9
+    if float(lo).is_integer() and float(hi).is_integer():
+        upper = hi - 1  # whole-number attributes (employees): 200–999 reads better than < 1000
+    return Condition(attribute=attr, op="between", values=[_num(lo), _num(upper)])
+
+
+def _value_of(seg: SegmentDef) -> str:
+    assert seg.value is not None
+    return seg.value
+
+
+def _stat_text(stat: SegmentStat, overall: float) -> str:
+    text = (
+        f"{stat.segment.label}: win rate {stat.win_rate:.0%} (n={stat.deals}, 95% CI "
+        f"{stat.ci_low:.0%}–{stat.ci_high:.0%}) vs {overall:.0%} overall, q={stat.q_value:.2g}"
+    )
+    if not stat.significant:
+        text += " (not significant alone; weighed within a supported attribute)"
+    return text
+
+
+@dataclass
+class _Bin:
+    conditions: list[Condition]
+    points: int
+    evidence: list[str]
+    why: list[str]
+    mask: np.ndarray  # over all deals
+    order: float  # position for numeric ranges (low end); else 0
+
+
+def _count_text(label: str, mask: np.ndarray, won: np.ndarray, overall: float) -> str:
+    k = int(mask.sum())
+    wins = int(won[mask].sum())
+    lo, hi = wilson_interval(wins, k)
+    rate = wins / k if k else 0.0
+    return f"{label}: win rate {rate:.0%} (n={k}, 95% CI {lo:.0%}–{hi:.0%}) vs {overall:.0%} overall"
+
+
+def _bins_for(
+    cand: _Candidate,
+    coefs: np.ndarray,
+    won: np.ndarray,
+    stat_by_id: dict[str, SegmentStat],
+    overall: float,
+    evidence_text: dict[str, str],
+) -> tuple[list[_Bin], float]:
+    """Centred, rounded bins of one characteristic and the log-odds its centring moved to the intercept."""
+    n = len(won)
+    if cand.kind in ("value", "bin"):
+        share = cand.masks.sum(axis=0) / max(n, 1)
+        shift = float(share @ coefs)  # the average account's contribution from this attribute
+    else:
+        shift = 0.0  # flags (list items) and interactions: absent = 0, the model's own baseline
+    raw: list[_Bin] = []
+    for col, segs in enumerate(cand.segments):
+        pts = round((float(coefs[col]) - shift) * POINTS_PER_LOG_ODDS)
+        if pts == 0:
+            continue
+        conds = [c for s in segs for c in _seg_conditions(s)]
+        if cand.kind == "pair":
+            key = f"stat:{segs[0].key}&{segs[1].key}"
+            m = cand.masks[:, col]
+            text = _count_text(f"{segs[0].label} and {segs[1].label}", m, won, overall)
+            text += "; points beyond what each attribute gives alone"
+            evidence_text[key] = text
+            raw.append(_Bin(conds, pts, [key], [text], m, 0.0))
+            continue
+        sid = segs[0].id
+        stat = stat_by_id.get(sid)
+        if stat is not None:
+            evidence_text[sid] = _stat_text(stat, overall)
+        else:
+            evidence_text[sid] = _count_text(segs[0].label, cand.masks[:, col], won, overall)
+        low = segs[0].low if segs[0].kind == "bin" and segs[0].low is not None else -math.inf
+        raw.append(
+            _Bin(conds, pts, [sid], [evidence_text.get(sid, segs[0].label)], cand.masks[:, col], float(low))
+        )
+    return _merge(cand, raw), shift
+
+
+def _merge(cand: _Candidate, bins: list[_Bin]) -> list[_Bin]:
+    """Fuse bins with equal points: values into one `in`, touching numeric ranges into one range."""
+    if cand.kind == "value":
+        by_points: dict[int, _Bin] = {}
+        for b in bins:
+            if b.points in by_points:
+                m = by_points[b.points]
+                m.conditions[0] = Condition(
+                    attribute=m.conditions[0].attribute,
+                    op="in",
+                    values=[*m.conditions[0].values, *b.conditions[0].values],
+                )
+                m.evidence += b.evidence
+                m.why += b.why
+                m.mask = m.mask | b.mask
+            else:
+                by_points[b.points] = _Bin(
+                    list(b.conditions), b.points, list(b.evidence), list(b.why), b.mask, 0.0
+                )
+        return list(by_points.values())
+    if cand.kind == "bin":
+        segs = {s[0].id: s[0] for s in cand.segments}
+        ordered = sorted(bins, key=lambda b: b.order)
+        out: list[tuple[_Bin, float | None, float | None]] = []
+        for b in ordered:
+            seg = segs[b.evidence[0]]
+            if out and out[-1][0].points == b.points and out[-1][2] == seg.low:
+                prev, lo, _ = out[-1]
+                prev.evidence += b.evidence
+                prev.why += b.why
+                prev.mask = prev.mask | b.mask
+                out[-1] = (prev, lo, seg.high)
+            else:
+                out.append(
+                    (
+                        _Bin(list(b.conditions), b.points, list(b.evidence), list(b.why), b.mask, b.order),
+                        seg.low,
+                        seg.high,
+                    )
+                )
+        result = []
+        for b, lo, hi in out:
+            b.conditions = [_range_condition(cand.attributes[0], lo, hi)]
+            result.append(b)
+        return result
+    return bins
+
+
+def _honest(
+    bins: list[_Bin], deals: pd.DataFrame, won: np.ndarray, weight: np.ndarray
+) -> tuple[list[_Bin], list[str]]:
+    """Drop bins whose own (weighted) win rate says the opposite of their points, significantly.
+
+    Judged on every closed deal (disqualified ones too): "average" is the win rate a reader sees.
+    For the value target a win weighs its amount, so a segment that wins rarely but big is not
+    'below average'.
+    """
+    overall = float((won * weight).sum() / weight.sum()) if len(won) else 0.0
+    kept, dropped = [], []
+    for b in bins:
+        m = bin_mask(deals, _criterion(b))
+        k = int(m.sum())
+        rate = float((won[m] * weight[m]).sum() / weight[m].sum()) if k else 0.0
+        lo, hi = wilson_interval(round(rate * k), k)
+        if (b.points > 0 and hi < overall) or (b.points < 0 and lo > overall):
+            desc = " and ".join(c.describe() for c in b.conditions)
+            dropped.append(
+                f"{desc}: {b.points:+d} points would contradict its own win rate ({rate:.0%} vs "
+                f"{overall:.0%}); left at 0"
+            )
+            continue
+        kept.append(b)
+    return kept, dropped
+
+
+def _criterion(b: _Bin) -> Criterion:
+    rationale = "; ".join(dict.fromkeys(b.why))
+    if len(b.conditions) == 1:
+        c = b.conditions[0]
         return Criterion(
             attribute=c.attribute,
             op=c.op,
             values=c.values,
-            points=points,
-            evidence=evidence,
+            points=b.points,
+            evidence=b.evidence,
             rationale=rationale,
         )
-    return Criterion(all_of=conds, points=points, evidence=evidence, rationale=rationale)
+    return Criterion(all_of=b.conditions, points=b.points, evidence=b.evidence, rationale=rationale)
+
+
+# --- disqualifiers, tiers, calibration -----------------------------------------------------------
 
 
 def _disqualifier(stat: SegmentStat) -> Disqualifier | None:
@@ -180,31 +603,48 @@ def _disqualifier(stat: SegmentStat) -> Disqualifier | None:
         )
     if seg.kind == "value":
         return Disqualifier(attribute=seg.attribute, op="eq", values=[_value_of(seg)], reason=reason)
-    low = seg.low if seg.low is not None and math.isfinite(seg.low) else None  # None: open below
-    high = seg.high if seg.high is not None and math.isfinite(seg.high) else None  # None: open above
+    low = seg.low if seg.low is not None and math.isfinite(seg.low) else None
+    high = seg.high if seg.high is not None and math.isfinite(seg.high) else None
     if low is None and high is not None:
         return Disqualifier(attribute=seg.attribute, op="lt", values=[_num(high)], reason=reason)
     if high is None and low is not None:
         return Disqualifier(attribute=seg.attribute, op="gte", values=[_num(low)], reason=reason)
-    return None  # a middle bin cannot be one condition; it stays a (zero-point) level instead
+    return None  # a middle bin cannot be one condition; it stays a bin instead
 
 
-def _stat_text(stat: SegmentStat, overall: float) -> str:
-    text = (
-        f"{stat.segment.label}: win rate {stat.win_rate:.0%} (n={stat.deals}, 95% CI "
-        f"{stat.ci_low:.0%}–{stat.ci_high:.0%}) vs {overall:.0%} overall, q={stat.q_value:.2g}"
-    )
-    if not stat.significant:
-        text += " (not significant alone; weighted within a supported attribute)"
-    return text
+def _tiers_from_scores(icp: ICP, deals: pd.DataFrame) -> dict[str, int | float]:
+    """A: the top fifth of historical deals, B: the next two fifths (whole-number thresholds)."""
+    if not icp.characteristics or len(deals) == 0:
+        return dict(DEFAULT_TIERS)
+    scores = score_batch(deals, icp).fit_score
+    a = math.floor(float(np.quantile(scores, 0.8)))
+    b = math.floor(float(np.quantile(scores, 0.4)))
+    a = min(max(a, 2), 100)
+    b = min(max(b, 1), a - 1)
+    return {"A": a, "B": b}
+
+
+def _calibrate(points: np.ndarray, won: np.ndarray) -> float:
+    """Win rate of a 0-point account: the intercept of a logistic fit with the slope fixed at 20 points per doubling."""
+    offset = points / POINTS_PER_LOG_ODDS
+    rate = min(max(float(won.mean()), 1e-6), 1 - 1e-6)
+    a = math.log(rate / (1 - rate))
+    for _ in range(50):
+        mu = 1.0 / (1.0 + np.exp(-(a + offset)))
+        grad = float((won - mu).sum())
+        hess = float((mu * (1 - mu)).sum()) + 1e-9
+        step = grad / hess
+        a += step
+        if abs(step) < 1e-10:
+            break
+    return 1.0 / (1.0 + math.exp(-a))
+
+
+# --- inputs per target ---------------------------------------------------------------------------
 
 
 def _with_attributes(deals: pd.DataFrame, accounts: pd.DataFrame | None, analysis: Analysis) -> pd.DataFrame:
-    """Deals carrying every analysed attribute: those only the accounts have are joined by account_id.
-
-    `analyze` reads such attributes from the accounts; the regression and the tiers need them on
-    the deals too.
-    """
+    """Deals carrying every analysed attribute: those only the accounts have are joined by account_id."""
     wanted = dict.fromkeys(s.segment.attribute for s in analysis.segments)
     if accounts is None or "account_id" not in accounts.columns:
         return deals
@@ -215,25 +655,46 @@ def _with_attributes(deals: pd.DataFrame, accounts: pd.DataFrame | None, analysi
     return deals.assign(**{a: deals["account_id"].map(lookup[a]) for a in missing})
 
 
-def _other_values(
-    attr: str, named: list[Any], deals: pd.DataFrame, won: np.ndarray, overall: float
-) -> tuple[str, str]:
-    """Evidence for the level of an attribute's remaining values: how the deals that have one did."""
-    probe = ICP(
-        name="other values",
-        criteria=[Criterion(attribute=attr, op="not_in", values=named, points=1)],
-    )
-    hit = score_batch(deals, probe).status[:, 0] == 1
-    n, w = int(hit.sum()), int(won[hit].sum())
-    if n:
-        seen = f"win rate {w / n:.0%} (n={n}) vs {overall:.0%} overall"
-    else:
-        seen = "no closed deal has one"
-    text = (
-        f"{attr} = any other value: {seen}; values that are not significant or too rare to test "
-        "alone score as the model's baseline, between the weakest and the strongest tested values"
-    )
-    return f"stat:{attr}={OTHER_VALUES}", text
+def _in_time_order(deals: pd.DataFrame) -> pd.DataFrame:
+    """Deals sorted by close date, then deal id (stable).
+
+    Held-out blocks follow time, and the same deals in another file order give the same ICP.
+    """
+    keys = [c for c in ("close_date", "deal_id") if c in deals.columns]
+    if not keys or deals.empty:
+        return deals.reset_index(drop=True)
+    columns = [deals[k].astype(str).where(deals[k].notna(), "").to_numpy() for k in keys]
+    return deals.iloc[np.lexsort(columns[::-1])].reset_index(drop=True)
+
+
+def retention_outcomes(accounts: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers with a known churn flag as rows with `won` = kept (the retention target's 'deals')."""
+    if accounts is None or "churned" not in accounts.columns:
+        raise LearnError(
+            "--target retention needs customer health data with a 'churned' column (give --health)"
+        )
+    from icp_engine.stats import _flags  # the same reading of yes/no, true/false, 1/0 as analyze
+
+    churned = pd.Series(_flags(accounts, "churned", "accounts", allow_missing=True), index=accounts.index)
+    known = churned.notna()
+    if int(known.sum()) == 0:
+        raise LearnError("--target retention: no customer has a churned value (yes/no) in the health data")
+    rows = accounts[known].copy()
+    rows["won"] = ~churned[known].astype(bool)
+    return rows.reset_index(drop=True)
+
+
+def _value_weights(deals: pd.DataFrame, won: np.ndarray) -> np.ndarray:
+    if "amount" not in deals.columns:
+        raise LearnError("--target value needs deal amounts (an 'amount' column in the deals)")
+    amount = pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=np.float64)
+    typical = np.nanmedian(amount[won]) if won.any() else np.nan
+    if not (np.isfinite(typical) and typical > 0):
+        raise LearnError("--target value: no won deal has a positive amount")
+    return np.where(won, np.nan_to_num(amount / typical, nan=1.0).clip(0.05, 20.0), 1.0)
+
+
+# --- learn ---------------------------------------------------------------------------------------
 
 
 def learn(
@@ -243,209 +704,201 @@ def learn(
     attributes: Sequence[str] | None = None,
     name: str = "Learned ICP",
     alpha: float = 0.05,
+    target: Target = "win",
     value_weighted: bool = False,
+    max_characteristics: int = MAX_CHARACTERISTICS,
     l2: float | None = None,
     analysis: Analysis | None = None,
-    include_supported_attributes: bool = True,
 ) -> LearnResult:
-    """Learn a draft ICP from closed deals (`won` bool + normalised account attributes)."""
+    """Learn a scorecard ICP from closed deals (`won` + normalised account attributes).
+
+    The regressions solve many small systems, where BLAS threads only contend with each other
+    (three times slower on two busy cores), so learning runs them on one thread.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _learn(
+            deals,
+            accounts,
+            attributes=attributes,
+            name=name,
+            alpha=alpha,
+            target=target,
+            value_weighted=value_weighted,
+            max_characteristics=max_characteristics,
+            l2=l2,
+            analysis=analysis,
+        )
+
+
+def _learn(
+    deals: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    *,
+    attributes: Sequence[str] | None = None,
+    name: str = "Learned ICP",
+    alpha: float = 0.05,
+    target: Target = "win",
+    value_weighted: bool = False,
+    max_characteristics: int = MAX_CHARACTERISTICS,
+    l2: float | None = None,
+    analysis: Analysis | None = None,
+) -> LearnResult:
+    if max_characteristics < 1:
+        raise LearnError(f"--max-characteristics must be at least 1 (got {max_characteristics})")
+    if value_weighted:
+        target = "value"
+    if target == "retention":
+        deals = retention_outcomes(accounts)
+        accounts = None
+        analysis = None
+    deals = _in_time_order(deals)
     if analysis is None:
         analysis = analyze(deals, accounts, attributes=attributes, alpha=alpha)
     deals = _with_attributes(deals, accounts, analysis)
     overall = analysis.overall["win_rate"]
-    evidence_text: dict[str, str] = {}
+    won_all = outcomes(deals)
     notes: list[str] = []
+    evidence_text: dict[str, str] = {}
     sig = [s for s in analysis.segments if s.significant]
-    if not sig:
+    weight_all = _value_weights(deals, won_all) if target == "value" else np.ones(len(deals))
+    supported = {s.segment.attribute for s in sig}
+    if target == "value":
+        # A value pattern need not show in win rates: every tested attribute may compete, and the
+        # held-out value-weighted AUC alone decides.
+        supported |= {s.segment.attribute for s in analysis.segments if s.tested}
+    if not supported:
         notes.append(
-            "No segment is statistically supported, so the learned ICP has no criteria: "
+            "No segment is statistically supported, so the learned ICP has no characteristics: "
             "every account scores the same. Gather more deals or use interview evidence."
         )
-        icp = ICP(name=name, description=" ".join(analysis.summary) or notes[0], criteria=[])
+        icp = ICP(name=name, target=target, description=" ".join(analysis.summary) or notes[0])
         return LearnResult(icp=icp, analysis=analysis, significant=False, notes=notes)
 
     # 1. Near-zero segments become disqualifiers (negative ICP).
     disqualifiers: list[Disqualifier] = []
-    kept: list[SegmentStat] = []
+    disq_ids: set[str] = set()
     for s in sig:
         d = _disqualifier(s) if s.ci_high < DISQUALIFY_RATIO * overall else None
         if d is not None:
             disqualifiers.append(d.model_copy(update={"evidence": [s.id]}))
+            disq_ids.add(s.id)
             evidence_text[s.id] = _stat_text(s, overall)
-        else:
-            kept.append(s)
-    # An attribute with a significant segment is supported as a whole: its other tested values
-    # join the regression too, where the ridge penalty shrinks the weakly measured ones to ~0
-    # points. Attributes without any significant segment never contribute.
-    supported = {s.segment.attribute for s in sig}
-    disq_ids = {d.evidence[0] for d in disqualifiers}
-    kept_ids = {s.id for s in kept}
-    if include_supported_attributes:
-        kept += [
-            s
-            for s in analysis.segments
-            if s.segment.attribute in supported
-            and getattr(s, "tested", True)
-            and s.id not in kept_ids
-            and s.id not in disq_ids
-        ]
-    won = outcomes(deals)
+    # An attribute whose only significant segment became a disqualifier has shown nothing about
+    # the deals that remain: it must earn its place on held-out fit like any other.
+    significant = {s.segment.attribute for s in sig if s.id not in disq_ids}
     active = np.ones(len(deals), dtype=bool)
-    for d in disqualifiers:
-        seg_stat = next(s for s in sig if s.id == d.evidence[0])
-        active &= ~seg_stat.segment.mask(deals)
+    for s in sig:
+        if s.id in disq_ids:
+            active &= ~s.segment.mask(deals)
+    live = deals[active].reset_index(drop=True)
+    won = won_all[active]
+    weight = weight_all[active]
 
-    # 2. One regression over all supported segments.
-    masks = (
-        np.column_stack([s.segment.mask(deals)[active] for s in kept])
-        if kept
-        else np.zeros((active.sum(), 0))
-    )
-    weight = np.ones(int(active.sum()))
-    if value_weighted and "amount" in deals.columns:
-        amount = pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=np.float64)[active]
-        typical = np.nanmedian(amount[won[active]]) if won[active].any() else np.nan
-        if np.isfinite(typical) and typical > 0:
-            weight = np.where(won[active], np.nan_to_num(amount / typical, nan=1.0).clip(0.1, 10.0), 1.0)
-    masks = masks.astype(bool)
-    y = won[active].astype(np.float64)
-    if l2 is None:
-        l2 = choose_l2(masks, y, weight)
-        notes_l2 = f"ridge penalty {l2:g} chosen by {CV_FOLDS}-fold cross-validation"
-    else:
-        notes_l2 = f"ridge penalty {l2:g}"
-    x, wins, totals = _aggregate(masks, y, weight)
-    _, coefs = fit_logistic(x, wins, totals, l2=l2)
-    coef_by_id = {s.id: float(c) for s, c in zip(kept, coefs, strict=True)}
-
-    # 3. Per attribute: shift log-odds so the weakest level earns 0.
-    by_attr: dict[str, list[SegmentStat]] = {}
-    for s in kept:
-        by_attr.setdefault(s.segment.attribute, []).append(s)
-    all_bins: dict[str, list[SegmentStat]] = {}
+    # 2. Candidates: the segments of each supported attribute (the ridge shrinks the weak ones).
+    # Categories reach further than the tests do (more values, fewer deals each): a value with
+    # ten deals still ranks better than the average it would otherwise get.
+    by_attr: dict[str, list[SegmentDef]] = {}
     for s in analysis.segments:
-        if s.segment.kind == "bin":
-            all_bins.setdefault(s.segment.attribute, []).append(s)
+        if s.segment.attribute in supported and s.tested and s.id not in disq_ids:
+            by_attr.setdefault(s.segment.attribute, []).append(s.segment)
+    # Numbers (and bands whose number is there too) get fine bins that fitting merges again: the
+    # edges that matter (20, 200, 2,000 employees) rarely fall on quintiles or on band edges.
+    coarse: dict[str, _Candidate] = {}
+    dimension: dict[str, str] = {}
+    for attr, segs in list(by_attr.items()):
+        raw = _RAW_OF_BAND.get(attr, attr)
+        if (segs[0].kind == "bin" or raw != attr) and raw in live.columns:
+            fine = _fine_bins(raw, pd.to_numeric(live[raw], errors="coerce").to_numpy(dtype=np.float64))
+            if len(fine) >= 2:
+                by_attr[raw] = fine  # beside the bands (or quintiles): selection keeps the better
+                coarse[raw] = _single(attr, list(segs), live)
+                dimension[attr] = dimension[raw] = raw
+                if attr in significant:
+                    significant.add(raw)
+        elif segs[0].kind == "value":
+            wider = plan_segments(live, attr, max_values=CANDIDATE_VALUES, min_count=CANDIDATE_MIN_DEALS)
+            by_attr[attr] = [seg for seg in wider.segments if seg.id not in disq_ids] or list(segs)
+    singles = [
+        dataclasses.replace(
+            _single(attr, segs, live), coarse=coarse.get(attr), dimension=dimension.get(attr, attr)
+        )
+        for attr, segs in by_attr.items()
+    ]
+    y = won.astype(np.float64)
+    chosen, selection = _select(
+        singles,
+        y,
+        weight,
+        max_characteristics=max_characteristics,
+        supported=significant,
+    )
+    if not chosen:
+        notes.append(
+            "No attribute improves held-out ranking enough to earn a place, so the learned ICP has "
+            "no characteristics: every account scores the same."
+        )
+        icp = ICP(
+            name=name,
+            target=target,
+            description=" ".join(analysis.summary[:3]) or None,
+            disqualifiers=disqualifiers,
+            evidence=dict(sorted(evidence_text.items())),
+        )
+        return LearnResult(
+            icp=icp, analysis=analysis, significant=bool(sig), notes=notes, selection=selection
+        )
 
-    levels: list[tuple[list[Condition], float, list[str], str]] = []  # conditions, raw points, evidence, why
-    attr_ranges: list[float] = []
-    for attr, stats in by_attr.items():
-        kind = stats[0].segment.kind
-        if kind == "contains":
-            # Items are independent flags: one that helps earns points when present, one that
-            # hurts earns its points when absent (`not_in` on a list means "has none of").
-            for s in stats:
-                coef = coef_by_id[s.id]
-                evidence_text[s.id] = _stat_text(s, overall)
-                if coef > 0:
-                    levels.append((_condition_for(s.segment), coef, [s.id], _stat_text(s, overall)))
-                elif coef < 0:
-                    lacks = [Condition(attribute=attr, op="not_in", values=[_value_of(s.segment)])]
-                    levels.append((lacks, -coef, [s.id], _stat_text(s, overall)))
-            attr_ranges.append(sum(abs(coef_by_id[s.id]) for s in stats))
+    # 3. One regression over the chosen characteristics.
+    x_all = np.hstack([c.masks for c in chosen])
+    if l2 is None:
+        l2 = choose_l2(x_all, y, weight, chosen)
+        penalty = f"ridge penalty {l2:g} chosen by {CV_FOLDS}-fold forward-chaining cross-validation"
+    else:
+        penalty = f"ridge penalty {l2:g}"
+    xa, wins, totals = _aggregate(x_all, y, weight)
+    _, coefs = fit_logistic(_centred(xa, chosen), wins, totals, l2=l2)
+    stat_by_id = {s.id: s for s in analysis.segments}
+    coefficients: dict[str, float] = {}
+    characteristics: list[Characteristic] = []
+    col = 0
+    for cand in chosen:
+        k = cand.masks.shape[1]
+        part = coefs[col : col + k]
+        for pair_or_one, c in zip(cand.segments, part, strict=True):
+            coefficients["&".join(seg.id for seg in pair_or_one)] = round(float(c), 6)
+        col += k
+        bins, _ = _bins_for(cand, part, won, stat_by_id, overall, evidence_text)
+        bins, dropped = _honest(bins, deals, won_all.astype(np.float64), weight_all)
+        notes += dropped
+        if not bins:
             continue
-        floor = min(0.0, *(coef_by_id[s.id] for s in stats))
-        top = max(0.0, *(coef_by_id[s.id] for s in stats)) - floor
-        attr_ranges.append(top)
-        for s in stats:
-            evidence_text[s.id] = _stat_text(s, overall)
-            levels.append(
-                (_condition_for(s.segment), coef_by_id[s.id] - floor, [s.id], _stat_text(s, overall))
-            )
-        if floor < 0:
-            rest_why = f"{attr}: values with no significant difference from the overall win rate"
-            if kind == "value":
-                # Disqualified values are named too: the remaining values' level must not include them.
-                named: list[Any] = [s.segment.value for s in stats] + [
-                    s.segment.value for s in sig if s.id in disq_ids and s.segment.attribute == attr
-                ]
-                rest_id, rest_text = _other_values(attr, named, deals, won, overall)
-                evidence_text[rest_id] = rest_text
-                levels.append(
-                    ([Condition(attribute=attr, op="not_in", values=named)], -floor, [rest_id], rest_text)
-                )
-            else:
-                sig_ids = {s.id for s in stats} | disq_ids  # a disqualified bin earns no points
-                for b in all_bins.get(attr, []):
-                    if b.id not in sig_ids:
-                        levels.append((_condition_for(b.segment), -floor, [b.id], rest_why))
-                        evidence_text[b.id] = _stat_text(b, overall)
-
-    total = sum(attr_ranges)
-    scale = TOTAL_POINTS / total if total > 0 else 0.0
-    criteria = _merge_levels(levels, scale)
-    if not criteria:
-        notes.append("The supported segments carry too little weight to earn a point after rounding.")
+        bins.sort(key=lambda b: (b.order, -b.points) if cand.kind == "bin" else (-b.points,))
+        characteristics.append(
+            Characteristic(attributes=list(cand.attributes), bins=[_criterion(b) for b in bins])
+        )
+    characteristics.sort(key=lambda ch: (-ch.weight, ch.name))
     icp = ICP(
         name=name,
+        target=target,
         description=" ".join(analysis.summary[:3]) or None,
-        criteria=criteria,
+        characteristics=characteristics,
         disqualifiers=disqualifiers,
         evidence=dict(sorted(evidence_text.items())),
     )
-    icp = icp.model_copy(update={"tiers": _tiers_from_scores(icp, deals[active])})
+    points = score_batch(live, icp).points if characteristics else np.zeros(len(live))
+    calibration = (
+        Calibration(base_rate=round(_calibrate(points, y), 6), deals=len(live))
+        if target != "value" and 0 < y.mean() < 1
+        else None
+    )
+    icp = icp.model_copy(update={"tiers": _tiers_from_scores(icp, live), "calibration": calibration})
     icp = ICP.model_validate(icp.model_dump())
     return LearnResult(
         icp=icp,
         analysis=analysis,
         significant=True,
         notes=notes,
-        coefficients={k: round(v, 6) for k, v in coef_by_id.items()},
-        penalty=notes_l2,
+        coefficients=coefficients,
+        penalty=penalty,
+        selection=selection,
     )
-
-
-def _merge_levels(
-    levels: list[tuple[list[Condition], float, list[str], str]], scale: float
-) -> list[Criterion]:
-    """Round to whole points; equal-valued `eq` levels of one attribute merge into one `in`."""
-    merged: dict[tuple[str, int], dict[str, Any]] = {}
-    out: list[Criterion] = []
-    order: list[tuple[str, Any]] = []
-    for conds, raw, evidence, why in levels:
-        pts = round(raw * scale)
-        if pts <= 0:
-            continue
-        c = conds[0]
-        if len(conds) == 1 and c.op == "eq":
-            key = (c.attribute, pts)
-            if key not in merged:
-                merged[key] = {"values": [], "evidence": [], "why": []}
-                order.append(("merged", key))
-            merged[key]["values"] += c.values
-            merged[key]["evidence"] += evidence
-            merged[key]["why"].append(why)
-        else:
-            order.append(("single", _criterion(conds, pts, evidence, why)))
-    for kind, item in order:
-        if kind == "single":
-            out.append(item)
-            continue
-        attr, pts = item
-        m = merged[item]
-        values = m["values"]
-        op: Op = "eq" if len(values) == 1 else "in"
-        out.append(
-            Criterion(
-                attribute=attr,
-                op=op,
-                values=values,
-                points=pts,
-                evidence=m["evidence"],
-                rationale="; ".join(m["why"]),
-            )
-        )
-    out.sort(key=lambda c: (-c.points, c.describe()))
-    return out
-
-
-def _tiers_from_scores(icp: ICP, deals: pd.DataFrame) -> dict[str, int | float]:
-    """A: the top fifth of historical deals, B: the next two fifths (whole-number thresholds)."""
-    if not icp.criteria or len(deals) == 0:
-        return dict(DEFAULT_TIERS)
-    scores = score_batch(deals, icp).fit_score
-    a = math.floor(float(np.quantile(scores, 0.8)))
-    b = math.floor(float(np.quantile(scores, 0.4)))
-    a = min(max(a, 2), 100)
-    b = min(max(b, 1), a - 1)
-    return {"A": a, "B": b}

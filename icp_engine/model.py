@@ -1,8 +1,12 @@
-"""The ICP as a plain, versioned, serialisable object.
+"""The ICP as a plain, versioned, serialisable object: a scorecard.
 
 An ICP is data, not code: owners edit it as YAML, the bot stores it as JSON, and the scoring
-engine reads it. Validation happens here so that every other part can trust its shape, and
-errors name the criterion that is wrong ("criteria[2]: op 'between' needs two values").
+engine reads it. It is a short list of characteristics (one attribute, or a pair for an
+interaction), each with bins carrying centred integer points (0 = like the average account),
+plus disqualifiers and tiers. Validation happens here so that every other part can trust its
+shape, and errors name the bin that is wrong ("characteristics[0].bins[2]: op 'between' needs two
+values"). Version-1 documents (a flat `criteria` list) still load: their criteria are grouped
+into characteristics by the attributes they test.
 """
 
 from __future__ import annotations
@@ -18,7 +22,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+LEGACY_SCHEMA_VERSIONS = frozenset({1})
+
+Target = Literal["win", "value", "retention"]
+TARGETS: dict[str, str] = {
+    "win": "win rate of closed deals",
+    "value": "expected won value (win × deal value)",
+    "retention": "kept and expanding customers",
+}
 
 Op = Literal[
     "eq",
@@ -58,11 +70,17 @@ OP_SYMBOLS: dict[str, str] = {
     "missing": "is unknown",
 }
 
-DEFAULT_TIERS: dict[str, int | float] = {"A": 70, "B": 40}
-DEFAULT_TIER_LABELS: dict[str, str] = {"A": "Best match", "B": "Good fit", "C": "Not a fit"}
+# 50 is the average account (0 points); A needs about 1.7x its odds, B anything better than it.
+DEFAULT_TIERS: dict[str, int | float] = {"A": 70, "B": 55}
+NO_TIER = "?"  # too little of the ICP's weight is known to place the account in a tier
+DEFAULT_TIER_LABELS: dict[str, str] = {
+    "A": "Best match",
+    "B": "Good fit",
+    "C": "Not a fit",
+    NO_TIER: "Not enough data",
+}
 FALLBACK_TIER = "C"
-
-MissingPolicy = Literal["neutral", "no_match"]
+DEFAULT_MIN_CONFIDENCE = 0.5
 
 
 class ICPError(ValueError):
@@ -189,6 +207,112 @@ class Criterion(BaseModel):
         return " and ".join(c.describe() for c in self.conditions)
 
 
+Bin = Criterion  # one row of a characteristic: a condition (or a pair of them) and its points
+
+
+class Characteristic(BaseModel):
+    """One attribute, or a pair of attributes (an interaction), and the bins that carry points.
+
+    Points are centred: a value in no bin, or unknown, scores 0 (like the average account).
+    Bins of a single-valued attribute should not overlap; when they do (hand-written ICPs, or list
+    attributes such as a tech stack where an account has several items), matched points add up.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attributes: list[str] = Field(min_length=1, max_length=2)
+    bins: list[Criterion] = Field(min_length=1)
+    label: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_attribute(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if "attribute" in data:
+            if "attributes" in data:
+                raise ValueError("give 'attribute' (one) or 'attributes' (a pair), not both")
+            data["attributes"] = [data.pop("attribute")]
+        attrs = data.get("attributes")
+        bins = data.get("bins")
+        if isinstance(attrs, list) and len(attrs) == 1 and isinstance(bins, list):
+            # A bin of a single-attribute characteristic may leave its attribute out (YAML stays short).
+            data["bins"] = [
+                {"attribute": attrs[0], **b}
+                if isinstance(b, Mapping) and "attribute" not in b and "all_of" not in b
+                else b
+                for b in bins
+            ]
+        return data
+
+    @field_validator("attributes")
+    @classmethod
+    def _clean_attributes(cls, v: list[str]) -> list[str]:
+        cleaned = [a.strip() if isinstance(a, str) else a for a in v]
+        if any(not a for a in cleaned):
+            raise ValueError("an attribute name is empty")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("a pair needs two different attributes")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _bins_test_own_attributes(self) -> Characteristic:
+        own = set(self.attributes)
+        for i, b in enumerate(self.bins):
+            if any(c.op == "missing" for c in b.conditions):
+                raise ValueError(
+                    f"bins[{i}]: a bin cannot score an unknown value (op 'missing'); an unknown "
+                    "attribute always scores 0, like an average account"
+                )
+            other = [a for a in b.attributes if a not in own]
+            if other:
+                raise ValueError(
+                    f"bins[{i}] tests {other[0]!r}, which is not an attribute of this characteristic "
+                    f"({' × '.join(self.attributes)})"
+                )
+        return self
+
+    @property
+    def attribute(self) -> str | None:
+        """The attribute of a single-attribute characteristic; None for a pair."""
+        return self.attributes[0] if len(self.attributes) == 1 else None
+
+    @property
+    def name(self) -> str:
+        return self.label or " × ".join(self.attributes)
+
+    @property
+    def weight(self) -> float:
+        """How much this characteristic can move a score either way: its largest |points|."""
+        return max(abs(float(b.points)) for b in self.bins)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Short form: `attribute` for one, bins without the repeated attribute or empty evidence."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        attrs = data.pop("attributes")
+        head: dict[str, Any] = {"attribute": attrs[0]} if len(attrs) == 1 else {"attributes": attrs}
+        bins = []
+        for b in data.pop("bins"):
+            if len(attrs) == 1 and b.get("attribute") == attrs[0]:
+                b.pop("attribute")
+            if not b.get("evidence"):
+                b.pop("evidence", None)
+            if "all_of" in b and not b.get("values"):
+                b.pop("values", None)
+            bins.append(b)
+        return {**head, **data, "bins": bins}
+
+
+class Calibration(BaseModel):
+    """Win probability of a 0-point (average) account, measured on the deals the ICP was learned from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_rate: float = Field(gt=0.0, lt=1.0)
+    deals: int = Field(ge=0)
+
+
 class Disqualifier(BaseModel):
     """A negative-ICP rule: any match puts the account in the fallback tier, whatever it scores."""
 
@@ -226,12 +350,39 @@ class ICP(BaseModel):
     name: str = Field(min_length=1)
     version: int | None = None
     description: str | None = None
-    criteria: list[Criterion] = Field(default_factory=list)
+    target: Target = "win"
+    characteristics: list[Characteristic] = Field(default_factory=list)
     disqualifiers: list[Disqualifier] = Field(default_factory=list)
     tiers: dict[str, int | float] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     tier_labels: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TIER_LABELS))
-    missing: MissingPolicy = "neutral"
+    min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0)
+    calibration: Calibration | None = None
     evidence: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade_criteria(cls, data: Any) -> Any:
+        """Accept a flat `criteria` list (schema 1, hand-written ICPs, LLM proposals): group it."""
+        if not isinstance(data, Mapping):
+            return data
+        old_policy = data.get("missing") in ("neutral", "no_match")  # schema 1's unknown-value policy
+        legacy = data.get("schema_version") in LEGACY_SCHEMA_VERSIONS or old_policy
+        if "criteria" not in data and not legacy:
+            return data
+        data = dict(data)
+        if old_policy:
+            del data["missing"]  # unknown now always scores 0
+        if data.get("schema_version") in LEGACY_SCHEMA_VERSIONS:
+            data["schema_version"] = SCHEMA_VERSION
+        if "criteria" not in data:
+            return data
+        if "characteristics" in data:
+            raise ValueError("give 'characteristics' or (the older form) 'criteria', not both")
+        criteria = data.pop("criteria")
+        if not isinstance(criteria, list):
+            raise ValueError("'criteria' must be a list")
+        data["characteristics"] = group_criteria(criteria)
+        return data
 
     @field_validator("tiers")
     @classmethod
@@ -245,6 +396,8 @@ class ICP(BaseModel):
                 raise ValueError(
                     f"tier '{FALLBACK_TIER}' is the fallback (below every threshold); do not set it"
                 )
+            if name == NO_TIER:
+                raise ValueError(f"tier '{NO_TIER}' means 'not enough data'; it takes no threshold")
             if not 0 <= threshold <= 100:
                 raise ValueError(f"tier '{name}' threshold {threshold} is outside 0..100")
         thresholds = list(tiers.values())
@@ -260,6 +413,15 @@ class ICP(BaseModel):
             )
         return self
 
+    @property
+    def criteria(self) -> list[Criterion]:
+        """Every bin of every characteristic, in order: the flat view scoring lines use."""
+        return [b for ch in self.characteristics for b in ch.bins]
+
+    def characteristic_of(self) -> list[int]:
+        """For each entry of `criteria`, the index of its characteristic."""
+        return [i for i, ch in enumerate(self.characteristics) for _ in ch.bins]
+
     def ordered_tiers(self) -> list[tuple[str, int | float]]:
         """Tiers from the highest threshold down; ties are impossible (validated)."""
         return sorted(self.tiers.items(), key=lambda kv: -kv[1])
@@ -270,7 +432,9 @@ class ICP(BaseModel):
     # --- serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["characteristics"] = [ch.to_dict() for ch in self.characteristics]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -278,9 +442,13 @@ class ICP(BaseModel):
     def to_yaml(self) -> str:
         """Readable YAML: defaults left out, short value lists inline. Loads back to an equal ICP."""
         data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-        data = {"schema_version": self.schema_version, **data}
+        if self.characteristics:
+            data["characteristics"] = [ch.to_dict() for ch in self.characteristics]
+        head = {"schema_version": self.schema_version, "name": self.name}
+        if self.version is not None:
+            head["version"] = self.version
+        data = {**head, "target": self.target, **data}
         data.setdefault("tiers", dict(self.tiers))
-        data.setdefault("missing", self.missing)
         return yaml.dump(data, Dumper=_IcpDumper, sort_keys=False, allow_unicode=True, width=100)
 
     @classmethod
@@ -289,8 +457,18 @@ class ICP(BaseModel):
             raise ICPError(f"{source}: the document is empty; an ICP needs at least a 'name'")
         if not isinstance(data, Mapping):
             raise ICPError(
-                f"{source}: expected a mapping with 'name' and 'criteria', got {type(data).__name__}"
+                f"{source}: expected a mapping with 'name' and 'characteristics', got {type(data).__name__}"
             )
+        problems = _criteria_errors(data)
+        if problems:
+            # Report the criteria by the positions their author wrote, and the rest of the
+            # document's problems with them (not only the first bad criterion).
+            rest = {k: v for k, v in data.items() if k != "criteria"}
+            try:
+                cls.model_validate(rest)
+            except ValidationError as exc:
+                problems += _error_lines(exc)
+            raise ICPError(_error_report(problems, source))
         try:
             return cls.model_validate(dict(data))
         except ValidationError as exc:
@@ -333,6 +511,37 @@ _IcpDumper.add_representer(list, _IcpDumper.represent_list)
 _IcpDumper.add_representer(str, _IcpDumper.represent_str)
 
 
+def group_criteria(criteria: Iterable[Any]) -> list[dict[str, Any]]:
+    """Group flat criteria (schema 1) into characteristics by the attributes each one tests.
+
+    Criteria on the same attribute (or the same pair) become the bins of one characteristic, in
+    the order their first criterion appears; a criterion of three or more attributes cannot be a
+    pair, so it is refused with its position.
+    """
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for i, raw in enumerate(criteria):
+        crit = raw if isinstance(raw, Criterion) else _criterion_or_error(raw, i)
+        attrs = crit.attributes
+        if len(attrs) > 2:
+            raise ValueError(
+                f"criteria[{i}] tests {len(attrs)} attributes; a characteristic is one attribute or a pair"
+            )
+        groups.setdefault(attrs, []).append(crit)
+    return [{"attributes": list(attrs), "bins": bins} for attrs, bins in groups.items()]
+
+
+def _criterion_or_error(raw: Any, i: int) -> Criterion:
+    try:
+        return Criterion.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _format_loc(first["loc"])
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise ValueError(f"criteria[{i}]{'.' + where if where else ''}: {msg}") from None
+
+
 def load_icp(path: str | Path) -> ICP:
     """Load an ICP from a .yaml/.yml/.json file, with errors that name the file."""
     p = Path(path)
@@ -367,10 +576,16 @@ def save_icp(icp: ICP, path: str | Path) -> None:
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:
-    """Turn pydantic's error list into lines like "criteria[2]: op 'between' needs two values"."""
+    """Turn pydantic's error list into lines like "characteristics[0].bins[2]: op 'between' needs two values"."""
+    return _error_report(_error_lines(exc), source)
+
+
+def _error_lines(exc: ValidationError, prefix: str = "") -> list[str]:
     lines = []
     for err in exc.errors():
         where = _format_loc(err["loc"])
+        if prefix:
+            where = prefix + ("." + where if where else "")
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
@@ -379,6 +594,29 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         elif err["type"] == "literal_error" and where.endswith(".op"):
             msg = f"unknown op {err.get('input')!r}; use one of: {', '.join(OP_SYMBOLS)}"
         lines.append(f"{where}: {msg}" if where else msg)
+    return lines
+
+
+def _criteria_errors(data: Mapping[str, Any]) -> list[str]:
+    """Every problem of a schema-1 document's `criteria`, named criteria[i] as its author wrote them."""
+    criteria = data.get("criteria")
+    if not isinstance(criteria, list):
+        return []
+    lines: list[str] = []
+    for i, raw in enumerate(criteria):
+        try:
+            crit = Criterion.model_validate(raw)
+        except ValidationError as exc:
+            lines += _error_lines(exc, f"criteria[{i}]")
+            continue
+        if len(crit.attributes) > 2:
+            lines.append(
+                f"criteria[{i}]: tests {len(crit.attributes)} attributes; a characteristic is one attribute or a pair"
+            )
+    return lines
+
+
+def _error_report(lines: list[str], source: str) -> str:
     unique = list(dict.fromkeys(lines))
     head = f"{source}: invalid ICP"
     return head + (": " + unique[0] if len(unique) == 1 else ":\n  " + "\n  ".join(unique))

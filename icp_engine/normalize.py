@@ -1,10 +1,15 @@
 """Normalisation of CRM account attributes into the canonical, comparable form the engine scores.
 
 Numbers written by people ("5k", "$2.5M", "1,000-5,000") become floats; countries become ISO 3166-1
-alpha-2 codes with a sales region; industries and tech stacks become lowercase canonical names. Every
-value that was changed on the way is reported as a :class:`ValueMapping`, so the user can see (and
-correct) what the import did. Anything that is not a canonical attribute is a custom attribute and is
-kept as it is.
+alpha-2 codes; industries and tech stacks become lowercase canonical names. Every value that was
+changed on the way is reported as a :class:`ValueMapping`, so the user can see (and correct) what the
+import did. Anything that is not a canonical attribute is a custom attribute and is kept as it is.
+
+A value the file holds is never overwritten or dropped: a categorical value that is not in our
+tables (a sales territory such as 'Midwest' in a region column, a country we do not know) is kept as
+written and reported as 'kept'. Derived values go to their own attributes: the bands, and
+`country_region` (the sales region of the country). Only when the file has no region column is
+`region` filled from the country as well.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ __all__ = [
 ]
 
 CANONICAL_ATTRIBUTES = ("industry", "employees", "annual_revenue", "country", "region", "tech_stack")
-DERIVED_ATTRIBUTES = ("employee_band", "revenue_band")
+DERIVED_ATTRIBUTES = ("employee_band", "revenue_band", "country_region")
 REGIONS = ("North America", "Latin America", "EMEA", "APAC")
 
 # ---------------------------------------------------------------------------------------------------
@@ -345,7 +350,7 @@ def _band_index(values: np.ndarray, edges: tuple[float, ...], side: Literal["lef
 # Mappings and lookup tables
 # ---------------------------------------------------------------------------------------------------
 
-Method = Literal["exact", "synonym", "fuzzy", "parsed", "derived", "unknown"]
+Method = Literal["exact", "synonym", "fuzzy", "parsed", "derived", "kept", "unknown"]
 
 
 def _show(value: object) -> str:
@@ -362,8 +367,10 @@ class ValueMapping:
 
     method: 'exact' (a name or code in the table, written differently), 'synonym' (an alias),
     'fuzzy' (a misspelling, with its rapidfuzz score 0-100), 'parsed' (a number read from text),
-    'derived' (computed from another attribute, e.g. region from country) or 'unknown' (no match:
-    the value is dropped as unknown). Only changes beyond case and spacing are reported.
+    'derived' (computed from another attribute, e.g. region from country), 'kept' (a categorical
+    value not in our tables, kept as written: reported even when unchanged, so that the user sees
+    it was not recognised) or 'unknown' (a band label we cannot read; the value is dropped). Other
+    changes are reported only beyond case and spacing.
     """
 
     field: str
@@ -373,6 +380,10 @@ class ValueMapping:
     score: float | None = None
 
     def describe(self, rows: int | None = None) -> str:
+        if self.method == "kept":
+            count = "" if rows is None else f", {rows:,} row" + ("" if rows == 1 else "s")
+            kept = "as written" if self.value == self.raw else f"as {_show(self.value)}"
+            return f"{self.field}: {self.raw!r} kept {kept} (no canonical match{count})"
         details = [self.method if self.score is None else f"{self.method} {self.score:.0f}"]
         if rows is not None:
             details.append(f"{rows:,} row" + ("" if rows == 1 else "s"))
@@ -523,16 +534,23 @@ def _lookup_value(
 # ---------------------------------------------------------------------------------------------------
 
 
+def _kept(field: str, text: object, value: str | None = None) -> tuple[str, ValueMapping]:
+    """An unrecognised value, kept (as written unless `value` says otherwise) and reported."""
+    raw = str(_text(text))
+    kept = raw if value is None else value
+    return kept, ValueMapping(field, raw, kept, "kept")
+
+
 def normalize_country(text: object) -> tuple[str | None, ValueMapping | None]:
     """ISO 3166-1 alpha-2 code from a name, alias, alpha-2/alpha-3 code or a misspelt name.
 
-    An unrecognised country becomes unknown (None) with an 'unknown' mapping that names the raw
-    text: a made-up code would silently fail every country rule, while unknown is scored as missing.
+    An unrecognised country is kept as written (trimmed) with a 'kept' mapping naming it: it is the
+    user's data and still forms its own segment; it has no region.
     """
     lookup, _, _ = _countries()
     code, mapping, found = _lookup_value("country", text, lookup, fuzzy=True)
     if not found:
-        return None, ValueMapping("country", str(_text(text)), None, "unknown")
+        return _kept("country", text)
     return code, mapping
 
 
@@ -543,12 +561,15 @@ def region_of(iso2: object) -> str | None:
     return _countries()[1].get(iso2.strip().upper())
 
 
-def normalize_region(text: object) -> tuple[str | None, ValueMapping | None]:
-    """One of REGIONS from what CRMs write ('NA', 'NAM', 'LATAM', 'Europe', 'Asia Pacific' ...);
-    anything else is unknown, reported like an unknown country."""
-    code, mapping, found = _lookup_value("region", text, _countries()[2], fuzzy=False)
+def normalize_region(text: object, field: str = "region") -> tuple[str | None, ValueMapping | None]:
+    """One of REGIONS from what CRMs write ('NA', 'NAM', 'LATAM', 'Europe', 'Asia Pacific' ...).
+
+    Anything else (a sales territory such as 'Midwest', 'DACH', 'Nordics') is the user's own region
+    and is kept as written (trimmed), reported as 'kept'.
+    """
+    code, mapping, found = _lookup_value(field, text, _countries()[2], fuzzy=False)
     if not found:
-        return None, ValueMapping("region", str(_text(text)), None, "unknown")
+        return _kept(field, text)
     return code, mapping
 
 
@@ -556,13 +577,13 @@ def normalize_industry(text: object) -> tuple[str | None, ValueMapping | None]:
     """Lowercase canonical industry from a label, synonym, HubSpot enum or misspelling.
 
     An industry that is not in data/industries.yaml is kept as its casefolded, space-collapsed text
-    (it still forms its own segment) and, differing only in case, is not reported.
+    (industries are lowercase; it still forms its own segment) and reported as 'kept'.
     """
     canonical, mapping, found = _lookup_value(
         "industry", text, _synonym_table("industries.yaml", "industries"), fuzzy=True
     )
     if not found:
-        return str(_text(text)).casefold(), None
+        return _kept("industry", text, str(_text(text)).casefold())
     return canonical, mapping
 
 
@@ -586,7 +607,9 @@ def _tech_stack(value: object) -> tuple[tuple[str, ...], list[ValueMapping]]:
                 continue
             hit = lookup.by_key.get(_key(text))
             name = hit[0] if hit else text.casefold()
-            if hit and not _same_text(text, name):
+            if hit is None:
+                mappings.append(ValueMapping("tech_stack", text, name, "kept"))
+            elif not _same_text(text, name):
                 mappings.append(ValueMapping("tech_stack", text, name, hit[1]))
             names.add(name)
     return tuple(sorted(names)), mappings
@@ -648,6 +671,7 @@ _NORMALISERS: dict[str, Callable[[object], tuple[Any, list[ValueMapping]]]] = {
     "industry": _lookup_field(normalize_industry),
     "country": _lookup_field(normalize_country),
     "region": _lookup_field(normalize_region),
+    "country_region": _lookup_field(functools.partial(normalize_region, field="country_region")),
     "employees": functools.partial(_number, "employees"),
     "annual_revenue": functools.partial(_number, "annual_revenue"),
     "tech_stack": _tech_stack_or_none,
@@ -706,9 +730,10 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
 def normalize_account(raw: Mapping[str, object]) -> tuple[dict[str, object], list[ValueMapping]]:
     """Normalise one account's attributes; unknown values are left out, never stored as ''.
 
-    Returns the attributes (canonical ones normalised, bands and region derived, custom ones as
-    they are) and every mapping made. Raises ValueError naming the field for a bad number, e.g.
-    "employees: not a number: 'lots'".
+    Returns the attributes (canonical ones normalised, bands and country_region derived, custom ones
+    as they are) and every mapping made. `region` is filled from the country only when `raw` has no
+    region key at all: a region the account holds, even blank, is never replaced. Raises ValueError
+    naming the field for a bad number, e.g. "employees: not a number: 'lots'".
     """
     columns = _match_columns(raw)
     canonical: dict[str, object] = {}
@@ -734,9 +759,10 @@ def normalize_account(raw: Mapping[str, object]) -> tuple[dict[str, object], lis
     ):
         if source in canonical:
             canonical[band] = banding(cast(float, canonical[source]))  # set by _number above
-    if "region" not in canonical and "country" in canonical:
-        region = region_of(canonical["country"])
-        if region is not None:
+    region = region_of(canonical.get("country"))
+    if region is not None:
+        canonical.setdefault("country_region", region)  # a country_region the input holds wins
+        if "region" not in columns.values():
             canonical["region"] = region
             mappings.append(ValueMapping("region", str(canonical["country"]), region, "derived"))
     ordered = {k: canonical[k] for k in sorted(canonical, key=_FIELD_ORDER.__getitem__)}
@@ -864,13 +890,16 @@ def normalize_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, NormalizationReport
             out[band] = _object_series(derived, df.index)
     if country_codes is not None:
         codes, distinct = country_codes
-        explicit = out["region"].to_numpy() if "region" in by_field else np.full(len(df), None, dtype=object)
         regions = [region_of(code) for code in distinct]
         from_country = build.take(codes, regions)
-        use = pd.isna(explicit) & ~pd.isna(from_country)
-        counts = np.bincount(codes[use], minlength=len(distinct))
-        for code, region, count in zip(distinct, regions, counts, strict=True):
-            if count:
-                build.mappings[ValueMapping("region", str(code), region, "derived")] += int(count)
-        out["region"] = _object_series(np.where(use, from_country, explicit), df.index)
+        if "region" not in by_field:  # a region column the file holds is never replaced
+            counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+            for code, region, count in zip(distinct, regions, counts, strict=True):
+                if count and region is not None:
+                    build.mappings[ValueMapping("region", str(code), region, "derived")] += int(count)
+            out["region"] = _object_series(from_country, df.index)
+        if "country_region" in by_field:  # values the input holds win; the country fills the gaps
+            given = out["country_region"].to_numpy()
+            from_country = np.where(pd.isna(given), from_country, given)
+        out["country_region"] = _object_series(from_country, df.index)
     return pd.DataFrame(out, index=df.index), build.report()

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
@@ -35,19 +36,46 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series)
+
+
+def _starts_risky(series: pd.Series) -> np.ndarray:
+    """Cells that may need the quote: text starting with a formula character (checked column-wise)."""
+    try:
+        starts = series.str.startswith(FORMULA_STARTS)
+    except AttributeError:  # an object column without any text: pandas has no .str for it
+        return np.zeros(len(series), dtype=bool)
+    return np.asarray(starts.fillna(False), dtype=bool)  # non-text cells of an object column: NaN
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells are safe (number columns are not touched)."""
     safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(safe_cell)
+    for position in range(safe.shape[1]):
+        series = safe.iloc[:, position]
+        if not _is_text(series):
+            continue
+        risky = _starts_risky(series)
+        if risky.any():  # only those cells go through safe_cell
+            values = series.to_numpy(dtype=object, copy=True)
+            values[risky] = [safe_cell(v) for v in values[risky]]
+            safe.isetitem(position, pd.Series(values, dtype=series.dtype).array)
     safe.columns = [safe_cell(c) if isinstance(c, str) else c for c in safe.columns]
     return safe
 
 
 def _has_carriage_return(frame: pd.DataFrame) -> bool:
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    return any(isinstance(v, str) and "\r" in v for c in text for v in frame[c])
+    for position in range(frame.shape[1]):
+        series = frame.iloc[:, position]
+        if not _is_text(series):
+            continue
+        try:
+            if bool(series.str.contains("\r", regex=False).fillna(False).any()):
+                return True
+        except AttributeError:  # no text in the column
+            continue
+    return False
 
 
 def write_frame(frame: pd.DataFrame, target: str | Path | IO[str], **options: Any) -> None:

@@ -1,8 +1,13 @@
 """A seeded, fictitious B2B SaaS company with planted patterns, so the demo shows real findings.
 
 `generate` writes CRM exports the way HubSpot does (companies, deals, customer health) for a
-vendor whose win odds follow an additive log-odds model: a points table can express every planted
-pattern, and at 2,000 accounts each one is strong enough to be found significant. With
+vendor whose win odds follow a log-odds model: main effects a points table can express, plus two
+planted interactions only a pair of attributes can (fintech wins only from 200 employees up;
+referrals matter only in North America), so a learner that tests pairs has something to find.
+`interactions=False` gives the purely additive variant (same accounts, same draws) as a control.
+A value pattern makes the best customers by deal size differ from the most frequent winners:
+manufacturing wins less often but buys much bigger deals. At 2,000 accounts each pattern is
+strong enough to be found significant. With
 `messy=True` some values are written as people and exports really write them ("SaaS",
 "Technolgy", "5k", "$2.5M", "USA", "Salesforce; HubSpot", blanks) so the import has work to do.
 The same seed gives the same frames and the same CSV bytes.
@@ -59,9 +64,9 @@ HEALTH_COLUMNS = [
 # Canonical value, share of accounts, effect on the log-odds of winning.
 INDUSTRIES: list[tuple[str, float, float]] = [
     ("software", 0.17, 0.75),
-    ("fintech", 0.10, 0.75),
+    ("fintech", 0.10, 0.75),  # additive variant only; see FINTECH_* for the interaction
     ("healthcare", 0.11, 0.0),
-    ("manufacturing", 0.13, 0.0),
+    ("manufacturing", 0.13, -0.4),  # wins less often, buys bigger deals (VALUE_*)
     ("retail", 0.12, -0.8),
     ("education", 0.09, -0.8),
     ("professional services", 0.11, 0.0),
@@ -94,12 +99,19 @@ TECH: list[tuple[str, float, float]] = [
 LEAD_SOURCES: list[tuple[str, float, float]] = [
     ("Inbound", 0.35, 0.0),
     ("Outbound", 0.30, 0.0),
-    ("Referral", 0.12, 0.8),
+    ("Referral", 0.12, 0.8),  # additive variant only; see REFERRAL_* for the interaction
     ("Event", 0.13, 0.0),
     ("Partner", 0.10, 0.0),
 ]
 SMALL_EMPLOYEES, SMALL_EFFECT = 20, -3.5  # fewer than 20 employees: almost never wins
 SWEET_SPOT, SWEET_EFFECT = (200, 2000), 0.6  # 200–1,999 employees
+# Planted interactions (interactions=True): an effect that depends on a second attribute.
+FINTECH_MIN_EMPLOYEES = 200
+FINTECH_EFFECTS = (-0.3, 1.3)  # fintech below / from FINTECH_MIN_EMPLOYEES employees
+REFERRAL_REGION = ("US", "CA")  # North America
+REFERRAL_EFFECTS = (0.0, 1.4)  # referral outside / inside North America
+# Value pattern: this industry's deals are VALUE_DEAL_FACTOR times larger (its win effect is above).
+VALUE_INDUSTRY, VALUE_DEAL_FACTOR = "manufacturing", 3.0
 INTERCEPT = -1.75
 OPEN_SHARE = 0.15
 START, END = date(2023, 1, 1), date(2024, 12, 31)
@@ -350,27 +362,58 @@ def _odds(effect: float) -> str:
     return f"×{math.exp(effect):.2g} odds"
 
 
-def _truth(base_rate: float, n_accounts: int, n_closed: int) -> list[str]:
+def _truth(base_rate: float, n_accounts: int, n_closed: int, interactions: bool) -> list[str]:
     ind = {t[0]: t[2] for t in INDUSTRIES}
     lead = {t[0]: t[2] for t in LEAD_SOURCES}
+    if interactions:
+        form = (
+            "the patterns below add to the log-odds of winning, two of them only in combination with "
+            "a second attribute (an interaction a pair of attributes expresses)."
+        )
+        industry = (
+            f"Industry: software wins more ({_odds(ind['software'])}); fintech wins more only from "
+            f"{FINTECH_MIN_EMPLOYEES} employees up ({_odds(FINTECH_EFFECTS[1])}; below "
+            f"{FINTECH_MIN_EMPLOYEES}: {_odds(FINTECH_EFFECTS[0])}, an interaction of industry and "
+            f"size); retail and education win less ({_odds(ind['retail'])})."
+        )
+        referral = (
+            f"Lead Source (custom field): referrals win more only in North America, the US and Canada "
+            f"({_odds(REFERRAL_EFFECTS[1])}; elsewhere {_odds(REFERRAL_EFFECTS[0])}: an interaction "
+            "of lead source and region)."
+        )
+    else:
+        form = "every pattern below adds to the log-odds of winning, so a points table can express it."
+        industry = (
+            f"Industry: software and fintech win more ({_odds(ind['software'])}); retail and education "
+            f"win less ({_odds(ind['retail'])})."
+        )
+        referral = f"Lead Source (custom field): referrals win more ({_odds(lead['Referral'])})."
     return [
-        f"Base: {n_accounts:,} accounts, {n_closed:,} closed deals, win rate {base_rate:.0%}; every pattern "
-        "below adds to the log-odds of winning, so a points table can express it.",
-        f"Industry: software and fintech win more ({_odds(ind['software'])}); retail and education "
-        f"win less ({_odds(ind['retail'])}).",
+        f"Base: {n_accounts:,} accounts, {n_closed:,} closed deals, win rate {base_rate:.0%}; {form}",
+        industry,
         f"Size: {SWEET_SPOT[0]}–{SWEET_SPOT[1] - 1:,} employees win more ({_odds(SWEET_EFFECT)}); under "
         f"{SMALL_EMPLOYEES} employees almost never win ({_odds(SMALL_EFFECT)}: a disqualifier).",
         f"Country: the US and Canada win more ({_odds(COUNTRIES[0][2])}).",
         f"Tech stack: accounts that use Salesforce win more ({_odds(TECH[0][2])}).",
-        f"Lead Source (custom field): referrals win more ({_odds(lead['Referral'])}).",
+        referral,
+        f"Value: {VALUE_INDUSTRY} wins less often ({_odds(ind[VALUE_INDUSTRY])}) but its deals are "
+        f"{VALUE_DEAL_FACTOR:g}× larger, so by won value (win rate × deal size) it is among the best "
+        "customers although it is not among the most frequent winners; larger companies also buy "
+        "somewhat larger deals.",
         "Best customers: won accounts with more of the ICP traits (software/fintech, 200–1,999 "
-        "employees, US/CA, Salesforce) have higher ARR and NPS and churn less.",
+        "employees, US/CA, Salesforce) have higher NPS and churn less, and somewhat higher ARR.",
         "Nothing else matters: revenue, the other industries, countries and tools are noise.",
     ]
 
 
-def generate(seed: int = 7, n_accounts: int = 2000, *, messy: bool = True) -> SampleCompany:
-    """The fictitious company's exports; deterministic for a seed (numpy PCG64)."""
+def generate(
+    seed: int = 7, n_accounts: int = 2000, *, messy: bool = True, interactions: bool = True
+) -> SampleCompany:
+    """The fictitious company's exports; deterministic for a seed (numpy PCG64).
+
+    `interactions=False` replaces the two planted interactions by plain main effects; it draws the
+    same random numbers, so only the outcomes (and what follows from them) differ.
+    """
     if n_accounts < 1:
         raise ValueError(f"n_accounts must be at least 1, got {n_accounts}")
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -397,6 +440,8 @@ def generate(seed: int = 7, n_accounts: int = 2000, *, messy: bool = True) -> Sa
         + np.where(employees_read < SMALL_EMPLOYEES, SMALL_EFFECT, 0.0)
         + np.where((employees_read >= SWEET_SPOT[0]) & (employees_read < SWEET_SPOT[1]), SWEET_EFFECT, 0.0)
     )
+    if interactions:
+        logit += _interaction_effects(industry, employees_read, lead, country)
     salesforce = uses[:, 0]
     fit = _fit_count(industry, employees_read, country, salesforce)
 
@@ -433,6 +478,7 @@ def generate(seed: int = 7, n_accounts: int = 2000, *, messy: bool = True) -> Sa
     created = np.where(is_open, span - rng.integers(0, 150, m), rng.integers(0, span - 120, m))
     cycle = 14 + rng.gamma(2.0, 30.0, m).astype(np.int64)
     size_factor = (np.maximum(employees_read[owner], 1) / 200.0) ** 0.25
+    size_factor = size_factor * np.where(industry[owner] == VALUE_INDUSTRY, VALUE_DEAL_FACTOR, 1.0)
     quoted = np.round(np.exp(rng.normal(np.log(18_000), 0.5, m)) * size_factor, -2)
     zero_lost = messy & (rng.random(m) < 0.4)
     blank_amount = messy & (rng.random(m) < 0.02)
@@ -470,7 +516,26 @@ def generate(seed: int = 7, n_accounts: int = 2000, *, messy: bool = True) -> Sa
     health = _health(rng, ids, names, owner, won & ~is_open, quoted, close, fit, messy)
     closed = ~is_open
     base_rate = float(won[closed].mean()) if closed.any() else 0.0
-    return SampleCompany(accounts, deals, health, _truth(base_rate, n, int(closed.sum())))
+    truth = _truth(base_rate, n, int(closed.sum()), interactions)
+    return SampleCompany(accounts, deals, health, truth)
+
+
+def _interaction_effects(
+    industry: np.ndarray, employees: np.ndarray, lead: np.ndarray, country: np.ndarray
+) -> np.ndarray:
+    """Swap the additive fintech and referral effects for ones that depend on size and region."""
+    fintech = industry == "fintech"
+    referral = lead == "Referral"
+    ind = {t[0]: t[2] for t in INDUSTRIES}
+    src = {t[0]: t[2] for t in LEAD_SOURCES}
+    large = employees >= FINTECH_MIN_EMPLOYEES
+    north_america = np.isin(country, REFERRAL_REGION)
+    out: np.ndarray = np.where(
+        fintech, np.where(large, FINTECH_EFFECTS[1], FINTECH_EFFECTS[0]) - ind["fintech"], 0.0
+    ) + np.where(
+        referral, np.where(north_america, REFERRAL_EFFECTS[1], REFERRAL_EFFECTS[0]) - src["Referral"], 0.0
+    )
+    return out
 
 
 def _health(

@@ -1,16 +1,16 @@
-"""Deterministic fit scoring of one account against an ICP, explained line by line.
+"""Deterministic fit scoring of one account against an ICP scorecard, explained line by line.
 
-The score is the share of achievable points an account earns, 0–100:
+Points are centred, so the score is a fixed monotone map of the account's total points:
 
-    score = 100 × earned / achievable
+    score = 100 × 1 / (1 + exp(−total × ln 2 / 20))
 
-`earned` adds the points of every matched criterion. `achievable` is the best total an account
-could reach: criteria on the same attribute are alternatives (an account has one industry), so
-each attribute contributes the best combination of its criteria, found by trying every boundary
-value the ICP mentions. With `missing: neutral` an attribute we know nothing about is left out
-of both sides (the account is judged on what we know, and `confidence` says how much that is);
-with `missing: no_match` it counts as a miss. Any disqualifier that matches sets the score to 0
-and the tier to the fallback tier, and the line says why.
+0 points (the average account, or nothing known) gives 50; every 20 points doubles the odds of
+winning against the average account; the map never changes with the data, so a favourable fact
+always raises a score and an unfavourable one always lowers it. An unknown attribute adds 0
+points, exactly like an average value. How much of the ICP's weight is known is reported beside
+the score as `confidence`, never folded into it; below the ICP's `min_confidence` the account gets
+no tier ("?", not enough data) and the answer lists the attributes to ask for. Any disqualifier that
+matches sets the score to 0 and the tier to the fallback tier, and the line says why.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -28,8 +27,7 @@ from icp_engine.model import (
     FALLBACK_TIER,
     ICP,
     LIST_OPS,
-    NUMERIC_OPS,
-    PRESENCE_OPS,
+    NO_TIER,
     Condition,
     Criterion,
     format_value,
@@ -37,25 +35,13 @@ from icp_engine.model import (
 from icp_engine.ops import evaluate, is_missing
 
 Status = Literal["matched", "missed", "unknown"]
+CharacteristicStatus = Literal["matched", "average", "unknown"]
 
-_OTHER = "\x00other"
+POINTS_TO_DOUBLE_ODDS = 20
+_LOG_ODDS_PER_POINT = math.log(2.0) / POINTS_TO_DOUBLE_ODDS
+
 # id(icp) -> (icp, compiled): ICPs are frozen, and holding the object keeps its id unique.
 _COMPILED: dict[int, tuple[ICP, CompiledICP]] = {}
-
-
-@dataclass(frozen=True)
-class Group:
-    """Criteria that compete for the same attribute, with the best total they allow together.
-
-    `max_if_missing` is what the group can still give when its attribute is unknown (only
-    `exists`/`missing` criteria are decidable then); under `missing: neutral` that replaces
-    `max_points`, so unknown criteria count on neither side.
-    """
-
-    attribute: str | None  # None: a group of one multi-attribute criterion
-    members: tuple[int, ...]
-    max_points: float
-    max_if_missing: float
 
 
 @dataclass(frozen=True)
@@ -63,50 +49,104 @@ class CompiledICP:
     """What scoring needs, computed once per ICP."""
 
     icp: ICP
-    groups: tuple[Group, ...]
-    group_of: tuple[int, ...]  # criterion index -> group index
-    total_max: float
     tiers: tuple[tuple[str, float], ...]
-    # Per criterion / disqualifier, made once: building them per account was most of a score's CPU.
-    conditions: tuple[tuple[Condition, ...], ...] = ()
-    descriptions: tuple[str, ...] = ()
-    attributes: tuple[tuple[str, ...], ...] = ()
-    disqualifier_texts: tuple[str, ...] = ()
-    mentioned: tuple[str, ...] = ()  # every attribute a criterion or disqualifier looks at, sorted
+    conditions: tuple[tuple[Condition, ...], ...]  # per bin (entry of icp.criteria)
+    descriptions: tuple[str, ...]  # per bin
+    attributes: tuple[tuple[str, ...], ...]  # per bin
+    characteristic_of: tuple[int, ...]  # bin -> characteristic index
+    weights: tuple[float, ...]  # per characteristic: its largest |points|
+    best: tuple[float, ...]  # per characteristic: the most points it can give
+    total_weight: float
+    disqualifier_texts: tuple[str, ...]
+    mentioned: tuple[str, ...]  # every attribute a characteristic or disqualifier looks at, sorted
+
+    @property
+    def achievable(self) -> float:
+        return float(sum(self.best))
 
 
-def _group_attribute(c: Criterion) -> str | None:
-    attrs = {cond.attribute for cond in c.conditions}
-    return next(iter(attrs)) if len(attrs) == 1 else None
+def _best_points(bins: list[Criterion]) -> float:
+    """The most one characteristic can give an account (0 if no bin helps).
 
-
-_MAX_SUBSET_ITEMS = 8
-
-
-def _candidates(conditions: list[Condition]) -> list[Any]:
-    """Values that reach every distinct outcome of these conditions on one attribute."""
-    cands: list[Any] = [None, _OTHER]
-    items: list[Any] = []
-    has_list_op = any(cond.op in LIST_OPS for cond in conditions)
-    for cond in conditions:
+    Learned bins never overlap, but hand-written ones may (and list items always can), and
+    matched points add up; so every value that reaches a distinct combination of bins is tried.
+    """
+    if all(cond.op in LIST_OPS for b in bins for cond in b.conditions):
+        return float(sum(max(0.0, float(b.points)) for b in bins))
+    if any(len(b.conditions) > 1 for b in bins):  # a pair: bins of value pairs do not overlap
+        return max(0.0, *(float(b.points) for b in bins))
+    probes: list[Any] = []
+    for b in bins:
+        cond = b.conditions[0]
         for v in cond.values:
-            if cond.op in NUMERIC_OPS and isinstance(v, int | float) and not isinstance(v, bool):
-                f = float(v)
-                cands += [f, math.nextafter(f, math.inf), math.nextafter(f, -math.inf)]
-            else:
-                cands.append(v)
-                items.append(v)
-        if cond.op in NUMERIC_OPS:
-            cands += [-math.inf, math.inf]
-    if has_list_op:
-        distinct = list(dict.fromkeys(items))
-        cands.append((_OTHER,))
-        if len(distinct) <= _MAX_SUBSET_ITEMS:
-            cands += [subset for r in range(1, len(distinct) + 1) for subset in combinations(distinct, r)]
-        else:
-            cands.append(tuple(distinct))
-            cands += [(s,) for s in distinct]
-    return cands
+            probes.append(v)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                probes += [math.nextafter(float(v), math.inf), math.nextafter(float(v), -math.inf)]
+    attribute = bins[0].conditions[0].attribute
+    best = 0.0
+    for probe in probes:
+        total = sum(float(b.points) for b in bins if criterion_status(b, {attribute: probe}) == "matched")
+        best = max(best, total)
+    return best
+
+
+def compile_icp(icp: ICP) -> CompiledICP:
+    """Flatten bins and weigh characteristics; cached per (immutable) ICP object."""
+    hit = _COMPILED.get(id(icp))
+    if hit is not None and hit[0] is icp:
+        return hit[1]
+    criteria = icp.criteria
+    weights = tuple(ch.weight for ch in icp.characteristics)
+    attributes = tuple(c.attributes for c in criteria)
+    compiled = CompiledICP(
+        icp=icp,
+        tiers=tuple((name, float(t)) for name, t in icp.ordered_tiers()),
+        conditions=tuple(c.conditions for c in criteria),
+        descriptions=tuple(c.describe() for c in criteria),
+        attributes=attributes,
+        characteristic_of=tuple(icp.characteristic_of()),
+        weights=weights,
+        best=tuple(_best_points(ch.bins) for ch in icp.characteristics),
+        total_weight=float(sum(weights)),
+        disqualifier_texts=tuple(d.condition.describe() for d in icp.disqualifiers),
+        mentioned=tuple(
+            sorted(
+                {a for ch in icp.characteristics for a in ch.attributes}
+                | {d.attribute for d in icp.disqualifiers}
+            )
+        ),
+    )
+    if len(_COMPILED) >= 256:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[id(icp)] = (icp, compiled)
+    return compiled
+
+
+def score_from_points(total: float) -> float:
+    """The fixed map of total points to 0–100, rounded half-up to one decimal (batch uses it too)."""
+    z = total * _LOG_ODDS_PER_POINT
+    x = 100.0 / (1.0 + math.exp(-z)) if z >= -700 else 0.0
+    return math.floor(x * 10.0 + 0.5) / 10.0
+
+
+def win_probability(total: float, icp: ICP) -> float | None:
+    """The win rate the ICP's calibration predicts for this many points (None when uncalibrated)."""
+    if icp.calibration is None:
+        return None
+    base = icp.calibration.base_rate
+    z = math.log(base / (1.0 - base)) + total * _LOG_ODDS_PER_POINT
+    return 1.0 / (1.0 + math.exp(-z)) if z >= -700 else 0.0
+
+
+def confidence_of(known_weight: float, total_weight: float) -> float:
+    return 1.0 if total_weight <= 0 else math.floor(known_weight / total_weight * 100.0 + 0.5) / 100.0
+
+
+def pick_tier(score: float, tiers: tuple[tuple[str, float], ...]) -> str:
+    for name, threshold in tiers:
+        if score >= threshold:
+            return name
+    return FALLBACK_TIER
 
 
 def criterion_status(c: Criterion, values: Mapping[str, Any]) -> Status:
@@ -125,119 +165,16 @@ def _status(conditions: tuple[Condition, ...], values: Mapping[str, Any]) -> Sta
     return "matched" if all_matched else "unknown"
 
 
-def _best_total(icp: ICP, attribute: str, members: list[int], cands: list[Any]) -> float:
-    best = 0.0
-    for cand in cands:
-        total = 0.0
-        for i in members:
-            if criterion_status(icp.criteria[i], {attribute: cand}) == "matched":
-                total += icp.criteria[i].points
-        best = max(best, total)
-    return best
-
-
-def _group_max(icp: ICP, attribute: str, members: list[int]) -> tuple[float, float]:
-    conds = [cond for i in members for cond in icp.criteria[i].conditions]
-    cands = _candidates(conds)
-    # For list attributes the best account holds every rewarded item and none of the penalised.
-    rewarded = [
-        v
-        for i in members
-        if icp.criteria[i].points > 0
-        for cond in icp.criteria[i].conditions
-        if cond.op in LIST_OPS
-        for v in cond.values
-    ]
-    if rewarded:
-        cands.append(tuple(dict.fromkeys(rewarded)))
-    presence_only = [i for i in members if all(c.op in PRESENCE_OPS for c in icp.criteria[i].conditions)]
-    return _best_total(icp, attribute, members, cands), _best_total(
-        icp, attribute, presence_only, [None, _OTHER]
-    )
-
-
-def compile_icp(icp: ICP) -> CompiledICP:
-    """Group criteria and compute achievable points; cached per (immutable) ICP object."""
-    hit = _COMPILED.get(id(icp))
-    if hit is not None and hit[0] is icp:
-        return hit[1]
-    by_attr: dict[str, list[int]] = {}
-    singles: list[int] = []
-    for i, c in enumerate(icp.criteria):
-        attr = _group_attribute(c)
-        if attr is None:
-            singles.append(i)
-        else:
-            by_attr.setdefault(attr, []).append(i)
-    groups: list[Group] = []
-    order = sorted(
-        [(members[0], attr, members) for attr, members in by_attr.items()]
-        + [(i, None, [i]) for i in singles],
-        key=lambda t: t[0],
-    )
-    for _, attr, members in order:
-        if attr is None:
-            gmax, gmiss = max(0.0, float(icp.criteria[members[0]].points)), 0.0
-        else:
-            gmax, gmiss = _group_max(icp, attr, members)
-        groups.append(Group(attribute=attr, members=tuple(members), max_points=gmax, max_if_missing=gmiss))
-    group_of = [0] * len(icp.criteria)
-    for gi, g in enumerate(groups):
-        for m in g.members:
-            group_of[m] = gi
-    total = 0.0
-    for g in groups:
-        total += g.max_points
-    conditions = tuple(c.conditions for c in icp.criteria)
-    attributes = tuple(c.attributes for c in icp.criteria)
-    compiled = CompiledICP(
-        icp=icp,
-        groups=tuple(groups),
-        group_of=tuple(group_of),
-        total_max=total,
-        tiers=tuple((name, float(t)) for name, t in icp.ordered_tiers()),
-        conditions=conditions,
-        descriptions=tuple(c.describe() for c in icp.criteria),
-        attributes=attributes,
-        disqualifier_texts=tuple(d.condition.describe() for d in icp.disqualifiers),
-        mentioned=tuple(
-            sorted({a for attrs in attributes for a in attrs} | {d.attribute for d in icp.disqualifiers})
-        ),
-    )
-    if len(_COMPILED) >= 256:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[id(icp)] = (icp, compiled)
-    return compiled
-
-
-def finalize_score(earned: float, achievable: float) -> float:
-    """100 × earned / achievable, clamped to 0..100 and rounded half-up to one decimal.
-
-    Written with operations numpy performs identically, so batch and single agree bit for bit.
-    """
-    if achievable <= 0:
-        return 0.0
-    x = 100.0 * earned / achievable
-    x = min(max(x, 0.0), 100.0)
-    return math.floor(x * 10.0 + 0.5) / 10.0
-
-
-def pick_tier(score: float, tiers: tuple[tuple[str, float], ...]) -> str:
-    for name, threshold in tiers:
-        if score >= threshold:
-            return name
-    return FALLBACK_TIER
-
-
 # --- results ---------------------------------------------------------------------------------
 
 
 class CriterionLine(BaseModel):
-    """One explanation line: what the criterion asks, what the account has, what it earned."""
+    """One bin: what it asks, what the account has, what it earned (0 unless matched)."""
 
     model_config = ConfigDict(frozen=True)
 
     index: int
+    characteristic: int
     criterion: str
     status: Status
     value: str
@@ -247,8 +184,30 @@ class CriterionLine(BaseModel):
 
     def text(self) -> str:
         mark = {"matched": "✓", "missed": "✗", "unknown": "?"}[self.status]
-        pts = f"+{_fmt_pts(self.points)}" if self.status == "matched" else f"0 of {_fmt_pts(self.max_points)}"
+        pts = _signed(self.points) if self.status == "matched" else f"0 of {_signed(self.max_points)}"
         return f"{mark} {self.criterion} — {self.value} ({pts})"
+
+
+class CharacteristicLine(BaseModel):
+    """One characteristic: the account's value and the points it earned from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    name: str
+    attributes: list[str]
+    status: CharacteristicStatus
+    value: str
+    points: float
+    weight: float
+    matched: list[str]  # the bins that matched, described
+    evidence: list[str]
+
+    def text(self) -> str:
+        if self.status == "unknown":
+            return f"   ? {self.name}: unknown (0; worth up to ±{_fmt_pts(self.weight)})"
+        why = "; ".join(self.matched) if self.matched else "like the average account"
+        return f"{_signed(self.points):>4} {self.name}: {self.value} ({why})"
 
 
 class DisqualifierHit(BaseModel):
@@ -271,14 +230,17 @@ class ScoreResult(BaseModel):
     tier: str
     tier_label: str
     fit_score: float  # the score before disqualifiers were applied
-    earned: float
-    achievable: float
+    earned: float  # total points
+    achievable: float  # the most points any account could earn
+    win_probability: float | None
     confidence: float
     disqualified: bool
     disqualifiers: list[DisqualifierHit]
     unchecked_disqualifiers: list[str]
+    characteristics: list[CharacteristicLine]
     lines: list[CriterionLine]
     unknown: list[str]
+    ask_for: list[str]  # unknown attributes, heaviest characteristic first, when the tier needs more data
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
@@ -286,16 +248,20 @@ class ScoreResult(BaseModel):
     def explain(self) -> list[str]:
         version = f" v{self.icp_version}" if self.icp_version is not None else ""
         head = f"Score {self.score:g}/100 — tier {self.tier} ({self.tier_label}) — ICP '{self.icp_name}'{version}"
-        out = [head]
+        facts = [f"{_signed(self.earned)} points"]
+        if self.win_probability is not None:
+            facts.append(f"expected win rate {self.win_probability:.0%}")
+        facts.append(f"confidence {self.confidence:.0%}")
+        out = [head, ", ".join(facts)]
         for hit in self.disqualifiers:
             out.append(
-                f"⛔ Disqualified: {hit.reason} ({hit.condition}: {hit.value}); fit points alone: {self.fit_score:g}"
+                f"⛔ Disqualified: {hit.reason} ({hit.condition}: {hit.value}); fit alone: {self.fit_score:g}"
             )
-        out += [line.text() for line in self.lines]
+        out += [line.text() for line in self.characteristics]
         for d in self.unchecked_disqualifiers:
             out.append(f"? Could not check disqualifier: {d}")
-        if self.unknown:
-            out.append(f"Unknown: {', '.join(self.unknown)} (confidence {self.confidence:.0%})")
+        if self.ask_for:
+            out.append(f"Not enough data for a tier: ask for {', '.join(self.ask_for)}")
         return out
 
 
@@ -303,36 +269,67 @@ def _fmt_pts(p: float) -> str:
     return f"{int(p)}" if float(p).is_integer() else f"{p:g}"
 
 
-def _display(values: Mapping[str, Any], attrs: tuple[str, ...]) -> str:
+def _signed(p: float) -> str:
+    if p == 0:
+        return "0"
+    return f"+{_fmt_pts(p)}" if p > 0 else f"−{_fmt_pts(-p)}"
+
+
+def _display(values: Mapping[str, Any], attrs: tuple[str, ...] | list[str]) -> str:
     if len(attrs) == 1:
         return format_value(values.get(attrs[0]))
     return "; ".join(f"{a} {format_value(values.get(a))}" for a in attrs)
-
-
-def _confidence(known_max: float, total_max: float) -> float:
-    return 1.0 if total_max <= 0 else math.floor(known_max / total_max * 100.0 + 0.5) / 100.0
 
 
 def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
     """Score one account (already normalised attribute values) against an ICP."""
     comp = icp if isinstance(icp, CompiledICP) else compile_icp(icp)
     model = comp.icp
+    criteria = model.criteria
     statuses = [_status(conditions, account) for conditions in comp.conditions]
 
-    earned = 0.0
-    for c, st in zip(model.criteria, statuses, strict=True):
+    per_char = [0.0] * len(model.characteristics)
+    matched_bins: list[list[int]] = [[] for _ in model.characteristics]
+    for j, (c, st) in enumerate(zip(criteria, statuses, strict=True)):
         if st == "matched":
-            earned += c.points
-    known_max = 0.0
-    for g in comp.groups:
-        known_max += g.max_points if _group_known(g, account, statuses) else g.max_if_missing
-    achievable = known_max if model.missing == "neutral" else comp.total_max
-    fit = finalize_score(earned, achievable)
+            k = comp.characteristic_of[j]
+            per_char[k] += float(c.points)
+            matched_bins[k].append(j)
+    earned = 0.0
+    for p in per_char:
+        earned += p
+    known_weight = 0.0
+    char_lines: list[CharacteristicLine] = []
+    unknown_chars: list[tuple[float, int, list[str]]] = []
+    for k, ch in enumerate(model.characteristics):
+        known = all(not is_missing(account.get(a)) for a in ch.attributes)
+        if known:
+            known_weight += comp.weights[k]
+        else:
+            unknown_chars.append(
+                (comp.weights[k], k, [a for a in ch.attributes if is_missing(account.get(a))])
+            )
+        status: CharacteristicStatus = "matched" if matched_bins[k] else ("average" if known else "unknown")
+        char_lines.append(
+            CharacteristicLine(
+                index=k,
+                name=ch.name,
+                attributes=list(ch.attributes),
+                status=status,
+                value=_display(account, ch.attributes),
+                points=per_char[k],
+                weight=comp.weights[k],
+                matched=[comp.descriptions[j] for j in matched_bins[k]],
+                evidence=[e for j in matched_bins[k] for e in criteria[j].evidence],
+            )
+        )
+    fit = score_from_points(earned)
+    confidence = confidence_of(known_weight, comp.total_weight)
 
     hits: list[DisqualifierHit] = []
     unchecked: list[str] = []
     for i, d in enumerate(model.disqualifiers):
-        known, matched = evaluate(d.op, d.values, account.get(d.attribute))
+        known_d, matched = evaluate(d.op, d.values, account.get(d.attribute))
         if matched:
             hits.append(
                 DisqualifierHit(
@@ -342,23 +339,33 @@ def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
                     value=format_value(account.get(d.attribute)),
                 )
             )
-        elif not known:
+        elif not known_d:
             unchecked.append(f"{d.reason} ({comp.disqualifier_texts[i]})")
     disqualified = bool(hits)
     final = 0.0 if disqualified else fit
-    tier = FALLBACK_TIER if disqualified else pick_tier(final, comp.tiers)
+    ask_for: list[str] = []
+    if disqualified:
+        tier = FALLBACK_TIER
+    elif confidence < model.min_confidence:
+        tier = NO_TIER
+        # The attributes to ask for, from the heaviest unknown characteristic down.
+        wanted = (a for _, _, attrs in sorted(unknown_chars, key=lambda t: (-t[0], t[1])) for a in attrs)
+        ask_for = list(dict.fromkeys(wanted))
+    else:
+        tier = pick_tier(final, comp.tiers)
 
     lines = [
         CriterionLine(
-            index=i,
-            criterion=comp.descriptions[i],
+            index=j,
+            characteristic=comp.characteristic_of[j],
+            criterion=comp.descriptions[j],
             status=st,
-            value=_display(account, comp.attributes[i]),
+            value=_display(account, comp.attributes[j]),
             points=float(c.points) if st == "matched" else 0.0,
             max_points=float(c.points),
             evidence=list(c.evidence),
         )
-        for i, (c, st) in enumerate(zip(model.criteria, statuses, strict=True))
+        for j, (c, st) in enumerate(zip(criteria, statuses, strict=True))
     ]
     unknown = [a for a in comp.mentioned if is_missing(account.get(a))]
     return ScoreResult(
@@ -369,32 +376,32 @@ def score(account: Mapping[str, Any], icp: ICP | CompiledICP) -> ScoreResult:
         tier_label=model.tier_label(tier),
         fit_score=fit,
         earned=earned,
-        achievable=achievable,
-        confidence=_confidence(known_max, comp.total_max),
+        achievable=comp.achievable,
+        win_probability=None if disqualified else win_probability(earned, model),
+        confidence=confidence,
         disqualified=disqualified,
         disqualifiers=hits,
         unchecked_disqualifiers=unchecked,
+        characteristics=char_lines,
         lines=lines,
         unknown=unknown,
+        ask_for=ask_for,
     )
-
-
-def _group_known(g: Group, account: Mapping[str, Any], statuses: list[Status]) -> bool:
-    if g.attribute is not None:
-        return not is_missing(account.get(g.attribute))
-    return statuses[g.members[0]] != "unknown"
 
 
 __all__ = [
     "LIST_OPS",
+    "POINTS_TO_DOUBLE_ODDS",
+    "CharacteristicLine",
     "CompiledICP",
     "CriterionLine",
     "DisqualifierHit",
-    "Group",
     "ScoreResult",
     "compile_icp",
+    "confidence_of",
     "criterion_status",
-    "finalize_score",
     "pick_tier",
     "score",
+    "score_from_points",
+    "win_probability",
 ]

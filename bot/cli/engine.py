@@ -23,18 +23,20 @@ from bot.cli.output import check_output, out, print_json
 from bot.cli.progress import announce, steps, wanted
 from bot.console import render
 from bot.console.files import write_atomically
-from icp_engine.backtest import Backtest
+from icp_engine.backtest import Backtest, characteristic_stats, outcomes
 from icp_engine.backtest import backtest as run_backtest
 from icp_engine.batch import score_batch
-from icp_engine.crm import CrmData, accounts_frame, load_crm, load_flat_table
+from icp_engine.crm import CrmData, load_crm, load_flat_table, table_frame
+from icp_engine.learn import MAX_CHARACTERISTICS, retention_outcomes
 from icp_engine.learn import learn as run_learn
-from icp_engine.model import ICP, load_icp, save_icp
+from icp_engine.model import ICP, TARGETS, Target, load_icp, save_icp
 from icp_engine.normalize import normalize_account
-from icp_engine.readers import parse_map_options, read_accounts
+from icp_engine.readers import parse_map_options, read_account_table
 from icp_engine.safe_csv import write_frame
 from icp_engine.scoring import score as score_one
 from icp_engine.stats import BestBy
 from icp_engine.stats import analyze as run_analyze
+from icp_engine.stats.leakage import Leak, find_leaks, refuse_leaks, screen_default_features
 
 
 def split_maps(items: list[str] | None) -> dict[str, dict[str, str]]:
@@ -120,13 +122,35 @@ def learn(
     health: HealthOpt = None,
     maps: MapOpt = None,
     name: Annotated[str, typer.Option(help="Name of the learned ICP.")] = "Learned ICP",
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="What 'best' means: win (won vs lost deals), value (win × deal amount) or "
+            "retention (kept vs churned customers, needs --health).",
+        ),
+    ] = "win",
+    max_characteristics: Annotated[
+        int,
+        typer.Option(
+            "--max-characteristics", help="At most this many characteristics (attributes or pairs)."
+        ),
+    ] = MAX_CHARACTERISTICS,
     value_weighted: Annotated[
-        bool, typer.Option("--value-weighted", help="Weight won deals by their amount.")
+        bool, typer.Option("--value-weighted", help="Same as --target value (kept for older scripts).")
     ] = False,
+    attributes: Annotated[
+        str | None,
+        typer.Option("--attributes", help="Comma-separated account attributes to learn from (default: all)."),
+    ] = None,
     revenue_unit: RevenueUnitOpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Learn a data-backed draft ICP (points from the data, only significant patterns)."""
+    """Learn a scorecard ICP from the data: a few characteristics with centred points."""
+    if target not in TARGETS:
+        fail(f"--target must be one of {', '.join(TARGETS)} (got '{target}')", 2)
+    if max_characteristics < 1:
+        fail(f"--max-characteristics must be at least 1 (got {max_characteristics})", 2)
     if output.suffix.lower() not in {".yaml", ".yml", ".json"}:
         fail(f"{output}: the ICP file must end in .yaml, .yml or .json", 2)
     check_output(output, "-o/--output")
@@ -134,21 +158,63 @@ def learn(
         with steps("learn", show=wanted(as_json)) as on_step:
             announce(on_step, "reading the CSV files")
             crm = _load(accounts, deals, health, maps, revenue_unit)
+            chosen, left_out = _learn_attributes(crm, attributes)
             announce(on_step, "learning")
             result = run_learn(
-                crm.closed, crm.accounts, attributes=crm.attributes, name=name, value_weighted=value_weighted
+                crm.closed,
+                crm.accounts,
+                attributes=chosen,
+                name=name,
+                target=cast(Target, "value" if value_weighted else target),
+                max_characteristics=max_characteristics,
             )
         save_icp(result.icp, output)
         _report_input(crm, quiet=as_json)
+        for note in _left_out_notes(left_out):
+            err.print(render.labelled("note:", "yellow", note), highlight=False)
         if as_json:
+            taught = retention_outcomes(crm.accounts) if result.icp.target == "retention" else crm.closed
             print_json(
-                {"icp": result.icp.to_dict(), "significant": result.significant, "notes": result.notes}
+                {
+                    "icp": result.icp.to_dict(),
+                    "significant": result.significant,
+                    "target": result.icp.target,
+                    "characteristics": characteristic_stats(result.icp, taught, outcomes(taught)),
+                    "selection": result.selection,
+                    "notes": result.notes,
+                }
             )
             return
         out.print(render.icp_table(result.icp))
         for note in result.notes:
             out.print(render.labelled("note:", "yellow", note), highlight=False)
         out.print(render.plain(f"Wrote {output}"), highlight=False, soft_wrap=True)  # a path never wraps
+
+
+def _learn_attributes(crm: CrmData, attributes: str | None) -> tuple[list[str], list[Leak]]:
+    """The attributes `learn` uses: those asked for (refusing the outcome or what is derived from
+    it), or all of them without the ones that leak the outcome (left out, with a note)."""
+    if attributes is None:
+        leaks = find_leaks(crm.closed, crm.attributes, "won")
+        dropped = {leak.column for leak in leaks}
+        return [a for a in crm.attributes if a not in dropped], leaks
+    by_key = {a.casefold().replace(" ", "_"): a for a in crm.attributes}
+    chosen: list[str] = []
+    for name in (part.strip() for part in attributes.split(",")):
+        if not name:
+            continue
+        found = by_key.get(name.casefold().replace(" ", "_").replace("-", "_"))
+        if found is None:
+            fail(f"--attributes: no attribute '{name}'; attributes are: {', '.join(crm.attributes)}")
+        chosen.append(found)
+    if not chosen:
+        fail("--attributes: name at least one attribute", 2)
+    refuse_leaks(crm.closed, chosen, "won", option="--attributes")
+    return chosen, []
+
+
+def _left_out_notes(leaks: list[Leak]) -> list[str]:
+    return [f"left out {leak}: an outcome cannot be a feature" for leak in leaks]
 
 
 # --- score ------------------------------------------------------------------------------------
@@ -212,8 +278,8 @@ def score(
 def _score_file(
     icp: ICP, *, accounts: Path, output: Path, maps: list[str] | None, revenue_unit: float, as_json: bool
 ) -> None:
-    read = read_accounts(accounts, overrides=split_maps(maps)["accounts"])
-    frame, _ = accounts_frame(read.rows, revenue_unit=revenue_unit)
+    read = read_account_table(accounts, overrides=split_maps(maps)["accounts"])
+    frame, _ = table_frame(read, revenue_unit=revenue_unit)
     chunks: list[pd.DataFrame] = []
     step = 100_000
     show = sys.stdout.isatty() and not as_json
@@ -306,6 +372,8 @@ def backtest(
         keep = [holdout_by] if holdout_by and holdout_by not in (feats or []) else []
         table = load_flat_table(deals, outcome=outcome, won=won, lost=lost or [], features=feats, keep=keep)
         frame = table.frame
+        if feats:  # the user chose these: refuse the outcome, or a column derived from it
+            refuse_leaks(frame, table.features, "won", outcome=outcome, option="--features")
         if "account_id" not in frame.columns:
             # A flat table has no account key: each row counts as its own account.
             frame = frame.assign(account_id=[f"row {line}" for line in frame["_line"]])
@@ -327,9 +395,14 @@ def backtest(
         test = frame.iloc[order[n_train:]].reset_index(drop=True)
         # Without --features the engine picks the columns that can describe an account, leaving
         # out ids, dates, names and amounts (a deal id is no customer trait, and learning on it fails).
+        chosen: list[str] | None = table.features if feats else None
+        left_out: list[Leak] = []
+        if not feats:  # the default columns, without any that leak the outcome (with a note)
+            usable, left_out = screen_default_features(frame.drop(columns=keep), "won", outcome=outcome)
+            chosen = usable if left_out else None
         learned = run_learn(
             train.drop(columns=keep),
-            attributes=table.features if feats else None,
+            attributes=chosen,
             name=f"Learned from {deals.name}",
         )
         used = [plan.attribute for plan in learned.analysis.attributes]
@@ -340,7 +413,7 @@ def backtest(
             n_train,
             n_test,
             used,
-            learned.notes,
+            [*_left_out_notes(left_out), *learned.notes],
         )
         _print_backtest(run, as_json=as_json)
 
@@ -377,6 +450,11 @@ def _print_backtest(run: BacktestRun, *, as_json: bool) -> None:
                 "significant": bool(significant) if significant is not None else bool(icp.criteria),
                 "coverage": round(bt.coverage, 4),
                 "features": run.features,
+                "target": bt.target,
+                "metric": bt.metric,
+                "metric_value": round(bt.metric_value, 4),
+                "characteristic_count": len(icp.characteristics),
+                "characteristics": bt.characteristics or [],
                 "icp": icp.to_dict(),
             }
         )

@@ -79,7 +79,11 @@ def _print_summary(summary: ImportSummary) -> None:
 def _mapping_lines(summary: ImportSummary) -> list[str]:
     """Misspellings, synonyms, unknown and parsed values one by one; exact and derived as counts."""
     lines = [m.describe(rows) for m, rows in summary.mappings if m.method in _DETAILED_METHODS]
-    for method, label in (("exact", "written differently, mapped exactly"), ("derived", "derived")):
+    for method, label in (
+        ("exact", "written differently, mapped exactly"),
+        ("derived", "derived"),
+        ("kept", "kept as written (no canonical match)"),
+    ):
         found = [(m, rows) for m, rows in summary.mappings if m.method == method]
         if found:
             fields = sorted({m.field for m, _ in found})

@@ -15,10 +15,19 @@ from rich.table import Table
 from rich.text import Text
 
 from icp_engine.backtest import Backtest
-from icp_engine.model import ICP
+from icp_engine.model import ICP, NO_TIER
 from icp_engine.readers import RowError
 from icp_engine.scoring import ScoreResult
 from icp_engine.stats import Analysis
+from icp_engine.wording import (
+    SCORE_RULE,
+    UNKNOWN_RULE,
+    bins_text,
+    characteristic_evidence,
+    characteristic_rationale,
+    no_tier_rule,
+    target_text,
+)
 
 MAX_ERRORS_SHOWN = 50
 
@@ -56,24 +65,32 @@ def analysis_table(analysis: Analysis, *, only_significant: bool = True, limit: 
 
 
 def icp_table(icp: ICP) -> Table:
+    """One row per characteristic with its bins grouped ("fintech +12 · retail −8"), then the
+    disqualifiers; the caption says what the points mean."""
     version = f" v{icp.version}" if icp.version is not None else ""
     tiers = ", ".join(f"{name} ≥ {t:g} ({icp.tier_label(name)})" for name, t in icp.ordered_tiers())
+    tiers += f"; {NO_TIER} ({icp.tier_label(NO_TIER)}) when {no_tier_rule(icp)}"
     table = Table(title=plain(f"ICP '{icp.name}'{version} — tiers: {tiers}"), title_justify="left")
-    table.add_column("points", justify="right")
-    table.add_column("criterion")
+    table.add_column("characteristic")
+    table.add_column("points by value", overflow="fold")
     table.add_column("evidence", overflow="fold")
-    for c in icp.criteria:
-        table.add_row(f"{c.points:g}", plain(c.describe()), plain(c.rationale or ", ".join(c.evidence)))
+    for ch in icp.characteristics:
+        why = characteristic_rationale(ch) or ", ".join(characteristic_evidence(ch))
+        table.add_row(plain(ch.name), plain(bins_text(ch)), plain(why))
     for d in icp.disqualifiers:
-        table.add_row(plain("⛔", "red"), plain(f"disqualifier: {d.condition.describe()}"), plain(d.reason))
-    if not icp.criteria and not icp.disqualifiers:
-        table.add_row("–", "no criteria", plain(icp.description or ""))
+        table.add_row(plain("⛔ disqualifier", "red"), plain(d.condition.describe()), plain(d.reason))
+    if not icp.characteristics and not icp.disqualifiers:
+        table.add_row("–", "no characteristics", plain(icp.description or ""))
+    table.caption = plain(
+        f"Points predict the {target_text(icp)}; values not listed score 0. {UNKNOWN_RULE} {SCORE_RULE}"
+    )
+    table.caption_justify = "left"
     return table
 
 
 def score_card(result: ScoreResult) -> Panel:
     lines = result.explain()
-    colour = {"A": "green", "B": "yellow"}.get(result.tier, "red")
+    colour = {"A": "green", "B": "yellow", NO_TIER: "magenta"}.get(result.tier, "red")
     body = Text("\n".join(lines[1:]))
     return Panel(body, title=Text(lines[0], style=f"bold {colour}"), title_align="left")
 

@@ -89,6 +89,8 @@ def _engine_part(
     learned = learn(closed.iloc[:cut], crm.accounts, attributes=crm.attributes, name="Sample company ICP")
     icp = learned.icp.model_copy(update={"version": 1})
     t.engine(render.icp_table(icp))
+    if learned.selection:  # forward selection on held-out deals: why these characteristics
+        t.engine(render.bullet_list("How the characteristics were chosen", learned.selection))
 
     t.section("4. Backtest on the newest 20% of deals (never seen while learning)")
     t.engine(render.backtest_table(backtest(icp, closed.iloc[cut:]), title="Held-out deals"))

@@ -31,6 +31,7 @@ from icp_engine.readers.account_join import (
     join_health,
     normalize_company_name,
 )
+from icp_engine.readers.account_table import AccountTable, read_account_table
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS
 from icp_engine.readers.columns import parse_map_options, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, read_table
@@ -57,6 +58,7 @@ __all__ = [
     "HEALTH_FIELDS",
     "AccountMatcher",
     "AccountRow",
+    "AccountTable",
     "CsvFormatError",
     "CsvTable",
     "DealRow",
@@ -70,6 +72,7 @@ __all__ = [
     "normalize_company_name",
     "parse_dates",
     "parse_map_options",
+    "read_account_table",
     "read_accounts",
     "read_deals",
     "read_health",

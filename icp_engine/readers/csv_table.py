@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from icp_engine.readers.columnar import Columns, plain_utf8, read_columns
 from icp_engine.readers.encodings import SAMPLE_BYTES, LegacyEncoding, choose_legacy_encoding
 from icp_engine.readers.results import CsvFormatError, CsvTable, RowError
 
@@ -71,6 +72,10 @@ def _detect_encoding(path: Path, name: str, limit: int) -> tuple[str, str | None
     silently corrupt names, so the user must re-save it).
     """
     with _open_binary(path, name) as handle:
+        if plain_utf8(handle.read(), limit):  # the common case, checked at once
+            handle.seek(0)
+            return ("utf-8-sig" if handle.read(3) == b"\xef\xbb\xbf" else "utf-8"), None
+        handle.seek(0)
         head = handle.read(4)
         if head.startswith(b"PK\x03\x04"):
             raise CsvFormatError(
@@ -399,9 +404,21 @@ class _CsvSource:
         """An empty table with this file's header (what column mapping and its messages need)."""
         return CsvTable(self.file, self.encoding, self.delimiter, list(self.header.names), [])
 
+    def columns(self) -> Columns | None:
+        """The data records parsed column-wise, or None when the file needs the row-wise scan.
+
+        Both give the same records, lines and values (``columnar`` says which files qualify); a
+        file with ragged rows or quoting the csv module would word an error for goes row-wise.
+        """
+        return read_columns(self.path, self.encoding, self.delimiter, self.header.line, self.header.names)
+
     @contextmanager
     def records(self, *, strip: bool = True) -> Iterator[Iterator[Record | RowError]]:
         """A fresh pass over the data records; a file changed since it was opened raises."""
+        fast = self.columns()
+        if fast is not None:
+            yield fast.records()
+            return
         with closing(_scan(self.path, self.file, self.encoding, self.max_field_bytes, strip=strip)) as scan:
             if next(scan) != self.header:
                 raise CsvFormatError(f"{self.file} changed while it was being read; import it again")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Literal
 
@@ -374,7 +374,18 @@ class DealStream:
             f: Counter() for f in ("created_date", "close_date") if f in self._layout.index
         }
         positions = [(counts[f], self._layout.index[f]) for f in counts]
-        with source.records(strip=keep) as scan:  # only the date texts are needed: stripped here
+        fast = source.columns()
+        if fast is not None:  # parsed column-wise: count the date texts per column
+            self.records = len(fast)
+            for f, counter in counts.items():
+                counter.update(fast.counts(self._layout.index[f]))
+            positions = []
+        # held for rows() when asked to keep; else rows() reads the file again (and sees changes)
+        self._columns = fast if keep else None
+        passes: AbstractContextManager[Iterator[Record | RowError]] = (
+            nullcontext(iter(())) if fast is not None else source.records(strip=keep)
+        )
+        with passes as scan:  # only the date texts are needed: stripped here
             for item in scan:
                 if isinstance(item, RowError):
                     self.table_errors.append(item)
@@ -413,6 +424,9 @@ class DealStream:
         (same results, slower).
         """
         typer = _DealTyper(self._layout, self._extra_columns, self._dates, quick=quick)
+        if self._columns is not None:
+            yield self._typed(self._columns.records(), typer)
+            return
         if self._kept is not None:
             yield self._typed(iter(self._kept), typer)
             return

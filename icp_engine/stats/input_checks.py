@@ -22,6 +22,9 @@ HEALTH_COLUMNS = frozenset(
 NAME_COLUMNS = frozenset({"name", "account_name", "company_name", "deal_name", "domain", "website", "url"})
 #: Numeric canonical attributes and the band column that replaces them when present.
 BAND_COLUMNS: dict[str, str] = {"employees": "employee_band", "annual_revenue": "revenue_band"}
+#: Derived attributes analysed only when they differ from the attribute they may copy: without a
+#: region column, `region` is filled from the country and equals `country_region` on every row.
+DUPLICATE_OF: dict[str, str] = {"country_region": "region"}
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "won", "closedwon", "closed won"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "lost", "closedlost", "closed lost"})
@@ -106,7 +109,18 @@ def _resolve_attributes(
             a = BAND_COLUMNS[a]  # canonical bands read better than quantile bins
         if a not in out:
             out.append(a)
-    return out
+    return [a for a in out if not (a in DUPLICATE_OF and _copies(frames, a, DUPLICATE_OF[a], out))]
+
+
+def _copies(frames: Sequence[pd.DataFrame], a: str, b: str, chosen: Sequence[str]) -> bool:
+    """True when attribute `b` is analysed too and holds the same value as `a` on every row."""
+    if b not in chosen:
+        return False
+    for df in frames:
+        if a in df.columns and b in df.columns:
+            left, right = df[a], df[b]
+            return bool(((left == right) | (left.isna() & right.isna())).all())
+    return False
 
 
 @dataclass(frozen=True)

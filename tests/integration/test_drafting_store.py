@@ -286,7 +286,9 @@ def test_the_cli_drafts_and_reports_errors_in_one_line(store_engine: Engine, tmp
     result = run_cli(url, ["draft", "--workspace", team, "--json"], data_dir=tmp_path, LLM_PROVIDER="offline")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["drafted_with"] == "offline" and data["version"] == 1 and data["drafted"]["icp"]["criteria"]
+    assert data["drafted_with"] == "offline" and data["version"] == 1
+    bins = [b for ch in data["drafted"]["icp"]["characteristics"] for b in ch["bins"]]
+    assert bins and any(b["points"] < 0 for b in bins), "centred points: the learned bins keep their sign"
     human = run_cli(url, ["draft", "--workspace", team], data_dir=tmp_path, LLM_PROVIDER="offline")
     assert human.exit_code == 0, human.stderr
     assert "Draft ICP v2" in human.stdout and "drafted without an LLM" in human.stdout

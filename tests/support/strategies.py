@@ -31,6 +31,9 @@ points = st.one_of(st.integers(-10, 40), st.sampled_from([0.1, 0.2, 0.7, 2.5, 1 
 nonneg_points = st.one_of(st.integers(0, 40), st.sampled_from([0.1, 0.7, 2.5, 1 / 3]))
 
 
+BIN_OPS = tuple(op for op in ALL_OPS if op != "missing")
+
+
 @st.composite
 def condition_dicts(
     draw: st.DrawFn,
@@ -61,11 +64,19 @@ def criterion_dicts(
     point_values: st.SearchStrategy[int | float] = points,
     compound: bool = True,
 ) -> dict[str, Any]:
-    """A simple criterion or (sometimes) a compound all_of of two or three conditions."""
+    """A simple criterion or (sometimes) a compound all_of of two or three conditions.
+
+    A scored bin never tests `missing` (an unknown value always scores 0); disqualifiers may.
+    """
     if compound and draw(st.integers(0, 4)) == 0:
-        conds = draw(st.lists(condition_dicts(), min_size=2, max_size=3))
+        # A characteristic is one attribute or a pair: three conditions may test two attributes at most.
+        conds = draw(
+            st.lists(condition_dicts(ops=BIN_OPS), min_size=2, max_size=3).filter(
+                lambda cs: len({c["attribute"] for c in cs}) <= 2
+            )
+        )
         return {"all_of": conds, "points": draw(point_values)}
-    return {**draw(condition_dicts()), "points": draw(point_values)}
+    return {**draw(condition_dicts(ops=BIN_OPS)), "points": draw(point_values)}
 
 
 @st.composite
@@ -101,7 +112,6 @@ def scoring_icps(draw: st.DrawFn, max_criteria: int = 6) -> ICP:
             "criteria": draw(st.lists(criterion_dicts(), max_size=max_criteria)),
             "disqualifiers": draw(st.lists(disqualifier_dicts(), max_size=2)),
             "tiers": draw(tier_dicts()),
-            "missing": draw(st.sampled_from(["neutral", "no_match"])),
         }
     )
 
@@ -159,17 +169,25 @@ def round_trip_icps(draw: st.DrawFn) -> ICP:
         scalars=round_trip_scalars,
         numbers=round_trip_numbers,
     )
+    bin_cond = condition_dicts(
+        attributes=free_text.filter(lambda s: bool(s.strip())),
+        ops=BIN_OPS,
+        scalars=round_trip_scalars,
+        numbers=round_trip_numbers,
+    )
     criterion = st.one_of(
         st.builds(
             lambda c, p, label, ev, why: {**c, "points": p, "label": label, "evidence": ev, "rationale": why},
-            cond,
+            bin_cond,
             st.one_of(st.integers(-100, 100), st.floats(-100, 100, allow_nan=False)),
             st.none() | free_text,
             st.lists(free_text, max_size=2),
             st.none() | st.text(_text_chars, max_size=40),
         ),
         st.builds(
-            lambda cs, p: {"all_of": cs, "points": p}, st.lists(cond, min_size=2, max_size=3), st.integers()
+            lambda cs, p: {"all_of": cs, "points": p},
+            st.lists(bin_cond, min_size=2, max_size=2),
+            st.integers(),
         ),
     )
     disq = st.builds(
@@ -181,7 +199,6 @@ def round_trip_icps(draw: st.DrawFn) -> ICP:
         "criteria": draw(st.lists(criterion, max_size=4)),
         "disqualifiers": draw(st.lists(disq, max_size=2)),
         "tiers": tiers,
-        "missing": draw(st.sampled_from(["neutral", "no_match"])),
         "evidence": draw(st.dictionaries(free_text, st.text(_text_chars, max_size=30), max_size=2)),
     }
     if draw(st.booleans()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from random import Random
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,16 +89,29 @@ def test_roc_auc_symmetries(data: tuple[list[float], list[bool]], rnd: Random) -
 ICP_TWO = ICP.model_validate(
     {
         "name": "Two criteria",
-        "criteria": [
-            {"attribute": "industry", "op": "eq", "values": ["software"], "points": 60},
-            {"attribute": "country", "op": "eq", "values": ["US"], "points": 40},
+        "characteristics": [
+            {
+                "attribute": "industry",
+                "bins": [
+                    {
+                        "op": "eq",
+                        "values": ["software"],
+                        "points": 20,
+                        "evidence": ["stat:industry=software"],
+                    },
+                    {"op": "eq", "values": ["media"], "points": -10},
+                ],
+            },
+            {"attribute": "country", "bins": [{"op": "eq", "values": ["US"], "points": 10}]},
         ],
         "disqualifiers": [{"attribute": "employees", "op": "lt", "values": [20], "reason": "too small"}],
-        "tiers": {"A": 70, "B": 40},
+        "tiers": {"A": 70, "B": 55},
+        "evidence": {"stat:industry=software": "software wins 3 of 4"},
     }
 )
 
-# score: software+US 100 (A), software only 60 (B), US only 40 (B), neither 0 (C)
+# points → score: software+US +30 → 73.9 (A), software +20 → 66.7 (B), US +10 → 58.6 (B),
+# retail (no bin) 0 → 50 (C), media −10 → 41.4 (C)
 HISTORY = pd.DataFrame(
     [
         # industry, country, employees, won, amount      tier
@@ -109,7 +123,7 @@ HISTORY = pd.DataFrame(
         ("retail", "US", 500, False, np.nan),  # B
         ("retail", "GB", 500, False, 10.0),  # C
         ("retail", "GB", 500, False, 0.0),  # C
-        ("media", "DE", 500, True, 40.0),  # C
+        ("media", "DE", 500, True, 40.0),  # C (−10: below the average account)
         ("retail", "GB", 500, False, 0.0),  # C
     ],
     columns=["industry", "country", "employees", "won", "amount"],
@@ -142,8 +156,9 @@ def test_top_tier_lift_share_capture_and_auc_by_hand() -> None:
     assert bt.top_tier_lift == pytest.approx((2 / 3) / 0.4)
     assert bt.top_tier_share == 0.3
     assert bt.top_tier_win_capture == 0.5  # 2 of the 4 wins
-    # wins score 100, 100, 60, 0; losses 100, 40, 40, 0, 0, 0: (5.5 + 5.5 + 5 + 1.5) / 24
-    assert bt.auc == pytest.approx(17.5 / 24)
+    # wins score 73.9, 73.9, 66.7, 41.4; losses 73.9, 58.6, 58.6, 50, 50, 50: (5.5 + 5.5 + 5 + 0) / 24
+    assert bt.auc == pytest.approx(16 / 24)
+    assert (bt.target, bt.metric, bt.metric_value) == ("win", "AUC (won vs lost)", bt.auc)
     assert bt.auc == pytest.approx(roc_auc_score(HISTORY["won"], score_batch(HISTORY, ICP_TWO).score))
     assert (bt.coverage, bt.mean_confidence) == (1.0, 1.0)
     assert bt.icp_name == "Two criteria"
@@ -164,9 +179,59 @@ def test_coverage_is_the_share_of_deals_scored_on_at_least_half_the_points() -> 
         }
     )
     bt = backtest(ICP_TWO, deals)
-    # confidence 1.0, 0.6, 0.4, 0.0: two of four reach 0.5
+    # weights: industry 20, country 10. Confidence 1.0, 0.67, 0.33, 0.0: two of four reach 0.5
     assert bt.coverage == 0.5
     assert bt.mean_confidence == pytest.approx(0.5)
+    # The other two have no tier ("?"): the table gets a row for them, after the fallback tier.
+    assert [(t.tier, t.label, t.n, t.wins) for t in bt.tiers] == [
+        ("A", "Best match", 1, 1),
+        ("B", "Good fit", 1, 0),  # software, country unknown: +20 → 66.7 on 0.67 of the weight
+        ("C", "Not a fit", 0, 0),
+        ("?", "Not enough data", 2, 1),
+    ]
+    # Without an unplaced deal the "?" row is left out.
+    assert [t.tier for t in backtest(ICP_TWO, HISTORY).tiers] == ["A", "B", "C"]
+    # coverage follows the ICP's own threshold
+    assert backtest(ICP_TWO.model_copy(update={"min_confidence": 0.3}), deals).coverage == 0.75
+
+
+def test_characteristics_carry_each_bins_deals_and_evidence() -> None:
+    chars = backtest(ICP_TWO, HISTORY).characteristics
+    assert chars is not None
+    assert [(c["name"], c["attributes"], c["weight"]) for c in chars] == [
+        ("industry", ["industry"], 20.0),
+        ("country", ["country"], 10.0),
+    ]
+    bins: list[dict[str, Any]] = chars[0]["bins"]  # type: ignore[assignment]
+    software, media = bins
+    assert (software["bin"], software["points"], software["deals"], software["wins"]) == (
+        "industry = software",
+        20,
+        4,
+        3,
+    )
+    assert software["win_rate"] == 0.75
+    lo, hi = wilson_interval(3, 4)
+    assert (software["ci_low"], software["ci_high"]) == (round(lo, 4), round(hi, 4))
+    assert software["evidence"] == [{"id": "stat:industry=software", "text": "software wins 3 of 4"}]
+    assert (media["deals"], media["wins"], media["win_rate"], media["evidence"]) == (1, 1, 1.0, [])
+    us_bins: list[dict[str, Any]] = chars[1]["bins"]  # type: ignore[assignment]
+    (us,) = us_bins
+    assert (us["bin"], us["deals"], us["wins"]) == ("country = US", 5, 2)
+
+
+def test_value_target_reports_the_value_weighted_auc() -> None:
+    bt = backtest(ICP_TWO.model_copy(update={"target": "value"}), HISTORY)
+    assert (bt.target, bt.metric) == ("value", "value-weighted AUC (won value vs lost deals)")
+    # each won–lost pair weighs the win's amount: wins 100 and 300 at 73.9 (5.5 of 6 losses below),
+    # 200 at 66.7 (5 of 6), 40 at 41.4 (0 of 6) → (100·5.5 + 300·5.5 + 200·5) / (640 · 6)
+    assert bt.metric_value == pytest.approx(3200 / 3840)
+    assert bt.auc == pytest.approx(16 / 24)  # the plain AUC is still reported
+
+
+def test_retention_target_names_its_metric() -> None:
+    bt = backtest(ICP_TWO.model_copy(update={"target": "retention"}), HISTORY)
+    assert (bt.metric, bt.metric_value) == ("AUC (kept vs churned customers)", bt.auc)
 
 
 def test_top_tier_is_the_best_tier_that_holds_deals() -> None:
@@ -194,7 +259,7 @@ def test_row_labels_do_not_matter() -> None:
 
 def test_to_dict_is_rounded_json() -> None:
     d = backtest(ICP_TWO, HISTORY).to_dict()
-    assert d["auc"] == round(17.5 / 24, 4)
+    assert d["auc"] == round(16 / 24, 4)
     assert d["top_tier_lift"] == 1.6667
     assert d["tiers"][0]["win_rate"] == 0.6667
     assert json.loads(json.dumps(d)) == d
@@ -286,4 +351,4 @@ def test_tier_table_adds_up(rows: list[tuple[object, ...]]) -> None:
         assert t.n == int((scores.tier == t.tier).sum())
     expected = roc_auc_score(won, scores.score) if 0 < won.sum() < len(won) else 0.5
     assert bt.auc == pytest.approx(expected)
-    assert bt.coverage == pytest.approx(float((scores.confidence >= 0.5).mean()))
+    assert bt.coverage == pytest.approx(float((scores.confidence >= ICP_TWO.min_confidence).mean()))

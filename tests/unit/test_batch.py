@@ -26,6 +26,7 @@ def assert_same(batch: BatchScores, singles: Sequence[ScoreResult]) -> None:
     assert len(batch) == len(singles)
     assert batch.score.tolist() == [r.score for r in singles]
     assert batch.fit_score.tolist() == [r.fit_score for r in singles]
+    assert batch.points.tolist() == [r.earned for r in singles]
     assert batch.tier.tolist() == [r.tier for r in singles]
     assert batch.disqualified.tolist() == [r.disqualified for r in singles]
     assert batch.confidence.tolist() == [r.confidence for r in singles]
@@ -46,11 +47,13 @@ def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([r.get(c) for r in rows]) for c in COLUMNS}, index=range(len(rows)))
 
 
+# Weights (largest |points| per characteristic): industry 25, employees 20, country 15, tech 10 = 70.
 SAAS = ICP.model_validate(
     {
         "name": "SaaS",
         "criteria": [
             {"attribute": "industry", "op": "in", "values": ["software", "fintech"], "points": 25},
+            {"attribute": "industry", "op": "eq", "values": ["retail"], "points": -10},
             {"attribute": "employees", "op": "between", "values": [200, 2000], "points": 20},
             {"attribute": "country", "op": "in", "values": ["US", "CA"], "points": 15},
             {
@@ -128,12 +131,14 @@ def test_categorical_columns_equal_single_path(icp: ICP, rows: list[dict[str, An
 
 def test_known_scores() -> None:
     b = score_batch(frame(SAAS_ROWS), SAAS)
-    # 70/70 → 100; 20/45 → 44.4; disqualified (fit 40/60 → 66.7); only tech known (10/10 → 100)
-    assert b.score.tolist() == [100.0, 44.4, 0.0, 100.0]
-    assert b.fit_score.tolist() == [100.0, 44.4, 66.7, 100.0]
-    assert b.tier.tolist() == ["A", "B", "C", "A"]
+    # +70 → 2^3.5 : 1 → 91.9; −10 + 20 = +10 → 58.6; disqualified (fit +40 → 80.0); tech only +10 → 58.6
+    assert b.points.tolist() == [70, 10, 40, 10]
+    assert b.score.tolist() == [91.9, 58.6, 0.0, 58.6]
+    assert b.fit_score.tolist() == [91.9, 58.6, 80.0, 58.6]
+    assert b.confidence.tolist() == [1.0, 0.64, 0.86, 0.14]  # 70, 45, 60, 10 of 70 weight known
+    # The last account is known on too little of the ICP (0.14 < 0.5) for a tier.
+    assert b.tier.tolist() == ["A", "B", "C", "?"]
     assert b.disqualified.tolist() == [False, False, True, False]
-    assert b.confidence.tolist() == [1.0, 0.64, 0.86, 0.14]  # 70, 45, 60, 10 of 70
     assert_same(b, [score(r, SAAS) for r in SAAS_ROWS])
 
 
@@ -141,15 +146,22 @@ def test_missing_column_is_unknown() -> None:
     df = frame(SAAS_ROWS).drop(columns=["country", "tech_stack"])
     rows = [{k: v for k, v in r.items() if k in df.columns} for r in SAAS_ROWS]
     b = score_batch(df, SAAS)
-    assert (b.status[:, 2] == -1).all() and (b.status[:, 3] == -1).all()
+    assert [c.describe() for c in SAAS.criteria][3:] == [
+        "country in US, CA",
+        "tech_stack has any of salesforce, hubspot",
+    ]
+    assert (b.status[:, 3] == -1).all() and (b.status[:, 4] == -1).all()
     assert_same(b, [score(r, SAAS) for r in rows])
 
 
-def test_missing_column_under_no_match() -> None:
-    icp = SAAS.model_copy(update={"missing": "no_match"})
-    b = score_batch({"industry": ["software", "retail"]}, icp)
-    assert b.score.tolist() == [35.7, 0.0]  # 25 / 70 = 35.71… → 35.7
-    assert_same(b, [score({"industry": v}, icp) for v in ["software", "retail"]])
+def test_missing_column_scores_zero() -> None:
+    b = score_batch({"industry": ["software", "retail"]}, SAAS)
+    # Only industry is known: +25 → 70.4 and −10 → 41.4; unknowns add 0 points either way.
+    assert b.points.tolist() == [25, -10]
+    assert b.score.tolist() == [70.4, 41.4]
+    assert b.confidence.tolist() == [0.36, 0.36]  # 25 of 70 → no tier
+    assert b.tier.tolist() == ["?", "?"]
+    assert_same(b, [score({"industry": v}, SAAS) for v in ["software", "retail"]])
 
 
 def test_zero_rows() -> None:
@@ -169,7 +181,8 @@ def test_to_frame_keeps_index_and_labels() -> None:
     assert out.index.equals(df.index)
     assert out.loc["acme", "tier_label"] == "Best match"
     assert out.loc["initech", "tier_label"] == "Not a fit"
-    assert out.loc["globex", "score"] == 44.4
+    assert out.loc["globex", "score"] == 58.6
+    assert out.loc["umbrella", "tier_label"] == "Not enough data"
 
 
 def test_nullable_pandas_dtypes() -> None:
@@ -180,19 +193,16 @@ def test_nullable_pandas_dtypes() -> None:
             "is_partner": pd.Series([True, None, False], dtype="boolean"),
         }
     )
-    icp = SAAS.model_copy(
-        update={
+    icp = ICP.model_validate(
+        {
+            **SAAS.model_dump(exclude={"characteristics"}),
             "criteria": [
                 *SAAS.criteria,
-                ICP.model_validate(
-                    {
-                        "name": "x",
-                        "criteria": [{"attribute": "is_partner", "op": "eq", "values": [True], "points": 5}],
-                    }
-                ).criteria[0],
-            ]
+                {"attribute": "is_partner", "op": "eq", "values": [True], "points": 5},
+            ],
         }
     )
+    assert icp.characteristics[-1].name == "is_partner"
     rows = [
         {"employees": 500, "industry": "Software", "is_partner": True},
         {},

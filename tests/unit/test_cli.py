@@ -318,8 +318,15 @@ def test_learn_json_matches_the_file_and_is_byte_stable(crm: dict[str, Path], tm
         runs.append((out, path.read_bytes()))
     assert runs[0] == runs[1]
     data = json.loads(runs[0][0])
-    assert set(data) == {"icp", "significant", "notes"}
-    assert data["significant"] is True
+    assert set(data) == {"icp", "significant", "target", "characteristics", "selection", "notes"}
+    assert data["significant"] is True and data["target"] == "win"
+    icp = ICP.from_dict(data["icp"])
+    # Per characteristic: its bins with their signed points and how the deals in each bin did.
+    assert [c["name"] for c in data["characteristics"]] == [ch.name for ch in icp.characteristics]
+    for stats, ch in zip(data["characteristics"], icp.characteristics, strict=True):
+        assert [b["points"] for b in stats["bins"]] == [b.points for b in ch.bins]
+        assert all(b["deals"] > 0 for b in stats["bins"])
+    assert any(b.points < 0 for b in icp.criteria), "centred points: some bins win less than average"
     assert ICP.from_dict(data["icp"]) == load_icp(tmp_path / "a.json")
 
 
@@ -356,7 +363,9 @@ def test_score_one_account_json(hand_icp: Path) -> None:
         "country=USA",
         "tech_stack=Salesforce",
     )
-    assert (best["score"], best["tier"], best["disqualified"]) == (100.0, "A", False)
+    # 100 points = five doublings of the average account's odds: 100 / (1 + 2**-5) = 97.0.
+    assert (best["score"], best["earned"], best["tier"], best["disqualified"]) == (97.0, 100.0, "A", False)
+    assert [c["points"] for c in best["characteristics"]] == [40, 30, 20, 10]
     assert best["icp_name"] == "Mid-market SaaS"
     small = ok_json("score", "--icp", hand_icp, "industry=software", "employees=3", "country=US")
     assert (small["tier"], small["disqualified"]) == ("C", True)
@@ -374,7 +383,7 @@ def test_score_one_account_json(hand_icp: Path) -> None:
 def test_score_one_account_human_card(hand_icp: Path) -> None:
     out = ok("score", "--icp", hand_icp, "industry=fintech", "employees=300", "country=CA").stdout
     assert "tier A" in out and "Mid-market SaaS" in out
-    assert "Unknown: tech_stack" in out
+    assert "+90 points" in out and "? tech_stack: unknown (0; worth up to ±10)" in out
 
 
 def test_score_json_is_byte_stable(learned_icp: Path) -> None:
@@ -440,10 +449,11 @@ def test_markup_like_values_print_as_written(tmp_path: Path, flat: Path) -> None
     path = tmp_path / "odd.yaml"
     path.write_text(yaml.safe_dump(icp), encoding="utf-8")
     out = ok("backtest", flat, "--outcome", "outcome", "--won", "closedwon", "--icp", path).stdout
-    assert "[bold]Acme[/bold] :rocket:" in out
-    assert "industry in [/x], software" in out
+    assert "[bold]Acme[/bold] :rocket:" in out and "🚀" not in out
+    assert "[/x]" in out  # the ICP table lists the bin's values as written
     card = ok("score", "--icp", path, "industry=[/x]").stdout
     assert "[bold]Acme[/bold] :rocket:" in card
+    assert "industry in [/x], software" in card
 
 
 # --- score: a file of accounts ----------------------------------------------------------------
@@ -645,7 +655,9 @@ def test_backtest_json_shape(flat: Path, closed_counts: tuple[int, int]) -> None
     assert data["n_train"] + data["n_test"] == closed
     assert data["n_test"] == round(closed * 0.2)
     assert isinstance(data["significant"], bool) and data["significant"] is True
-    assert isinstance(data["criteria_count"], int) and data["criteria_count"] == len(data["icp"]["criteria"])
+    icp = ICP.from_dict(data["icp"])
+    assert isinstance(data["criteria_count"], int) and data["criteria_count"] == len(icp.criteria)
+    assert data["characteristic_count"] == len(icp.characteristics) == len(data["characteristics"]) > 0
     assert 0.0 <= data["auc"] <= 1.0
     assert data["auc"] > 0.55, "the sample company's planted patterns should rank held-out deals"
     assert [t["tier"] for t in data["tiers"]] == ["A", "B", "C"]

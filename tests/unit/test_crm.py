@@ -89,6 +89,7 @@ def test_accounts_are_normalised_and_bad_rows_reported(exports: dict[str, Path])
         "employee_band",
         "revenue_band",
         "region",
+        "country_region",
     ]
     assert "industry: 'SaaS' -> 'software' (synonym, 1 row)" in data.findings
 

@@ -62,3 +62,25 @@ def test_no_change_is_the_same_icp() -> None:
 def test_points_out_of_range_are_refused(points: float) -> None:
     with pytest.raises(ReviewError, match="between -100 and 100"):
         edited_icp(outcome(), DraftEdit(points={0: points}))
+
+
+def test_an_edit_keeps_the_characteristics_and_their_labels() -> None:
+    source = outcome(criteria=2, hypotheses=0)
+    labelled = ICP.model_validate(
+        {
+            **source.icp.model_dump(exclude={"characteristics"}),
+            "characteristics": [
+                {**source.icp.characteristics[0].model_dump(), "label": "Industry"},
+                {"attribute": "region", "bins": [{"op": "eq", "values": ["EMEA"], "points": -6}]},
+            ],
+        }
+    )
+    hypothesis = Criterion(attribute="industry", op="eq", values=["i9"], points=0, evidence=["ans:9"])
+    source = source.model_copy(
+        update={"drafted": DraftedIcp(icp=labelled, hypotheses=[hypothesis])},
+    )
+    icp, hypotheses = edited_icp(source, DraftEdit(hypothesis_points={0: -4}, removed=frozenset({2})))
+    assert [(ch.name, [(b.describe(), b.points) for b in ch.bins]) for ch in icp.characteristics] == [
+        ("Industry", [("industry = i0", 10), ("industry = i1", 11), ("industry = i9", -4)])
+    ], "the promoted hypothesis joins its attribute's characteristic; an emptied one is gone"
+    assert hypotheses == []

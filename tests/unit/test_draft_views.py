@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,7 +143,9 @@ def test_draft_message_shows_everything_with_evidence_and_buttons() -> None:
     raw = check_blocks(draft_blocks(draft, OPEN))
     shown = all_text(raw)
     assert "Drafted without an LLM" in shown and "fell back to the offline drafter" in shown
-    assert "*+10*" in shown and "`ans:0`" in shown and "`stat:x`" in shown
+    assert "*Characteristics (1), points by value*" in shown
+    assert "• *industry*: v0 or software +10 · v1 or software +11 · `ans:0` `stat:x` `ans:1`" in shown
+    assert "Unknown attributes score 0, like an average account." in shown
     assert "hypothesis" in shown and "too small" in shown
     assert "Head of RevOps" in shown and "VP Revenue Operations" in shown
     assert "Backtest on 400 closed deals" in shown and "Tier A (Best match)" in shown
@@ -198,7 +201,7 @@ def test_any_draft_fits_slack_limits(n: int, text: str) -> None:
 def test_huge_drafts_count_what_is_left_out() -> None:
     raw = check_blocks(draft_blocks(outcome(300, "w" * 900), OPEN))
     shown = all_text(raw)
-    assert "more criteria not shown here" in shown and "more citations not shown here" in shown
+    assert "v11 or software +21 · …and 288 more" in shown and "more citations not shown here" in shown
 
 
 def test_edit_modal_round_trips_points_and_removals() -> None:
@@ -282,3 +285,35 @@ def test_hand_written_personas_are_read_tolerantly() -> None:
     assert [t.text for t in persona.tools] == ["3"]
     text = all_text(check_blocks(personas_blocks(1, "approved", [persona])))
     assert "*VP Sales* — Sales leader · VP, exec" in text and "_Goals:_ pipeline" in text
+
+
+def test_a_draft_groups_bins_by_characteristic_and_counts_what_does_not_fit() -> None:
+    characteristics = [
+        {
+            "attribute": f"attr_{i}",
+            "bins": [
+                {
+                    "op": "eq",
+                    "values": ["good"],
+                    "points": 12,
+                    "rationale": "wins more",
+                    "evidence": ["stat:1"],
+                },
+                {"op": "eq", "values": ["bad"], "points": -8, "rationale": "wins less"},
+            ],
+        }
+        for i in range(300)
+    ]
+    icp = ICP.model_validate({"name": "Scorecard", "characteristics": characteristics})
+    draft = outcome()
+    drafted = draft.drafted.model_copy(update={"icp": icp})
+    draft = (
+        dataclasses.replace(draft, drafted=drafted)
+        if dataclasses.is_dataclass(draft)
+        else draft.model_copy(update={"drafted": drafted})
+    )
+    shown = all_text(check_blocks(draft_blocks(draft, OPEN)))
+    assert "*Characteristics (300), points by value*" in shown
+    assert "• *attr_0*: good +12 · bad −8 — wins more; wins less · `stat:1`" in shown
+    assert "more characteristics not shown here" in shown
+    assert "300 characteristics" in draft_text(draft, OPEN)

@@ -19,6 +19,7 @@ from bot.services.icp.drafting.privacy import (
     scrub_icp_json,
     scrub_persona_json,
 )
+from icp_engine.model import ICP
 from tests.support.drafting_support import T0, answer, gathered
 
 ANSWERS = [
@@ -62,6 +63,26 @@ def outcome() -> DraftOutcome:
 BASE = outcome()
 
 
+def test_an_icp_stored_in_the_older_flat_form_is_scrubbed_too() -> None:
+    legacy = {
+        "schema_version": 1,
+        "name": "Old",
+        "criteria": [
+            {
+                "attribute": "industry",
+                "op": "eq",
+                "values": ["software"],
+                "points": 20,
+                "evidence": ["ans:1", "stat:x"],
+            }
+        ],
+        "missing": "neutral",
+    }
+    scrubbed = scrub_icp_json(legacy, {"ans:1"})
+    assert scrubbed["criteria"][0]["evidence"] == ["stat:x"] and scrubbed["criteria"][0]["points"] == 20
+    assert ICP.from_dict(scrubbed).criteria[0].evidence == ["stat:x"]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sets(st.sampled_from([a.id for a in ANSWERS]), min_size=1))
 def test_no_erased_id_is_left_and_no_point_changes(gone: set[str]) -> None:
@@ -72,7 +93,11 @@ def test_no_erased_id_is_left_and_no_point_changes(gone: set[str]) -> None:
     for erased in gone:
         assert f'"{erased}"' not in text
     assert draft["narrative"] == NARRATIVE_ERASED and icp["description"] == NARRATIVE_ERASED
-    assert [c["points"] for c in icp["criteria"]] == [c.points for c in BASE.icp.criteria]
+    scrubbed = ICP.from_dict(icp)  # still a valid ICP, with the same characteristics and points
+    assert [(ch.name, [(b.describe(), b.points) for b in ch.bins]) for ch in scrubbed.characteristics] == [
+        (ch.name, [(b.describe(), b.points) for b in ch.bins]) for ch in BASE.icp.characteristics
+    ]
+    assert not {i for c in scrubbed.criteria for i in c.evidence} & gone
     for name in ("pains", "goals", "triggers", "disqualifiers", "conflicts"):
         kept = [t["text"] if "text" in t else t["statement"] for t in draft[name]]
         before = [

@@ -107,10 +107,12 @@ SAFE_TAGS |= {"tr", "th", "td", "ul", "li", "strong", "em", "code"}
 
 def test_markdown_holds_every_section_and_escapes_untrusted_text() -> None:
     md = render(make_doc(), "md").decode()
+    assert "Unknown attributes score 0, like an average account" in md
     for needed in (
         "# Ideal Customer Profile: Mid",
-        "industry in software, fintech",
-        "employees between 200 and 2,000",
+        "| industry | software or fintech +25 | stat:industry=software, ans:41 |",
+        "| employees | 200 to 2,000 +20 | — |",
+        "| ? | Not enough data | less than 50% of the ICP's weight is known |",
         "too small to need us",
         "Head of Sales",
         "AUC 0.71 on 340 closed deals",
@@ -133,7 +135,7 @@ def test_html_is_one_safe_page_that_reads_as_typed() -> None:
     assert "script" not in parsed.tags and set(parsed.tags) <= SAFE_TAGS
     assert not any(name in {"href", "src", "onclick"} for name, _ in parsed.attrs)
     text = "".join(parsed.text)
-    assert text.count(EVIL) == 2 and "employees between 200 and 2,000" in text
+    assert text.count(EVIL) == 2 and "200 to 2,000 +20" in text
     assert "http" not in page  # nothing remote
 
 
@@ -164,9 +166,9 @@ def test_pdf_is_one_page_with_the_criteria_and_ink_on_it() -> None:
     text, dark = pages[0]
     flat = " ".join(text.split())
     for needed in (
-        "industry in software, fintech",
-        "employees between 200 and 2,000",
-        "country in US, CA",
+        "software or fintech +25",
+        "200 to 2,000 +20",
+        "US or CA +15",
         "too small to need us",
         "Head of Sales",
         "Approved by U0BOSS on 2026-11-20",
@@ -186,7 +188,7 @@ def test_pdf_of_a_big_icp_flows_onto_more_pages_and_keeps_every_criterion() -> N
     pages = pdf_pages(render(make_doc(icp), "pdf"))
     assert len(pages) > 1
     flat = " ".join(" ".join(text.split()) for text, _ in pages)
-    assert all(f"custom_{i} = value {i}" in flat for i in range(120))
+    assert all(f"custom_{i} value {i} long" in flat for i in range(120))
 
 
 def test_unapproved_versions_say_so_everywhere() -> None:
@@ -326,3 +328,45 @@ def test_a_typical_drafted_icp_fits_on_one_page() -> None:
     assert "…and 12 more cited answers and statistics." in text  # 20 quotes, 8 shown
     assert "Also cited: stat:industry, stat:country" in text
     assert all(name in text for name in ("Sales Sam", "Ops Olivia", "Finance Fred", "CEO Cathy"))
+
+
+def test_characteristics_show_their_bins_grouped_with_real_minus_signs() -> None:
+    icp = ICP.model_validate(
+        {
+            "name": "Scorecard",
+            "target": "retention",
+            "characteristics": [
+                {
+                    "attribute": "industry",
+                    "bins": [
+                        {"op": "eq", "values": ["fintech"], "points": 12, "evidence": ["stat:fintech"]},
+                        {"op": "eq", "values": ["software"], "points": 11},
+                        {"op": "eq", "values": ["retail"], "points": -8, "evidence": ["stat:retail"]},
+                    ],
+                },
+                {
+                    "attributes": ["lead_source", "region"],
+                    "bins": [
+                        {
+                            "all_of": [
+                                {"attribute": "lead_source", "op": "eq", "values": ["inbound"]},
+                                {"attribute": "region", "op": "eq", "values": ["EMEA"]},
+                            ],
+                            "points": 6,
+                        }
+                    ],
+                },
+            ],
+            "min_confidence": 0.6,
+        }
+    )
+    doc = make_doc(icp)
+    md = render(doc, "md").decode()
+    assert "| industry | fintech +12 · software +11 · retail −8 | stat:fintech, stat:retail |" in md
+    assert "| lead\\_source × region | inbound \\& EMEA +6 | — |" in md  # escaped, reads as typed
+    assert "Points predict the kept and expanding customers." in md
+    assert "| ? | Not enough data | less than 60% of the ICP's weight is known |" in md
+    page = " ".join(pdf_pages(render(doc, "pdf"))[0][0].split())
+    assert "fintech +12 · software +11 · retail −8" in page
+    html = "".join(parse_html(render(doc, "html").decode()).text)
+    assert "retail −8" in html and "retail -8" not in html

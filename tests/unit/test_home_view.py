@@ -77,8 +77,15 @@ def test_owners_see_the_working_draft_every_section_and_the_action_buttons() -> 
     assert _action_ids(view) == list(HOME_ACTIONS)
     assert "*Next draft* · v2 · draft" in text
     assert "Approved version in use for scoring: v1." in text
-    assert "• industry in software, fintech — *25* pts" in text
-    assert "*Tiers:* A ≥ 70 (Best match) · B ≥ 40 (Good fit) · C below (Not a fit)" in text
+    assert "*Characteristics (2), points by value*" in text
+    assert "• *industry*: software or fintech +25" in text
+    assert "• *employees*: 200 to 2,000 +20" in text
+    assert (
+        "*Tiers:* A ≥ 70 (Best match) · B ≥ 40 (Good fit) · C below (Not a fit) · "
+        "? when less than 50% of the ICP's weight is known (Not enough data)"
+    ) in text
+    assert "Unknown attributes score 0, like an average account." in text
+    assert "Points predict the win rate of closed deals." in text
     assert "• too small (employees &lt; 20)" in text
     assert "*Draft Dan* — Head of RevOps" in text and "Ops Olivia" not in text
     assert "3 completed · 2 in progress · 1 pending (of 6 interviews, 6 stakeholders)" in text
@@ -107,7 +114,7 @@ def test_without_an_approved_icp_readers_are_told_a_draft_is_coming() -> None:
     data = HomeData(now=NOW, latest=DRAFT)
     reader = all_text(check_view(home_view(data, is_owner=False))["blocks"])
     assert "No approved ICP yet: a draft (v2) is being worked on." in reader
-    assert "industry in software" not in reader
+    assert "*industry*" not in reader
     owner = all_text(check_view(home_view(data, is_owner=True))["blocks"])
     assert "*Next draft* · v2 · draft" in owner
 
@@ -156,9 +163,36 @@ def test_a_huge_icp_and_many_personas_stay_within_100_blocks_with_notes() -> Non
         view = check_view(home_view(data, is_owner=owner))
         text = all_text(view["blocks"])
         assert len(view["blocks"]) <= 100
-        assert "more criteria not shown here" in text
+        assert "more characteristics not shown here" in text
         assert "more disqualifiers not shown here" in text
         assert "Review cycle" in text  # the sections after the ICP are never pushed out
+
+
+def test_negative_points_and_long_bin_lists_read_well() -> None:
+    icp = ICP.model_validate(
+        {
+            "name": "Scorecard",
+            "characteristics": [
+                {
+                    "attribute": "industry",
+                    "bins": [
+                        {"op": "eq", "values": ["fintech"], "points": 12},
+                        {"op": "eq", "values": ["software"], "points": 11},
+                        {"op": "eq", "values": ["<!channel>"], "points": -8},
+                    ],
+                },
+                {
+                    "attribute": "country",
+                    "bins": [{"op": "eq", "values": [f"c{i}"], "points": i + 1} for i in range(40)],
+                },
+            ],
+        }
+    )
+    data = HomeData(now=NOW, approved=summary(9, 9, IcpStatus.approved, icp))
+    text = all_text(check_view(home_view(data, is_owner=False))["blocks"])
+    assert "• *industry*: fintech +12 · software +11 · &lt;!channel&gt; −8" in text
+    assert "<!channel>" not in text
+    assert "c11 +12 · …and 28 more" in text
 
 
 def test_ago_reads_naturally() -> None:
@@ -178,5 +212,5 @@ def test_any_icp_gives_a_valid_home(icp: ICP, owner: bool, with_draft: bool) -> 
     latest = summary(2, 2, IcpStatus.draft, icp) if with_draft else approved
     view = check_view(home_view(HomeData(now=NOW, approved=approved, latest=latest), is_owner=owner))
     text = all_text(view["blocks"])
-    assert ("Criteria (" in text) == bool(icp.criteria)
+    assert ("Characteristics (" in text) == bool(icp.characteristics)
     assert bool(_action_ids(view)) == owner

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_engine.diff import CriterionChange, IcpDiff, diff_icps
+from icp_engine.diff import CriterionChange, IcpDiff, change_lines, diff_icps
 from icp_engine.model import ICP
 from tests.support.strategies import round_trip_icps, scoring_icps
 
@@ -71,7 +71,8 @@ def test_diff_is_symmetric(a: ICP, b: ICP) -> None:
 @given(scoring_icps(), st.data())
 def test_dropping_criteria_shows_them_removed_and_nothing_else(a: ICP, data: st.DataObject) -> None:
     keep = data.draw(st.lists(st.booleans(), min_size=len(a.criteria), max_size=len(a.criteria)))
-    b = a.model_copy(update={"criteria": [c for c, k in zip(a.criteria, keep, strict=True) if k]})
+    kept = [c for c, k in zip(a.criteria, keep, strict=True) if k]
+    b = ICP.model_validate({**a.model_dump(exclude={"characteristics"}), "criteria": kept})
     d = diff_icps(a, b)
     assert sorted(_key(c) for c in d.criteria_removed) == sorted(
         _key(c) for c, k in zip(a.criteria, keep, strict=True) if not k
@@ -86,17 +87,23 @@ def test_added_removed_reweighted_and_condition_changed() -> None:
     criteria[1]["values"] = [100, 5000]  # condition changed, same points
     del criteria[2]  # removed
     criteria.append({"attribute": "tech_stack", "op": "contains_any", "values": ["hubspot"], "points": 10})
-    after = icp(criteria=criteria, tiers={"A": 75, "B": 40}, missing="no_match")
+    after = icp(criteria=criteria, tiers={"A": 75, "B": 40}, target="value", min_confidence=0.6)
     d = diff_icps(before, after)
     assert [c.attribute for c in d.criteria_added] == ["tech_stack"]
     assert [c.attribute for c in d.criteria_removed] == ["country"]
     assert [(c.before.attribute, c.points_delta) for c in d.reweighted] == [("industry", 5.0)]
     assert [c.after.describe() for c in d.reworded] == ["employees between 100 and 5,000"]
     assert [(t.name, t.before, t.after) for t in d.tiers] == [("A", 70.0, 75.0)]
-    assert [(s.name, s.before, s.after) for s in d.settings] == [("missing", "neutral", "no_match")]
+    assert [(s.name, s.before, s.after) for s in d.settings] == [
+        ("target", "win rate of closed deals", "expected won value (win × deal value)"),
+        ("minimum confidence", "50%", "60%"),
+    ]
     assert d.summary() == (
-        "criteria: 1 added, 1 removed, 1 re-weighted, 1 condition changed; tiers changed; missing changed"
+        "criteria: 1 added, 1 removed, 1 re-weighted, 1 condition changed; tiers changed; "
+        "target changed; minimum confidence changed"
     )
+    assert ("Other", "minimum confidence: 50% → 60%") in change_lines(d)
+    assert ("Re-weighted", "industry in software, fintech: +25 → +30 (+5)") in change_lines(d)
 
 
 def test_all_of_order_and_evidence() -> None:
@@ -131,3 +138,46 @@ def test_disqualifier_and_tier_label_changes() -> None:
     ]
     assert [(t.name, t.before, t.after) for t in d.tiers] == [("Gold", None, 90.0)]
     assert [(t.name, t.before, t.after) for t in d.tier_labels] == [("A", "Best match", "Best")]
+
+
+def test_characteristics_diff_bin_by_bin_with_negative_points_and_calibration() -> None:
+    before = ICP.model_validate(
+        {
+            "name": "Scorecard",
+            "characteristics": [
+                {
+                    "attribute": "industry",
+                    "bins": [
+                        {"op": "eq", "values": ["fintech"], "points": 12},
+                        {"op": "eq", "values": ["retail"], "points": -8},
+                    ],
+                }
+            ],
+            "calibration": {"base_rate": 0.2, "deals": 400},
+        }
+    )
+    after = ICP.model_validate(
+        {
+            **before.to_dict(),
+            "characteristics": [
+                {
+                    "attribute": "industry",
+                    "bins": [
+                        {"op": "eq", "values": ["fintech"], "points": 12},
+                        {"op": "eq", "values": ["retail"], "points": -12},
+                        {"op": "eq", "values": ["software"], "points": 9},
+                    ],
+                }
+            ],
+            "calibration": {"base_rate": 0.25, "deals": 520},
+        }
+    )
+    d = diff_icps(before, after)
+    lines = change_lines(d)
+    assert ("Criteria added", "+9 industry = software") in lines
+    assert ("Re-weighted", "industry = retail: −8 → −12 (−4)") in lines
+    assert (
+        "Other",
+        "calibration: average account wins 20.0% (400 deals) → average account wins 25.0% (520 deals)",
+    ) in lines
+    assert diff_icps(after, before).summary() == "criteria: 1 removed, 1 re-weighted; calibration changed"

@@ -57,6 +57,8 @@ def version(icp_json: dict[str, Any], **fields: Any) -> IcpVersion:
 @given(icp=round_trip_icps())
 def test_rendered_icp_names_every_criterion_disqualifier_and_tier(icp: ICP) -> None:
     text = render_icp(icp)
+    for ch in icp.characteristics:
+        assert f"Characteristic {ch.name}: " in text
     for criterion in icp.criteria:
         assert criterion.describe() in text
     for disqualifier in icp.disqualifiers:
@@ -68,6 +70,26 @@ def test_rendered_icp_names_every_criterion_disqualifier_and_tier(icp: ICP) -> N
     assert doc.text.startswith('ICP "Mid-market" version 3 (segment default, approved).')
     assert doc.text.endswith(text)
     assert_valid_metadata(doc)
+
+
+def test_rendered_icp_says_points_are_centred_and_signed() -> None:
+    icp = ICP(
+        name="Mid-market",
+        criteria=[
+            {"attribute": "industry", "op": "eq", "values": ["software"], "points": 12, "rationale": "wins"},
+            {"attribute": "industry", "op": "eq", "values": ["retail"], "points": -8},
+            {"attribute": "plan", "op": "eq", "values": ["gold"], "points": 0},
+        ],
+    )
+    text = render_icp(icp)
+    assert (
+        "Characteristic industry: industry = software (+12 points): wins; industry = retail (−8 points)."
+        in text
+    )
+    assert "Characteristic plan: plan = gold (0 points)." in text
+    assert "0 is like the average account" in text and "an unknown one, scores 0" in text
+    assert "Tiers: A ≥ 70 Best match, B ≥ 55 Good fit, otherwise C Not a fit; ? Not enough data" in text
+    assert "Characteristics: none" in render_icp(ICP(name="Empty"))
 
 
 def test_an_icp_that_no_longer_validates_is_still_indexed_as_it_is() -> None:

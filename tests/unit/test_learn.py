@@ -1,6 +1,6 @@
-"""Learning a draft ICP: the regression against closed forms and scikit-learn, points worked out by
-hand, the planted patterns of the seeded sample company recovered, evidence on every criterion,
-determinism, and no criteria at all when the outcomes are noise."""
+"""Learning a scorecard ICP: the regression against closed forms and scikit-learn, centred points
+worked out by hand, the planted patterns of the seeded sample company recovered, evidence on every
+bin, calibration, determinism, and no characteristics at all when the outcomes are noise."""
 
 from __future__ import annotations
 
@@ -19,10 +19,21 @@ from sklearn.linear_model import LogisticRegression
 
 from icp_engine import crm, sample
 from icp_engine.batch import score_batch
-from icp_engine.learn import DEFAULT_L2, L2_GRID, LearnResult, _aggregate, choose_l2, fit_logistic, learn
-from icp_engine.model import ICP, load_icp, save_icp
+from icp_engine.learn import (
+    DEFAULT_L2,
+    L2_GRID,
+    MAX_CHARACTERISTICS,
+    LearnError,
+    LearnResult,
+    _aggregate,
+    choose_l2,
+    fit_logistic,
+    learn,
+)
+from icp_engine.model import ICP, Criterion, Disqualifier, load_icp, save_icp
 from icp_engine.normalize import normalize_frame
-from icp_engine.scoring import criterion_status, score
+from icp_engine.scoring import criterion_status, score, win_probability
+from icp_engine.stats import BAND_COLUMNS
 
 # --- the regression ---------------------------------------------------------------------------------
 
@@ -111,17 +122,28 @@ def test_choose_l2_picks_from_the_grid() -> None:
 # --- points worked out by hand ----------------------------------------------------------------------
 
 PLAN_WINS = {"bronze": 40, "silver": 80, "gold": 140, "platinum": 200}  # of 400 deals each
+POINTS_PER_LOG_ODDS = 20 / math.log(2)  # 20 points double the odds
 
 
-def plan_deals() -> pd.DataFrame:
-    rows = [(plan, i < wins) for plan, wins in PLAN_WINS.items() for i in range(400)]
+def plan_deals(counts: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Deals per plan as (deals, wins); by default 400 deals each with PLAN_WINS wins."""
+    counts = counts or {plan: (400, wins) for plan, wins in PLAN_WINS.items()}
+    rows = [(plan, i < wins) for plan, (n, wins) in counts.items() for i in range(n)]
     deals = pd.DataFrame(rows, columns=["plan", "won"])
     deals["account_id"] = [f"acct-{i}" for i in range(len(deals))]
     return deals
 
 
+def centred_points(counts: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """What an unpenalised fit gives: (logit − the deal-weighted mean logit) × 20 / ln 2, rounded."""
+    total = sum(n for n, _ in counts.values())
+    logit = {plan: math.log(w / (n - w)) for plan, (n, w) in counts.items()}
+    mean = sum(counts[plan][0] / total * lg for plan, lg in logit.items())
+    return {plan: round((lg - mean) * POINTS_PER_LOG_ODDS) for plan, lg in logit.items()}
+
+
 def points_for(icp: ICP, attribute: str, value: Any) -> float:
-    """Points an account earns from the criteria on one attribute when it has this value."""
+    """Points an account earns from the bins on one attribute when it has this value."""
     return sum(
         c.points
         for c in icp.criteria
@@ -129,32 +151,55 @@ def points_for(icp: ICP, attribute: str, value: Any) -> float:
     )
 
 
-def test_points_are_the_log_odds_scaled_to_100() -> None:
-    """One attribute, (almost) no penalty: points = 100·(logit − weakest logit) / (strongest − weakest).
+def test_points_are_the_centred_log_odds() -> None:
+    """One attribute, (almost) no penalty: points = (logit − mean logit) × 20 / ln 2, rounded.
 
     Logits: bronze ln(40/360) = −2.1972, silver ln(80/320) = −1.3863, gold ln(140/260) = −0.6190,
-    platinum ln(200/200) = 0. A value never seen sits at the model's baseline, the mean logit
-    −1.0506: 100·1.1466/2.1972 = 52.
+    platinum ln(200/200) = 0; the mean (equal shares) is −1.0506. Bronze −1.1466 × 28.854 = −33.1,
+    silver −9.7, gold 12.5, platinum 30.3. A value never seen, or unknown, is the average: 0.
     """
     result = learn(plan_deals(), l2=1e-6)
     icp = result.icp
     assert result.significant
     assert {v: points_for(icp, "plan", v) for v in PLAN_WINS} == {
-        "bronze": 0,
-        "silver": 37,
-        "gold": 72,
-        "platinum": 100,
+        "bronze": -33,
+        "silver": -10,
+        "gold": 12,
+        "platinum": 30,
     }
-    assert points_for(icp, "plan", "diamond") == 52
+    assert centred_points({plan: (400, w) for plan, w in PLAN_WINS.items()}) == {
+        "bronze": -33,
+        "silver": -10,
+        "gold": 12,
+        "platinum": 30,
+    }
+    assert points_for(icp, "plan", "diamond") == 0
+    assert score({"plan": "diamond"}, icp).score == score({}, icp).score == 50.0
     assert not icp.disqualifiers
     assert result.penalty == "ridge penalty 1e-06"
+    assert [ch.name for ch in icp.characteristics] == ["plan"]
+    # Tiers: the 80th and 40th percentiles of the historical scores, floored. Scores are
+    # 73.9 (+30), 60.4 (+12), 41.4 (−10) and 24.0 (−33), 400 deals each.
+    assert icp.tiers == {"A": 73, "B": 41}
+
+
+def test_points_are_centred_on_the_deal_weighted_average() -> None:
+    counts = {"bronze": (800, 80), "silver": (400, 80), "gold": (200, 70), "platinum": (200, 100)}
+    icp = learn(plan_deals(counts), l2=1e-6).icp
+    learned = {v: points_for(icp, "plan", v) for v in counts}
+    # mean logit = ½(−2.1972) + ¼(−1.3863) + ⅛(−0.6190) + ⅛(0) = −1.5226
+    assert learned == centred_points(counts) == {"bronze": -19, "silver": 4, "gold": 26, "platinum": 44}
+    # so the average deal earns (about) 0 points: ½(−19) + ¼(4) + ⅛(26) + ⅛(44) = 0.25
+    assert abs(sum(counts[v][0] * pts for v, pts in learned.items()) / 1600) <= 0.5
 
 
 def test_points_follow_the_win_rates_with_the_chosen_penalty() -> None:
     icp = learn(plan_deals()).icp
     pts = [points_for(icp, "plan", v) for v in PLAN_WINS]
-    assert pts[0] == 0 and pts[-1] == 100
     assert pts == sorted(pts) and len(set(pts)) == 4
+    assert pts[0] < 0 < pts[-1]  # below-average plans lose points, above-average ones gain
+    # the penalty only shrinks: never past the unpenalised points
+    assert all(abs(p) <= abs(q) for p, q in zip(pts, [-33, -10, 12, 30], strict=True))
 
 
 def test_value_weighting_rewards_segments_whose_wins_are_big() -> None:
@@ -163,6 +208,37 @@ def test_value_weighting_rewards_segments_whose_wins_are_big() -> None:
     plain = learn(deals, l2=1.0).icp
     weighted = learn(deals, l2=1.0, value_weighted=True).icp
     assert points_for(weighted, "plan", "silver") > points_for(plain, "plan", "silver")
+    assert (plain.target, weighted.target) == ("win", "value")
+    assert learn(deals, l2=1.0, target="value").icp == weighted
+    # A win rate is not what a value ICP predicts, so it carries no calibration.
+    assert weighted.calibration is None and plain.calibration is not None
+
+
+def test_value_target_needs_amounts() -> None:
+    with pytest.raises(LearnError, match=r"--target value needs deal amounts \(an 'amount' column"):
+        learn(plan_deals(), target="value")
+
+
+def test_retention_target_learns_kept_against_churned_customers() -> None:
+    churned = {"bronze": 200, "silver": 150, "gold": 100, "platinum": 40}  # of 400 customers each
+    accounts = pd.DataFrame({"plan": [p for p in churned for _ in range(400)]})
+    accounts["account_id"] = [f"c{i}" for i in range(len(accounts))]
+    accounts["churned"] = [i % 400 < churned[p] for i, p in enumerate(accounts["plan"])]
+    no_deals = pd.DataFrame({"account_id": pd.Series([], dtype=object), "won": pd.Series([], dtype=bool)})
+    icp = learn(no_deals, accounts, target="retention", l2=1e-6).icp
+    assert icp.target == "retention"
+    kept = {p: (400, 400 - c) for p, c in churned.items()}
+    assert {v: points_for(icp, "plan", v) for v in churned} == centred_points(kept)
+    assert icp.calibration is not None and icp.calibration.deals == 1600
+    with pytest.raises(
+        LearnError, match=r"needs customer health data with a 'churned' column \(give --health\)"
+    ):
+        learn(plan_deals(), plan_deals()[["account_id", "plan"]], target="retention")
+
+
+def test_max_characteristics_must_be_positive() -> None:
+    with pytest.raises(LearnError, match=r"--max-characteristics must be at least 1 \(got 0\)"):
+        learn(plan_deals(), max_characteristics=0)
 
 
 def test_outcome_text_is_read_like_analyze_reads_it() -> None:
@@ -192,13 +268,15 @@ def test_numeric_attributes_are_binned_and_a_dead_bin_disqualifies() -> None:
         }
     )
     icp = learn(deals).icp
-    assert icp.criteria
     for c in icp.criteria:
-        assert {cond.op for cond in c.conditions} <= {"gte", "lt"}  # bins, never single numbers
+        # ranges, never single numbers
+        assert {cond.op for cond in c.conditions} <= {"gte", "lt", "between"}
     (disq,) = icp.disqualifiers
     assert (disq.attribute, disq.op, disq.values) == ("seats", "lt", [190])
-    # the dead bin is only a disqualifier: no criterion also gives it points
+    # the dead bin is only a disqualifier: no bin also gives it points, none reaches below it
     assert points_for(icp, "seats", 100.0) == 0
+    for c in icp.criteria:
+        assert c.op in {"gte", "between"} and float(c.values[0]) >= 190, c.describe()
     assert score({"seats": 100.0}, icp).disqualified
     assert not score({"seats": 500.0}, icp).disqualified
 
@@ -243,10 +321,17 @@ def test_sample_small_companies_are_disqualified(learned: LearnResult) -> None:
     assert any("1-10" in r and "almost never wins" in r for r in reasons)
 
 
+def size_points(icp: ICP, employees: int, band: str) -> float:
+    """Size is one dimension: the learned ICP scores the band or the number (finer bins), not both."""
+    return points_for(icp, "employee_band", band) + points_for(icp, "employees", float(employees))
+
+
 def test_sample_sweet_spot_size_beats_small_and_mid(learned: LearnResult) -> None:
     icp = learned.icp
-    sweet = worst(icp, "employee_band", ["201-500", "501-1000"])
-    assert sweet > best(icp, "employee_band", ["11-50", "51-200"])
+    sweet = [(250, "201-500"), (400, "201-500"), (600, "501-1000"), (900, "501-1000")]
+    smaller = [(15, "11-50"), (30, "11-50"), (45, "11-50"), (60, "51-200"), (120, "51-200"), (190, "51-200")]
+    assert min(size_points(icp, *s) for s in sweet) > max(size_points(icp, *s) for s in smaller)
+    assert min(size_points(icp, *s) for s in sweet) > 0  # better than the average account
 
 
 def test_sample_salesforce_and_referrals(learned: LearnResult) -> None:
@@ -299,39 +384,50 @@ def test_sample_backtest_ranks_history(learned: LearnResult, company: crm.CrmDat
 
     bt = backtest(learned.icp, company.closed)
     assert bt.auc > 0.68
-    assert [t.win_rate for t in bt.tiers] == sorted((t.win_rate for t in bt.tiers), reverse=True)
+    ranked = [t.win_rate for t in bt.tiers if t.tier != "?"]  # "?" is "not enough data", not a rank
+    assert ranked == sorted(ranked, reverse=True)
 
 
-def test_every_criterion_and_disqualifier_carries_its_evidence(learned: LearnResult) -> None:
+def test_every_bin_and_disqualifier_carries_its_evidence(learned: LearnResult) -> None:
     icp, analysis = learned.icp, learned.analysis
     assert learned.significant
     assert icp.criteria and icp.disqualifiers
-    for item in [*icp.criteria, *icp.disqualifiers]:
+    segment_ids = {s.id for s in analysis.segments}
+    evidenced: list[Criterion | Disqualifier] = [*icp.criteria, *icp.disqualifiers]
+    for item in evidenced:
         assert item.evidence, item
         for ev in item.evidence:
+            assert ev.startswith("stat:")
             assert ev in icp.evidence
             assert "win rate" in icp.evidence[ev] or "no closed deal" in icp.evidence[ev]
-            if not ev.endswith("=(other)"):
-                analysis.segment(ev)  # a real segment statistic, not an invented id
+    for d in icp.disqualifiers:
+        assert set(d.evidence) <= segment_ids  # a tested segment statistic, not an invented id
     for c in icp.criteria:
         assert c.rationale
+        # A bin's evidence counts its own deals: finer numeric bins and value pairs than the
+        # analysis tested get their counts computed on the spot.
+        for ev in c.evidence:
+            if ev in segment_ids:
+                assert analysis.segment(ev).segment.label in icp.evidence[ev]
 
 
 def test_only_statistically_supported_attributes_become_criteria(learned: LearnResult) -> None:
     supported = {s.segment.attribute for s in learned.analysis.segments if s.significant}
     used = {a for c in learned.icp.criteria for a in c.attributes}
     used |= {d.attribute for d in learned.icp.disqualifiers}
-    assert used <= supported
+    # a number may stand in for its band (finer bins): it is supported when its band is
+    assert {BAND_COLUMNS.get(a, a) for a in used} <= supported
     for d in learned.icp.disqualifiers:
         stat = learned.analysis.segment(d.evidence[0])
         assert stat.significant and stat.ci_high < 0.25 * learned.analysis.overall.win_rate
 
 
-def test_points_are_whole_non_negative_and_tiers_split_history(
-    learned: LearnResult, company: crm.CrmData
-) -> None:
+def test_points_are_whole_centred_and_tiers_split_history(learned: LearnResult, company: crm.CrmData) -> None:
     icp = learned.icp
-    assert all(isinstance(c.points, int) and c.points > 0 for c in icp.criteria)
+    assert all(isinstance(c.points, int) and c.points != 0 for c in icp.criteria)
+    assert any(c.points > 0 for c in icp.criteria) and any(c.points < 0 for c in icp.criteria)
+    assert all(cond.op not in {"not_in", "ne"} for c in icp.criteria for cond in c.conditions)
+    assert 1 <= len(icp.characteristics) <= MAX_CHARACTERISTICS
     a, b = icp.tiers["A"], icp.tiers["B"]
     assert 0 < b < a <= 100
     closed = company.closed
@@ -342,14 +438,39 @@ def test_points_are_whole_non_negative_and_tiers_split_history(
     assert (fit >= a).mean() >= 0.2 > (fit >= a + 1).mean()
 
 
+def test_calibration_matches_the_historical_win_rate(learned: LearnResult, company: crm.CrmData) -> None:
+    """With the slope fixed at 20 points per doubling, the fitted base rate makes the predicted
+    wins of the (not disqualified) history add up to its actual wins."""
+    icp = learned.icp
+    assert icp.calibration is not None
+    scored = score_batch(company.closed, icp)
+    live = ~scored.disqualified
+    won = company.closed["won"].to_numpy(dtype=bool)[live]
+    assert icp.calibration.deals == int(live.sum())
+    predicted = [win_probability(float(p), icp) or 0.0 for p in scored.points[live]]
+    assert float(np.mean(predicted)) == pytest.approx(won.mean(), abs=1e-4)
+    # and the average account's rate lies between the worst and best observed
+    assert 0.0 < icp.calibration.base_rate < 1.0
+
+
+def test_selection_is_logged_for_every_characteristic(learned: LearnResult) -> None:
+    log = "\n".join(learned.selection)
+    for ch in learned.icp.characteristics:
+        assert ch.name in log, ch.name
+    # interactions only join on held-out AUC, and say so
+    for ch in learned.icp.characteristics:
+        if len(ch.attributes) == 2:
+            assert f"{ch.name} (interaction): held-out AUC" in log
+
+
 def test_learning_is_deterministic(company: crm.CrmData, learned: LearnResult) -> None:
     again = learn(company.closed)
     assert again.icp.to_yaml() == learned.icp.to_yaml()
     assert again.coefficients == learned.coefficients
-    # with the penalty fixed, the order of the rows does not matter either
-    order = np.random.default_rng(1).permutation(len(company.closed))
-    shuffled = company.closed.iloc[order].reset_index(drop=True)
-    assert learn(shuffled, l2=10.0).icp.to_yaml() == learn(company.closed, l2=10.0).icp.to_yaml()
+    assert again.selection == learned.selection
+    # Row order is part of the input (held-out blocks follow it, as time would), row labels are not.
+    relabelled = company.closed.set_axis(range(10_000, 10_000 + len(company.closed)))
+    assert learn(relabelled).icp.to_yaml() == learned.icp.to_yaml()
 
 
 def test_learned_icp_round_trips_through_yaml(learned: LearnResult, tmp_path: Path) -> None:
@@ -362,22 +483,23 @@ def test_learned_icp_round_trips_through_yaml(learned: LearnResult, tmp_path: Pa
     assert load_icp(path).to_yaml() == text
 
 
-def test_noise_outcomes_give_no_criteria(company: crm.CrmData) -> None:
+def test_noise_outcomes_give_no_characteristics(company: crm.CrmData) -> None:
     closed = company.closed
     rng = np.random.default_rng(0)
     noise = closed.assign(won=rng.random(len(closed)) < closed["won"].mean())
     result = learn(noise)
     assert result.significant is False
-    assert result.icp.criteria == [] and result.icp.disqualifiers == []
+    assert result.icp.characteristics == [] and result.icp.disqualifiers == []
     assert "No segment is statistically supported" in result.notes[0]
-    assert dict(result.icp.tiers) == {"A": 70, "B": 40}
+    assert dict(result.icp.tiers) == {"A": 70, "B": 55}
     assert ICP.from_yaml(result.icp.to_yaml()) == result.icp
-    assert set(score_batch(closed, result.icp).score.tolist()) == {0.0}
+    # every account is the average account
+    assert set(score_batch(closed, result.icp).score.tolist()) == {50.0}
 
 
-def test_without_supported_attributes_only_significant_segments_score(company: crm.CrmData) -> None:
-    result = learn(company.closed, include_supported_attributes=False)
-    significant = {s.id for s in result.analysis.segments if s.significant}
-    for c in result.icp.criteria:
-        for ev in c.evidence:
-            assert ev in significant or ev.endswith("=(other)")
+def test_max_characteristics_keeps_the_first_chosen(company: crm.CrmData, learned: LearnResult) -> None:
+    result = learn(company.closed, max_characteristics=2)
+    assert 1 <= len(result.icp.characteristics) <= 2
+    # forward selection: the two it keeps are the first two the full run chose
+    first_two = [line.split(":")[0] for line in learned.selection[:2]]
+    assert sorted(ch.name for ch in result.icp.characteristics) == sorted(first_two)

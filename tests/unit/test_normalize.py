@@ -256,11 +256,12 @@ def test_country_code_in_any_case_needs_no_mapping() -> None:
 
 
 @pytest.mark.parametrize("text", ["Atlantis", "Narnia", "Mars", "xyz", "United", "New York"])
-def test_unknown_country_is_unknown_and_reported(text: str) -> None:
-    code, mapping = normalize_country(text)
-    assert code is None
-    assert mapping == ValueMapping("country", text, None, "unknown")
-    assert str(mapping) == f"country: {text!r} -> unknown (unknown)"
+def test_unknown_country_is_kept_as_written_and_reported(text: str) -> None:
+    code, mapping = normalize_country(f"  {text} ")
+    assert code == text
+    assert mapping == ValueMapping("country", text, text, "kept")
+    assert str(mapping) == f"country: {text!r} kept as written (no canonical match)"
+    assert mapping.describe(3) == f"country: {text!r} kept as written (no canonical match, 3 rows)"
 
 
 @pytest.mark.parametrize("text", [None, "", "  ", "n/a", "-"])
@@ -313,7 +314,7 @@ def test_region_of(iso2: str | None, region: str | None) -> None:
         ("NAM", "North America"),
         ("North America", "North America"),
         ("latam", "Latin America"),
-        ("Europe", "EMEA"),
+        ("Europe, Middle East and Africa", "EMEA"),
         ("emea", "EMEA"),
         ("Asia-Pacific", "APAC"),
         ("APAC", "APAC"),
@@ -323,8 +324,13 @@ def test_explicit_region(text: str, region: str) -> None:
     assert normalize_region(text)[0] == region
 
 
-def test_unknown_region_is_reported() -> None:
-    assert normalize_region("Mordor") == (None, ValueMapping("region", "Mordor", None, "unknown"))
+@pytest.mark.parametrize("territory", ["Mordor", "Midwest", "Pacific", "DACH", "Nordics", "Europe", "ANZ"])
+def test_a_region_we_do_not_know_is_kept_as_written_and_reported(territory: str) -> None:
+    assert normalize_region(f" {territory} ") == (
+        territory,
+        ValueMapping("region", territory, territory, "kept"),
+    )
+    assert normalize_region("north america") == ("North America", None)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -361,8 +367,11 @@ def test_canonical_industry_in_other_case_needs_no_mapping(text: str) -> None:
 
 
 def test_unknown_industry_is_kept_casefolded_and_collapsed() -> None:
-    assert normalize_industry("  Widget   Makers ") == ("widget makers", None)
-    assert normalize_industry("tower") == ("tower", None)  # one letter from a synonym, but too short
+    kept = ValueMapping("industry", "Widget Makers", "widget makers", "kept")
+    assert normalize_industry("  Widget   Makers ") == ("widget makers", kept)
+    assert str(kept) == "industry: 'Widget Makers' kept as 'widget makers' (no canonical match)"
+    # One letter from a synonym, but too short to be read as a misspelling.
+    assert normalize_industry("tower") == ("tower", ValueMapping("industry", "tower", "tower", "kept"))
     assert normalize_industry("") == (None, None)
 
 
@@ -424,6 +433,7 @@ def test_normalize_account_full_example() -> None:
         "tech_stack": ("salesforce", "slack"),
         "employee_band": "1001-5000",
         "revenue_band": "1M-10M",
+        "country_region": "APAC",
         "year_established": 1996,
         "Owner": "Ana",
     }
@@ -445,7 +455,21 @@ def test_plain_numbers_are_not_reported() -> None:
 def test_explicit_region_wins_over_country() -> None:
     account, mappings = normalize_account({"country": "Mexico", "region": "NAM"})
     assert (account["country"], account["region"]) == ("MX", "North America")
+    assert account["country_region"] == "Latin America"
     assert [m.method for m in mappings] == ["exact", "synonym"]
+
+
+def test_a_sales_territory_is_never_replaced_by_the_countrys_region() -> None:
+    account, mappings = normalize_account({"country": "US", "region": "Midwest"})
+    assert (account["region"], account["country_region"]) == ("Midwest", "North America")
+    assert mappings == [ValueMapping("region", "Midwest", "Midwest", "kept")]
+    # A blank region in a file that has the column stays unknown; the country's region is beside it.
+    account, mappings = normalize_account({"country": "US", "region": " "})
+    assert "region" not in account and account["country_region"] == "North America" and mappings == []
+    # Without a region column, region is filled from the country as before (and reported).
+    account, mappings = normalize_account({"country": "US"})
+    assert (account["region"], account["country_region"]) == ("North America", "North America")
+    assert mappings == [ValueMapping("region", "US", "North America", "derived")]
 
 
 def test_empty_values_are_omitted_never_empty_strings() -> None:
@@ -455,9 +479,10 @@ def test_empty_values_are_omitted_never_empty_strings() -> None:
     assert account == {} and mappings == []
 
 
-def test_unknown_country_is_left_out_of_the_account() -> None:
+def test_unknown_country_is_kept_without_a_region() -> None:
     account, mappings = normalize_account({"country": "Atlantis"})
-    assert account == {} and mappings == [ValueMapping("country", "Atlantis", None, "unknown")]
+    assert account == {"country": "Atlantis"}
+    assert mappings == [ValueMapping("country", "Atlantis", "Atlantis", "kept")]
 
 
 @pytest.mark.parametrize(
@@ -510,7 +535,7 @@ def test_attribute_name_constants() -> None:
         "region",
         "tech_stack",
     }
-    assert DERIVED_ATTRIBUTES == ("employee_band", "revenue_band")
+    assert DERIVED_ATTRIBUTES == ("employee_band", "revenue_band", "country_region")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -611,9 +636,19 @@ def test_frame_dtypes_and_report() -> None:
         "employee_band",
         "revenue_band",
         "region",
+        "country_region",
     ]
     assert frame["employees"].dtype == np.float64 and frame["annual_revenue"].dtype == np.float64
-    for column in ("industry", "country", "region", "employee_band", "revenue_band", "tech_stack", "owner"):
+    for column in (
+        "industry",
+        "country",
+        "region",
+        "country_region",
+        "employee_band",
+        "revenue_band",
+        "tech_stack",
+        "owner",
+    ):
         assert frame[column].dtype == object, column
     assert frame["score"].dtype == np.int64
     assert frame["tech_stack"].tolist() == [("salesforce", "slack"), None, None, ("hubspot",)]
@@ -622,6 +657,7 @@ def test_frame_dtypes_and_report() -> None:
     assert frame["employee_band"].tolist() == ["1001-5000", None, "11-50", None]
     assert math.isnan(frame["employees"][1]) and math.isnan(frame["annual_revenue"][3])
     assert frame["region"].tolist() == ["APAC", "North America", None, "North America"]
+    assert frame["country_region"].tolist() == frame["region"].tolist()
     assert report.bad_values == [
         ("employees", "lots", 1, "not a number: 'lots'"),
         ("annual_revenue", "-5.0", 1, "must not be negative: -5.0"),

@@ -246,3 +246,55 @@ def test_analyze_finds_the_planted_patterns_in_messy_data_after_normalisation(co
     small = next(s for s in result.segments if s.segment.attribute == "employee_band" and s.win_rate < 0.03)
     sweet = max((s for s in result.segments if s.segment.attribute == "employee_band"), key=lambda s: s.lift)
     _assert_planted_patterns_found(result, {"small": small.id, "sweet": sweet.id})
+
+
+# --- planted interactions and the value pattern ---------------------------------------------------
+
+
+def _closed_deals(company: SampleCompany) -> pd.DataFrame:
+    acc = company.accounts.set_index("Record ID")
+    d = company.deals[company.deals["Deal Stage"].isin(CLOSED)]
+    out = d.join(acc, on="Associated Company ID")
+    return out.assign(
+        won=out["Deal Stage"].eq("closedwon"),
+        amount=pd.to_numeric(out["Amount"]),
+        employees=pd.to_numeric(out["Number of Employees"]),
+        north_america=out["Country/Region"].isin(["United States", "Canada"]),
+    )
+
+
+def test_interactions_are_planted_and_the_additive_variant_has_none() -> None:
+    def rates(company: SampleCompany) -> tuple[float, float, float, float]:
+        d = _closed_deals(company)
+        fintech, referral = d["Industry"].eq("FinTech"), d["Lead Source"].eq("Referral")
+        large = d["employees"] >= 200
+        return (
+            d.loc[fintech & large, "won"].mean(),
+            d.loc[fintech & ~large, "won"].mean(),
+            d.loc[referral & d["north_america"], "won"].mean(),
+            d.loc[referral & ~d["north_america"], "won"].mean(),
+        )
+
+    with_pairs, additive = generate(7, messy=False), generate(7, messy=False, interactions=False)
+    overall = _closed_deals(with_pairs)["won"].mean()
+    fin_large, fin_small, ref_na, ref_other = rates(with_pairs)
+    assert fin_large > 2 * overall and fin_small < overall  # fintech wins only from 200 employees up
+    assert ref_na > 1.6 * overall and abs(ref_other - overall) < 0.08  # referrals: North America only
+    a_large, a_small, _, a_other = rates(additive)
+    assert a_large / a_small < fin_large / fin_small and a_other > ref_other
+    # Same accounts, same draws: only outcomes differ.
+    assert additive.accounts.equals(with_pairs.accounts)
+    assert len(additive.deals) == len(with_pairs.deals)
+
+
+def test_best_customers_by_value_differ_from_the_most_frequent_winners(company: SampleCompany) -> None:
+    d = _closed_deals(generate(7, messy=False))
+    by_industry = d.assign(value=d["amount"].where(d["won"], 0.0)).groupby("Industry")
+    win_rate, value = by_industry["won"].mean(), by_industry["value"].mean()
+    assert win_rate["Manufacturing"] < d["won"].mean()  # wins less often than average …
+    assert value.idxmax() == "Manufacturing"  # … yet brings the most won value per closed deal
+    assert win_rate.idxmax() != value.idxmax()
+    text = " ".join(company.truth)
+    assert "North America" in text and "interaction" in text and "manufacturing" in text
+    additive_text = " ".join(generate(7, 300, interactions=False).truth)
+    assert "interaction" not in additive_text and "manufacturing" in additive_text

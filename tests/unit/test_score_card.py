@@ -76,9 +76,13 @@ def test_compact_card_shows_score_tier_criteria_unknowns_and_icp_version() -> No
     assert blocks[0]["type"] == "header" and "Acme Inc" in blocks[0]["text"]["text"]
     assert f"{result.score:g}/100" in text and f"Tier {result.tier}" in text
     assert "Mid-market SaaS v3 (approved)" in text
-    assert "*Matched (2):* industry in software, fintech; employees between 200 and 2,000" in text
-    assert "*Missed (1):* country in US, CA" in text
-    assert "*Unknown data:* tech_stack" in text
+    assert result.tier == "A" and result.confidence == 0.86
+    assert f"*Score*\n{result.score:g}/100 · confidence 86%" in text
+    assert "*Raises the score (2):* industry: software (+25); employees: 500 (+20)" in text
+    assert "*Like the average account (1):* country: DE (0)" in text
+    assert "*Unknown data:* tech_stack — Unknown attributes score 0, like an average account." in text
+    assert "Win probability" not in text  # the ICP is not calibrated
+    assert "Not enough data" not in text
     assert "acme.com · CRM id 42" in text
     assert "draft" not in text
     (button,) = _buttons(blocks)
@@ -86,16 +90,91 @@ def test_compact_card_shows_score_tier_criteria_unknowns_and_icp_version() -> No
     assert decode_why(button["value"]) == WhyRequest(icp_version_id=7, account_id=42)
 
 
-def test_compact_card_lists_the_most_valuable_missed_criteria_first() -> None:
-    reordered = _icp(criteria=list(reversed(ICP_DOC["criteria"])))  # cheapest criterion first
-    result = score(
-        {"industry": "retail", "employees": 50, "country": "DE", "tech_stack": ["jira"]}, reordered
-    )
+SCORECARD: dict[str, Any] = {
+    "name": "Scorecard",
+    "version": 4,
+    "characteristics": [
+        {
+            "attribute": "industry",
+            "bins": [
+                {"op": "eq", "values": ["fintech"], "points": 12, "evidence": ["stat:1"]},
+                {"op": "eq", "values": ["software"], "points": 11},
+                {"op": "eq", "values": ["retail"], "points": -8},
+            ],
+        },
+        {
+            "attribute": "employees",
+            "bins": [
+                {"op": "lt", "values": [50], "points": -14},
+                {"op": "between", "values": [200, 2000], "points": 9},
+            ],
+        },
+        {"attribute": "country", "bins": [{"op": "eq", "values": ["US"], "points": 4}]},
+        {
+            "attributes": ["lead_source", "region"],
+            "bins": [
+                {
+                    "all_of": [
+                        {"attribute": "lead_source", "op": "eq", "values": ["inbound"]},
+                        {"attribute": "region", "op": "eq", "values": ["EMEA"]},
+                    ],
+                    "points": 6,
+                }
+            ],
+        },
+    ],
+    "calibration": {"base_rate": 0.2, "deals": 300},
+}
+
+
+def test_compact_card_says_what_raises_and_lowers_the_score_strongest_first() -> None:
+    icp = ICP.model_validate(SCORECARD)
+    account = {
+        "industry": "retail",
+        "employees": 12,
+        "country": "US",
+        "lead_source": "inbound",
+        "region": "EMEA",
+    }
+    result = score(account, icp)
     text = all_text(check_blocks(score_card(result, subject=SUBJECT, icp_status="approved")))
     assert (
-        "*Missed (4):* industry in software, fintech; employees between 200 and 2,000; "
-        "country in US, CA; tech_stack has any of salesforce"
+        "*Raises the score (2):* lead_source × region: lead_source inbound; region EMEA (+6); country: US (+4)"
+        in text
+    )
+    assert "*Lowers the score (2):* employees: 12 (−14); industry: retail (−8)" in text
+    # Retail is not listed as having "missed" fintech and software: one line per characteristic.
+    assert "fintech" not in text and "Missed" not in text
+    assert f"*Win probability*\n{result.win_probability:.0%}" in text
+
+
+def test_win_probability_follows_the_calibration() -> None:
+    icp = ICP.model_validate(SCORECARD)
+    # +12 +9 −... : fintech and 200-2,000 staff give 21 points; odds of 0.25 double a bit more than once.
+    result = score(
+        {"industry": "software", "employees": 500, "country": "DE", "lead_source": "x", "region": "y"}, icp
+    )
+    assert result.earned == 20 and result.win_probability is not None
+    text = all_text(check_blocks(score_card(result, subject=SUBJECT, icp_status="approved")))
+    assert "*Win probability*\n33%" in text  # base odds 1:4 doubled by +20 points: 1:2
+    assert "*Score*\n66.7/100 · confidence 100%" in text
+
+
+def test_too_little_known_gives_not_enough_data_and_what_to_ask_for() -> None:
+    icp = ICP.model_validate(SCORECARD)
+    result = score({"country": "US", "lead_source": "inbound"}, icp)
+    assert result.tier == "?" and result.ask_for == ["employees", "industry", "region"]
+    blocks = check_blocks(score_card(result, subject=SUBJECT, icp_status="approved", expanded=True))
+    text = all_text(blocks)
+    assert blocks[0]["text"]["text"].endswith(f"{result.score:g}/100 · Not enough data")
+    assert "*Tier*\nNot enough data\n" in text
+    assert (
+        "❔ *Not enough data for a tier* (confidence 11%). "
+        "Find out: employees, industry, region (the most important first)."
     ) in text
+    assert "? industry: unknown (0) — scores like an average account; worth up to ±12" in text
+    assert "✓ country: US (+4) — country = US" in text
+    assert "not enough data for a tier (confidence 11%)" in score_card_text(result, SUBJECT)
 
 
 def test_expanded_card_has_one_line_per_criterion_with_values_and_points() -> None:
@@ -103,12 +182,13 @@ def test_expanded_card_has_one_line_per_criterion_with_values_and_points() -> No
     result = score({"industry": "software", "employees": 500, "country": "DE"}, icp)
     blocks = check_blocks(score_card(result, subject=SUBJECT, icp_status="approved", expanded=True))
     text = all_text(blocks)
-    lines = [ln for ln in text.splitlines() if ln[:1] in {"✓", "✗", "?"}]
-    assert len(lines) == len(icp.criteria)
-    assert "✓ industry in software, fintech — software (+25)  _evidence: ans:41_" in lines
-    assert "✗ country in US, CA — DE (0 of 15)" in lines
-    assert "? tech_stack has any of salesforce — unknown (0 of 10)" in lines
-    assert f"earned 45 of {result.achievable:g} achievable points" in text
+    lines = [ln for ln in text.splitlines() if ln[:1] in {"✓", "✗", "○", "?"}]
+    assert len(lines) == len(icp.characteristics)
+    assert "✓ industry: software (+25) — industry in software, fintech  _evidence: ans:41_" in lines
+    assert "○ country: DE (0) — like the average account" in lines
+    assert "? tech_stack: unknown (0) — scores like an average account; worth up to ±10" in lines
+    assert "*Why 82.6:* +45 points in total (the best possible is +70)." in text
+    assert "every +20 points doubles the odds" in text
     assert not _buttons(blocks)
 
 
@@ -161,7 +241,7 @@ def test_a_huge_icp_stays_within_block_kit_limits_with_a_note() -> None:
         if expanded:
             assert "more lines not shown: Slack limits a message's length" in text
         else:
-            assert "*Matched (200):* " in text and "more" in text
+            assert "*Raises the score (200):* attr_0: value-0000-" in text and "more" in text
         assert len(blocks) <= 50
     compact = check_blocks(score_card(result, subject=SUBJECT, icp_status="approved", why=WhyRequest(1, 1)))
     assert _buttons(compact), "the Why? button survives truncation"
@@ -186,7 +266,8 @@ def test_a_long_title_is_cut_in_the_header_but_keeps_the_score() -> None:
     result = score({"industry": "software"}, _icp())
     blocks = check_blocks(score_card(result, subject=CardSubject(title="A" * 400), icp_status="approved"))
     header = blocks[0]["text"]["text"]
-    assert len(header) <= 150 and header.endswith(f"{result.score:g}/100 · Tier {result.tier}")
+    assert result.tier == "?"  # a quarter of the ICP's weight is known
+    assert len(header) <= 150 and header.endswith(f"{result.score:g}/100 · Not enough data")
     assert "…" in header
 
 
@@ -200,7 +281,7 @@ def test_typed_attributes_too_long_for_a_button_give_the_expanded_card_at_once()
         )
     )
     assert not _buttons(blocks)
-    assert "achievable points" in all_text(blocks)
+    assert "points in total" in all_text(blocks)
 
 
 @given(
@@ -301,7 +382,7 @@ def test_any_icp_and_account_give_a_valid_card(
     text = all_text(blocks)
     assert f"{result.score:g}/100" in text
     if expanded:
-        marks = [ln for ln in text.splitlines() if ln[:1] in {"✓", "✗", "?"} and " — " in ln]
-        assert len(marks) == len(icp.criteria)
+        marks = [ln for ln in text.splitlines() if ln[:1] in {"✓", "✗", "○", "?"} and " — " in ln]
+        assert len(marks) == len(icp.characteristics)
     else:
         assert [b["action_id"] for b in _buttons(blocks)] == [WHY_BUTTON]

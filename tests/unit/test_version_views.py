@@ -116,6 +116,42 @@ def test_show_names_approval_changes_backtest_and_the_change_log() -> None:
     assert "<!here>" not in text and "&lt;!here&gt;" in text
 
 
+def test_show_groups_bins_by_characteristic_and_states_the_rules() -> None:
+    scorecard = ICP.model_validate(
+        {
+            "name": "Scorecard",
+            "characteristics": [
+                {
+                    "attribute": "industry",
+                    "bins": [
+                        {"op": "eq", "values": ["fintech"], "points": 12},
+                        {"op": "eq", "values": ["software"], "points": 11},
+                        {"op": "eq", "values": ["retail"], "points": -8},
+                    ],
+                },
+                {"attribute": "employees", "bins": [{"op": "between", "values": [200, 2000], "points": 9}]},
+            ],
+            "min_confidence": 0.6,
+        }
+    )
+    text = all_text(check_blocks(icp_blocks(scorecard, facts())))
+    assert "*Characteristics (points by value)*\n• *industry*: fintech +12 · software +11 · retail −8" in text
+    assert "• *employees*: 200 to 2,000 +9" in text
+    assert "*?* (Not enough data) when less than 60% of the ICP's weight is known" in text
+    assert (
+        "Points predict the win rate of closed deals. Unknown attributes score 0, like an average account."
+        in text
+    )
+
+
+def test_diff_shows_target_and_minimum_confidence_changes() -> None:
+    diff = diff_icps(icp(), icp(target="retention", min_confidence=0.7))
+    text = all_text(check_blocks(diff_blocks(diff, before=1, after=2)))
+    assert "*Other (2)*" in text
+    assert "• target: win rate of closed deals → kept and expanding customers" in text
+    assert "• minimum confidence: 50% → 70%" in text
+
+
 def test_show_of_a_big_icp_keeps_within_limits() -> None:
     big = icp(
         criteria=many_criteria(300), disqualifiers=[{**BASE["disqualifiers"][0], "reason": "r" * 900}] * 80

@@ -103,6 +103,38 @@ def _icp(t: str) -> ICP:
     )
 
 
+def _scorecard(t: str) -> ICP:
+    """Characteristics named by the attacker, with hostile bin values, labels and evidence ids."""
+    return ICP.model_validate(
+        {
+            "name": t,
+            "characteristics": [
+                {
+                    "attribute": t,
+                    "bins": [
+                        {"op": "eq", "values": [t], "points": 12, "evidence": [t]},
+                        {"op": "in", "values": [t, "x"], "points": -8, "label": t},
+                    ],
+                },
+                {
+                    "attributes": ["plan", f"{t} 2"],
+                    "bins": [
+                        {
+                            "all_of": [
+                                {"attribute": "plan", "op": "eq", "values": [t]},
+                                {"attribute": f"{t} 2", "op": "eq", "values": [t]},
+                            ],
+                            "points": 3,
+                            "rationale": t,
+                        }
+                    ],
+                },
+            ],
+            "tier_labels": {"?": t},
+        }
+    )
+
+
 def _outcome(t: str) -> ScoreOutcome:
     icp = _icp(t)
     return ScoreOutcome(
@@ -263,7 +295,9 @@ CASES: dict[str, Callable[[str], object]] = {
     "help.help_text": lambda t: help.help_text([_Help(t)]),
     "help.command_help_blocks": lambda t: help.command_help_blocks(_Help(t)),
     "home.home_view": lambda t: home.home_view(_home(t), is_owner=True, owners_hint=t),
-    "icp_card.criteria_lines": lambda t: icp_card.criteria_lines(_icp(t)),
+    "home.characteristic_line": lambda t: home.characteristic_line(_scorecard(t).characteristics[0]),
+    "icp_card.characteristic_lines": lambda t: icp_card.characteristic_lines(_scorecard(t)),
+    "icp_card.rules_line": lambda t: icp_card.rules_line(_icp(t)),
     "icp_card.disqualifier_lines": lambda t: icp_card.disqualifier_lines(_icp(t)),
     "icp_card.tiers_line": lambda t: icp_card.tiers_line(_icp(t)),
     "icp_card.icp_blocks": lambda t: icp_card.icp_blocks(_icp(t), _facts(t)),
@@ -326,6 +360,12 @@ CASES: dict[str, Callable[[str], object]] = {
         icp_status=t,
         expanded=True,
         shared_by="U0OWNER",
+    ),
+    "score_card.score_card[not enough data]": lambda t: score_card.score_card(
+        score({"plan": t}, _scorecard(t)),
+        subject=score_card.CardSubject(t, (t,), (t,)),
+        icp_status=t,
+        expanded=True,
     ),
     "score_card.score_card_text": lambda t: score_card.score_card_text(
         _outcome(t).result, score_card.CardSubject(t, (t,), (t,))

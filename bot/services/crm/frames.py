@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bot.store.db import Session
-from bot.store.models import Account, CustomerHealth, Deal, DealStage
+from bot.store.models import Account, CustomerHealth, DealStage
 from bot.store.repo import crm as crm_repo
 from icp_engine.crm import HEALTH_COLUMNS, CrmData, accounts_frame
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES
@@ -70,21 +70,23 @@ def _account_rows(accounts: Iterable[Account]) -> list[AccountRow]:
     ]
 
 
-def _deal_frame(deals: Iterable[Deal], known_accounts: set[str]) -> pd.DataFrame:
+def _deal_frame(deals: Iterable[tuple[Any, ...]], known_accounts: set[str]) -> pd.DataFrame:
     """Closed deals of known accounts; a deal whose account is not in the store has no attributes
-    to analyse, like a deal the file import could not join."""
+    to analyse, like a deal the file import could not join.
+
+    ``deals``: (crm_id, account_crm_id, stage, amount, created_on, closed_on) values."""
     records = [
         {
-            "deal_id": deal.crm_id,
-            "account_id": deal.account_crm_id,
-            "stage": deal.stage.value,
-            "won": deal.stage == DealStage.won,
-            "amount": np.nan if deal.amount is None else float(deal.amount),
-            "created_date": deal.created_on,
-            "close_date": deal.closed_on,
+            "deal_id": crm_id,
+            "account_id": account_crm_id,
+            "stage": DealStage(stage).value,
+            "won": DealStage(stage) == DealStage.won,
+            "amount": np.nan if amount is None else float(amount),
+            "created_date": created_on,
+            "close_date": closed_on,
         }
-        for deal in deals
-        if deal.account_crm_id is not None and deal.account_crm_id in known_accounts
+        for crm_id, account_crm_id, stage, amount, created_on, closed_on in deals
+        if account_crm_id is not None and account_crm_id in known_accounts
     ]
     frame = pd.DataFrame(records, columns=DEAL_COLUMNS)
     frame["account_id"] = frame["account_id"].astype(object)
@@ -113,11 +115,7 @@ def load_crm_frames(*, session: Session, workspace_id: int) -> CrmData:
     accounts_df["account_id"] = accounts_df["account_id"].astype(object)  # also when there are none
     attributes = [c for c in accounts_df.columns if c not in _ID_COLUMNS]
     known = {account.crm_id for account in accounts}
-    closed = [
-        deal
-        for stage in (DealStage.won, DealStage.lost)
-        for deal in crm_repo.list_deals(session=session, workspace_id=workspace_id, stage=stage)
-    ]
+    closed = crm_repo.closed_deal_values(session=session, workspace_id=workspace_id)
     deals_df = _deal_frame(closed, known)
     deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
     health = crm_repo.list_health(session=session, workspace_id=workspace_id)

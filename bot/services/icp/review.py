@@ -8,7 +8,7 @@ No Slack here: the listeners call these with ids they checked and render what co
 * ``request_changes`` records the note in the audit log (the draft is unchanged) and says whom to
   tell: the draft's author.
 * ``edit`` never rewrites a version: it stores a new draft version with the new points (removed
-  criteria gone, hypotheses given weight promoted to criteria), backtested again on the CRM
+  bins gone, hypotheses given weight promoted to bins of their characteristic), backtested again on the CRM
   history, with the same personas, and audits what changed.
 """
 
@@ -211,23 +211,40 @@ def _check_points(value: float) -> float:
 
 
 def edited_icp(outcome: DraftOutcome, edit: DraftEdit) -> tuple[ICP, list[Any]]:
-    """The ICP and the hypotheses after ``edit`` (pure); a hypothesis given weight becomes a criterion."""
+    """The ICP and the hypotheses after ``edit`` (pure); a hypothesis given weight becomes a bin.
+
+    Indices are those of the flat ``icp.criteria`` (every bin, in order). Each characteristic keeps
+    its place and label; one left without bins disappears. A promoted hypothesis joins the
+    characteristic on its attribute(s), or becomes a new one at the end.
+    """
     icp = outcome.icp
-    criteria = []
-    for index, criterion in enumerate(icp.criteria):
-        if index in edit.removed:
-            continue
-        points = _check_points(edit.points.get(index, criterion.points))
-        criteria.append(criterion.model_copy(update={"points": points}))
+    characteristics: list[dict[str, Any]] = []
+    index = 0
+    for ch in icp.characteristics:
+        bins = []
+        for b in ch.bins:
+            if index not in edit.removed:
+                points = _check_points(edit.points.get(index, b.points))
+                bins.append(b.model_copy(update={"points": points}).model_dump())
+            index += 1
+        if bins:
+            characteristics.append({**ch.model_dump(), "bins": bins})
     hypotheses = []
     for index, hypothesis in enumerate(outcome.drafted.hypotheses):
         points = _check_points(edit.hypothesis_points.get(index, hypothesis.points))
-        if points:
-            criteria.append(hypothesis.model_copy(update={"points": points}))
-        else:
+        if not points:
             hypotheses.append(hypothesis)
+            continue
+        promoted = hypothesis.model_copy(update={"points": points}).model_dump()
+        home = next((c for c in characteristics if set(c["attributes"]) == set(hypothesis.attributes)), None)
+        if home is not None:
+            home["bins"].append(promoted)
+        else:
+            characteristics.append({"attributes": list(hypothesis.attributes), "bins": [promoted]})
     try:
-        new = ICP.model_validate({**icp.model_dump(), "criteria": [c.model_dump() for c in criteria]})
+        new = ICP.model_validate(
+            {**icp.model_dump(exclude={"characteristics"}), "characteristics": characteristics}
+        )
     except Exception as exc:
         raise ReviewError(f"That edit does not make a valid ICP: {str(exc).splitlines()[0]}") from None
     return new, hypotheses
@@ -242,7 +259,7 @@ def _summary(outcome: DraftOutcome, edit: DraftEdit, new: ICP) -> str:
         if i not in edit.removed and i in edit.points and edit.points[i] != c.points
     )
     if changed:
-        parts.append(f"{changed} criteria re-weighted")
+        parts.append(f"{changed} {'bin' if changed == 1 else 'bins'} re-weighted")
     if edit.removed:
         parts.append(f"{len(edit.removed)} removed")
     promoted = len(new.criteria) - (len(outcome.icp.criteria) - len(edit.removed))

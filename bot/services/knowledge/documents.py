@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.knowledge.store import Document, Scalar
 from bot.store.models import Answer, IcpVersion, Persona, Stakeholder
-from icp_engine.model import ICP, ICPError, format_value
+from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, TARGETS, ICPError, format_value
 from icp_engine.stats import (  # the wording analyze uses, so documents read the same
     Analysis,
     Cohort,
@@ -202,30 +202,42 @@ def statistic_documents_of(analysis: Analysis) -> list[Document]:
 
 
 def _points(points: float) -> str:
-    return f"{'+' if points >= 0 else '−'}{format_value(abs(points))} points"
+    if points == 0:
+        return "0 points"
+    return f"{'+' if points > 0 else '−'}{format_value(abs(points))} points"
 
 
 def render_icp(icp: ICP) -> str:
-    """The ICP's criteria, disqualifiers and tiers as sentences."""
+    """The ICP's characteristics (each bin with its signed points), disqualifiers and tiers as
+    sentences, with what the points mean: chat answers "why is X a B?" from this text."""
     lines: list[str] = []
     if icp.description:
         lines.append(icp.description.strip())
-    if icp.criteria:
-        items = []
-        for c in icp.criteria:
-            item = f"{c.describe()} ({_points(c.points)})"
-            if c.rationale:
-                item += f": {c.rationale.strip()}"
-            items.append(item)
-        lines.append("Criteria: " + "; ".join(items) + ".")
+    lines.append(f"Target: {icp.target} ({TARGETS.get(icp.target, icp.target)}).")
+    if icp.characteristics:
+        for ch in icp.characteristics:
+            items = []
+            for c in ch.bins:
+                item = f"{c.describe()} ({_points(c.points)})"
+                if c.rationale:
+                    item += f": {c.rationale.strip()}"
+                items.append(item)
+            lines.append(f"Characteristic {ch.name}: " + "; ".join(items) + ".")
+        lines.append(
+            "Points are centred: 0 is like the average account, positive better, negative worse; "
+            "a value in no bin, or an unknown one, scores 0. Score = 100 / (1 + exp(−points × ln 2 / 20)): "
+            "0 points is 50 and every 20 points doubles the odds."
+        )
     else:
-        lines.append("Criteria: none.")
+        lines.append("Characteristics: none (every account scores 50).")
     if icp.disqualifiers:
         items = [f"{d.condition.describe()} ({d.reason.strip()})" for d in icp.disqualifiers]
         lines.append("Disqualifiers: " + "; ".join(items) + ".")
     tiers = ", ".join(f"{name} ≥ {format_value(t)} {icp.tier_label(name)}" for name, t in icp.ordered_tiers())
-    lines.append(f"Tiers: {tiers}, otherwise C {icp.tier_label('C')}.")
-    lines.append(f"Unknown attributes count as {icp.missing.replace('_', ' ')}.")
+    lines.append(
+        f"Tiers: {tiers}, otherwise {FALLBACK_TIER} {icp.tier_label(FALLBACK_TIER)}; "
+        f"{NO_TIER} {icp.tier_label(NO_TIER)} when under {icp.min_confidence:.0%} of the ICP's weight is known."
+    )
     return " ".join(lines)
 
 

@@ -7,7 +7,7 @@ is on or after that day. Every figure is computed by the engine from the SQL sto
 - deals won and lost per tier (the active ICP scoring the new deals' accounts);
 - misses: won deals whose account falls in the lowest tier (wins outside the ICP);
 - ICP accounts that churned: customers flagged churned since then whose account scores above the
-  lowest tier;
+  lowest tier (an account with too little data for a tier, "?", is not counted);
 - interviews completed since then;
 - drift: the active version's backtest on the new deals against its backtest at approval
   (``IcpVersion.backtest``): AUC, overall and per-tier win rates, then and now.
@@ -32,7 +32,7 @@ from bot.store.repo.interviews import count_completed_interviews
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.backtest import Backtest, backtest
 from icp_engine.batch import score_batch
-from icp_engine.model import FALLBACK_TIER, ICP, ICPError
+from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, ICPError
 
 MAX_LISTED = 10  # misses and churned accounts named in the message; the rest are counted
 
@@ -244,7 +244,7 @@ def _churned(
     scores = score_batch(subset, icp)
     out = []
     for i, row in enumerate(subset.itertuples(index=False)):
-        if scores.tier[i] != FALLBACK_TIER:
+        if scores.tier[i] not in (FALLBACK_TIER, NO_TIER):  # "?" is too little data, not an ICP fit
             health = ids[str(row.account_id)]
             out.append(
                 ChurnedAccount(str(row.account_id), str(row.name), str(scores.tier[i]), health.churned_on)

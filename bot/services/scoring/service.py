@@ -213,6 +213,8 @@ def _notes(mappings: Sequence[Any]) -> tuple[str, ...]:
     for m in mappings:
         if m.method == "unknown":
             notes.append(f"Did not recognise {m.field} '{m.raw}': treated as unknown")
+        elif m.method == "kept":
+            notes.append(f"Did not recognise {m.field} '{m.raw}': kept as written")
         elif m.method in {"synonym", "fuzzy", "parsed"}:
             notes.append(f"Read {m.field} '{m.raw}' as {format_value(m.value)}")
     if len(notes) > MAX_NOTES:

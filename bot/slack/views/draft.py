@@ -1,7 +1,8 @@
 """A drafted ICP as a Slack message, its review buttons and modals, and the personas listing.
 
 Pure: a :class:`DraftOutcome` and its :class:`ReviewFacts` in, Block Kit out. The message shows
-the criteria with points and evidence ids, hypotheses (0 points), disqualifiers, tiers, personas,
+the characteristics with points by value and evidence ids, hypotheses (0 points), disqualifiers,
+tiers and what the points mean, personas,
 pains/goals/triggers, the backtest, conflicts and the citations behind the ids, and how it was
 drafted ("drafted without an LLM", fallback notes). Every part has a block budget, long lists are
 packed into sections and what does not fit is counted, so a big draft stays within Slack's 50
@@ -48,7 +49,15 @@ from bot.slack.views.blocks_text import (
 )
 from bot.slack.views.icp_card import tiers_line
 from bot.store.models import IcpStatus
-from icp_engine.model import Criterion
+from icp_engine.model import Characteristic, Criterion
+from icp_engine.wording import (
+    UNKNOWN_RULE,
+    bins_text,
+    characteristic_evidence,
+    characteristic_rationale,
+    signed_points,
+    target_text,
+)
 
 DRAFT_APPROVE = "icp_draft_approve"
 DRAFT_REQUEST_CHANGES = "icp_draft_request_changes"
@@ -71,6 +80,7 @@ LABEL_MAX = 2000
 MODAL_TITLE_MAX = 24
 TRAITS_SHOWN = 5
 IDS_SHOWN = 4
+BINS_SHOWN = 12  # per characteristic line; the rest are counted ("…and 30 more")
 QUOTE_MAX = 220
 PERSONA_LINE_MAX = 1400
 METADATA_MAX = 3000
@@ -85,8 +95,7 @@ NO_PERSONAS = (
 
 
 def _points(points: float) -> str:
-    value = int(points) if float(points).is_integer() else round(points, 1)
-    return f"+{value}" if points > 0 else f"{value}" if points == 0 else f"−{abs(value)}"
+    return signed_points(points)
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -104,6 +113,15 @@ def _criterion_line(c: Criterion, *, hypothesis: bool = False) -> str:
     if c.rationale:
         line += f" — {escape(truncate(c.rationale, 200))}"
     return line + _ids(c.evidence)
+
+
+def _characteristic_line(ch: Characteristic) -> str:
+    """ "• *industry*: fintech +12 · software +11 · retail −8 — why · `ans:1` `stat:x`"."""
+    line = f"• *{escape(ch.name)}*: {escape(bins_text(ch, max_bins=BINS_SHOWN))}"
+    why = characteristic_rationale(ch)
+    if why:
+        line += f" — {escape(truncate(why, 200))}"
+    return line + _ids(characteristic_evidence(ch))
 
 
 def _trait_line(t: Trait) -> str:
@@ -237,7 +255,7 @@ def draft_text(outcome: DraftOutcome, facts: ReviewFacts) -> str:
     """Fallback text for notifications."""
     state = "approved" if facts.status == IcpStatus.approved else facts.status.value.replace("_", " ")
     return truncate(
-        f"ICP v{outcome.version} ({state}): {escape(outcome.icp.name)} — {plural(len(outcome.icp.criteria), 'criterion', 'criteria')}, "
+        f"ICP v{outcome.version} ({state}): {escape(outcome.icp.name)} — {plural(len(outcome.icp.characteristics), 'characteristic')}, "
         f"{plural(len(outcome.personas), 'persona')} ({outcome.label})",
         FALLBACK_TEXT_MAX,
     )
@@ -261,6 +279,7 @@ def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
     if outcome.narrative or icp.description:
         top.append(section(escape(outcome.narrative or icp.description or "")))
     top.append(section(tiers_line(icp)))
+    top.append(context(f"Points predict the {escape(target_text(icp))}. {UNKNOWN_RULE}"))
 
     review = _review_lines(outcome, facts)
     tail: list[Block] = [DividerBlock()]
@@ -269,7 +288,9 @@ def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
     if facts.open:
         tail.append(_actions(outcome))
 
-    criteria = [_criterion_line(c) for c in icp.criteria] or ["_No criterion is backed by the data yet._"]
+    characteristics = [_characteristic_line(ch) for ch in icp.characteristics] or [
+        "_No characteristic is backed by the data yet._"
+    ]
     hypotheses = [_criterion_line(c, hypothesis=True) for c in outcome.drafted.hypotheses]
     disqualifiers = [
         f"• {escape(d.condition.describe())}: {escape(d.reason)}{_ids(d.evidence)}" for d in icp.disqualifiers
@@ -291,11 +312,11 @@ def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
     ]
     parts: list[tuple[str, list[str], int, str, str | None]] = [
         (
-            f"*Criteria ({len(icp.criteria)}), points when matched*",
-            criteria,
+            f"*Characteristics ({len(icp.characteristics)}), points by value*",
+            characteristics,
             5,
-            "more criterion",
-            "more criteria",
+            "more characteristic",
+            None,
         ),
         (
             f"*Hypotheses ({len(hypotheses)}): 0 points until an owner gives them weight*",
@@ -391,14 +412,15 @@ def _points_input(block_id: str, label: str, points: float, hint: str | None = N
 
 
 def edit_modal(outcome: DraftOutcome, *, channel: str = "", message_ts: str = "") -> View:
-    """Change each criterion's points, give hypotheses weight, remove criteria; saved as a new version."""
+    """Change each bin's points, give hypotheses weight, remove bins; saved as a new version."""
     criteria = outcome.icp.criteria[:MAX_EDITABLE]
     hypotheses = outcome.drafted.hypotheses[: MAX_EDITABLE - len(criteria)]
     target = ModalTarget(outcome.version_id, channel, message_ts, len(criteria), len(hypotheses))
     blocks: list[Block] = [
         section(
-            f"Change the points of *v{outcome.version}* (between −{MAX_POINTS:g} and {MAX_POINTS:g}); 0 keeps a "
-            f"criterion without weight. Saving stores a new draft version; v{outcome.version} stays as it was."
+            f"Change the points of *v{outcome.version}* (between −{MAX_POINTS:g} and {MAX_POINTS:g}): plus "
+            "for values that win more than the average account, minus for those that win less; 0 scores "
+            f"like the average. Saving stores a new draft version; v{outcome.version} stays as it was."
         )
     ]
     blocks += [_points_input(f"crit_{i}", c.describe(), c.points) for i, c in enumerate(criteria)]
@@ -416,10 +438,10 @@ def edit_modal(outcome: DraftOutcome, *, channel: str = "", message_ts: str = ""
             InputBlock(
                 block_id=REMOVE_BLOCK,
                 optional=True,
-                label=PlainTextObject(text="Remove criteria"),
+                label=PlainTextObject(text="Remove bins"),
                 element=StaticMultiSelectElement(
                     action_id=REMOVE_ACTION,
-                    placeholder=PlainTextObject(text="Criteria to drop"),
+                    placeholder=PlainTextObject(text="Bins to drop"),
                     options=[
                         Option(
                             value=f"c{i}", text=PlainTextObject(text=truncate(c.describe(), OPTION_TEXT_MAX))
@@ -439,11 +461,7 @@ def edit_modal(outcome: DraftOutcome, *, channel: str = "", message_ts: str = ""
     )
     left = len(outcome.icp.criteria) + len(outcome.drafted.hypotheses) - len(criteria) - len(hypotheses)
     if left:
-        blocks.append(
-            context(
-                f"{plural(left, 'more criterion', 'more criteria')} cannot be edited here and stay as they are."
-            )
-        )
+        blocks.append(context(f"{plural(left, 'more bin')} cannot be edited here and stay as they are."))
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,

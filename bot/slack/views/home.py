@@ -32,10 +32,12 @@ from bot.slack.views.blocks_text import (
     truncate,
 )
 from bot.store.models import InterviewState
-from icp_engine.model import FALLBACK_TIER, ICP, format_value
+from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, Characteristic, format_value
+from icp_engine.wording import SCORE_RULE, UNKNOWN_RULE, bins_text, no_tier_rule, target_text
 
 HOME_CALLBACK = "icp_home"
 STALE_AFTER_DAYS = 90
+BINS_SHOWN = 12  # per characteristic line; the rest are counted ("…and 30 more")
 
 # Owner buttons: action id -> (label, the /icp subcommand it runs).
 HOME_ACTIONS: dict[str, tuple[str, str]] = {
@@ -91,10 +93,6 @@ def _stamp(moment: datetime) -> str:
 # --- the ICP -----------------------------------------------------------------------------------
 
 
-def _points(p: float) -> str:
-    return f"{int(p)}" if float(p).is_integer() else f"{p:g}"
-
-
 def _status_label(summary: IcpSummary) -> str:
     return summary.status.value.replace("_", " ")
 
@@ -113,10 +111,14 @@ def _icp_title(summary: IcpSummary, now: datetime) -> str:
 def _tiers_text(icp: ICP) -> str:
     parts = [f"{escape(n)} ≥ {format_value(t)} ({escape(icp.tier_label(n))})" for n, t in icp.ordered_tiers()]
     parts.append(f"{FALLBACK_TIER} below ({escape(icp.tier_label(FALLBACK_TIER))})")
-    missing = (
-        "unknown data counts on neither side" if icp.missing == "neutral" else "unknown data counts as a miss"
-    )
-    return "*Tiers:* " + " · ".join(parts) + f"\n_{missing}_"
+    parts.append(f"{NO_TIER} when {no_tier_rule(icp)} ({escape(icp.tier_label(NO_TIER))})")
+    rules = f"Points predict the {target_text(icp)}. {UNKNOWN_RULE} {SCORE_RULE}"
+    return "*Tiers:* " + " · ".join(parts) + f"\n_{rules}_"
+
+
+def characteristic_line(ch: Characteristic) -> str:
+    """ "• *industry*: fintech +12 · software +11 · retail −8" (long bin lists counted, not cut)."""
+    return f"• *{escape(ch.name)}*: {escape(bins_text(ch, max_bins=BINS_SHOWN))}"
 
 
 def _icp_blocks(summary: IcpSummary, now: datetime, budget: int) -> list[Block]:
@@ -128,17 +130,18 @@ def _icp_blocks(summary: IcpSummary, now: datetime, budget: int) -> list[Block]:
     if icp.description:
         blocks.append(section(escape(icp.description)))
     blocks.append(section(_tiers_text(icp)))
-    criteria = [f"• {escape(c.describe())} — *{_points(c.points)}* pts" for c in icp.criteria]
+    criteria = [characteristic_line(ch) for ch in icp.characteristics]
     disqualifiers = [f"• {escape(d.reason)} ({escape(d.condition.describe())})" for d in icp.disqualifiers]
     room = max(2, budget - len(blocks))
     crit_room = max(1, room - (2 if disqualifiers else 0) - 1)
     if criteria:
-        body, left = line_sections(f"*Criteria ({len(criteria)})*", criteria, max_blocks=crit_room)
+        heading = f"*Characteristics ({len(criteria)}), points by value*"
+        body, left = line_sections(heading, criteria, max_blocks=crit_room)
         blocks += body
         if left:
-            blocks.append(context(f"…and {plural(left, 'more criterion', 'more criteria')} not shown here."))
+            blocks.append(context(f"…and {plural(left, 'more characteristic')} not shown here."))
     else:
-        blocks.append(section("*Criteria:* none yet."))
+        blocks.append(section("*Characteristics:* none yet."))
     if disqualifiers:
         body, left = line_sections(f"*Disqualifiers ({len(disqualifiers)})*", disqualifiers, max_blocks=1)
         blocks += body

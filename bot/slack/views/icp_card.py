@@ -1,4 +1,5 @@
-"""An ICP version as Block Kit: criteria with points, tiers, disqualifiers, and where it stands.
+"""An ICP version as Block Kit: characteristics with points by value, tiers, disqualifiers, and
+where it stands.
 
 Pure: takes the engine's ``ICP`` and a few facts about the stored version, returns slack_sdk
 blocks within Slack's limits (long lists are split over sections; what still does not fit is
@@ -21,12 +22,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.views.blocks_text import escape
-from icp_engine.model import ICP
+from icp_engine.model import ICP, NO_TIER
+from icp_engine.wording import SCORE_RULE, UNKNOWN_RULE, bins_text, no_tier_rule, target_text
 
 SECTION_MAX = 3000
 HEADER_MAX = 150
 LINE_MAX = 500
 MAX_BLOCKS = 50
+BINS_SHOWN = 12  # per characteristic line; the rest are counted ("…and 30 more")
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,17 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _points(points: float) -> str:
-    value = int(points) if float(points).is_integer() else round(points, 1)
-    return f"+{value}" if points >= 0 else f"−{abs(value)}"
+def characteristic_lines(icp: ICP) -> list[str]:
+    """One line per characteristic, its bins grouped: "• *industry*: fintech +12 · retail −8"."""
+    return [
+        cut(f"• *{escape(ch.name)}*: {escape(bins_text(ch, max_bins=BINS_SHOWN))}", LINE_MAX)
+        for ch in icp.characteristics
+    ]
 
 
-def criteria_lines(icp: ICP) -> list[str]:
-    return [cut(f"• *{_points(c.points)}*  {escape(c.describe())}", LINE_MAX) for c in icp.criteria]
+def rules_line(icp: ICP) -> str:
+    """What the points mean: the target, unknown data, and the score scale."""
+    return f"Points predict the {escape(target_text(icp))}. {UNKNOWN_RULE} {SCORE_RULE}"
 
 
 def disqualifier_lines(icp: ICP) -> list[str]:
@@ -71,6 +78,7 @@ def tiers_line(icp: ICP) -> str:
         f"*{escape(name)}* ({escape(icp.tier_label(name))}) ≥ {threshold}"
         for name, threshold in icp.ordered_tiers()
     ]
+    parts.append(f"*{NO_TIER}* ({escape(icp.tier_label(NO_TIER))}) when {no_tier_rule(icp)}")
     return cut("Tiers: " + " · ".join(parts), SECTION_MAX)
 
 
@@ -103,6 +111,7 @@ def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
     if icp.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(escape(icp.description), SECTION_MAX))))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=tiers_line(icp))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=rules_line(icp))]))
     if facts.backtest:
         blocks.append(
             SectionBlock(
@@ -110,8 +119,8 @@ def icp_blocks(icp: ICP, facts: VersionFacts) -> list[Block]:
             )
         )
     left_out = 0
-    criteria = criteria_lines(icp) or ["_No scored criteria yet._"]
-    sections, dropped = packed_sections("Criteria (points when matched)", criteria, (MAX_BLOCKS - 6) // 2)
+    lines = characteristic_lines(icp) or ["_No characteristics yet._"]
+    sections, dropped = packed_sections("Characteristics (points by value)", lines, (MAX_BLOCKS - 7) // 2)
     blocks += sections
     left_out += dropped
     if icp.disqualifiers:
@@ -156,6 +165,7 @@ def _is_user_id(value: str) -> bool:
 def icp_text(icp: ICP, facts: VersionFacts) -> str:
     """Fallback text for notifications."""
     return cut(
-        f"ICP {escape(icp.name)} v{facts.version} ({escape(facts.status)}): {len(icp.criteria)} criteria",
+        f"ICP {escape(icp.name)} v{facts.version} ({escape(facts.status)}): "
+        f"{len(icp.characteristics)} characteristic{'' if len(icp.characteristics) == 1 else 's'}",
         3000,
     )

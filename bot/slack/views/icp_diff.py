@@ -43,7 +43,8 @@ def diff_blocks(diff: IcpDiff, *, before: int, after: int) -> list[Block]:
     if diff.empty:
         blocks.append(
             section(
-                f"No differences: v{before} and v{after} have the same criteria, tiers and disqualifiers."
+                f"No differences: v{before} and v{after} have the same characteristics and points, "
+                "tiers, disqualifiers and settings."
             )
         )
         return blocks

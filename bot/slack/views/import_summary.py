@@ -340,7 +340,11 @@ def quality_lines(summary: ImportSummary) -> list[str]:
     values read exactly (written differently) and derived values as one count per kind."""
     lines = list(summary.findings)
     lines += [m.describe(rows) for m, rows in summary.mappings if m.method in _DETAILED_METHODS]
-    for method, label in (("exact", "written differently, read exactly"), ("derived", "derived")):
+    for method, label in (
+        ("exact", "written differently, read exactly"),
+        ("derived", "derived"),
+        ("kept", "kept as written (no canonical match)"),
+    ):
         group = [(m, rows) for m, rows in summary.mappings if m.method == method]
         if group:
             fields = ", ".join(sorted({m.field for m, _ in group}))

@@ -1,8 +1,10 @@
 """The score card (`/icp score`), its "Why?" expansion and the chooser for ambiguous names.
 
-Pure functions from the engine's ScoreResult to Block Kit. The compact card names the criteria
-matched and missed; "Why?" swaps it in place for the expanded card, one line per criterion with
-the account's value and the points it earned. Button values carry what the click needs to
+Pure functions from the engine's ScoreResult to Block Kit. The compact card shows the score with
+its confidence (and the expected win rate when the ICP is calibrated), and which characteristics
+raise or lower it; "Why?" swaps it in place for the expanded card, one line per characteristic
+with the account's value, the points it earned and the bin that gave them. An account with too
+little known data gets tier "?" ("Not enough data") and the attributes to ask for. Button values carry what the click needs to
 redo the work (account id or typed attributes, and the ICP version), never more than Slack's
 2,000 characters: a card whose attributes would not fit is sent expanded straight away.
 """
@@ -40,7 +42,9 @@ from bot.slack.views.blocks_text import (
     section,
     truncate,
 )
-from icp_engine.scoring import ScoreResult
+from icp_engine.model import NO_TIER
+from icp_engine.scoring import CharacteristicLine, ScoreResult
+from icp_engine.wording import SCORE_RULE, UNKNOWN_RULE, signed_points
 
 if TYPE_CHECKING:
     from bot.services.scoring.account_lookup import LookupResult
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
 WHY_BUTTON = "icp_score_why"
 CHOOSE_ACCOUNT = "icp_score_choose"
 MAX_CHOICES = 10
-LISTING_MAX = 1200  # characters of criteria names per list on the compact card
+LISTING_MAX = 1200  # characters of characteristics per list on the compact card
 
 NO_ICP_TEXT = (
     "There is no ICP for this workspace yet, so there is nothing to score against. "
@@ -165,10 +169,6 @@ def _is_id(value: object) -> TypeGuard[int]:
 # --- the card ----------------------------------------------------------------------------------
 
 
-def _points(p: float) -> str:
-    return f"{int(p)}" if float(p).is_integer() else f"{p:g}"
-
-
 @dataclass(frozen=True)
 class Approval:
     """Who approved the ICP version a score used, and when (the card names them)."""
@@ -187,8 +187,13 @@ def _icp_label(result: ScoreResult, icp_status: str, approval: Approval | None =
     return f"{name} ({escape(icp_status.replace('_', ' '))})"
 
 
+def _tier_words(result: ScoreResult) -> str:
+    """ "Tier A", or "Not enough data" for the tier that says too little is known."""
+    return "Not enough data" if result.tier == NO_TIER else f"Tier {result.tier}"
+
+
 def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
-    tail = f": {result.score:g}/100 · Tier {result.tier}"
+    tail = f": {result.score:g}/100 · {_tier_words(result)}"
     title = truncate(subject.title or "Account", HEADER_TEXT_MAX - len(tail))
     return HeaderBlock(text=PlainTextObject(text=truncate(title + tail, HEADER_TEXT_MAX), emoji=False))
 
@@ -196,15 +201,33 @@ def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
 def _summary(
     result: ScoreResult, subject: CardSubject, icp_status: str, approval: Approval | None
 ) -> SectionBlock:
+    if result.tier == NO_TIER:
+        tier = f"*Tier*\n{escape(result.tier_label)}"  # "?" itself tells a reader nothing
+    else:
+        tier = f"*Tier*\n{escape(result.tier)} — {escape(result.tier_label)}"
     fields = [
-        f"*Score*\n{result.score:g}/100",
-        f"*Tier*\n{escape(result.tier)} — {escape(result.tier_label)}",
-        f"*ICP used*\n{_icp_label(result, icp_status, approval)}",
-        f"*Data known*\n{result.confidence:.0%} of the criteria's weight",
+        f"*Score*\n{result.score:g}/100 · confidence {result.confidence:.0%}",
+        tier,
     ]
+    if result.win_probability is not None:
+        fields.append(f"*Win probability*\n{result.win_probability:.0%}")
+    fields.append(f"*ICP used*\n{_icp_label(result, icp_status, approval)}")
     if subject.details:
         fields.append("*About*\n" + " · ".join(escape(d) for d in subject.details))
     return SectionBlock(fields=[mrkdwn(f, FIELD_TEXT_MAX) for f in fields])
+
+
+def _ask_for_text(result: ScoreResult) -> str | None:
+    """Tier "?": which attributes to find out, the heaviest first."""
+    if result.tier != NO_TIER:
+        return None
+    if not result.ask_for:
+        return f"❔ *Not enough data for a tier* (confidence {result.confidence:.0%})."
+    asks = _listing([escape(a) for a in result.ask_for], LISTING_MAX, ", ")
+    return (
+        f"❔ *Not enough data for a tier* (confidence {result.confidence:.0%}). "
+        f"Find out: {asks} (the most important first)."
+    )
 
 
 def _disqualified_text(result: ScoreResult) -> str | None:
@@ -234,40 +257,67 @@ def _listing(items: Sequence[str], budget: int, sep: str = "; ") -> str:
     return text
 
 
+def _characteristic_value(line: CharacteristicLine) -> str:
+    """ "industry: software (+25)", escaped."""
+    return f"{escape(line.name)}: {escape(line.value)} ({signed_points(line.points)})"
+
+
 def _compact_lines(result: ScoreResult) -> list[str]:
-    matched = [escape(line.criterion) for line in result.lines if line.status == "matched"]
-    # The biggest gaps first: with dozens of criteria the listing is cut, and what an account
-    # misses that is worth most is what a seller wants to see (the expanded card lists them all).
-    missed_lines = sorted(
-        (line for line in result.lines if line.status == "missed"), key=lambda line: -line.max_points
-    )
-    missed = [escape(line.criterion) for line in missed_lines]
+    """Which characteristics raise the score and which lower it, the strongest first."""
+    known = [line for line in result.characteristics if line.status != "unknown"]
+    raising = sorted((ln for ln in known if ln.points > 0), key=lambda ln: -ln.points)
+    lowering = sorted((ln for ln in known if ln.points < 0), key=lambda ln: ln.points)
+    average = [ln for ln in known if ln.points == 0]
     out: list[str] = []
-    if matched:
-        out.append(f"*Matched ({len(matched)}):* " + _listing(matched, LISTING_MAX))
-    if missed:
-        out.append(f"*Missed ({len(missed)}):* " + _listing(missed, LISTING_MAX))
-    if not result.lines:
-        out.append("This ICP has no criteria yet.")
+    for title, lines in (
+        ("Raises the score", raising),
+        ("Lowers the score", lowering),
+        ("Like the average account", average),
+    ):
+        if lines:
+            items = [_characteristic_value(ln) for ln in lines]
+            out.append(f"*{title} ({len(items)}):* " + _listing(items, LISTING_MAX))
+    if not result.characteristics:
+        out.append("This ICP has no characteristics yet.")
     return out
+
+
+_MARKS = {"up": "✓", "down": "✗", "even": "○", "unknown": "?"}
+
+
+def _expanded_line(line: CharacteristicLine) -> str:
+    """ "✓ industry: software (+25) — industry in software, fintech  _evidence: ans:41_"."""
+    if line.status == "unknown":
+        return (
+            f"{_MARKS['unknown']} {escape(line.name)}: unknown (0) — scores like an average account; "
+            f"worth up to ±{signed_points(line.weight).lstrip('+')}"
+        )
+    mark = _MARKS["up" if line.points > 0 else "down" if line.points < 0 else "even"]
+    why = "; ".join(line.matched) if line.matched else "like the average account"
+    text = f"{mark} {_characteristic_value(line)} — {escape(why)}"
+    if line.evidence:
+        text += f"  _evidence: {escape(', '.join(dict.fromkeys(line.evidence)))}_"
+    return text
 
 
 def _expanded_lines(result: ScoreResult) -> list[str]:
-    out = []
-    for line in result.lines:
-        text = escape(line.text())
-        if line.evidence:
-            text += f"  _evidence: {escape(', '.join(line.evidence))}_"
-        out.append(text)
-    return out
+    return [_expanded_line(line) for line in result.characteristics]
 
 
 def _unknown_text(result: ScoreResult) -> str | None:
     if not result.unknown:
         return None
     return (
-        f"*Unknown data:* {_listing([escape(a) for a in result.unknown], LISTING_MAX, ', ')} — "
-        f"scored on what is known ({result.confidence:.0%} of the criteria's weight)."
+        f"*Unknown data:* {_listing([escape(a) for a in result.unknown], LISTING_MAX, ', ')} — {UNKNOWN_RULE}"
+    )
+
+
+def _why_heading(result: ScoreResult) -> str:
+    """How the points became the score, in one paragraph."""
+    best = signed_points(result.achievable)
+    return (
+        f"*Why {result.score:g}:* {signed_points(result.earned)} points in total "
+        f"(the best possible is {best}). {SCORE_RULE}"
     )
 
 
@@ -293,6 +343,9 @@ def score_card(
     disqualified = _disqualified_text(result)
     if disqualified:
         blocks.append(section(disqualified))
+    ask_for = _ask_for_text(result)
+    if ask_for:
+        blocks.append(section(ask_for))
     tail: list[Block] = []
     unknown = _unknown_text(result)
     if unknown:
@@ -312,11 +365,7 @@ def score_card(
         tail.append(ActionsBlock(block_id="icp_score_actions", elements=[button]))
     room = MAX_MESSAGE_BLOCKS - len(blocks) - len(tail) - 1  # one block kept for a "not shown" note
     if expanded:
-        how = (
-            f"*Why {result.score:g}:* earned {_points(result.earned)} of "
-            f"{_points(result.achievable)} achievable points."
-        )
-        body, left_out = line_sections(how, _expanded_lines(result), max_blocks=room)
+        body, left_out = line_sections(_why_heading(result), _expanded_lines(result), max_blocks=room)
     else:
         body, left_out = line_sections(
             "", _compact_lines(result), max_blocks=room, line_max=LISTING_MAX + 200
@@ -331,7 +380,11 @@ def score_card(
 
 def score_card_text(result: ScoreResult, subject: CardSubject) -> str:
     """The notification text that goes with the blocks."""
-    text = f"{escape(subject.title or 'Account')}: {result.score:g}/100, tier {escape(result.tier)} ({escape(result.tier_label)})"
+    if result.tier == NO_TIER:
+        tier = f"not enough data for a tier (confidence {result.confidence:.0%})"
+    else:
+        tier = f"tier {escape(result.tier)} ({escape(result.tier_label)})"
+    text = f"{escape(subject.title or 'Account')}: {result.score:g}/100, {tier}"
     return truncate(text, FALLBACK_TEXT_MAX)
 
 

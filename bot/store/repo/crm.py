@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.store.models import (
@@ -133,6 +134,31 @@ def list_deals(
     if account_crm_id is not None:
         query = query.where(Deal.account_crm_id == account_crm_id)
     return list(session.exec(query.order_by(col(Deal.id)).offset(offset).limit(limit)))
+
+
+def closed_deal_values(*, session: Session, workspace_id: int) -> list[tuple[Any, ...]]:
+    """(crm_id, account_crm_id, stage, amount, created_on, closed_on): the won deals, then the lost
+    ones, each by id (the order of ``list_deals`` per stage).
+
+    Plain column values, not Deal objects: building an ORM object per deal costs more than the
+    query itself when a workspace holds a million deals (the statistics read them all).
+    """
+    rows: list[tuple[Any, ...]] = []
+    for stage in (DealStage.won, DealStage.lost):
+        query = (
+            sa_select(
+                col(Deal.crm_id),
+                col(Deal.account_crm_id),
+                col(Deal.stage),
+                col(Deal.amount),
+                col(Deal.created_on),
+                col(Deal.closed_on),
+            )
+            .where(col(Deal.workspace_id) == workspace_id, col(Deal.stage) == stage)
+            .order_by(col(Deal.id))
+        )
+        rows.extend(tuple(row) for row in session.execute(query))
+    return rows
 
 
 def get_health(*, session: Session, workspace_id: int, crm_id: str) -> CustomerHealth | None:

@@ -1,11 +1,13 @@
 """Check: the engine decides what a proposal may claim.
 
-* Points come only from the data: the scoring ICP is the engine's learned ICP (its criteria,
-  points, disqualifiers and tiers). A drafter adds words and evidence, never points.
-* A proposed criterion the data can check and supports joins the learned criterion it matches
-  (its evidence is added); one the data cannot check (an attribute the CRM does not have, a value
-  it never tested or does not support) becomes a hypothesis with 0 points; one without evidence
-  in the pool is dropped.
+* Points come only from the data: the scoring ICP is the engine's learned ICP (its
+  characteristics, their bins' points, disqualifiers and tiers). A drafter adds words and
+  evidence, never points.
+* Points are centred (0 = like the average account): a learned bin keeps its signed points. A
+  proposed criterion (a trait of the ideal customer) that matches a learned bin with positive
+  points joins it (its evidence is added); one the data cannot check (an attribute the CRM does
+  not have, a value it never tested) or do not support (its bins score at or below average)
+  becomes a hypothesis with 0 points; one without evidence in the pool is dropped.
 * Evidence ids outside the pool are removed; a trait left without evidence is dropped.
 * The result is backtested on the CRM history, and disagreements (between stakeholders, and
   between what they said and the data) are listed.
@@ -154,20 +156,40 @@ def _names_any(text: str, values: Sequence[object]) -> bool:
     return any(str(v).casefold() in folded for v in values if str(v).strip())
 
 
-def _data_note(p: ProposedCriterion, g: Gathered) -> str:
-    """What the data says about a proposed value it does not support."""
+def signed_points(points: float) -> str:
+    """'+12', '−8' (a real minus sign), '0': centred points read as better or worse than average."""
+    if points == 0:
+        return "0"
+    text = f"{abs(points):g}"
+    return f"+{text}" if points > 0 else f"−{text}"
+
+
+def _data_note(p: ProposedCriterion, g: Gathered, below: Sequence[Criterion] = ()) -> str:
+    """What the data says about a proposed value it does not support; ``below`` are the learned
+    bins it matches, all scoring at or below the average account."""
     if g.analysis is None:
         return "no closed deals to check it against"
+    scored = ""
+    if below:
+        named = ", ".join(f"{c.describe()} {signed_points(c.points)}" for c in below[:3])
+        scored = f"the learned ICP scores it at or below the average account ({named} points)"
     if any(isinstance(v, int | float) and not isinstance(v, bool) for v in p.values):
-        return f"no {p.attribute} range like this is supported by the won and lost deals"
+        return (
+            f"the data do not support it: {scored}"
+            if scored
+            else (f"no {p.attribute} range like this is supported by the won and lost deals")
+        )
     wanted = {str(v).casefold() for v in p.values}
     o = g.analysis.overall
     for s in g.analysis.segments:
         if s.segment.attribute == p.attribute and str(s.segment.value or "").casefold() in wanted:
-            return (
+            figures = (
                 f"the data do not support it: {s.segment.label} win rate {s.win_rate:.0%} vs "
                 f"{o.win_rate:.0%} overall, n={s.deals}" + ("" if s.significant else ", not significant")
             )
+            return f"{figures}; {scored}" if scored else figures
+    if scored:
+        return f"the data do not support it: {scored}"
     return "the data have too few deals with this value to test it"
 
 
@@ -215,7 +237,10 @@ def _criteria(
         if not ids:
             dropped += 1
             continue
-        hits = [n for n, c in enumerate(learned) if _matches(proposed, c)]
+        # A proposal describes the ideal customer: it joins only bins that score above the
+        # average account. One whose values the data score at or below average is a claim the
+        # data do not support, so it stays a 0-point hypothesis (and the conflicts say why).
+        hits = [n for n, c in enumerate(learned) if _matches(proposed, c) and c.points > 0]
         if hits:
             # An answer joins a data-backed criterion only if it names one of the values.
             named = [i for i in ids if i.startswith("ans:") and _names_any(pool[i].quote, proposed.values)]
@@ -223,7 +248,7 @@ def _criteria(
                 extra[n].extend(named)
             continue
         if proposed.attribute in known_attributes:
-            why = _data_note(proposed, g)
+            why = _data_note(proposed, g, [c for c in learned if _matches(proposed, c)])
         else:
             why = f"the CRM data have no attribute {proposed.attribute!r}"
         h = _hypothesis(proposed, ids, why)
@@ -238,6 +263,16 @@ def _criteria(
         answer_ids = list(dict.fromkeys(more))[:MAX_CRITERION_ANSWERS]
         criteria.append(c.model_copy(update={"evidence": list(dict.fromkeys([*c.evidence, *answer_ids]))}))
     return criteria, hypotheses
+
+
+def _with_bins(icp: ICP, bins: Sequence[Criterion]) -> list[dict[str, Any]]:
+    """The ICP's characteristics (order, attributes, labels) with ``bins`` in place of their bins,
+    ``bins`` being the flat ``icp.criteria`` with more evidence: points and grouping stay the data's."""
+    out: list[dict[str, Any]] = []
+    rest = iter(bins)
+    for ch in icp.characteristics:
+        out.append({**ch.model_dump(), "bins": [next(rest).model_dump() for _ in ch.bins]})
+    return out
 
 
 # -- conflicts -----------------------------------------------------------------------------------
@@ -320,14 +355,14 @@ def check(p: Proposal, g: Gathered, pool: dict[str, Citation]) -> Checked:
     criteria, hypotheses = _criteria(p, g, pool, said, notes)
     base = g.learned.icp if g.learned is not None else ICP(name=p.name or "Drafted ICP")
     narrative = " ".join(p.narrative.split())
-    icp = base.model_copy(
-        update={
+    icp = ICP.model_validate(
+        {
+            **base.model_dump(exclude={"characteristics"}),
             "name": shorten(p.name or base.name, 120),
             "description": shorten(narrative, DESCRIPTION_CHARS) if narrative else base.description,
-            "criteria": criteria,
+            "characteristics": _with_bins(base, criteria),
         }
     )
-    icp = ICP.model_validate(icp.model_dump())
     dropped: list[str] = []
     personas = [x for x in (_clean_persona(q, pool, dropped) for q in p.personas) if x is not None]
     if len(personas) < len(p.personas):

@@ -19,6 +19,7 @@ from bot.llm.client import PromptTooLarge
 from bot.llm.prompts import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.services.icp.drafting.budget import answer_line, fit, round_robin, unique, untrusted
+from bot.services.icp.drafting.check import signed_points
 from bot.services.icp.drafting.evidence import OVERALL_ID, citations_of, stat_texts
 from bot.services.icp.drafting.gather import AnswerEvidence, Gathered
 from bot.services.icp.drafting.models import DraftedPersona, Trait
@@ -68,7 +69,7 @@ def data_summary(g: Gathered) -> str:
         )
         lines += list(g.analysis.summary[:4])
     else:
-        lines.append("No closed deals: nothing to learn criteria from.")
+        lines.append("No closed deals: nothing to learn characteristics from.")
     if g.crm.attributes:
         lines.append("Account attributes in the CRM data: " + ", ".join(sorted(g.crm.attributes)))
     lines.append(f"{len(g.answers):,} interview answers from {len(g.stakeholders)} people")
@@ -76,11 +77,17 @@ def data_summary(g: Gathered) -> str:
 
 
 def learned_lines(g: Gathered) -> list[str]:
-    """The learned criteria (highest points first) and disqualifiers, one line each."""
-    if g.learned is None or not g.learned.icp.criteria:
-        return ["(none: the data support no criterion)"]
+    """The learned characteristics, heaviest first, one bin a line with its signed points (best
+    first), then the disqualifiers. Points are centred, so a negative bin reads as "wins less"."""
+    if g.learned is None or not g.learned.icp.characteristics:
+        return ["(none: the data support no characteristic)"]
     icp = g.learned.icp
-    lines = [f"- {c.describe()} (+{c.points:g} points) [{', '.join(c.evidence)}]" for c in icp.criteria]
+    lines = []
+    for ch in sorted(icp.characteristics, key=lambda ch: -ch.weight):  # stable: ties keep ICP order
+        for c in sorted(ch.bins, key=lambda c: -c.points):
+            lines.append(
+                f"- {ch.name}: {c.describe()} ({signed_points(c.points)} points) [{', '.join(c.evidence)}]"
+            )
     lines += [
         f"- disqualifier: {d.condition.describe()}: {d.reason} [{', '.join(d.evidence)}]"
         for d in icp.disqualifiers

@@ -127,9 +127,11 @@ class DraftedPersona(BaseModel):
 class DraftedIcp(BaseModel):
     """The engine ICP that scoring will use, plus the criteria nobody could check against the data.
 
-    ``icp.criteria`` only holds criteria with evidence; their points come from the data where the
-    data speaks. ``hypotheses`` are criteria on attributes the CRM data does not have (or values it
-    cannot test): 0 points until an owner gives them weight. Tiers are ``icp.tiers``.
+    ``icp.characteristics`` are the learned ones: each bin keeps the signed, centred points the data
+    gave it (0 = like the average account) and gains the evidence people cited. ``hypotheses`` are
+    criteria on attributes the CRM data does not have, or values it cannot test or does not
+    support: 0 points (no effect on any score) until an owner gives them weight. Tiers are
+    ``icp.tiers``.
     """
 
     model_config = ConfigDict(frozen=True)

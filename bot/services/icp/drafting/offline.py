@@ -1,8 +1,9 @@
 """The offline drafter: a deterministic draft without an LLM, clearly labelled as such.
 
-Criteria come from the engine's learned ICP (``check`` adds them for every drafter); the words come
-from the answers themselves: per topic, the most repeated themes, each quoted from the answer that
-says it best. Personas are the job titles people name when asked who decides and signs.
+Characteristics and points come from the engine's learned ICP (``check`` adds them for every
+drafter); the words come from the answers themselves: per topic, the most repeated themes, each
+quoted from the answer that says it best. Personas are the job titles people name when asked who
+decides and signs.
 """
 
 from __future__ import annotations
@@ -157,12 +158,12 @@ def _persona(
 
 
 def _narrative(g: Gathered, p: Proposal) -> str:
-    parts = [f"Draft ICP, {OFFLINE_LABEL}: the criteria and points are the engine's, learned from"]
+    parts = [f"Draft ICP, {OFFLINE_LABEL}: the characteristics and points are the engine's, learned from"]
     if g.analysis is not None:
         o = g.analysis.overall
         parts.append(f"{o.deals:,} closed deals ({o.win_rate:.0%} won);")
     else:
-        parts.append("no closed deals yet (so no data-backed criteria);")
+        parts.append("no closed deals yet (so no data-backed characteristics);")
     people = len(g.stakeholders)
     if g.answers:
         who = "1 person" if people == 1 else f"{people} people"

@@ -77,6 +77,7 @@ def store_draft(
                 "segment": row.segment,
                 "version": row.version,
                 "drafted_with": outcome.drafted_with,
+                "characteristics": len(outcome.icp.characteristics),
                 "criteria": len(outcome.icp.criteria),
                 "hypotheses": len(outcome.drafted.hypotheses),
                 "personas": len(outcome.personas),

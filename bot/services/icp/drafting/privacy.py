@@ -72,15 +72,24 @@ def scrub_draft_json(draft: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     return draft
 
 
+def _scrub_ids(items: list[dict[str, Any]], gone: set[str]) -> list[dict[str, Any]]:
+    return [{**c, "evidence": [i for i in c.get("evidence") or [] if i not in gone]} for c in items]
+
+
 def scrub_icp_json(icp: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """The stored ICP without the erased ids: points and bins stay (they are the data's), in either
+    form a version may be stored in (characteristics with bins, or the older flat criteria)."""
     icp = dict(icp)
     if icp.get("description"):
         icp["description"] = NARRATIVE_ERASED
-    for name in ("criteria", "disqualifiers"):
-        icp[name] = [
-            {**c, "evidence": [i for i in c.get("evidence") or [] if i not in gone]}
-            for c in icp.get(name) or []
+    if "characteristics" in icp:
+        icp["characteristics"] = [
+            {**ch, "bins": _scrub_ids(list(ch.get("bins") or []), gone)}
+            for ch in icp["characteristics"] or []
         ]
+    for name in ("criteria", "disqualifiers"):
+        if name in icp:
+            icp[name] = _scrub_ids(list(icp.get(name) or []), gone)
     return icp
 
 

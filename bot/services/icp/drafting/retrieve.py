@@ -1,4 +1,4 @@
-"""Retrieve: for each candidate criterion and topic, the closest answers and statistics in Chroma.
+"""Retrieve: for each learned characteristic and topic, the closest answers and statistics in Chroma.
 
 Hits become evidence ids of the pool (``ans:<id>``, ``stat:<segment key>``, ``cohort:…``); a hit
 the pool does not know (another segment's answer, a stale vector) is ignored.
@@ -34,10 +34,17 @@ def evidence_id(hit: Hit) -> str:
     return source if source.startswith(("cohort:", "stat:")) else f"stat:{source}"
 
 
+MAX_CHARACTERISTIC_QUERIES = 8
+
+
 def queries_for(g: Gathered) -> list[str]:
-    """One query per learned criterion (in words) and per interview topic."""
-    criteria = [c.describe() for c in g.learned.icp.criteria] if g.learned is not None else []
-    return unique([*criteria[:8], *TOPIC_QUERIES])
+    """One query per learned characteristic (its strongest bin in words: the one that moves a score
+    most, either way), heaviest characteristics first, and one per interview topic."""
+    bins = []
+    if g.learned is not None:
+        ranked = sorted(g.learned.icp.characteristics, key=lambda ch: -ch.weight)  # stable on ties
+        bins = [max(ch.bins, key=lambda b: abs(b.points)).describe() for ch in ranked]
+    return unique([*bins[:MAX_CHARACTERISTIC_QUERIES], *TOPIC_QUERIES])
 
 
 def retrieve(

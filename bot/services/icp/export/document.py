@@ -17,7 +17,8 @@ from bot.store.db import Engine, read_scope
 from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion
 from bot.store.repo.icp import get_active_icp, list_personas
 from bot.store.repo.workspaces import get_workspace
-from icp_engine.model import FALLBACK_TIER, ICP, Criterion, Disqualifier, format_value
+from icp_engine.model import ICP, Criterion, Disqualifier
+from icp_engine.wording import tier_rules
 
 # Persona fields in the order a reader wants them; anything else the drafter stored follows.
 PERSONA_FIELDS = (
@@ -124,13 +125,8 @@ class ExportDocument:
 
 
 def tier_rows(icp: ICP) -> list[tuple[str, str, str]]:
-    """(tier, label, rule) from the best tier down, the fallback last."""
-    rows = [(name, icp.tier_label(name), f"score ≥ {format_value(t)}") for name, t in icp.ordered_tiers()]
-    lowest = min((t for _, t in icp.ordered_tiers()), default=0)
-    rows.append(
-        (FALLBACK_TIER, icp.tier_label(FALLBACK_TIER), f"below {format_value(lowest)}, or disqualified")
-    )
-    return rows
+    """(tier, label, rule) from the best tier down, the fallback, then "not enough data"."""
+    return tier_rules(icp)
 
 
 def _text(value: Any) -> str:
@@ -169,7 +165,7 @@ def _citation_text(citation: Any) -> str:
 
 
 def evidence_of(icp: ICP, citations: Mapping[str, Any] | None = None) -> tuple[tuple[str, str], ...]:
-    """Every evidence id the criteria and disqualifiers cite, in order, with its text when known
+    """Every evidence id the bins and disqualifiers cite, in order, with its text when known
     (the ICP's own evidence notes first, else the drafter's citation of it)."""
     cited: dict[str, None] = {}
     rules: tuple[Criterion | Disqualifier, ...] = (*icp.criteria, *icp.disqualifiers)

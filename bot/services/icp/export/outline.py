@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.icp.export.document import ExportDocument, tier_rows
-from icp_engine.diff import signed
 from icp_engine.model import FALLBACK_TIER, format_value
+from icp_engine.scoring import POINTS_TO_DOUBLE_ODDS
+from icp_engine.wording import (
+    UNKNOWN_RULE,
+    bins_text,
+    characteristic_evidence,
+    target_text,
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ Element = Heading | Para | Table | Items
 
 
 # What keeps a typical ICP on one page: quotes and persona summaries are cut, and past eight
-# quotes the rest are counted (the ids stay on the criteria, so nothing is untraceable).
+# quotes the rest are counted (the ids stay on the characteristics, so nothing is untraceable).
 EVIDENCE_MAX = 8
 QUOTE_MAX = 140
 PERSONA_MAX = 340
@@ -75,7 +81,8 @@ def _percent(value: float | None) -> str:
 
 
 def outline(doc: ExportDocument) -> list[Element]:
-    """Title with approval and version, then criteria, tiers, disqualifiers, personas, evidence, backtest."""
+    """Title with approval and version, then characteristics, tiers, disqualifiers, personas,
+    evidence, backtest."""
     icp = doc.icp
     note = f" · Change note: {_cut(doc.change_note, QUOTE_MAX)}" if doc.change_note else ""
     out: list[Element] = [
@@ -84,22 +91,24 @@ def outline(doc: ExportDocument) -> list[Element]:
     ]
     if icp.description:
         out.append(Para(icp.description))
-    out.append(Heading("Criteria (points when matched)"))
-    if icp.criteria:
+    out.append(Heading("Characteristics (points by value; values not listed score 0)"))
+    if icp.characteristics:
         rows: tuple[tuple[str, ...], ...] = tuple(
-            (signed(c.points), c.describe(), ", ".join(c.evidence) or "—") for c in icp.criteria
+            (ch.name, bins_text(ch), ", ".join(characteristic_evidence(ch)) or "—")
+            for ch in icp.characteristics
         )
-        out.append(Table(("Points", "Criterion", "Evidence"), rows, (1, 6, 3)))
+        out.append(Table(("Characteristic", "Points by value", "Evidence"), rows, (2, 5, 3)))
     else:
-        out.append(Para("No scored criteria yet."))
-    unknown = "counts as not matched" if icp.missing == "no_match" else "is left out of the score"
-    out.append(Heading("Tiers"))
-    out.append(Table(("Tier", "Label", "Rule"), tuple(tier_rows(icp)), (1, 3, 6)))
+        out.append(Para("No characteristics yet."))
     out.append(
         Para(
-            f"An attribute the CRM does not know {unknown}; every score says which were unknown.", small=True
+            f"Points predict the {target_text(icp)}. {UNKNOWN_RULE.removesuffix('.')} (50/100); "
+            f"+{POINTS_TO_DOUBLE_ODDS} points double the odds.",
+            small=True,
         )
     )
+    out.append(Heading("Tiers"))
+    out.append(Table(("Tier", "Label", "Rule"), tuple(tier_rows(icp)), (1, 3, 6)))
     out.append(Heading(f"Disqualifiers (always tier {FALLBACK_TIER})"))
     if icp.disqualifiers:
         rows = tuple((d.condition.describe(), d.reason) for d in icp.disqualifiers)

@@ -1,0 +1,310 @@
+"""An accounts file read column-wise into one frame: what scoring and analysis need, fast.
+
+Why: ``read_accounts`` types one record at a time into :class:`AccountRow` objects, and
+``crm.accounts_frame`` then turns a million of them back into columns; both loops dominate
+``icp score --accounts`` on large files. :func:`read_account_table` checks the same things on
+whole columns (each distinct number text parsed once, duplicate names looked for among the few
+names whose coarse key repeats) and gives the same accepted accounts, errors and findings as
+``read_accounts`` (the property tests hold them to it). Files the columnar pass does not take
+(see ``columnar``) are read by ``read_accounts`` and converted, so every message stays its.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from icp_engine.normalize import parse_number
+from icp_engine.readers.account_join import _LEGAL_SUFFIXES, normalize_company_name
+from icp_engine.readers.aliases import ACCOUNT_FIELDS
+from icp_engine.readers.columnar import PLAIN_NUMBER, Columns
+from icp_engine.readers.columns import resolve_columns
+from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, _CsvSource
+from icp_engine.readers.results import AccountRow, ReadResult, RowError
+from icp_engine.readers.typed_rows import _ACCOUNT_ATTRIBUTES, read_accounts
+from icp_engine.readers.values import _count, _custom_columns, _require_rows
+
+IDENTITY = ("_line", "account_id", "name", "domain")
+_COARSE_DROP = "|".join(sorted({*_LEGAL_SUFFIXES, "the"}))
+
+
+@dataclass
+class AccountTable:
+    """The accepted accounts of a file as one frame, with the file's errors and findings.
+
+    ``frame`` has ``_line`` (the physical line), ``account_id``, ``name``, ``domain`` and then one
+    column per attribute (the raw text); texts are pandas' str dtype, an empty value is missing.
+    Attributes come in the order ``accounts_frame`` has always given them (by first appearance, row
+    by row); attributes no accepted account has are left out.
+    """
+
+    file: str
+    frame: pd.DataFrame
+    errors: list[RowError]
+    findings: list[str]
+    columns: dict[str, str]
+    encoding: str
+    delimiter: str
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)  # attributes that are all plain numbers
+
+    @property
+    def attributes(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in IDENTITY]
+
+    def read_result(self) -> ReadResult[AccountRow]:
+        """The same accounts as :func:`read_accounts` gives them (what the deal and health joins take)."""
+        canonical = [f for f in _ACCOUNT_ATTRIBUTES if f in self.frame.columns or f == "domain"]
+        names = canonical + [c for c in self.attributes if c not in canonical]
+        frame = self.frame
+        values = [(name, _objects(frame[name])) for name in names if name in frame.columns]
+        lines = frame["_line"].tolist()
+        ids, account_names, domains = (_objects(frame[c]).tolist() for c in ("account_id", "name", "domain"))
+        rows = [
+            AccountRow(
+                line,
+                ids[i],
+                account_names[i],
+                domains[i],
+                {n: v for n, column in values if (v := column[i]) is not None},
+            )
+            for i, line in enumerate(lines)
+        ]
+        return ReadResult(
+            self.file,
+            rows,
+            list(self.errors),
+            list(self.findings),
+            dict(self.columns),
+            self.encoding,
+            self.delimiter,
+        )
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """A column's values as Python objects, None where missing."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
+
+
+def read_account_table(
+    path: str | Path,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+) -> AccountTable:
+    """Read an accounts file like :func:`read_accounts`, into one frame."""
+    source = _CsvSource.open(path, max_field_bytes)
+    fast = source.columns()
+    if fast is None:
+        return from_rows(read_accounts(path, overrides=overrides, max_field_bytes=max_field_bytes))
+    columns = resolve_columns(source.table(), ACCOUNT_FIELDS, overrides, required=[("name", "account_id")])
+    extra = _custom_columns(source.header.names, columns, ACCOUNT_FIELDS)
+    _require_rows(source.file, len(fast), 0)
+    return _typed(source, fast, columns, extra)
+
+
+def from_rows(result: ReadResult[AccountRow]) -> AccountTable:
+    """The table of rows read one at a time (the reference, and files the columnar pass leaves)."""
+    rows = result.rows
+    raw = pd.DataFrame([r.attributes for r in rows], index=range(len(rows)), dtype=object)
+    for name in raw.columns:  # texts as pandas' str dtype, a key a row does not have as missing
+        raw[name] = raw[name].astype(_EMPTY_AS_MISSING)
+    identity = pd.DataFrame(
+        {
+            "_line": np.array([r.line for r in rows], dtype=np.int64),
+            "account_id": pd.Series([r.account_id for r in rows], dtype=_EMPTY_AS_MISSING),
+            "name": pd.Series([r.name for r in rows], dtype=_EMPTY_AS_MISSING),
+            "domain": pd.Series([r.domain for r in rows], dtype=_EMPTY_AS_MISSING),
+        }
+    )
+    frame = pd.concat([identity, raw.drop(columns=[c for c in IDENTITY if c in raw.columns])], axis=1)
+    return AccountTable(
+        result.file, frame, list(result.errors), list(result.findings), dict(result.columns),
+        result.encoding, result.delimiter,
+    )  # fmt: skip
+
+
+def _number_problems(texts: pa.Array, *, minimum: float = 0) -> dict[str, str]:
+    """The reason each distinct text of a number column is rejected (texts that pass are not in it)."""
+    filled = pc.filter(texts, pc.not_equal(texts, ""))
+    odd = pc.unique(pc.filter(filled, pc.invert(pc.match_substring_regex(filled, PLAIN_NUMBER))))
+    problems: dict[str, str] = {}
+    for text in odd.to_pylist():
+        try:
+            value = parse_number(text)
+        except ValueError as exc:
+            problems[text] = str(exc)
+            continue
+        if value is not None and value < minimum:
+            problems[text] = f"negative value: '{text}'"
+    return problems
+
+
+def _coarse_keys(names: pa.Array) -> np.ndarray:
+    """Codes equal for any two names ``normalize_company_name`` makes equal (and for a few more).
+
+    The key is the words of the name without any legal suffix or 'the', run together; Arrow
+    computes it on ASCII names, the others start from their exact key. Codes number the distinct
+    keys in order of first appearance.
+    """
+    ascii_mask = pc.string_is_ascii(names)
+    if not pc.all(ascii_mask).as_py():
+        flags = ascii_mask.to_numpy(zero_copy_only=False)
+        texts = names.to_pylist()
+        names = pa.array(
+            [t if a else normalize_company_name(t) for t, a in zip(texts, flags, strict=True)], pa.string()
+        )
+    text = pc.ascii_lower(names)
+    odd = pc.match_substring_regex(text, r"[^a-z0-9 ]")
+    if pc.any(odd).as_py():  # punctuation in some names: only those go through the rewrites
+        some = pc.filter(text, odd)
+        some = pc.replace_substring(some, "&", " and ")
+        some = pc.replace_substring_regex(some, r"[.'`]", "")
+        some = pc.replace_substring_regex(some, r"[^a-z0-9]+", " ")
+        text = pc.replace_with_mask(text, odd, some)
+    text = pc.replace_substring_regex(text, rf"\b(?:{_COARSE_DROP})\b", "")
+    text = pc.replace_substring(text, " ", "")
+    return np.asarray(pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False))
+
+
+def _repeats(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For codes numbered in order of first appearance: which rows repeat an earlier one, and the
+    position of each code's first row."""
+    if not len(codes):
+        return np.zeros(0, bool), np.zeros(0, np.int64)
+    seen_max = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    repeated = codes <= seen_max
+    return repeated, np.flatnonzero(~repeated)
+
+
+def _arrow_codes(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False))
+
+
+_EMPTY_AS_MISSING = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own str dtype
+
+
+def _text_series(values: pa.Array) -> pd.Series:
+    """A column of texts as pandas' str dtype (Arrow-backed, no Python objects), '' as missing."""
+    missing = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return pd.Series(pd.array(missing, dtype=_EMPTY_AS_MISSING))
+
+
+def _typed(
+    source: _CsvSource, fast: Columns, columns: dict[str, str], extra: Sequence[tuple[int, str]]
+) -> AccountTable:
+    file = source.file
+    header = source.header.names
+    n = len(fast)
+    position = {c: i for i, c in enumerate(header)}
+    lines = fast.lines
+    blank = pa.array(np.full(n, "", dtype=object), pa.string()) if n else pa.array([], pa.string())
+
+    def column(field_name: str) -> pa.Array:
+        return fast.columns[position[columns[field_name]]] if field_name in columns else blank
+
+    problems: list[tuple[int, int, str | None, str]] = []  # (record, order in the row, field, reason)
+    ids, names = column("account_id"), column("name")
+    has_id = pc.not_equal(ids, "").to_numpy(zero_copy_only=False)
+    has_name = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~has_id & ~has_name).tolist():
+        problems.append((i, 0, "name" if "name" in columns else "account_id", "no account name or id"))
+    for order, numeric in enumerate(("employees", "annual_revenue"), 1):
+        if numeric not in columns:
+            continue
+        values = column(numeric)
+        bad = _number_problems(values)
+        if bad:
+            hits = pc.is_in(values, value_set=pa.array(list(bad), pa.string())).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(hits).tolist():
+                problems.append((i, order, numeric, bad[values[i].as_py()]))
+    if has_id.any():
+        codes = _arrow_codes(ids)
+        repeated, firsts = _repeats(codes)
+        repeated &= has_id
+        if repeated.any():
+            for i in np.flatnonzero(repeated).tolist():
+                first_line = lines[firsts[codes[i]]]
+                reason = f"duplicate account id '{ids[i].as_py()}' (first seen on line {first_line})"
+                problems.append((i, 3, "account_id", reason))
+    repeated_names: set[str] = set()
+    if has_name.any():
+        named = np.flatnonzero(has_name)
+        coarse = _coarse_keys(pc.take(names, pa.array(named)))
+        candidates = named[np.isin(coarse, coarse[_repeats(coarse)[0]])]
+        seen: dict[str, tuple[int, str]] = {}
+        for i in candidates.tolist():
+            name = names[i].as_py()
+            key = normalize_company_name(name)
+            if key not in seen:
+                seen[key] = (int(lines[i]), name)
+            elif "account_id" not in columns:
+                first_line, first_name = seen[key]
+                reason = f"duplicate account '{name}' (same company as '{first_name}' on line {first_line})"
+                problems.append((i, 4, "name", reason))
+            else:
+                repeated_names.add(key)
+    problems.sort(key=lambda p: (p[0], p[1]))
+    errors = [
+        RowError(file, int(lines[i]), columns.get(f, f) if f else None, reason)
+        for i, _, f, reason in problems
+    ]
+    accepted = np.ones(n, bool)
+    accepted[[p[0] for p in problems]] = False
+    keep = pa.array(accepted) if problems else None
+
+    def kept(values: pa.Array) -> pa.Array:
+        return values if keep is None else pc.filter(values, keep)
+
+    frame_columns: dict[str, pd.Series] = {
+        "_line": pd.Series(lines[accepted]),
+        "account_id": _text_series(kept(ids)),
+        "name": _text_series(kept(names)),
+        "domain": _text_series(kept(column("domain"))),
+    }
+    attributes = [(f, position[columns[f]]) for f in _ACCOUNT_ATTRIBUTES if f in columns]
+    attributes += [(name, index) for index, name in extra]
+    order_of: list[tuple[int, int, str, int]] = []
+    filled_counts: dict[str, int] = {}
+    for order, (name, index) in enumerate(attributes):
+        values = kept(fast.columns[index])
+        filled = pc.not_equal(values, "")
+        count = pc.sum(filled).as_py() or 0
+        filled_counts[name] = count
+        if count:
+            first = pc.index(filled, True).as_py()
+            order_of.append((first, order, name, index))
+    numbers: dict[str, np.ndarray] = {}
+    for _, _, name, index in sorted(order_of):
+        if name in IDENTITY:
+            continue
+        frame_columns[name] = _text_series(kept(fast.columns[index]))
+        plain = fast.plain_numbers(index)
+        if plain is not None:
+            numbers[name] = plain[accepted]
+    frame = pd.DataFrame(frame_columns)
+    findings = source.encoding_notes()
+    if repeated_names:
+        findings.append(
+            f"{_count(len(repeated_names), 'account name', ('appears', 'appear'))} on several accounts; "
+            "deals naming them need an account id"
+        )
+    accepted_count = int(accepted.sum())
+    for f in _ACCOUNT_ATTRIBUTES:
+        if f in columns:
+            missing = accepted_count - filled_counts.get(f, 0)
+            if missing:
+                findings.append(
+                    f"{missing:,} of {accepted_count:,} accounts have no {f} (column '{columns[f]}')"
+                )
+    unmapped = [f for f in _ACCOUNT_ATTRIBUTES if f not in columns]
+    if unmapped:
+        findings.append(f"no column found for: {', '.join(unmapped)}")
+    return AccountTable(file, frame, errors, findings, columns, source.encoding, source.delimiter, numbers)

@@ -1,0 +1,238 @@
+"""The fast path of a CSV pass: the whole file parsed column-wise by Arrow, line numbers kept exact.
+
+Why: a Python loop over the csv module costs seconds per million records before any value is
+typed. Arrow parses the same file in a fraction of that, but it knows nothing of physical lines
+and is more lenient than ``csv.reader(strict=True)``. So the fast path only takes files on which
+both provably give the same records, and says "not this file" (None) otherwise; the row-wise
+``_scan`` then reads it and words every problem as before. A file qualifies when:
+
+- it is UTF-8 (the detector has checked every byte already) and every line break is ``\\n`` or
+  ``\\r\\n``, and no line is as long as the field-size cap;
+- every line holds an even number of quote characters (so no quoted field spans lines: record k
+  is the k-th non-blank physical line after the header) and no quote sits where the csv module
+  would object or read it differently (text right after a closing quote, a quote inside an
+  unquoted value);
+- Arrow finds no ragged record (a line that is only whitespace and delimiters is blank, as in
+  ``_scan``), and the records it keeps are exactly the non-blank lines.
+
+Values are stripped like ``str.strip`` (ASCII columns by Arrow, others per value in Python).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
+_CHUNK = 65_536
+PLAIN_NUMBER = r"^\d{1,15}(?:\.\d{1,15})?$"  # parse_number reads these as float(text), nothing else
+BOM = b"\xef\xbb\xbf"
+ENABLED = True  # off: every pass is row-wise (the reference the property tests compare with)  # records per batch when rows are handed out one at a time
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The data records of a file: physical line of each, and each header column's stripped texts."""
+
+    lines: np.ndarray  # int64, one per record
+    columns: list[pa.Array]  # pa.string() arrays, one per header column, "" for an empty cell
+    _texts: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def texts(self, position: int) -> np.ndarray:
+        """One column as an object array of str (what pandas and the typing code read); made once."""
+        cache = self._texts
+        if position not in cache:
+            cache[position] = self.columns[position].to_numpy(zero_copy_only=False)
+        return cache[position]
+
+    def plain_numbers(self, position: int) -> np.ndarray | None:
+        """The column as floats (NaN when empty) if every value is a plain number, else None.
+
+        Plain: digits with an optional decimal part of at most 15 digits each, which
+        ``parse_number`` reads as ``float(text)`` without any other rule.
+        """
+        column = self.columns[position]
+        filled = pc.not_equal(column, "")
+        plain = pc.match_substring_regex(column, PLAIN_NUMBER)
+        if not pc.all(pc.or_(plain, pc.invert(filled))).as_py():
+            return None
+        numbers = pc.cast(pc.if_else(filled, column, pa.scalar(None, pa.string())), pa.float64())
+        return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def counts(self, position: int) -> dict[str, int]:
+        """How often each non-empty text occurs in a column, in order of first appearance."""
+        column = self.columns[position]
+        found = pc.value_counts(pc.filter(column, pc.not_equal(column, "")))
+        texts = found.field("values").to_pylist()
+        return dict(zip(texts, found.field("counts").to_pylist(), strict=True))
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line, values) per record, as the row-wise scan yields them."""
+        for start in range(0, len(self.lines), _CHUNK):
+            stop = start + _CHUNK
+            lines = self.lines[start:stop].tolist()
+            columns = [c[start:stop].to_pylist() for c in self.columns]
+            yield from zip(lines, map(list, zip(*columns, strict=True)), strict=True)
+
+
+def _strip(column: pa.Array) -> pa.Array:
+    """``str.strip`` of every value: Arrow for ASCII, Python for the distinct non-ASCII values."""
+    if pc.all(pc.string_is_ascii(column)).as_py() is not False:
+        return pc.utf8_trim(column, characters=_ASCII_SPACE)
+    encoded = pc.dictionary_encode(column)
+    stripped = pa.array([v.strip() for v in encoded.dictionary.to_pylist()], pa.string())
+    return pc.take(stripped, encoded.indices)
+
+
+def _suspicious_quotes(raw: np.ndarray, quotes: np.ndarray, delimiter: str) -> bool:
+    """Whether a quote may be read differently by Arrow and ``csv.reader(strict=True)``.
+
+    Looked for around each quote: text on both sides of it (a quote inside an unquoted value, or
+    text right after a closing quote), or an empty quoted value followed by text.
+    """
+    edge = np.zeros(256, bool)  # bytes a quote may touch: the delimiter, line ends, another quote
+    edge[[ord(delimiter), 10, 13, 34]] = True
+    padded = np.concatenate(([10], raw, [10, 10]))  # a line break before the first and after the last byte
+    before, after, second = padded[quotes], padded[quotes + 2], padded[quotes + 3]
+    inside = ~edge[before] & ~edge[after]
+    opens_empty = (after == 34) & (before != 34) & ~edge[second]
+    return bool(inside.any() or opens_empty.any())
+
+
+def read_columns(
+    path: Path, encoding: str, delimiter: str, header_line: int, header: list[str]
+) -> Columns | None:
+    """The records after the header line, or None when this file needs the row-wise scan."""
+    if not ENABLED or encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    data = path.read_bytes()
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    raw = np.frombuffer(data, np.uint8)
+    breaks = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([start], breaks + 1))
+    ends = np.concatenate((breaks, [len(data)]))
+    if len(starts) and starts[-1] >= len(data):  # the file ends with a line break: no last line
+        starts, ends = starts[:-1], ends[:-1]
+    if not len(starts) or header_line > len(starts):  # (no line is over the cap: the detector checked)
+        return None
+    quoted = b'"' in data
+    if quoted:
+        quotes = np.flatnonzero(raw == 34)
+        per_line = np.bincount(np.searchsorted(breaks, quotes), minlength=len(starts) + 1)
+        if (per_line & 1).any() or _suspicious_quotes(raw, quotes, delimiter):
+            return None
+    head = data[starts[header_line - 1] : ends[header_line - 1]].decode("utf-8")
+    record = next(csv.reader([head], delimiter=delimiter))
+    width = len(record)
+    names = [value.strip().lstrip("\ufeff").strip() for value in record]
+    while names and not names[-1]:
+        names.pop()
+    if names != header:
+        return None
+    body = int(starts[header_line]) if header_line < len(starts) else len(data)
+    # Non-blank physical lines after the header: a line whose first byte is not a blank byte is not
+    # blank; the few others are looked at one by one.
+    blank_bytes = np.zeros(256, bool)
+    blank_bytes[[32, 9, 10, 11, 12, 13, ord(delimiter)]] = True
+    after = starts[header_line:]
+    after_ends = ends[header_line:]
+    keep = np.ones(len(after), bool)
+    first = np.where(after < after_ends, raw[np.minimum(after, len(data) - 1)], 10)
+    chars = " \t\r\x0b\x0c" + delimiter
+    blank_records = False  # blank lines Arrow reads as records (of empty values) to drop
+    for i in np.flatnonzero(blank_bytes[first]).tolist():
+        line_text = data[after[i] : after_ends[i]].decode("utf-8")
+        keep[i] = bool(line_text.strip(chars))
+        blank_records = blank_records or (not keep[i] and line_text not in ("", "\r"))
+    lines = np.flatnonzero(keep) + header_line + 1
+    ragged = False
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        nonlocal ragged
+        if (row.text or "").strip(chars):
+            ragged = True
+        return "skip"
+
+    names_raw = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data)[body:],
+            read_options=pa_csv.ReadOptions(column_names=names_raw, use_threads=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names_raw, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if ragged:
+        return None
+    columns = [_strip(table.column(i).combine_chunks()) for i in range(width)]
+    present = None
+    # Without blank lines Arrow keeps, quotes or non-ASCII text, every record has a value.
+    may_be_blank = blank_records or quoted or width == 1 or not data.isascii()
+    for column in columns if may_be_blank else []:
+        filled = pc.not_equal(column, "")
+        present = filled if present is None else pc.or_(present, filled)
+    for column in columns[len(header) :]:
+        if pc.any(pc.not_equal(column, "")).as_py():
+            return None  # values past the named columns: the row-wise scan words that error
+    columns = columns[: len(header)]
+    if present is not None and not pc.all(present).as_py():
+        columns = [pc.filter(c, present) for c in columns]
+    if len(lines) != (len(columns[0]) if columns else 0):
+        return None
+    return Columns(lines.astype(np.int64), columns)
+
+
+_BINARY = np.zeros(256, bool)
+_BINARY[[*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1B, 0x20)]] = True  # as csv_table's
+
+
+def plain_utf8(data: bytes, limit: int) -> bool:
+    """Whether the detector's line-by-line scan would find nothing to say about this file.
+
+    True when the bytes (after a UTF-8 byte-order mark) are valid UTF-8 without binary bytes, hold
+    some text and no line longer than ``limit``: the scan would choose UTF-8 with no finding. Any
+    other file goes through the scan, which words the problem.
+    """
+    if data.startswith((b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")) or not data.removeprefix(BOM).strip():
+        return False
+    raw = np.frombuffer(data, np.uint8)
+    controls = np.flatnonzero(raw < 32)
+    kinds = raw[controls]
+    if _BINARY[kinds].any():
+        return False
+    breaks = controls[kinds == 10]
+    edges = np.concatenate(([-1], breaks, [len(data) - 1]))
+    if len(edges) and int(np.diff(edges).max()) > limit:
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
