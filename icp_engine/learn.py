@@ -65,6 +65,8 @@ SELECTION_L2 = 2.0
 CANDIDATE_VALUES = 60  # categories: the most common values that may earn points of their own
 CANDIDATE_MIN_DEALS = 10
 FINE_BINS = 16
+FUSE_POINTS = 4  # neighbouring ranges closer than this in points merge
+MAX_RANGES = 5  # a numeric characteristic shows at most this many ranges
 POINTS_PER_LOG_ODDS = POINTS_TO_DOUBLE_ODDS / math.log(2.0)
 
 # Log-spaced in steps of √2 (0.25 … 32): held-out AUC is flat near its optimum.
@@ -359,8 +361,10 @@ def _select(
                 best = (c_auc, c_ll, cand)
         if best is not None and (best[1] - ll >= MIN_LL_GAIN or best[2].attributes[0] in supported):
             c_auc, c_ll, cand = best
+            why = "" if c_ll - ll >= MIN_LL_GAIN else " (joins anyway: it has a significant segment)"
             log.append(
-                f"{cand.name}: held-out log-likelihood {ll:.4f} → {c_ll:.4f} per deal, AUC {auc:.4f} → {c_auc:.4f}"
+                f"{cand.name}: held-out log-likelihood {ll:.4f} → {c_ll:.4f} per deal, "
+                f"AUC {auc:.4f} → {c_auc:.4f}{why}"
             )
         else:
             if best is not None:
@@ -457,6 +461,43 @@ def _count_text(label: str, mask: np.ndarray, won: np.ndarray, overall: float) -
     lo, hi = wilson_interval(wins, k)
     rate = wins / k if k else 0.0
     return f"{label}: win rate {rate:.0%} (n={k}, 95% CI {lo:.0%}–{hi:.0%}) vs {overall:.0%} overall"
+
+
+def _fuse_ranges(cand: _Candidate, coefs: np.ndarray) -> tuple[_Candidate, np.ndarray]:
+    """Merge neighbouring numeric bins whose points differ little, and keep at most MAX_RANGES.
+
+    Fine bins find where the edges are; a reader needs a few ranges. The neighbours closest in
+    points merge first (their log-odds averaged by deals), until every step is worth more than
+    FUSE_POINTS points.
+    """
+    segs = [s[0] for s in cand.segments]
+    lows = [-math.inf if seg.low is None else float(seg.low) for seg in segs]
+    order = sorted(range(len(segs)), key=lambda i: lows[i])
+    segs = [segs[i] for i in order]
+    masks = [cand.masks[:, i] for i in order]
+    beta = [float(coefs[i]) for i in order]
+    counts = [float(m.sum()) for m in masks]
+    while len(segs) > 1:
+        steps = [abs(beta[i + 1] - beta[i]) * POINTS_PER_LOG_ODDS for i in range(len(segs) - 1)]
+        i = int(np.argmin(steps))
+        if steps[i] > FUSE_POINTS and len(segs) <= MAX_RANGES:
+            break
+        total = counts[i] + counts[i + 1]
+        merged_beta = (beta[i] * counts[i] + beta[i + 1] * counts[i + 1]) / total if total else beta[i]
+        merged = SegmentDef(
+            segs[i].attribute, "bin", low=segs[i].low, high=segs[i + 1].high, integer=segs[i].integer
+        )
+        segs[i : i + 2] = [merged]
+        masks[i : i + 2] = [masks[i] | masks[i + 1]]
+        beta[i : i + 2] = [merged_beta]
+        counts[i : i + 2] = [total]
+    fused = dataclasses.replace(
+        cand,
+        segments=tuple((s,) for s in segs),
+        masks=np.column_stack(masks),
+        share=np.array(counts) / max(len(cand.masks), 1),
+    )
+    return fused, np.array(beta)
 
 
 def _bins_for(
@@ -567,8 +608,9 @@ def _honest(
         lo, hi = wilson_interval(round(rate * k), k)
         if (b.points > 0 and hi < overall) or (b.points < 0 and lo > overall):
             desc = " and ".join(c.describe() for c in b.conditions)
+            signed = f"+{b.points}" if b.points > 0 else f"−{-b.points}"
             dropped.append(
-                f"{desc}: {b.points:+d} points would contradict its own win rate ({rate:.0%} vs "
+                f"{desc}: {signed} points would contradict its own win rate ({rate:.0%} vs "
                 f"{overall:.0%}); left at 0"
             )
             continue
@@ -613,14 +655,17 @@ def _disqualifier(stat: SegmentStat) -> Disqualifier | None:
 
 
 def _tiers_from_scores(icp: ICP, deals: pd.DataFrame) -> dict[str, int | float]:
-    """A: the top fifth of historical deals, B: the next two fifths (whole-number thresholds)."""
+    """A: the top fifth of historical deals, B: the next two fifths (whole-number thresholds).
+
+    Both stay above 50, the average account: "Good fit" never names a below-average account.
+    """
     if not icp.characteristics or len(deals) == 0:
         return dict(DEFAULT_TIERS)
     scores = score_batch(deals, icp).fit_score
     a = math.floor(float(np.quantile(scores, 0.8)))
     b = math.floor(float(np.quantile(scores, 0.4)))
-    a = min(max(a, 2), 100)
-    b = min(max(b, 1), a - 1)
+    b = min(max(b, 51), 99)
+    a = min(max(a, b + 1), 100)
     return {"A": a, "B": b}
 
 
@@ -867,6 +912,8 @@ def _learn(
         for pair_or_one, c in zip(cand.segments, part, strict=True):
             coefficients["&".join(seg.id for seg in pair_or_one)] = round(float(c), 6)
         col += k
+        if cand.kind == "bin":
+            cand, part = _fuse_ranges(cand, part)
         bins, _ = _bins_for(cand, part, won, stat_by_id, overall, evidence_text)
         bins, dropped = _honest(bins, deals, won_all.astype(np.float64), weight_all)
         notes += dropped

@@ -44,6 +44,7 @@ from bot.store.repo import stakeholders as stakeholders_repo
 from bot.store.repo.audit import list_audit
 from bot.store.repo.icp import list_icp_versions, list_personas
 from bot.store.repo.workspaces import get_or_create_workspace
+from icp_engine.model import ICP
 from icp_engine.sample import generate, write_csv
 from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack
 
@@ -171,7 +172,8 @@ def test_owner_drafts_then_a_member_is_refused_and_the_owner_approves(
     seed(slack_env, crm_files)
     message = draft(slack_env)
     shown = message.all_text()
-    assert "Drafted without an LLM" in shown and "Criteria (" in shown and "Backtest on" in shown
+    assert "Drafted without an LLM" in shown and "Backtest on" in shown
+    assert "Characteristics (" in shown and "points by value" in shown
     assert set(buttons(message)) == {DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT}
     (v1,) = versions(slack_env)
     assert v1.status == IcpStatus.draft and v1.author == ADMIN_ID
@@ -251,8 +253,14 @@ def test_edit_modal_submit_saves_a_new_version(slack_env: SlackEnv, crm_files: d
     assert "industry matters most" in posted.all_text() and "Edited by" in posted.all_text()
     v1, v2 = versions(slack_env)
     assert v2.status == IcpStatus.draft and v2.author == ADMIN_ID and v1.status == IcpStatus.draft
-    assert v2.icp_json["criteria"][0]["points"] == 42
-    assert len(v2.icp_json["criteria"]) == len(v1.icp_json["criteria"]) - (1 if len(criteria) > 1 else 0)
+    # Stored in the scorecard form; crit_<i> is the i-th bin of the flattened ICP.criteria.
+    assert "characteristics" in v2.icp_json and "criteria" not in v2.icp_json
+    old_bins, new_bins = ICP.model_validate(v1.icp_json).criteria, ICP.model_validate(v2.icp_json).criteria
+    assert new_bins[0].points == 42 and old_bins[0].points != 42
+    assert len(new_bins) == len(old_bins) - (1 if len(criteria) > 1 else 0)
+    if len(criteria) > 1:  # c1 removed, every other bin kept with its points
+        assert [b.describe() for b in new_bins[1:]] == [b.describe() for b in old_bins[2:]]
+        assert [b.points for b in new_bins[1:]] == [b.points for b in old_bins[2:]]
     with session_scope(slack_env.engine) as session:
         assert len(list_personas(session=session, workspace_id=v2.workspace_id, icp_version_id=v2.id)) == len(
             list_personas(session=session, workspace_id=v1.workspace_id, icp_version_id=v1.id)

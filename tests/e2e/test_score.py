@@ -43,9 +43,14 @@ def test_score_by_name_and_by_domain_answers_privately_with_a_card(slack_env: Sl
         assert reply.params["response_type"] == "ephemeral"
         assert_valid_blocks(reply.blocks)
         shown = reply.all_text()
-        assert "Acme, Inc.: 100/100 · Tier A" in shown
+        # Acme matches all three characteristics: +25 +20 +15 = +60 points -> 100·sigmoid(60·ln2/20) = 88.9
+        assert "Acme, Inc.: 88.9/100 · Tier A" in shown
         assert f"Mid-market SaaS v1, approved by <@{ADMIN_ID}> on " in shown
-        assert "*Matched (3):*" in shown
+        assert (
+            "*Raises the score (3):* industry: software (+25); employees: 500 (+20); country: US (+15)"
+            in shown
+        )
+        assert "Lowers the score" not in shown and "Like the average account" not in shown
         assert len(buttons(reply, WHY_BUTTON)) == 1
     assert not slack_env.stand_in.calls_to("chat.postMessage")
 
@@ -73,11 +78,15 @@ def test_inline_attributes_are_scored_and_why_expands_the_card_in_place(slack_en
     expanded = click(slack_env, WHY_BUTTON, why["value"])
     assert expanded.params["replace_original"] is True
     assert_valid_blocks(expanded.blocks)
-    lines = [ln for ln in expanded.all_text().splitlines() if ln[:1] in {"✓", "✗", "?"}]
-    assert lines == [
-        "✓ industry in software, fintech — software (+25)",
-        "✗ employees between 200 and 2,000 — 5,000 (0 of 20)",
-        "✗ country in US, CA — DE (0 of 15)",
+    shown = expanded.all_text()
+    # only industry matches: +25 points -> 100·sigmoid(25·ln2/20) = 70.4, still tier A (>= 70)
+    assert "Attributes given: 70.4/100 · Tier A" in shown
+    assert "*Why 70.4:* +25 points in total (the best possible is +60)." in shown
+    lines = [ln for ln in shown.splitlines() if ln[:1] in {"✓", "✗", "○", "?"}]
+    assert lines == [  # one line per characteristic; values outside every bin score 0, like the average
+        "✓ industry: software (+25) — industry in software, fintech",
+        "○ employees: 5,000 (0) — like the average account",
+        "○ country: DE (0) — like the average account",
     ]
     assert not buttons(expanded, WHY_BUTTON)
 
@@ -88,7 +97,7 @@ def test_share_posts_the_card_in_the_channel(slack_env: SlackEnv) -> None:
     assert result.status == 200
     (post,) = slack_env.stand_in.wait_for("chat.postMessage")
     assert post.params["channel"] == "C0SALES"
-    assert f"<@{MEMBER_ID}> shared: Acme, Inc.: 100/100" in post.text
+    assert f"<@{MEMBER_ID}> shared: Acme, Inc.: 88.9/100, tier A (Best match)" in post.text  # +60 points
     assert f"Shared by <@{MEMBER_ID}>" in post.all_text()
     assert_valid_blocks(post.blocks)
     assert not slack_env.stand_in.calls_to("response_url")
@@ -102,7 +111,7 @@ def test_share_where_the_bot_cannot_post_gives_the_card_privately_with_the_reaso
     reply = slack_env.driver.slash_reply("score acme --share", channel_id="C0PRIVATE")
     assert reply.params["response_type"] == "ephemeral"
     assert reply.text.startswith("I couldn't post in this channel (not_in_channel)")
-    assert "Acme, Inc.: 100/100 · Tier A" in reply.all_text()
+    assert "Acme, Inc.: 88.9/100 · Tier A" in reply.all_text()  # +60 points -> 88.9
     assert_valid_blocks(reply.blocks)
 
 

@@ -46,7 +46,7 @@ def test_score_runs_in_a_worker_process_with_the_same_answers(
     reply = env.driver.slash_reply("score Acme Inc", timeout=FIRST_REPLY_S)
     assert reply.params["response_type"] == "ephemeral"
     assert_valid_blocks(reply.blocks)
-    assert "Acme, Inc.: 100/100 · Tier A" in reply.all_text()
+    assert "Acme, Inc.: 88.9/100 · Tier A" in reply.all_text()  # +60 points -> 100·sigmoid(60·ln2/20)
     assert WHY_BUTTON in str(reply.blocks)
 
     chooser = env.driver.slash_reply("score Umbrella Group")  # two accounts share the name
@@ -56,7 +56,7 @@ def test_score_runs_in_a_worker_process_with_the_same_answers(
     (post,) = env.stand_in.wait_for("chat.postMessage", timeout=30)
     assert post.params["channel"] == "C0SALES"
     assert post.headers["authorization"] == f"Bearer {BOT_TOKEN}"
-    assert f"<@{MEMBER_ID}> shared: Acme, Inc.: 100/100" in post.text
+    assert f"<@{MEMBER_ID}> shared: Acme, Inc.: 88.9/100, tier A" in post.text  # +60 points
 
     assert "/icp score" in env.driver.slash_reply("help").all_text()  # other subcommands: threads
 
@@ -95,7 +95,7 @@ def test_a_killed_worker_is_replaced_and_scores_still_get_answers(
     os.kill(worker.pid or 0, signal.SIGKILL)
     worker.join(10)
     answer = env.driver.slash_reply("score Acme Inc", timeout=FIRST_REPLY_S)  # a thread, or the new worker
-    assert "Acme, Inc.: 100/100 · Tier A" in answer.all_text()
+    assert "Acme, Inc.: 88.9/100 · Tier A" in answer.all_text()  # +60 points -> 88.9
     deadline = time.monotonic() + FIRST_REPLY_S
     while not (score_workers() - before - {worker}):
         assert time.monotonic() < deadline, "no new score worker"

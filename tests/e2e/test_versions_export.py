@@ -107,7 +107,8 @@ def test_export_uploads_the_approved_icp_as_a_pdf_in_the_channel(slack_env: Slac
     assert upload.content.startswith(b"%PDF-") and len(upload.content) == upload.length
     pages, text = pdf_text(upload.content)
     assert pages == 1
-    assert "industry in software" in text and "<!channel> VP Sales" in text and f"Approved by {BOSS}" in text
+    assert "industry software +30" in text and "employees 200 to 2,000 +20" in text  # v1's characteristics
+    assert "<!channel> VP Sales" in text and f"Approved by {BOSS}" in text
     (complete,) = slack_env.stand_in.calls_to("files.completeUploadExternal")
     assert f"<@{MEMBER_ID}> exported ICP v1" in str(complete.params.get("initial_comment"))
 
@@ -119,7 +120,9 @@ def test_export_of_a_named_version_as_markdown(slack_env: SlackEnv) -> None:
     (upload,) = uploads(slack_env)
     md = upload.content.decode()
     assert upload.filename == "icp-mid-market-saas-v2.md"
-    assert "Draft: not approved yet" in md and "country in US" in md
+    assert "_Draft: not approved yet, scores may change · Version 2 · drafted by " in md
+    # v2's characteristics, each with its points
+    assert "| industry | software +40 | — |" in md and "| country | US +10 | — |" in md
     assert "neither a version nor a format" in slack_env.driver.slash_reply("export docx").text
     assert "There is no version 4" in slack_env.driver.slash_reply("export v4").text
 
@@ -151,11 +154,18 @@ def test_a_score_right_after_approval_names_the_new_version(slack_env: SlackEnv)
     ws, v2 = seed(slack_env)
     pairs = "score industry=software employees=500 country=US"
     before = slack_env.driver.slash_reply(pairs).all_text()
-    assert f"Mid-market SaaS v1, approved by <@{BOSS}> on " in before and "*Matched (2):*" in before
+    assert f"Mid-market SaaS v1, approved by <@{BOSS}> on " in before
+    # v1 has no country characteristic: +30 +20 = +50 points -> 100·sigmoid(50·ln2/20) = 85
+    assert "Attributes given: 85/100 · Tier A" in before
+    assert "*Raises the score (2):* industry: software (+30); employees: 500 (+20)\n" in before
     with session_scope(slack_env.engine) as session:
         set_icp_status(
             session=session, workspace_id=ws, version_id=v2, status=IcpStatus.approved, actor=ADMIN_ID
         )
     after = slack_env.driver.slash_reply(pairs).all_text()
     assert f"Mid-market SaaS v2, approved by <@{ADMIN_ID}> on " in after
-    assert "*Matched (3):*" in after  # v2's new country criterion is used at once
+    # v2's new country characteristic is used at once: +40 +20 +10 = +70 points -> 91.9
+    assert "Attributes given: 91.9/100 · Tier A" in after
+    assert (
+        "*Raises the score (3):* industry: software (+40); employees: 500 (+20); country: US (+10)" in after
+    )

@@ -130,9 +130,9 @@ def test_maven_learn_writes_an_icp_without_criteria(tmp_path: Path) -> None:
         out_file,
     )
     assert data["significant"] is False
-    assert data["icp"]["criteria"] == [] and data["icp"]["disqualifiers"] == []
-    assert data["notes"]
-    assert load_icp(out_file).criteria == []
+    assert data["icp"]["characteristics"] == [] and data["icp"]["disqualifiers"] == []
+    assert data["characteristics"] == [] and data["notes"]
+    assert load_icp(out_file).characteristics == []
 
 
 @needs_maven

@@ -96,7 +96,7 @@ def test_three_interviews_complete_one_per_role(
 
 def test_draft_is_labelled_offline_and_approved_as_the_active_v1(transcript: str) -> None:
     assert "**@alex** in #general: `/icp draft`" in transcript
-    assert "Drafted without an LLM" in transcript and "Criteria (" in transcript
+    assert "Drafted without an LLM" in transcript and "Characteristics (" in transcript
     assert "**@alex** in #general: `clicks [Approve]`" in transcript
     assert re.search(r"In the store: .+ v1 is approved \(approver U0ADMIN\)", transcript)
     assert "Draft approved with its button: active version v1." in transcript
@@ -104,10 +104,19 @@ def test_draft_is_labelled_offline_and_approved_as_the_active_v1(transcript: str
 
 def test_score_cards_name_the_tier_and_the_approved_version(transcript: str) -> None:
     cards = re.findall(r"\*([^*\n]+): ([\d.]+)/100 · Tier ([ABC])\*", transcript)
-    assert len(cards) >= 4, cards
+    assert len(cards) >= 4, cards  # the typed attributes (tech= is tech_stack) are enough for a tier
     assert {tier for _, _, tier in cards} >= {"A", "C"}
+    # Centred points: the cards say what raised and what lowered the score.
+    assert "*Raises the score (" in transcript and "*Lowers the score (" in transcript
     assert transcript.count("ICP v1, approved by @alex on ") >= 4
     assert "`/icp score industry=fintech employees=800 country=Canada tech=Salesforce`" in transcript
+
+
+def test_the_engine_part_shows_the_scorecard_and_how_it_was_chosen(transcript: str) -> None:
+    assert "How the characteristics were chosen" in transcript and "held-out" in transcript
+    # Engine score cards: total points with a sign, and characteristics that lower a score.
+    assert re.search(r"[+−]\d+ points, ", transcript)
+    assert re.search(r"−\d+ \w", transcript)
 
 
 def test_the_reminder_fires_once_with_the_review_kit(transcript: str) -> None:

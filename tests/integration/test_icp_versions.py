@@ -295,7 +295,8 @@ def test_cli_export_writes_each_format_atomically(cli_store: tuple[Engine, str],
     pdf = pdfium.PdfDocument(str(tmp_path / "icp.pdf"))
     try:
         text = pdf[0].get_textpage().get_text_range()
-        assert len(pdf) == 1 and "country in US" in " ".join(text.split())
+        # One row per characteristic with its values and signed points.
+        assert len(pdf) == 1 and "country US +10" in " ".join(text.split())
     finally:
         pdf.close()
     older = run("export", "--format", "md", "--version", "v1")

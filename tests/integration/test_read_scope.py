@@ -113,7 +113,9 @@ def test_scoring_answers_while_an_import_holds_the_write_lock(sqlite_store: tupl
             outcome = score_query(engine, team_id="TSCORE", query=query)
             assert isinstance(outcome, ScoreOutcome), outcome
             assert outcome.subject.crm_id == "A1"
-            assert outcome.result.score == 100
+            # +50 points (software) -> 100 * sigmoid(50 * ln2 / 20) = 85.0, tier A (>= 70)
+            assert outcome.result.score == 85.0
+            assert outcome.result.tier == "A"
         assert AccountLookup(engine).find(workspace_id, "acme", fresh=True).status == "found"
 
 

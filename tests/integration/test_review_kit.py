@@ -22,6 +22,9 @@ def test_review_kit_matches_the_hand_computed_figures(store_engine: Engine) -> N
     assert kit.since == LAST_REVIEW
     assert kit.icp_version == 1
     assert kit.new_deals == 6
+    # Score = 100·sigmoid(points·ln2/20): software +30 → 100·2^1.5/(1 + 2^1.5) = 100·2.828/3.828 = 73.9
+    # ≥ 70 → A; retail −30 → 100·1/(1 + 2^1.5) = 26.1 < 55 → C. Deals closed since 2026-09-01:
+    # A = D1, D2 won + D3 lost (2/3); C = D4 won + D5, D6 lost (1/3); no account lands in B.
     assert kit.tiers_now == (
         TierFigures("A", "Best match", 2, 1),
         TierFigures("B", "Good fit", 0, 0),
@@ -37,12 +40,16 @@ def test_review_kit_matches_the_hand_computed_figures(store_engine: Engine) -> N
     )
     assert kit.misses_total == 1
     assert [(m.deal_id, m.account_id, m.amount) for m in kit.misses] == [("D4", "A4", 5000.0)]
+    # Churned since the review and above the lowest tier: A6 (software, A) counts; A7 (retail, C)
+    # does not, nor A8 (industry unknown: confidence 0 → tier "?"); A1 churned before the review.
     assert kit.churned_total == 1
     assert [(c.account_id, c.tier, c.churned_on) for c in kit.churned] == [("A6", "A", date(2026, 10, 15))]
     assert kit.new_interviews == 2
 
     drift = kit.drift
     assert drift is not None
+    # AUC now: wins score 73.9, 73.9, 26.1 vs losses 73.9, 26.1, 26.1; each software win beats
+    # 2 losses and ties 1 (0.5 + 1 + 1), the retail win ties 2 (0 + 0.5 + 0.5): (2·2.5 + 1)/9 = 6/9.
     assert drift.auc_then == pytest.approx(0.8)
     assert drift.auc_now == pytest.approx(6 / 9)
     assert drift.auc_change == pytest.approx(6 / 9 - 0.8)

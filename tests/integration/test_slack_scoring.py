@@ -177,7 +177,8 @@ def test_a_stored_account_scores_as_the_engine_scores_its_attributes(store_engin
     }
     values, _ = normalize_account(raw)
     assert outcome.result == score(values, ICP.model_validate({**ICP_V1, "version": 1}))
-    assert outcome.result.score == 100.0  # the custom 'plan' counts; the custom 'Industry' does not override
+    # 70 points (the custom 'plan' counts; the custom 'Industry' does not override): 100 / (1 + 2**-3.5)
+    assert (outcome.result.earned, outcome.result.score) == (70.0, 91.9)
     assert (outcome.subject.kind, outcome.subject.title, outcome.subject.domain, outcome.subject.crm_id) == (
         "account",
         "Acme, Inc.",
@@ -190,11 +191,23 @@ def test_typed_attributes_are_normalised_and_the_readings_reported(store_engine:
     team, _, _ = workspace(store_engine)
     pairs = parse_pairs(["industry=SaaS", "employees=300", "country=usa", "plan=enterprise"])
     outcome = score_inline(store_engine, team_id=team, pairs=pairs)
-    assert outcome.result.score == 100.0
+    assert (outcome.result.earned, outcome.result.score) == (70.0, 91.9)
     assert outcome.subject.kind == "inline" and outcome.subject.inline == pairs
     assert "Read industry 'SaaS' as software" in outcome.subject.notes
     typo = score_inline(store_engine, team_id=team, pairs={"industy": "software", "employees": "300"})
-    assert typo.subject.notes[-1] == "Not used by this ICP: industy"
+    assert typo.subject.notes[-1] == "Not used by this ICP: industy"  # employees is, through employee_band
+    # Keys are read as the ICP and the export headers name them: 'Plan' is the ICP's 'plan',
+    # 'tech' is tech_stack (which this ICP does not use), 'Number of Employees' is employees.
+    keyed = score_inline(
+        store_engine,
+        team_id=team,
+        pairs={"Plan": "enterprise", "tech": "salesforce", "Number of Employees": "300"},
+    )
+    assert keyed.subject.notes[-1] == "Not used by this ICP: tech_stack"
+    assert {c.name: c.points for c in keyed.result.characteristics if c.status == "matched"} == {
+        "employee_band": 20,
+        "plan": 10,
+    }
     assert "industry" in typo.result.unknown
 
 
@@ -273,7 +286,7 @@ def test_slash_score_by_name_answers_privately_with_a_card(store_engine: Engine)
     score_command(request(team, "Acme Inc"), ctx_for(store_engine), None, respond)  # type: ignore[arg-type]
     sent = respond.last
     assert sent["response_type"] == "ephemeral"
-    assert sent["text"].startswith("Acme, Inc.: 100/100, tier A")
+    assert sent["text"].startswith("Acme, Inc.: 91.9/100, tier A")
     why = [
         e
         for b in sent["blocks"]
@@ -320,10 +333,9 @@ def test_why_expands_the_card_with_one_line_per_criterion(store_engine: Engine) 
     expanded = respond.last
     assert expanded["replace_original"] is True
     text = json.dumps(expanded["blocks"], ensure_ascii=False)
-    assert (
-        "✗ country in US, CA — DE (0 of 15)" in text
-        and "✓ industry in software, fintech — software (+25)" in text
-    )
+    # One line per characteristic: a bin that matched, a value in no bin (0, like the average account).
+    assert "✓ industry: software (+25) — industry in software, fintech" in text
+    assert "country: DE (0) — like the average account" in text
     assert WHY_BUTTON not in text
 
 

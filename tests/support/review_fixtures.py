@@ -1,6 +1,7 @@
 """A small workspace whose review kit figures are computed by hand (see the numbers below).
 
-ICP: industry software → 60 of 60 points (tier A); anything else scores 0 (tier C).
+ICP (centred points): industry software +30 (score 73.9, tier A), retail −30 (score 26.1, tier C);
+default tiers A ≥ 70, B ≥ 55.
 Last review: 2026-09-01. Closed since then (hand-computed):
 
     deal  account  industry  outcome  amount  closed       tier
@@ -13,11 +14,11 @@ Last review: 2026-09-01. Closed since then (hand-computed):
 
 Before the review (not counted): D0 (A1 won 2026-05-01), D00 (A4 lost 2026-06-01).
 Per tier now: A 2 won / 1 lost (67%), B 0 / 0, C 1 won / 2 lost (33%). Overall 3 of 6 (50%).
-AUC on the new deals: wins score 100, 100, 0; losses 100, 0, 0 → pairs: 2 × (0.5 + 1 + 1) +
+AUC on the new deals: wins score 73.9, 73.9, 26.1; losses 73.9, 26.1, 26.1 → pairs: 2 × (0.5 + 1 + 1) +
 (0 + 0.5 + 0.5) = 6 of 9 = 0.667. At approval (stored backtest): AUC 0.80, win rate 40% of 40
 deals, A 12 of 20, C 4 of 20. Drift in AUC: −0.133.
-Churned: A6 (software, tier A, 2026-10-15) counts; A7 (retail, tier C) does not; A1 churned on
-2026-08-01, before the review, does not. Interviews completed since: 2 (one more before).
+Churned: A6 (software, tier A, 2026-10-15) counts; A7 (retail, tier C) does not; A8 (industry
+unknown: tier ?, not enough data) does not; A1 churned on 2026-08-01, before the review, does not. Interviews completed since: 2 (one more before).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ from bot.store.repo.workspaces import get_or_create_workspace
 LAST_REVIEW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 ICP_DOC = {
     "name": "Software companies",
-    "criteria": [{"attribute": "industry", "op": "in", "values": ["software"], "points": 60}],
-    "tiers": {"A": 70, "B": 40},
+    "criteria": [
+        {"attribute": "industry", "op": "in", "values": ["software"], "points": 30},
+        {"attribute": "industry", "op": "in", "values": ["retail"], "points": -30},
+    ],
 }
 APPROVAL_BACKTEST = {
     "icp_name": "Software companies",
@@ -69,6 +72,7 @@ INDUSTRY = {
     "A5": "retail",
     "A6": "software",
     "A7": "retail",
+    "A8": None,
 }
 DEALS = [
     ("D0", "A1", DealStage.won, 700.0, date(2026, 5, 1)),
@@ -81,7 +85,12 @@ DEALS = [
     ("D6", "A4", DealStage.lost, None, date(2026, 11, 2)),
     ("D7", "A2", DealStage.open, 900.0, None),
 ]
-CHURN = [("A6", date(2026, 10, 15)), ("A7", date(2026, 10, 20)), ("A1", date(2026, 8, 1))]
+CHURN = [
+    ("A6", date(2026, 10, 15)),
+    ("A7", date(2026, 10, 20)),
+    ("A8", date(2026, 10, 25)),
+    ("A1", date(2026, 8, 1)),
+]
 
 
 def seed_review_workspace(engine: Engine, team_id: str) -> int:

@@ -179,8 +179,11 @@ def test_points_are_the_centred_log_odds() -> None:
     assert result.penalty == "ridge penalty 1e-06"
     assert [ch.name for ch in icp.characteristics] == ["plan"]
     # Tiers: the 80th and 40th percentiles of the historical scores, floored. Scores are
-    # 73.9 (+30), 60.4 (+12), 41.4 (−10) and 24.0 (−33), 400 deals each.
-    assert icp.tiers == {"A": 73, "B": 41}
+    # 73.9 (+30), 60.4 (+12), 41.4 (−10) and 24.0 (−33), 400 deals each: A 73; the 40th
+    # percentile (41) is below the average account (50), so B is raised to 51: "Good fit" never
+    # names a below-average account.
+    assert icp.tiers == {"A": 73, "B": 51}
+    assert score({"plan": "silver"}, icp).tier == "C" and score({"plan": "gold"}, icp).tier == "B"
 
 
 def test_points_are_centred_on_the_deal_weighted_average() -> None:

@@ -57,9 +57,10 @@ def test_win_and_value_targets_rank_the_same_segments_in_opposite_order() -> Non
 
 def test_value_weighted_is_the_value_target() -> None:
     deals = _deals()
-    assert learn(deals, attributes=["industry"], value_weighted=True).icp == learn(
-        deals, attributes=["industry"], target="value"
-    ).icp
+    assert (
+        learn(deals, attributes=["industry"], value_weighted=True).icp
+        == learn(deals, attributes=["industry"], target="value").icp
+    )
 
 
 def test_value_target_needs_amounts() -> None:

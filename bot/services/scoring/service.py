@@ -25,6 +25,7 @@ from bot.store.repo.icp import find_scoring_icp, get_active_icp, get_icp_version
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.model import ICP, ICPError, format_value
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
+from icp_engine.readers.aliases import ACCOUNT_FIELDS
 from icp_engine.scoring import ScoreResult, score
 
 MAX_NOTES = 5
@@ -222,10 +223,44 @@ def _notes(mappings: Sequence[Any]) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def inline_attributes(pairs: Mapping[str, str]) -> tuple[dict[str, object], tuple[str, ...]]:
+# Short names people type inline that no export header uses.
+_INLINE_ALIASES = {"tech": "tech_stack", "stack": "tech_stack", "revenue": "annual_revenue"}
+# A derived attribute is used through the one it comes from: employees=800 sets employee_band.
+_DERIVED_FROM = {
+    "employee_band": "employees",
+    "revenue_band": "annual_revenue",
+    "country_region": "country",
+    "region": "country",
+}
+
+
+def _key_table(icp: ICP | None) -> dict[str, str]:
+    """Typed key (folded) -> attribute name: export header aliases of the canonical fields, short
+    inline names, and (first) the ICP's own attribute names ("lead_source" for "Lead Source")."""
+    table: dict[str, str] = {}
+    for canonical, aliases in ACCOUNT_FIELDS.items():
+        if canonical in CANONICAL_ATTRIBUTES:
+            for alias in aliases:
+                table[_field_key(alias)] = canonical
+    table.update(_INLINE_ALIASES)
+    for name in (*CANONICAL_ATTRIBUTES, *DERIVED_ATTRIBUTES, *(sorted(_mentioned(icp)) if icp else [])):
+        table[_field_key(name)] = name
+    return table
+
+
+def resolve_keys(pairs: Mapping[str, str], icp: ICP | None = None) -> dict[str, str]:
+    """Typed keys under the attribute names the engine and the ICP use (``tech`` -> tech_stack,
+    ``lead_source`` -> the ICP's ``Lead Source``); a key nothing knows stays as typed."""
+    table = _key_table(icp)
+    return {table.get(_field_key(key), key): value for key, value in pairs.items()}
+
+
+def inline_attributes(
+    pairs: Mapping[str, str], icp: ICP | None = None
+) -> tuple[dict[str, object], tuple[str, ...]]:
     """Normalised values of typed attributes, and notes on how they were read."""
     try:
-        values, mappings = normalize_account(dict(pairs))
+        values, mappings = normalize_account(resolve_keys(pairs, icp))
     except ValueError as exc:
         raise ScoringError(f"Cannot read {exc}.") from None
     return values, _notes(mappings)
@@ -266,9 +301,9 @@ def score_inline(
     engine: Engine, *, team_id: str, pairs: Mapping[str, str], icp_version_id: int | None = None
 ) -> ScoreOutcome:
     """Score attributes typed inline (``industry=software employees=500``)."""
-    values, notes = inline_attributes(pairs)
     with read_scope(engine) as session:
         icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
+    values, notes = inline_attributes(pairs, icp.icp)
     unused = unused_attributes(values, icp.icp)
     if unused:  # most often a misspelt attribute name ("industy=software")
         notes = (*notes, f"Not used by this ICP: {', '.join(unused)}")
@@ -276,11 +311,17 @@ def score_inline(
     return ScoreOutcome(subject, icp, score(values, icp.icp))
 
 
+def _mentioned(icp: ICP) -> set[str]:
+    return {a for ch in icp.characteristics for a in ch.attributes} | {d.attribute for d in icp.disqualifiers}
+
+
 def unused_attributes(values: Mapping[str, object], icp: ICP) -> list[str]:
-    """Typed attributes that no criterion or disqualifier of the ICP looks at (derived ones aside)."""
-    mentioned = {a for c in icp.criteria for a in c.attributes} | {d.attribute for d in icp.disqualifiers}
+    """Typed attributes that no characteristic or disqualifier of the ICP looks at, directly or
+    through an attribute derived from them (derived ones themselves aside)."""
+    mentioned = _mentioned(icp)
+    used = mentioned | {_DERIVED_FROM[a] for a in mentioned if a in _DERIVED_FROM}
     derived = {"region", *DERIVED_ATTRIBUTES}
-    return [name for name in values if name not in mentioned and name not in derived]
+    return [name for name in values if name not in used and name not in derived]
 
 
 def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | LookupResult:
