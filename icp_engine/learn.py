@@ -463,12 +463,12 @@ def _count_text(label: str, mask: np.ndarray, won: np.ndarray, overall: float) -
     return f"{label}: win rate {rate:.0%} (n={k}, 95% CI {lo:.0%}–{hi:.0%}) vs {overall:.0%} overall"
 
 
-def _fuse_ranges(cand: _Candidate, coefs: np.ndarray) -> tuple[_Candidate, np.ndarray]:
+def _fuse_ranges(cand: _Candidate, coefs: np.ndarray) -> tuple[_Candidate, np.ndarray] | None:
     """Merge neighbouring numeric bins whose points differ little, and keep at most MAX_RANGES.
 
     Fine bins find where the edges are; a reader needs a few ranges. The neighbours closest in
     points merge first (their log-odds averaged by deals), until every step is worth more than
-    FUSE_POINTS points.
+    FUSE_POINTS points. None when everything merges into one range: the number tells nothing.
     """
     segs = [s[0] for s in cand.segments]
     lows = [-math.inf if seg.low is None else float(seg.low) for seg in segs]
@@ -482,6 +482,8 @@ def _fuse_ranges(cand: _Candidate, coefs: np.ndarray) -> tuple[_Candidate, np.nd
         i = int(np.argmin(steps))
         if steps[i] > FUSE_POINTS and len(segs) <= MAX_RANGES:
             break
+        if segs[i].low is None and segs[i + 1].high is None:
+            return None  # one range for every value: no step is worth a point
         total = counts[i] + counts[i + 1]
         merged_beta = (beta[i] * counts[i] + beta[i + 1] * counts[i + 1]) / total if total else beta[i]
         merged = SegmentDef(
@@ -913,7 +915,11 @@ def _learn(
             coefficients["&".join(seg.id for seg in pair_or_one)] = round(float(c), 6)
         col += k
         if cand.kind == "bin":
-            cand, part = _fuse_ranges(cand, part)
+            fused = _fuse_ranges(cand, part)
+            if fused is None:
+                notes.append(f"{cand.name}: every range scores about the same; left out")
+                continue
+            cand, part = fused
         bins, _ = _bins_for(cand, part, won, stat_by_id, overall, evidence_text)
         bins, dropped = _honest(bins, deals, won_all.astype(np.float64), weight_all)
         notes += dropped
