@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.stats import chi2
 from threadpoolctl import threadpool_limits
 
 from icp_engine.backtest import bin_mask, outcomes, weighted_auc
@@ -58,10 +59,11 @@ DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the o
 MAX_CHARACTERISTICS = 10
 MIN_LL_GAIN = 0.0002  # held-out log-likelihood per deal a new attribute must add
 MIN_PAIR_GAIN = 0.002  # an interaction must add more: it costs a reader more than an attribute
-MIN_PAIR_DEALS = 30  # a value pair needs this many deals to be a bin
-MAX_PAIR_BINS = 24
+MIN_PAIR_DEALS = 30  # a cell of an interaction needs this many deals
+MAX_PAIR_BINS = 6  # cells of one interaction
 SELECTION_ROWS = 60_000  # deals used to choose characteristics (evenly spaced, order kept)
 SELECTION_L2 = 2.0
+TEST_L2 = 1e-3  # the likelihood-ratio test fits all but unpenalised
 CANDIDATE_VALUES = 60  # categories: the most common values that may earn points of their own
 CANDIDATE_MIN_DEALS = 10
 FINE_BINS = 16
@@ -71,6 +73,7 @@ POINTS_PER_LOG_ODDS = POINTS_TO_DOUBLE_ODDS / math.log(2.0)
 
 # Log-spaced in steps of √2 (0.25 … 32): held-out AUC is flat near its optimum.
 L2_GRID = tuple(round(0.25 * 2 ** (k / 2), 3) for k in range(15))
+L2_TOLERANCE = 0.001
 DEFAULT_L2 = 1.0  # too few deals to cross-validate
 CV_FOLDS = 4
 
@@ -146,16 +149,77 @@ def _aggregate(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> tuple[
     if masks.shape[1] == 0:
         return np.zeros((1, 0)), np.array([float((won * weight).sum())]), np.array([float(weight.sum())])
     packed = np.packbits(masks, axis=1)
-    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    wins = np.bincount(inverse, weights=won * weight, minlength=len(uniq))
-    totals = np.bincount(inverse, weights=weight, minlength=len(uniq))
-    x = np.unpackbits(uniq, axis=1, count=masks.shape[1]).astype(np.float64)
+    first, inverse = _row_groups(packed)
+    wins = np.bincount(inverse, weights=won * weight, minlength=len(first))
+    totals = np.bincount(inverse, weights=weight, minlength=len(first))
+    x = np.unpackbits(packed[first], axis=1, count=masks.shape[1]).astype(np.float64)
     return x, wins, totals
+
+
+def _row_groups(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a byte matrix (first index of each, in sorted order) and each row's group.
+
+    Rows are read as 64-bit words and sorted on those: `np.unique(axis=0)` compares rows as opaque
+    records and was most of the time `learn` took on a million deals.
+    """
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.hstack([packed, np.zeros((len(packed), pad), dtype=np.uint8)])
+    words = np.ascontiguousarray(packed).view(np.uint64)
+    order = np.lexsort(words.T[::-1]) if words.shape[1] > 1 else np.argsort(words[:, 0], kind="stable")
+    ordered = words[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(ordered), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def _folds(n: int) -> np.ndarray | None:
     return np.arange(n) * CV_FOLDS // n if n >= CV_FOLDS * 20 else None
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """One forward-chaining split, both sides collapsed to distinct patterns (see _aggregate)."""
+
+    x: np.ndarray
+    wins: np.ndarray
+    totals: np.ndarray
+    test_x: np.ndarray
+    test_wins: np.ndarray
+    test_totals: np.ndarray
+
+
+def _fold_data(masks: np.ndarray, won: np.ndarray, weight: np.ndarray) -> list[_Fold] | None:
+    fold = _folds(len(won))
+    if fold is None:
+        return None
+    out = []
+    for f in range(1, CV_FOLDS):
+        train, test = fold < f, fold == f
+        out.append(
+            _Fold(
+                *_aggregate(masks[train], won[train], weight[train]),
+                *_aggregate(masks[test], won[test], weight[test]),
+            )
+        )
+    return out
+
+
+def _cv_from(folds: list[_Fold], l2: float, chosen: Sequence[_Candidate]) -> tuple[float, float]:
+    aucs, lls = [], []
+    for fd in folds:
+        intercept, coefs = fit_logistic(_centred(fd.x, chosen), fd.wins, fd.totals, l2=l2)
+        eta = intercept + _centred(fd.test_x, chosen) @ coefs
+        wins, totals = fd.test_wins, fd.test_totals
+        lls.append(float((wins * eta - totals * np.logaddexp(0.0, eta)).sum() / totals.sum()))
+        losses = totals - wins
+        if wins.sum() > 0 and losses.sum() > 0:
+            both = np.concatenate([eta, eta])
+            labels = np.concatenate([np.ones(len(eta), dtype=bool), np.zeros(len(eta), dtype=bool)])
+            aucs.append(weighted_auc(both, labels, np.concatenate([wins, losses])))
+    return (float(np.mean(aucs)) if aucs else 0.5), float(np.mean(lls))
 
 
 def cv_scores(
@@ -171,21 +235,8 @@ def cv_scores(
     the CLI and the benchmarks pass them), this is how the ICP will be used, so drift counts
     against overfitting.
     """
-    n = len(won)
-    fold = _folds(n)
-    if fold is None:
-        return 0.5, -math.inf
-    aucs, lls = [], []
-    for f in range(1, CV_FOLDS):
-        train, test = fold < f, fold == f
-        x, wins, totals = _aggregate(masks[train], won[train], weight[train])
-        intercept, coefs = fit_logistic(_centred(x, chosen), wins, totals, l2=l2)
-        eta = intercept + _centred(masks[test], chosen) @ coefs
-        y, w = won[test], weight[test]
-        lls.append(float((w * (y * eta - np.logaddexp(0.0, eta))).sum() / w.sum()))
-        if y.min() != y.max():
-            aucs.append(weighted_auc(eta, y.astype(bool), w))
-    return (float(np.mean(aucs)) if aucs else 0.5), float(np.mean(lls))
+    folds = _fold_data(masks, won, weight)
+    return (0.5, -math.inf) if folds is None else _cv_from(folds, l2, chosen)
 
 
 def cv_auc(
@@ -202,15 +253,15 @@ def cv_auc(
 def choose_l2(
     masks: np.ndarray, won: np.ndarray, weight: np.ndarray, chosen: Sequence[_Candidate] = ()
 ) -> float:
-    """Pick the ridge penalty with the best mean forward-chaining held-out AUC."""
-    if _folds(len(won)) is None or masks.shape[1] == 0:
+    """The strongest ridge penalty whose forward-chaining held-out AUC is within L2_TOLERANCE of
+    the best (the one-standard-error rule): the curve is flat near its top, and there the more
+    shrunk points are the ones that hold on new deals."""
+    folds = _fold_data(masks, won, weight) if masks.shape[1] else None
+    if folds is None:
         return DEFAULT_L2
-    best, best_auc = DEFAULT_L2, -1.0
-    for l2 in L2_GRID:
-        mean = cv_auc(masks, won, weight, l2, chosen)
-        if mean > best_auc + 1e-9:
-            best, best_auc = l2, mean
-    return best
+    scores = [_cv_from(folds, l2, chosen)[0] for l2 in L2_GRID]
+    top = max(scores)
+    return max(l2 for l2, sc in zip(L2_GRID, scores, strict=True) if sc >= top - L2_TOLERANCE)
 
 
 # --- candidate characteristics -------------------------------------------------------------------
@@ -295,25 +346,141 @@ def _centred(x: np.ndarray, chosen: Sequence[_Candidate]) -> np.ndarray:
     return out
 
 
-def _pair(a: _Candidate, b: _Candidate, fit_rows: np.ndarray) -> _Candidate | None:
-    """Value pairs of two chosen attributes with enough deals (counted on the fitting rows)."""
-    cols: list[tuple[int, tuple[SegmentDef, SegmentDef], np.ndarray]] = []
-    for i, (sa,) in enumerate(a.segments):
-        for j, (sb,) in enumerate(b.segments):
-            m = a.masks[:, i] & b.masks[:, j]
-            count = int(m[fit_rows].sum())
-            if count >= MIN_PAIR_DEALS:
-                cols.append((count, (sa, sb), m))
-    if not cols:
+def _pair_levels(c: _Candidate) -> list[tuple[SegmentDef, np.ndarray]]:
+    """The sides of one attribute an interaction may split on: its values, or for a number each
+    side of each edge its bins have (fintech *from 200 employees up*, not fintech × 8 bands)."""
+    if c.kind == "value":
+        return [(segs[0], c.masks[:, i]) for i, segs in enumerate(c.segments)]
+    segs = [s[0] for s in c.segments]
+    edges = sorted({float(seg.low) for seg in segs if seg.low is not None})
+    out: list[tuple[SegmentDef, np.ndarray]] = []
+    integer = segs[0].integer
+    for e in edges:
+        above = np.zeros(len(c.masks), dtype=bool)
+        below = np.zeros(len(c.masks), dtype=bool)
+        for i, seg in enumerate(segs):
+            if seg.low is not None and seg.low >= e:
+                above |= c.masks[:, i]
+            else:
+                below |= c.masks[:, i]
+        attr = segs[0].attribute
+        out.append((SegmentDef(attr, "bin", low=e, integer=integer), above))
+        out.append((SegmentDef(attr, "bin", high=e, integer=integer), below))
+    return out
+
+
+def _fitted_probabilities(
+    chosen: Sequence[_Candidate], rows: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    masks = _design(chosen, rows)
+    xa, wins, totals = _aggregate(masks, y, w)
+    intercept, coefs = fit_logistic(_centred(xa, chosen), wins, totals, l2=SELECTION_L2)
+    eta = intercept + _centred(masks, chosen) @ coefs
+    return np.asarray(1.0 / (1.0 + np.exp(-eta)))
+
+
+def _pair(
+    a: _Candidate,
+    b: _Candidate,
+    chosen: Sequence[_Candidate],
+    rows: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    alpha: float,
+) -> _Candidate | None:
+    """An interaction of two chosen attributes: the few value pairs the additive model gets wrong.
+
+    Every pair of sides with MIN_PAIR_DEALS deals is a cell; cells join one at a time by a score
+    test against the model so far (chosen attributes plus the cells already in), at a Bonferroni
+    level over all cells, so noise rarely makes a cell. Cells never overlap: an account matches
+    at most one, as in every learned characteristic.
+    """
+    levels_a, levels_b = _pair_levels(a), _pair_levels(b)
+    if not levels_a or not levels_b:
         return None
-    cols.sort(key=lambda t: (-t[0], t[1][0].key, t[1][1].key))
-    cols = cols[:MAX_PAIR_BINS]
+    # Cells are never materialised: counts and score statistics are products of the two sides'
+    # indicator matrices, so a 60 × 60 pair costs two small matrix products, not 3,600 masks.
+    side_a = np.column_stack([m[rows] for _, m in levels_a]).astype(np.float64)
+    side_b = np.column_stack([m[rows] for _, m in levels_b]).astype(np.float64)
+    free = side_a.T @ side_b >= MIN_PAIR_DEALS
+    n_cells = int(free.sum())
+    if not n_cells:
+        return None
+    level = alpha / n_cells
+    overlap_a, overlap_b = side_a.T @ side_a > 0, side_b.T @ side_b > 0
+    taken: list[tuple[int, int]] = []
+    model = list(chosen)
+    while len(taken) < MAX_PAIR_BINS and free.any():
+        mu = _fitted_probabilities(model, rows, y, w)
+        u = side_a.T @ (side_b * (w * (y - mu))[:, None])
+        v = side_a.T @ (side_b * (w * mu * (1.0 - mu))[:, None])
+        stats = np.where(free & (v > 0), u * u / np.where(v > 0, v, 1.0), -1.0)
+        i, j = (int(k) for k in np.unravel_index(int(np.argmax(stats)), stats.shape))
+        if stats[i, j] <= 0 or float(chi2.sf(stats[i, j], 1)) >= level:
+            break
+        taken.append((i, j))
+        free &= ~(overlap_a[:, [i]] & overlap_b[[j], :])  # no cell overlapping one already in
+        model = [*chosen, _cells_candidate(a, b, [(levels_a[i], levels_b[j]) for i, j in taken])]
+    if not taken:
+        return None
+    return _cells_candidate(a, b, [(levels_a[i], levels_b[j]) for i, j in taken])
+
+
+def _cells_candidate(
+    a: _Candidate,
+    b: _Candidate,
+    cells: list[tuple[tuple[SegmentDef, np.ndarray], tuple[SegmentDef, np.ndarray]]],
+) -> _Candidate:
     return _Candidate(
         a.attributes + b.attributes,
         "pair",
-        tuple(c[1] for c in cols),
-        np.column_stack([c[2] for c in cols]),
+        tuple((sa, sb) for (sa, _), (sb, _) in cells),
+        np.column_stack([ma & mb for (_, ma), (_, mb) in cells]),
     )
+
+
+def _pairs(
+    chosen: Sequence[_Candidate], rows: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float
+) -> list[_Candidate]:
+    """Interaction candidates for every two chosen attributes (values or numbers) not yet paired."""
+    taken = {frozenset(c.attributes) for c in chosen}
+    singles = [c for c in chosen if c.kind in ("value", "bin")]
+    out = []
+    for a, b in itertools.combinations(singles, 2):
+        if frozenset(a.attributes + b.attributes) in taken:
+            continue
+        if a.kind == "bin" and b.kind == "value":
+            a, b = b, a  # "industry = fintech and employees ≥ 200" reads better than the reverse
+        pair = _pair(a, b, chosen, rows, y, w, alpha)
+        if pair is not None:
+            out.append(pair)
+    return out
+
+
+def _log_likelihood(
+    x: np.ndarray, wins: np.ndarray, totals: np.ndarray, chosen: Sequence[_Candidate]
+) -> float:
+    intercept, coefs = fit_logistic(_centred(x, chosen), wins, totals, l2=TEST_L2)
+    eta = intercept + _centred(x, chosen) @ coefs
+    return float(wins @ eta - totals @ np.logaddexp(0.0, eta))
+
+
+def conditional_p_value(
+    chosen: Sequence[_Candidate], cand: _Candidate, rows: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> float:
+    """Likelihood-ratio test of a candidate beside the chosen characteristics (on the same deals).
+
+    The segment tests that gate attributes look at one attribute at a time; this asks whether it
+    still explains wins once the others are known. Degrees of freedom: its indicator columns.
+    """
+    base = _design(chosen, rows)
+    both = np.hstack([base, cand.masks[rows]])
+    xa0, wins0, totals0 = _aggregate(base, y, w)
+    xa1, wins1, totals1 = _aggregate(both, y, w)
+    stat = 2.0 * (
+        _log_likelihood(xa1, wins1, totals1, [*chosen, cand]) - _log_likelihood(xa0, wins0, totals0, chosen)
+    )
+    return float(chi2.sf(max(stat, 0.0), cand.masks.shape[1]))
 
 
 def _design(chosen: Sequence[_Candidate], rows: np.ndarray) -> np.ndarray:
@@ -329,13 +496,16 @@ def _select(
     *,
     max_characteristics: int,
     supported: set[str],
+    alpha: float,
 ) -> tuple[list[_Candidate], list[str]]:
     """Stagewise forward selection on held-out (forward-chaining) fit.
 
     Attributes are taken in the order of held-out log-likelihood, the penalised likelihood's own
     yardstick (smoother than AUC on small data). An attribute with a significant segment joins
     whatever its held-out gain (the test already separated it from noise, and the ridge penalty
-    shrinks what the held-out blocks cannot confirm); any other must add MIN_LL_GAIN. An
+    shrinks what the held-out blocks cannot confirm), provided it still is significant beside the
+    attributes already chosen: a proxy (revenue for head count) passes the test on its own but
+    adds nothing to the attribute it stands in for. Any other must add MIN_LL_GAIN. An
     interaction of two chosen attributes joins only when it raises held-out AUC by MIN_PAIR_GAIN.
     """
     n = len(won)
@@ -348,8 +518,6 @@ def _select(
     chosen: list[_Candidate] = []
     log: list[str] = []
     auc, ll = cv_scores(np.zeros((len(rows), 0), dtype=bool), y, w, SELECTION_L2)
-    pairs: list[_Candidate] = []
-    tried: set[tuple[str, ...]] = set()
     while len(chosen) < max_characteristics:
         taken = {c.attributes for c in chosen}
         used = {c.dimension for c in chosen if c.dimension}
@@ -359,9 +527,19 @@ def _select(
             c_auc, c_ll = cv_scores(x, y, w, SELECTION_L2, [*chosen, cand])
             if best is None or c_ll > best[1] + 1e-12:
                 best = (c_auc, c_ll, cand)
-        if best is not None and (best[1] - ll >= MIN_LL_GAIN or best[2].attributes[0] in supported):
+        if best is not None and (
+            best[1] - ll >= MIN_LL_GAIN
+            or (
+                best[2].attributes[0] in supported
+                and conditional_p_value(chosen, best[2], rows, y, w) < alpha
+            )
+        ):
             c_auc, c_ll, cand = best
-            why = "" if c_ll - ll >= MIN_LL_GAIN else " (joins anyway: it has a significant segment)"
+            why = (
+                ""
+                if c_ll - ll >= MIN_LL_GAIN
+                else " (joins anyway: significant beside the attributes already chosen)"
+            )
             log.append(
                 f"{cand.name}: held-out log-likelihood {ll:.4f} → {c_ll:.4f} per deal, "
                 f"AUC {auc:.4f} → {c_auc:.4f}{why}"
@@ -372,7 +550,7 @@ def _select(
                     f"no other attribute improves held-out fit (best: {best[2].name}, {best[1] - ll:+.5f})"
                 )
             best = None
-            for cand in [p for p in pairs if p.attributes not in taken]:
+            for cand in _pairs(chosen, rows, y, w, alpha):
                 x = np.hstack([_design(chosen, rows), cand.masks[rows]])
                 c_auc, c_ll = cv_scores(x, y, w, SELECTION_L2, [*chosen, cand])
                 if best is None or c_auc > best[0] + 1e-12:
@@ -387,15 +565,34 @@ def _select(
             log.append(f"{cand.name} (interaction): held-out AUC {auc:.4f} → {c_auc:.4f}")
         chosen.append(cand)
         auc, ll = c_auc, c_ll
-        if cand.kind in ("value", "bin"):
-            for other in chosen[:-1]:
-                key = other.attributes + cand.attributes
-                if other.kind in ("value", "bin") and key not in tried:
-                    tried.add(key)
-                    pair = _pair(other.coarse or other, cand.coarse or cand, rows)
-                    if pair is not None:
-                        pairs.append(pair)
-    return chosen, log
+    return _backward(chosen, rows, y, w, ll, alpha, log), log
+
+
+def _backward(
+    chosen: list[_Candidate],
+    rows: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    ll: float,
+    alpha: float,
+    log: list[str],
+) -> list[_Candidate]:
+    """Drop attributes an interaction made redundant (Lead Source once Referral × North America is in).
+
+    Latest first, an attribute leaves when held-out fit does not fall by MIN_LL_GAIN without it
+    and it is not significant beside the rest. Interactions stay: they joined last, on their own
+    held-out gain, and their cells are points beyond the attributes they pair.
+    """
+    for cand in reversed([c for c in chosen if c.kind != "pair"]):
+        rest = [c for c in chosen if c is not cand]
+        _, r_ll = cv_scores(_design(rest, rows), y, w, SELECTION_L2, rest)
+        if ll - r_ll < MIN_LL_GAIN and conditional_p_value(rest, cand, rows, y, w) >= alpha:
+            log.append(
+                f"{cand.name} leaves: redundant beside the rest (held-out log-likelihood "
+                f"{ll:.4f} → {r_ll:.4f} per deal without it)"
+            )
+            chosen, ll = rest, r_ll
+    return chosen
 
 
 # --- from coefficients to bins -------------------------------------------------------------------
@@ -878,6 +1075,7 @@ def _learn(
         weight,
         max_characteristics=max_characteristics,
         supported=significant,
+        alpha=alpha,
     )
     if not chosen:
         notes.append(
@@ -898,7 +1096,10 @@ def _learn(
     # 3. One regression over the chosen characteristics.
     x_all = np.hstack([c.masks for c in chosen])
     if l2 is None:
-        l2 = choose_l2(x_all, y, weight, chosen)
+        # Interaction cells were picked with every deal's outcome, so held-out blocks flatter them
+        # (and a small penalty); the penalty is chosen on the attributes alone.
+        plain = [c for c in chosen if c.kind != "pair"]
+        l2 = choose_l2(np.hstack([c.masks for c in plain]), y, weight, plain)
         penalty = f"ridge penalty {l2:g} chosen by {CV_FOLDS}-fold forward-chaining cross-validation"
     else:
         penalty = f"ridge penalty {l2:g}"
