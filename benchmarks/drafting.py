@@ -11,7 +11,9 @@ wall time of a draft with the real local model, the queue fake and the offline d
   analysis and learning excluded, done once): the offline drafter is the baseline every time is
   a ratio to; the fake shows the pipeline's own cost; the local model (SmolLM2-135M over llama.cpp,
   started as the tests' ``local_llm`` fixture starts it, in its own process, stopped by PID) shows
-  what a draft costs on this machine with a real model and its small-model schema.
+  what a draft costs on this machine with a real model and its small-model schema, twice: with
+  small limits set by hand, and with default settings (the client reads the 4,096-token context
+  llama.cpp serves and fits its budget to it), with the largest prompt against that context.
 """
 
 from __future__ import annotations
@@ -175,47 +177,99 @@ def measure_tokens(g: Gathered) -> dict[str, float]:
     }
 
 
-def local_model_draft(g: Gathered, repeat: int) -> tuple[float | None, str]:
-    """Median wall time of a full draft through the real local model, and what happened."""
+@dataclasses.dataclass
+class LocalRun:
+    """One configuration of the local model: median time per draft and what the drafts were."""
+
+    label: str
+    seconds: float | None
+    detail: str
+
+
+def _local_settings(base_url: str, defaults: bool) -> Any:
+    from bot.settings import Settings
+    from tests.support.llm import llm_settings
+
+    if defaults:  # only where the model is: every limit is the default, fitted to the served context
+        return Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            llm_provider="openai-compatible",
+            llm_base_url=base_url,
+            llm_model="smollm2",
+            openai_api_key=None,
+        )
+    return llm_settings(
+        base_url,
+        llm_model="smollm2",
+        llm_timeout_seconds=55,
+        llm_deadline_seconds=58,
+        llm_max_retries=0,
+        llm_prompt_token_budget=1200,
+        llm_max_output_tokens=450,
+    )
+
+
+def local_model_drafts(g: Gathered, repeat: int) -> list[LocalRun]:
+    """Drafts through the real local model, with hand-set small limits and with default settings."""
     try:
         from bot.llm.factory import build_llm
-        from tests.support.llm import llm_settings
         from tests.support.llm.local_model import LocalModelServer
     except ImportError as exc:  # pragma: no cover - a checkout without tests/
-        return None, f"local model helper not importable: {exc}"
+        return [LocalRun("real local model", None, f"local model helper not importable: {exc}")]
     log = Path(tempfile.mkdtemp(prefix="bench-llm-")) / "server.log"
     try:
         server = LocalModelServer(log).start()
     except (RuntimeError, OSError) as exc:
-        return None, f"local model server did not start: {exc}"
-    outcomes: list[str] = []
+        return [LocalRun("real local model", None, f"local model server did not start: {exc}")]
+    runs: list[LocalRun] = []
     try:
-        settings = llm_settings(
-            server.base_url,
-            llm_model="smollm2",
-            llm_timeout_seconds=55,
-            llm_deadline_seconds=58,
-            llm_max_retries=0,
-            llm_prompt_token_budget=1200,
-            llm_max_output_tokens=450,
-        )
+        for defaults in (False, True):
+            settings = _local_settings(server.base_url, defaults)
+            outcomes: list[str] = []
+            prompts: list[int] = []
+            limits: list[str] = []
+            attempts: list[int] = []
 
-        def run() -> None:
-            llm = build_llm(settings)
-            assert llm is not None
-            proposal, drafted_with, notes = propose(g, llm=llm, knowledge=None)
-            check(proposal, g, citations_of(g))
-            outcomes.append("model" if drafted_with != "offline" else "fell back: " + notes[0][-60:])
+            def run(
+                settings: Any = settings,
+                outcomes: list[str] = outcomes,
+                prompts: list[int] = prompts,
+                limits: list[str] = limits,
+                attempts: list[int] = attempts,
+            ) -> None:
+                llm = build_llm(settings)
+                assert llm is not None
+                if not limits:
+                    schema = draft_schema(llm)[0].__name__
+                    limits.append(
+                        f"served context {llm.served_context or '?'}, budget {llm.prompt_token_budget:,}, "
+                        f"output {llm.max_output_tokens:,}, {schema}"
+                    )
+                proposal, drafted_with, notes = propose(g, llm=llm, knowledge=None)
+                check(proposal, g, citations_of(g))
+                prompts.extend(call.prompt_tokens for call in llm.usage.calls)
+                attempts.append(llm.usage.attempts)
+                outcomes.append("model" if drafted_with != "offline" else "fell back: " + notes[0][-60:])
 
-        seconds = median_time(run, repeat)
+            seconds = median_time(run, repeat)
+            ok = sum(o == "model" for o in outcomes)
+            detail = (
+                f"{ok} of {len(outcomes)} drafts by the model in {sum(attempts)} attempt(s); "
+                f"largest prompt {max(prompts, default=0):,} tokens"
+            )
+            detail += f" ({limits[0]})" if limits else ""
+            fallbacks = [o for o in outcomes if o != "model"]
+            if fallbacks:
+                detail += f"; {fallbacks[0]}"
+            label = (
+                "real local model (SmolLM2-135M), default settings fitted to the served context"
+                if defaults
+                else "real local model (SmolLM2-135M, 1,200-token budget, compact schema)"
+            )
+            runs.append(LocalRun(label, seconds, detail))
     finally:
         server.stop()
-    ok = sum(o == "model" for o in outcomes)
-    detail = f"{ok} of {len(outcomes)} drafts by the model"
-    fallbacks = [o for o in outcomes if o != "model"]
-    if fallbacks:
-        detail += f"; {fallbacks[0]}"
-    return seconds, detail
+    return runs
 
 
 def main() -> None:
@@ -267,15 +321,15 @@ def main() -> None:
             ]
         )
         if n == counts[0] and not args.no_local_model:
-            local, detail = local_model_draft(g, args.local_repeat)
-            rows_time.append(
-                [
-                    f"real local model (SmolLM2-135M, 1,200-token budget, compact schema), {n:,} answers",
-                    NA if local is None else fmt_seconds(local),
-                    NA if local is None else fmt_ratio(ratio(local, offline)),
-                    detail,
-                ]
-            )
+            for local in local_model_drafts(g, args.local_repeat):
+                rows_time.append(
+                    [
+                        f"{local.label}, {n:,} answers",
+                        NA if local.seconds is None else fmt_seconds(local.seconds),
+                        NA if local.seconds is None else fmt_ratio(ratio(local.seconds, offline)),
+                        local.detail,
+                    ]
+                )
 
     print_table(
         "Prompt tokens and model calls per draft (client budget 12,000 tokens)",

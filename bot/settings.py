@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     slack_scopes: str = Field(
         default=(
-            "app_mentions:read,channels:history,channels:read,chat:write,commands,files:read,files:write,groups:history,"
-            "im:history,im:read,im:write,users:read"
+            "app_mentions:read,assistant:write,channels:read,chat:write,commands,files:read,files:write,"
+            "im:history,im:write,users:read"
         ),
         description="Bot scopes requested by the OAuth install flow (comma-separated).",
     )
@@ -209,19 +209,45 @@ class Settings(BaseSettings):
         default=None,
         description="Override of the OpenAI API URL (a proxy or gateway) for LLM_PROVIDER=openai.",
     )
-    llm_provider: Literal["auto", "openai", "openai-compatible", "offline"] = Field(
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description="Anthropic API key, for LLM_PROVIDER=anthropic (install the [anthropic] extra).",
+    )
+    anthropic_base_url: str | None = Field(
+        default=None,
+        description="Override of the Anthropic API URL (a proxy or gateway) for LLM_PROVIDER=anthropic.",
+    )
+    llm_provider: Literal["auto", "openai", "anthropic", "ollama", "openai-compatible", "offline"] = Field(
         default="auto",
         description=(
-            "Which language model drafts and chats: 'openai', 'openai-compatible' (LLM_BASE_URL: "
-            "Ollama, vLLM, llama.cpp, LM Studio...), 'offline' (no model: deterministic drafts), or "
-            "'auto': openai-compatible if LLM_BASE_URL is set, else openai if OPENAI_API_KEY is set, "
-            "else offline."
+            "Which language model drafts and chats: 'openai', 'anthropic', 'ollama' (LLM_BASE_URL, "
+            "default http://127.0.0.1:11434), 'openai-compatible' (LLM_BASE_URL: vLLM, llama.cpp, LM "
+            "Studio...), 'offline' (no model: deterministic drafts), or 'auto': the provider named in "
+            "LLM_MODEL ('anthropic:...'), else openai-compatible if LLM_BASE_URL is set, else openai if "
+            "OPENAI_API_KEY is set, else anthropic if ANTHROPIC_API_KEY is set, else offline."
         ),
     )
     llm_base_url: str | None = Field(
-        default=None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
+        default=None,
+        description=(
+            "Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) or of Ollama "
+            "(e.g. http://127.0.0.1:11434)."
+        ),
     )
-    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM provider.")
+    llm_model: str = Field(
+        default="gpt-4o-mini",
+        description=(
+            "Model name sent to the LLM provider; 'provider:model' (e.g. anthropic:claude-3-5-haiku-latest, "
+            "ollama:llama3.2) also names the provider."
+        ),
+    )
+    llm_tracing: bool = Field(
+        default=False,
+        description=(
+            "Send LangSmith traces (prompts, so interview answers) to LANGSMITH_ENDPOINT. Off unless "
+            "true: LANGSMITH_TRACING and LANGCHAIN_TRACING_V2 in the environment are overridden."
+        ),
+    )
     llm_timeout_seconds: float = Field(
         default=20.0, gt=0, le=120, description="Longest wait for one LLM request before it is retried."
     )

@@ -25,6 +25,7 @@ def serve(
 ) -> None:
     """Run the Slack bot: --socket for development, --http --port P behind a public URL."""
     # Imported here: the Slack app, its server and the scheduler are slow to load; `icp --help` needs none.
+    from bot.llm.factory import LlmConfigError, check_llm_settings
     from bot.scheduler.loop import start_in_server
     from bot.services.prompt_check import PromptFileError, check_prompt_files
     from bot.slack.installations import OAuthUnavailable
@@ -41,6 +42,11 @@ def serve(
         typer.echo(f"icp serve: {exc}", err=True)
         raise typer.Exit(2) from exc
     logging.getLogger(__name__).info("loaded %d prompt and question files", loaded)
+    try:  # the model itself is built on first use; a wrong provider setting stops start-up here
+        check_llm_settings(settings)
+    except LlmConfigError as exc:
+        typer.echo(f"icp serve: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         if socket:
             serve_socket(settings, background=start_in_server)

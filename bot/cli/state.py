@@ -15,6 +15,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 
 from bot.cli.errors import fail
+from bot.llm.tracing import apply_tracing_setting
 from bot.settings import Settings
 
 
@@ -43,6 +44,7 @@ class CliState:
                 self._settings = Settings()
             except ValidationError as exc:
                 fail(f"invalid setting: {_setting_problems(exc)} (see `icp config`)")
+            apply_tracing_setting(self._settings)  # LangSmith traces only when LLM_TRACING=true
         return self._settings
 
 

@@ -1,13 +1,15 @@
 """One way to call a chat model: budgeted, retried within a deadline, failing with a clear reason.
 
-:class:`LlmClient` wraps any LangChain ``BaseChatModel`` (ChatOpenAI for OpenAI and compatible
-servers, :class:`bot.llm.fake.QueueChatModel` in tests). Before a call it counts the prompt with the
-on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so callers split work
-(map-reduce) instead of silently truncating. A call is attempted until it yields a usable answer,
-the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After), 5xx and
-invalid or empty structured output are retried with jittered exponential backoff, refusals such as
-401/400 are not; a JSON object wrapped in prose or code fences is salvaged (``bot.llm.repair``),
-but an answer cut off inside its JSON (``finish_reason: length``, or JSON that just stops) is retried.
+:class:`LlmClient` wraps any LangChain ``BaseChatModel`` (ChatOpenAI, ChatAnthropic or ChatOllama
+from ``bot.llm.factory``, :class:`bot.llm.fake.QueueChatModel` in tests). Before a call it counts the
+prompt with the on-disk tokenizer and refuses one over budget (:class:`PromptTooLarge`), so callers
+split work (map-reduce) instead of silently truncating. A call is attempted until it yields a usable
+answer, the retries run out or the per-call deadline passes; timeouts, 429 (honouring Retry-After),
+5xx and invalid or empty structured output are retried with jittered exponential backoff, refusals
+such as 401/400 are not (``bot.llm.failures`` classifies any provider's errors); a JSON object
+wrapped in prose or code fences is salvaged (``bot.llm.repair``), but an answer cut off inside its
+JSON (``finish_reason: length``, Anthropic's ``stop_reason: max_tokens``, or JSON that just stops)
+is retried.
 Then :class:`LlmUnavailable` says why in words a user can read. The deadline is enforced on the
 wall clock (each attempt runs in a worker thread that is abandoned if it overruns), so with the
 defaults a user gets an answer or a clear error well within 60 s. No message content and
@@ -17,7 +19,6 @@ no secret is ever logged; reasons are scrubbed of API keys.
 from __future__ import annotations
 
 import contextvars
-import email.utils
 import json
 import logging
 import queue
@@ -29,13 +30,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-import openai
-from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ValidationError
 
+from bot.llm.failures import Failure, classify
 from bot.llm.repair import CutOffJson, invalid_json_input, salvage
 from bot.llm.tokens import count_message_tokens, count_tokens, message_text
 from bot.metrics import Metrics
@@ -170,13 +170,6 @@ class _LlmRequest(Generic[AnswerT]):
         )
 
 
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    retry: bool
-    wait: float | None = None
-
-
 class _AttemptTimedOut(Exception):
     pass
 
@@ -186,51 +179,24 @@ class _BadOutput(Exception):
 
 
 _CUT_OFF = "the answer was cut off in the middle of its JSON"
+#: The field that caps an answer's length, by chat model class: the first one a model has is set.
+OUTPUT_LIMIT_FIELDS = ("max_tokens", "num_predict", "max_output_tokens")
+#: How providers say an answer stopped at the output limit (OpenAI, Anthropic, Ollama).
+_AT_LIMIT = {"finish_reason": "length", "stop_reason": "max_tokens", "done_reason": "length"}
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``), if it said."""
-    headers = exc.response.headers if exc.response is not None else {}
-    try:
-        if "retry-after-ms" in headers:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
+def _stopped_at_limit(message: AIMessage) -> bool:
+    meta = message.response_metadata
+    return any(meta.get(key) == value for key, value in _AT_LIMIT.items())
 
 
-def _classify(exc: BaseException, attempt_timeout: float) -> _Failure:
-    """What went wrong, in words for users, and whether trying again can help."""
+def _classify(exc: BaseException, attempt_timeout: float) -> Failure:
+    """What went wrong, in words for users, and whether trying again can help (any provider)."""
     if isinstance(exc, _AttemptTimedOut):
-        return _Failure(f"no answer within {attempt_timeout:.0f}s", retry=True)
+        return Failure(f"no answer within {attempt_timeout:.0f}s", retry=True)
     if isinstance(exc, _BadOutput):
-        return _Failure(str(exc), retry=True)
-    if isinstance(exc, openai.APITimeoutError | TimeoutError):
-        return _Failure("the request timed out", retry=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return _Failure("cannot reach the model service", retry=True)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status == 429:
-            return _Failure("rate limited by the model service (HTTP 429)", True, _retry_after(exc))
-        if status >= 500 or status in (408, 409):
-            return _Failure(f"the model service failed (HTTP {status})", True, _retry_after(exc))
-        detail = (str(exc.message or "").strip().splitlines() or [""])[0][:200]
-        return _Failure(f"the model service refused the request (HTTP {status}) {detail}".strip(), False)
-    if isinstance(exc, openai.LengthFinishReasonError):
-        return _Failure("the answer was cut off at the output token limit", retry=True)
-    if isinstance(exc, openai.ContentFilterFinishReasonError):
-        return _Failure("the model service's content filter refused the request", retry=False)
-    if isinstance(exc, OutputParserException | ValidationError | json.JSONDecodeError):
-        return _Failure(f"the model returned invalid output ({type(exc).__name__})", retry=True)
-    return _Failure(f"unexpected failure from the model service ({type(exc).__name__})", retry=True)
+        return Failure(str(exc), retry=True)
+    return classify(exc)
 
 
 class LlmClient:
@@ -248,6 +214,7 @@ class LlmClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         metrics: Metrics | None = None,
+        served_context: int | None = None,
     ) -> None:
         if prompt_token_budget < 1 or max_output_tokens < 1:
             raise ValueError("prompt_token_budget and max_output_tokens must be positive")
@@ -262,6 +229,8 @@ class LlmClient:
         self._clock = clock
         self._random = random.Random()
         self._metrics = metrics
+        #: The context size the server reported (llama.cpp), which the budgets were fitted to.
+        self.served_context = served_context
 
     def __repr__(self) -> str:
         return f"LlmClient({self.label}, budget={self.prompt_token_budget} tokens)"
@@ -304,7 +273,7 @@ class LlmClient:
                 raise _BadOutput("the model returned no structured result")
             if result.get("parsing_error") is not None:
                 raw = result.get("raw")
-                if isinstance(raw, AIMessage) and raw.response_metadata.get("finish_reason") == "length":
+                if isinstance(raw, AIMessage) and _stopped_at_limit(raw):
                     raise _BadOutput(_CUT_OFF)
                 try:
                     repaired = salvage(schema, raw.content if isinstance(raw, AIMessage) else None)
@@ -383,11 +352,13 @@ class LlmClient:
         return tokens
 
     def _limited(self, max_output_tokens: int) -> BaseChatModel:
-        """The model with this call's output limit and temperature 0 (fields ChatOpenAI has)."""
+        """The model with this call's output limit and temperature 0, in the field its class has
+        (``max_tokens`` for OpenAI and Anthropic, ``num_predict`` for Ollama)."""
         fields = type(self.model).model_fields
         update: dict[str, Any] = {}
-        if "max_tokens" in fields:
-            update["max_tokens"] = max_output_tokens
+        limit = next((name for name in OUTPUT_LIMIT_FIELDS if name in fields), None)
+        if limit is not None:
+            update[limit] = max_output_tokens
         if "temperature" in fields:
             update["temperature"] = 0.0
         return self.model.model_copy(update=update) if update else self.model
@@ -443,7 +414,7 @@ class LlmClient:
             self._metrics.llm_calls.labels(call.kind, "ok" if call.ok else "failed").inc()
             self._metrics.llm_tokens.labels("prompt").inc(call.prompt_tokens)
 
-    def _backoff(self, attempts: int, failure: _Failure) -> float:
+    def _backoff(self, attempts: int, failure: Failure) -> float:
         """Jittered exponential wait before the next attempt, never shorter than Retry-After."""
         policy = self.retry
         wait = min(policy.max_backoff_seconds, policy.backoff_seconds * 2.0 ** (attempts - 1))
@@ -459,7 +430,7 @@ class LlmClient:
         if request.deadline is not None:
             deadline = min(deadline, request.deadline)
         attempts = 0
-        failure = _Failure("no time left before the deadline", retry=False)
+        failure = Failure("no time left before the deadline", retry=False)
         while (remaining := deadline - self._clock()) >= policy.min_attempt_seconds:
             attempts += 1
             if attempts > 1 and self._metrics is not None:
@@ -487,7 +458,7 @@ class LlmClient:
                 break
             wait = self._backoff(attempts, failure)
             if self._clock() + wait + policy.min_attempt_seconds > deadline:
-                failure = _Failure(
+                failure = Failure(
                     f"{failure.reason}; another attempt after waiting {wait:.1f}s would pass the deadline",
                     False,
                 )

@@ -1,7 +1,8 @@
 """Which Slack client speaks for a workspace when no request brought one (scheduled work).
 
 Bot-token mode has one client for its one workspace; OAuth mode looks the workspace's bot token
-up in the installation store (None when the app is not installed there any more).
+up in the installation store (None when the app is not installed there any more): its own
+install, in an Enterprise Grid org or not, else its org's org-wide install (``bot_for_team``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.settings import Settings
 from bot.slack.client import make_client
-from bot.slack.installations import installation_store
+from bot.slack.installations import bot_for_team, installation_store
 from bot.store.db import Engine
 
 ClientFor = Callable[[str], WebClient | None]
@@ -25,7 +26,7 @@ def client_factory(settings: Settings, engine: Engine) -> ClientFor:
         cache: dict[str, WebClient] = {}
 
         def for_team(team_id: str) -> WebClient | None:
-            bot = store.find_bot(enterprise_id=None, team_id=team_id)
+            bot = bot_for_team(settings, engine, team_id=team_id)
             if bot is None or not bot.bot_token:
                 return None
             if team_id not in cache or cache[team_id].token != bot.bot_token:

@@ -7,24 +7,34 @@ what is missing, so every replica can call it.
 With ``TOKEN_ENCRYPTION_KEY`` set, bot, user and refresh tokens are Fernet-encrypted before they
 are saved and decrypted when found (``EncryptedInstallationStore``); rows written before the key
 was set still read. Without a key they are stored as Slack sent them, and start-up says so loudly.
+
+Enterprise Grid: ``bot_for_team`` finds the install that speaks for a workspace when only its team
+id is known (scheduled work): its own install inside an org, or its org's org-wide install.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
+import threading
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.services.owners import first_installer_record, kept_owners, oldest_installer, record_installer
 from bot.settings import Settings
-from bot.store.db import Engine
+from bot.slack.client import make_client
+from bot.store.db import Engine, read_scope
+from bot.store.repo import slack_installs
 
 if TYPE_CHECKING:
     # Imported lazily below: slack_sdk's module also imports SQLAlchemy's asyncio layer, which
     # needs `greenlet`; single-workspace (bot token) mode must work without it.
+    from slack_sdk.oauth.installation_store import Bot
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
@@ -207,6 +217,11 @@ def first_installer(settings: Settings, engine: Engine, *, team_id: str) -> str 
         engine, table=store.installations.name, client_id=store.client_id, team_id=team_id
     )
     if not oldest:
+        # A workspace of an Enterprise Grid org installed org-wide: the org's installer (recorded
+        # under the enterprise id when the org installed, see on_install.py).
+        org = org_of_team(settings, engine, team_id=team_id)
+        if org is not None and org != team_id and first_installer_record(engine, team_id=org) is not None:
+            return kept_owners(engine, team_id=org).installer
         return None
     record_installer(engine, team_id=team_id, user_id=oldest)
     return kept_owners(engine, team_id=team_id).installer
@@ -222,3 +237,93 @@ def remove_installation(
     store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
     store.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
     return True
+
+
+# --- Enterprise Grid: which install speaks for a workspace -----------------------------------------
+# slack_sdk looks a bot up by (enterprise, team). A request names both (Bolt's authorize passes
+# them); scheduled work knows only the team. Its own install is found through the enterprise ids
+# its rows carry; an org-wide install (no team on its rows) covers the workspaces its org has
+# granted, which Slack lists for the org's token (auth.teams.list, cached for a few minutes).
+
+ORG_TEAMS_SECONDS = 300.0
+_org_teams_cache: dict[str, tuple[float, frozenset[str]]] = {}
+_org_teams_lock = threading.Lock()
+
+
+def _org_teams(settings: Settings, token: str) -> frozenset[str]:
+    """The workspaces an org-wide install's token is granted in (empty when Slack won't say)."""
+    key = hashlib.sha256(token.encode()).hexdigest()
+    now = time.monotonic()
+    with _org_teams_lock:
+        cached = _org_teams_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    client = make_client(settings, token)
+    teams: set[str] = set()
+    cursor: str | None = None
+    try:
+        for _ in range(100):  # 100 pages of 1,000 workspaces; a runaway cursor stops here
+            page = client.auth_teams_list(limit=1000, cursor=cursor)
+            teams |= {str(t["id"]) for t in page.get("teams") or [] if isinstance(t, dict) and t.get("id")}
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+    except (SlackApiError, SlackRequestError, OSError) as exc:  # unknown now: asked again next time
+        log.warning("auth.teams.list failed for an org-wide install: %s", exc)
+        return frozenset()
+    found = frozenset(teams)
+    with _org_teams_lock:
+        _org_teams_cache[key] = (now + ORG_TEAMS_SECONDS, found)
+    return found
+
+
+def bot_for_team(
+    settings: Settings,
+    engine: Engine,
+    *,
+    team_id: str,
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
+) -> Bot | None:
+    """The installed bot that speaks for ``team_id`` (None when the app is not installed there).
+
+    With ``enterprise_id`` (from a request): the team's own install in that org, else the org's
+    org-wide install. Without it (scheduled work): the team's own install in whatever org it is,
+    else an org-wide install whose org grants the team; a team id that is an org's enterprise id
+    (the default reminder of an org-wide install) gets that org's install."""
+    store = installation_store(settings, engine)
+    if store is None:
+        return None
+    if enterprise_id is not None:
+        found = store.find_bot(
+            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+        )
+        if found is None and not is_enterprise_install:
+            found = store.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+        return found if found is not None and found.bot_token else None
+    with read_scope(engine) as session:
+        own = slack_installs.team_install_enterprises(
+            session=session, table=store.bots.name, client_id=store.client_id, team_id=team_id
+        )
+        orgs = slack_installs.org_wide_enterprises(
+            session=session, table=store.bots.name, client_id=store.client_id
+        )
+    for enterprise in own:
+        found = store.find_bot(enterprise_id=enterprise, team_id=team_id)
+        if found is not None and found.bot_token:
+            return found
+    for enterprise in orgs:
+        found = store.find_bot(enterprise_id=enterprise, team_id=None, is_enterprise_install=True)
+        if found is None or not found.bot_token:
+            continue
+        if enterprise == team_id or team_id in _org_teams(settings, found.bot_token):
+            return found
+    return None
+
+
+def org_of_team(settings: Settings, engine: Engine, *, team_id: str) -> str | None:
+    """The enterprise id of the org-wide install that covers ``team_id``, if that is what does."""
+    found = bot_for_team(settings, engine, team_id=team_id)
+    if found is None or not found.is_enterprise_install:
+        return None
+    return str(found.enterprise_id) if found.enterprise_id else None

@@ -1,24 +1,29 @@
 """Drafting end to end through the real local model (SmolLM2-135M over llama.cpp's OpenAI-compatible
 HTTP API): structured output, the engine's validation and the fallbacks, not the prose of a 135M
 model. A busy machine may make the model miss its deadline; then the draft must still be made,
-offline, with a note saying so. Either way the points are the engine's."""
+offline, with a note saying so. Either way the points are the engine's. With default settings the
+limits are fitted to the context the server reports, and the model drafts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from bot.llm.context_window import served_context
 from bot.llm.factory import build_llm
 from bot.services.icp.drafting import draft_icp
 from bot.services.icp.drafting.compose import draft_schema
 from bot.services.icp.drafting.schemas import LlmDraftTiny
+from bot.settings import Settings
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.models import GtmRole
 from icp_engine.learn import learn
 from icp_engine.stats import analyze
+from tests.support.import_support import engine_url, run_cli
 from tests.support.knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
 from tests.support.llm import llm_settings
 from tests.support.llm.local_model import LocalModelServer
@@ -87,3 +92,66 @@ def test_a_draft_through_the_real_model_is_validated_by_the_engine(
         assert trait.evidence and all(i in outcome.citations for i in trait.evidence)
     assert all(h.points == 0 for h in outcome.drafted.hypotheses)
     assert outcome.version == 1
+
+
+def test_default_settings_fit_the_served_context_and_the_model_drafts(
+    store_engine: Engine, local_llm: LocalModelServer, tmp_path: Path
+) -> None:
+    """Nothing but the server's address and a model name: the client reads the 4,096-token context
+    llama.cpp serves and fits the 12,000-token default budget into it, so SmolLM2 drafts instead
+    of the server refusing an oversized prompt (which used to send the draft offline)."""
+    data = sample_crm()
+    team, ws = new_workspace(store_engine)
+    insert_crm(store_engine, ws, accounts=data.accounts, deals=data.deals, health=data.health)
+    with session_scope(store_engine) as session:
+        add_answers(
+            session, ws, "U1", ["Software companies with big support teams."], question_key="best_deals"
+        )
+        add_answers(session, ws, "U2", ["Manual routing costs overtime."], question_key="pains")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        llm_provider="openai-compatible",
+        llm_base_url=local_llm.base_url,
+        llm_model="smollm2",
+        openai_api_key=None,
+    )
+    assert served_context(local_llm.base_url) == local_llm.ctx == 4096
+    llm = build_llm(settings)
+    assert llm is not None and llm.served_context == 4096
+    assert llm.prompt_token_budget + llm.max_output_tokens < 4096 < settings.llm_prompt_token_budget
+    # A local server is slow, not lost: one attempt may take the whole deadline (no cut-off retry).
+    assert llm.retry.attempt_timeout_seconds == settings.llm_deadline_seconds
+
+    outcome = draft_icp(engine=store_engine, knowledge=None, llm=llm, workspace=team, author="U_OWNER")
+
+    [call] = llm.usage.calls
+    assert call.ok, call.failure  # the model's draft, not the offline fallback
+    assert call.prompt_tokens <= llm.prompt_token_budget
+    assert outcome.drafted_with == "smollm2" and not outcome.offline
+    assert not any(n.startswith("fell back") for n in outcome.notes)
+    crm = data.crm
+    learned = learn(
+        crm.closed,
+        crm.accounts,
+        attributes=crm.attributes,
+        analysis=analyze(crm.closed, crm.accounts, attributes=crm.attributes),
+    )
+    assert [(c.describe(), c.points) for c in outcome.icp.criteria] == [
+        (c.describe(), c.points) for c in learned.icp.criteria
+    ]
+    for trait in [*outcome.pains, *outcome.triggers, *(t for p in outcome.personas for t in p.goals)]:
+        assert trait.evidence and all(i in outcome.citations for i in trait.evidence)
+
+    # The same through `icp draft`, configured as a user would: the environment, nothing else.
+    result = run_cli(
+        engine_url(store_engine),
+        ["draft", "--workspace", team, "--json"],
+        data_dir=tmp_path,
+        LLM_PROVIDER="openai-compatible",
+        LLM_BASE_URL=local_llm.base_url,
+        LLM_MODEL="smollm2",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["drafted_with"] == "smollm2" and data["version"] == 2
+    assert not any(note.startswith("fell back") for note in data["notes"])

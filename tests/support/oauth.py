@@ -19,14 +19,26 @@ INSTALLER = "U0INSTALLER"
 CLIENT_ID = "1111.2222"
 
 
-def installed(env: SlackEnv) -> Any:
+def installed(env: SlackEnv, *, enterprise_id: str | None = None) -> Any:
+    """The workspace's installation, or with ``enterprise_id`` the org-wide one of that org."""
     store = installation_store(env.settings, env.engine)
     assert store is not None
+    if enterprise_id is not None:
+        return store.find_installation(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
     return store.find_installation(enterprise_id=None, team_id=TEAM_ID)
 
 
-def install(env: SlackEnv) -> str:
-    """Run Slack's OAuth v2 dance against the app; returns the bot token it stored."""
+def install(env: SlackEnv, *, enterprise_id: str | None = None) -> str:
+    """Run Slack's OAuth v2 dance against the app; returns the bot token it stored (with
+    ``enterprise_id``: the org-wide install of that org the stand-in was told to grant)."""
+    run_install(env)
+    installation = installed(env, enterprise_id=enterprise_id)
+    assert installation is not None
+    return str(installation.bot_token)
+
+
+def run_install(env: SlackEnv) -> None:
+    """Slack's OAuth v2 dance against the app: the install page, then the redirect with a code."""
     page = http_request(f"{env.url}/slack/install")
     assert page.status == 200
     match = re.search(r"state=([\w-]+)", page.text)
@@ -36,9 +48,6 @@ def install(env: SlackEnv) -> str:
     query = urlencode({"code": "temporary-code", "state": state})
     done = http_request(f"{env.url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie})
     assert done.status == 200, done.text
-    installation = installed(env)
-    assert installation is not None
-    return str(installation.bot_token)
 
 
 def skip_without_greenlet() -> None:

@@ -331,6 +331,51 @@ class SlackDriver:
             payload["response_url"] = response_url or self.stand_in.response_url()
         return self.interactive(payload, **kwargs)
 
+    def global_shortcut(self, callback_id: str, *, user: str = MEMBER_ID, **kwargs: Any) -> HttpResult:
+        """A global shortcut (the lightning menu): no channel, a trigger to open a modal with."""
+        payload = {
+            "type": "shortcut",
+            "token": "deprecated-verification-token",
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:12]}",
+        }
+        return self.interactive(payload, **kwargs)
+
+    def message_shortcut(
+        self,
+        callback_id: str,
+        text: str,
+        *,
+        user: str = MEMBER_ID,
+        author: str = "U0AUTHOR",
+        channel: str = "C0GENERAL",
+        response_url: str | None = None,
+        **kwargs: Any,
+    ) -> HttpResult:
+        """A message shortcut (a message's "More actions" menu) on a message reading ``text``."""
+        ts = f"{time.time():.6f}"
+        payload = {
+            "type": "message_action",
+            "token": "deprecated-verification-token",
+            "action_ts": ts,
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": {"id": user, "name": user.lower(), "team_id": self.team_id},
+            "channel": {"id": channel, "name": "general"},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:12]}",
+            "response_url": response_url or self.stand_in.response_url(),
+            "message_ts": ts,
+            "message": {"type": "message", "user": author, "ts": ts, "text": text},
+        }
+        return self.interactive(payload, **kwargs)
+
     def view_submission(
         self,
         callback_id: str,

@@ -449,8 +449,30 @@ class StandInSlack:
                     }
                 )
             return {"ok": True, "files": done}
+        if m.startswith("assistant.threads."):
+            return self._assistant_thread(m, p)
         if m == "bots.info":
             return {"ok": True, "bot": {"id": BOT_ID, "app_id": APP_ID, "user_id": BOT_USER_ID}}
+        return {"ok": True}
+
+    def _assistant_thread(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """assistant.threads.setStatus / setTitle / setSuggestedPrompts, with Slack's argument checks."""
+        needed = {
+            "assistant.threads.setStatus": ("channel_id", "thread_ts", "status"),
+            "assistant.threads.setTitle": ("channel_id", "thread_ts", "title"),
+            "assistant.threads.setSuggestedPrompts": ("channel_id", "thread_ts", "prompts"),
+        }.get(method)
+        if needed is None:
+            return {"ok": False, "error": "unknown_method"}
+        if any(name not in p for name in needed):
+            return {"ok": False, "error": "invalid_arguments"}
+        prompts = p.get("prompts")
+        if method.endswith("setSuggestedPrompts") and not (
+            isinstance(prompts, list)
+            and 0 < len(prompts) <= 4
+            and all(isinstance(x, dict) and x.get("title") and x.get("message") for x in prompts)
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
 
     def _user(self, user_id: str) -> dict[str, Any]:

@@ -203,7 +203,9 @@ def _with_model(question: str, gathered: Gathered, llm: LlmClient, note: str | N
         messages = load_prompt(PROMPT).render(
             question=untrusted(question), evidence=render_evidence(gathered), figures=render_figures(gathered)
         )
-        raw = llm.structured(ChatAnswer, messages, max_output_tokens=MAX_OUTPUT_TOKENS)
+        # A client fitted to a small served context may allow fewer output tokens than we would ask.
+        max_output = min(MAX_OUTPUT_TOKENS, llm.max_output_tokens)
+        raw = llm.structured(ChatAnswer, messages, max_output_tokens=max_output)
     except (LlmUnavailable, PromptTooLarge) as exc:
         reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
         log.warning("chat answered offline: %s", reason)

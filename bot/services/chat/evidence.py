@@ -173,10 +173,14 @@ def _retrieve(
     knowledge: KnowledgeStore, team_id: str, question: DataQuestion
 ) -> tuple[list[Evidence], list[Hit]]:
     """Answers (of the named teams first), statistics, and ICP/persona documents near the question."""
-    vector = knowledge.embedder.embed([question.text])[0]
+    from bot.knowledge.retriever import KnowledgeRetriever, hit_of
+
+    retriever = KnowledgeRetriever(store=knowledge, workspace=team_id)
+    vector = knowledge.embedder.embed([question.text])[0]  # once, for every search below
 
     def search(k: int, kinds: Sequence[str], where: dict[str, Any] | None = None) -> list[Hit]:
-        return knowledge.search_by_vector(workspace=team_id, vector=vector, k=k, kinds=kinds, where=where)  # type: ignore[arg-type]
+        found = retriever.invoke(question.text, k=k, kinds=kinds, where=where, vector=vector)
+        return [hit_of(d) for d in found]
 
     answers = search(ANSWERS_K, ["answer"])
     if question.roles:

@@ -19,18 +19,21 @@ from bot.slack.listeners.actions import interview as interview_actions
 from bot.slack.listeners.actions import review as review_actions
 from bot.slack.listeners.actions import score as score_actions
 from bot.slack.listeners.commands.icp import listener as icp_command
-from bot.slack.listeners.events import app_home, app_mention, file_shared, lifecycle
+from bot.slack.listeners.events import app_home, app_mention, assistant, file_shared, lifecycle
 from bot.slack.listeners.messages import file_upload, open_question, other
 from bot.slack.listeners.messages import interview as interview_messages
+from bot.slack.listeners.shortcuts import score as score_shortcuts
 from bot.slack.listeners.views import draft as draft_views
 
 Register = Callable[[App, AppContext], None]
 
-# commands, events, actions, views, messages; alphabetical within a kind.
+# commands, events, actions, shortcuts, views, messages; alphabetical within a kind. The assistant
+# is a middleware: it sees every request before any listener, whatever its place here.
 REGISTRATIONS: tuple[Register, ...] = (
     icp_command.register,
     app_home.register,
     app_mention.register,
+    assistant.register,
     file_shared.register,
     lifecycle.register,
     draft_actions.register,
@@ -39,6 +42,7 @@ REGISTRATIONS: tuple[Register, ...] = (
     interview_actions.register,
     review_actions.register,
     score_actions.register,
+    score_shortcuts.register,
     draft_views.register,
     file_upload.register,
     interview_messages.register,

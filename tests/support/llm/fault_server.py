@@ -1,10 +1,11 @@
-"""An OpenAI-compatible stand-in on 127.0.0.1 that answers ``/v1/chat/completions`` as scripted.
+"""An LLM API stand-in on 127.0.0.1 that answers ``/v1/chat/completions`` (and, with the replies of
+``tests.support.llm.anthropic_wire``, Anthropic's ``/v1/messages``) as scripted.
 
 Real HTTP, so the real ChatOpenAI/openai SDK stack is exercised: each request takes the next
 scripted :class:`Reply` (``ok_json``, ``ok_text``, ``rate_limited``, ``server_error``, ``garbage``,
 ``truncated_body``, ``truncated_json``, ``cut_off``, ``empty_structured``, ``slow``), or the
 ``default`` reply once the script runs out. Every request is recorded (path, JSON body, whether an
-Authorization header came) so tests can assert what was asked.
+Authorization or x-api-key header came, the headers) so tests can assert what was asked.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Reply:
 
     status: int
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
     delay: float = 0.0
     label: str = ""
 
@@ -34,6 +35,7 @@ class RecordedRequest:
     path: str
     body: dict[str, Any] | None
     authorized: bool
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -147,8 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = None
         owner = self.server.owner
+        authorized = bool(self.headers.get("Authorization") or self.headers.get("x-api-key"))
         reply = owner._record_and_pop(
-            RecordedRequest(self.path, body, bool(self.headers.get("Authorization")))
+            RecordedRequest(self.path, body, authorized, {k.lower(): v for k, v in self.headers.items()})
         )
         if reply.delay and owner._closing.wait(reply.delay):
             return
@@ -199,6 +202,16 @@ class FaultLlmServer:
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def root_url(self) -> str:
+        """The server without ``/v1``: what the Anthropic SDK takes (it adds ``/v1/messages``)."""
+        return self.base_url.removesuffix("/v1")
+
+    @property
+    def message_requests(self) -> list[RecordedRequest]:
+        """Requests to the Anthropic Messages API (``POST /v1/messages``)."""
+        return [r for r in self.requests if r.path.endswith("/v1/messages")]
 
     def _record_and_pop(self, request: RecordedRequest) -> Reply:
         with self._lock:

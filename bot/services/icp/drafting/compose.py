@@ -183,8 +183,9 @@ def to_proposal(draft: LlmDraft | LlmDraftLite | LlmDraftTiny) -> Proposal:
 
 def draft_schema(llm: LlmClient) -> tuple[DraftSchema, int]:
     """The reduce schema and its output limit for this client: smaller budgets (small local
-    models with small context windows) get fewer, shorter fields so they finish in time."""
-    if llm.prompt_token_budget < TINY_BELOW_TOKENS:
+    models with small context windows) get fewer, shorter fields so they finish in time, and so
+    does a client whose output limit could not hold the lighter schema's answer."""
+    if llm.prompt_token_budget < TINY_BELOW_TOKENS or llm.max_output_tokens < LITE_OUTPUT_TOKENS:
         return LlmDraftTiny, min(TINY_OUTPUT_TOKENS, llm.max_output_tokens)
     if llm.prompt_token_budget < LITE_BELOW_TOKENS:
         return LlmDraftLite, min(LITE_OUTPUT_TOKENS, llm.max_output_tokens)

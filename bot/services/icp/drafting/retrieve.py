@@ -1,4 +1,5 @@
-"""Retrieve: for each learned characteristic and topic, the closest answers and statistics in Chroma.
+"""Retrieve: for each learned characteristic and topic, the closest answers and statistics in Chroma,
+through the workspace's LangChain retriever (``bot.knowledge.retriever``).
 
 Hits become evidence ids of the pool (``ans:<id>``, ``stat:<segment key>``, ``cohort:…``); a hit
 the pool does not know (another segment's answer, a stale vector) is ignored.
@@ -56,10 +57,13 @@ def retrieve(
     """Evidence ids most relevant to the draft, interleaved across queries, best first."""
     if knowledge is None:
         return []
+    from bot.knowledge.retriever import KnowledgeRetriever, hit_of
+
+    retriever = KnowledgeRetriever(
+        store=knowledge, workspace=g.workspace, k=HITS_PER_QUERY, kinds=("answer", "statistic")
+    )
     per_query: list[list[str]] = []
     for query in queries if queries is not None else queries_for(g):
-        hits = knowledge.search(
-            workspace=g.workspace, query=query, k=HITS_PER_QUERY, kinds=["answer", "statistic"]
-        )
+        hits = [hit_of(d) for d in retriever.invoke(query)]
         per_query.append([i for i in (evidence_id(h) for h in hits) if i in pool])
     return unique(round_robin(per_query))
