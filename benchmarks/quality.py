@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -287,6 +287,20 @@ def _items(v: object) -> tuple[str, ...] | None:
     return None
 
 
+def _item_flags(
+    f: Feature, train: pd.DataFrame, test: pd.DataFrame
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """One present/absent column per list item seen in training ('1'/'0'; unknown stays unknown)."""
+    lists_tr = [_items(v) for v in train[f.name]]
+    lists_te = [_items(v) for v in test[f.name]]
+    for item in sorted({i for items in lists_tr if items for i in items}):
+        yield (
+            f"{f.name}:{item}",
+            [MISSING if s is None else str(int(item in s)) for s in lists_tr],
+            [MISSING if s is None else str(int(item in s)) for s in lists_te],
+        )
+
+
 def discrete_frames(
     train: pd.DataFrame, test: pd.DataFrame, features: Sequence[Feature]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -308,13 +322,8 @@ def discrete_frames(
 
             out_train[f.name], out_test[f.name] = binned(x_tr), binned(x_te)
         else:
-            lists_tr = [_items(v) for v in train[f.name]]
-            lists_te = [_items(v) for v in test[f.name]]
-            vocab = sorted({i for items in lists_tr if items for i in items})
-            for item in vocab:
-                col = f"{f.name}:{item}"
-                out_train[col] = [MISSING if s is None else str(int(item in s)) for s in lists_tr]
-                out_test[col] = [MISSING if s is None else str(int(item in s)) for s in lists_te]
+            for col, flags_tr, flags_te in _item_flags(f, train, test):
+                out_train[col], out_test[col] = flags_tr, flags_te
     return pd.DataFrame(out_train), pd.DataFrame(out_test)
 
 
@@ -367,13 +376,8 @@ def ebm_frames(
             out_train[f.name] = pd.to_numeric(train[f.name], errors="coerce").to_numpy(dtype=np.float64)
             out_test[f.name] = pd.to_numeric(test[f.name], errors="coerce").to_numpy(dtype=np.float64)
         else:
-            lists_tr = [_items(v) for v in train[f.name]]
-            lists_te = [_items(v) for v in test[f.name]]
-            vocab = sorted({i for items in lists_tr if items for i in items})
-            for item in vocab:
-                col = f"{f.name}:{item}"
-                out_train[col] = [MISSING if s is None else str(int(item in s)) for s in lists_tr]
-                out_test[col] = [MISSING if s is None else str(int(item in s)) for s in lists_te]
+            for col, flags_tr, flags_te in _item_flags(f, train, test):
+                out_train[col], out_test[col] = flags_tr, flags_te
     return pd.DataFrame(out_train), pd.DataFrame(out_test)
 
 

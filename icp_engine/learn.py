@@ -28,10 +28,12 @@ same input gives the same ICP, byte for byte.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,9 @@ from icp_engine.model import (
 from icp_engine.scoring import POINTS_TO_DOUBLE_ODDS
 from icp_engine.stats import Analysis, SegmentDef, SegmentStat, analyze, plan_segments, wilson_interval
 from icp_engine.stats.input_checks import BAND_COLUMNS
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the overall win rate
 MAX_CHARACTERISTICS = 10
@@ -941,6 +946,19 @@ def _value_weights(deals: pd.DataFrame, won: np.ndarray) -> np.ndarray:
 # --- learn ---------------------------------------------------------------------------------------
 
 
+def _on_one_blas_thread(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` with BLAS on one thread: learning solves many small systems, where BLAS threads
+    only contend with each other (three times slower on two busy cores)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_on_one_blas_thread
 def learn(
     deals: pd.DataFrame,
     accounts: pd.DataFrame | None = None,
@@ -954,39 +972,7 @@ def learn(
     l2: float | None = None,
     analysis: Analysis | None = None,
 ) -> LearnResult:
-    """Learn a scorecard ICP from closed deals (`won` + normalised account attributes).
-
-    The regressions solve many small systems, where BLAS threads only contend with each other
-    (three times slower on two busy cores), so learning runs them on one thread.
-    """
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _learn(
-            deals,
-            accounts,
-            attributes=attributes,
-            name=name,
-            alpha=alpha,
-            target=target,
-            value_weighted=value_weighted,
-            max_characteristics=max_characteristics,
-            l2=l2,
-            analysis=analysis,
-        )
-
-
-def _learn(
-    deals: pd.DataFrame,
-    accounts: pd.DataFrame | None = None,
-    *,
-    attributes: Sequence[str] | None = None,
-    name: str = "Learned ICP",
-    alpha: float = 0.05,
-    target: Target = "win",
-    value_weighted: bool = False,
-    max_characteristics: int = MAX_CHARACTERISTICS,
-    l2: float | None = None,
-    analysis: Analysis | None = None,
-) -> LearnResult:
+    """Learn a scorecard ICP from closed deals (`won` + normalised account attributes)."""
     if max_characteristics < 1:
         raise LearnError(f"--max-characteristics must be at least 1 (got {max_characteristics})")
     if value_weighted:
