@@ -257,7 +257,7 @@ def score(
             if as_json:
                 sys.stdout.write(result.to_json() + "\n")
             else:
-                out.print(render.score_card(result))
+                out.print(render.score_card(result, icp))
         return
     if pairs:
         fail("give either attribute=value pairs or --accounts, not both", 2)

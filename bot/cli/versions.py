@@ -167,11 +167,17 @@ def export(
     ] = None,
     workspace: WorkspaceOpt = None,
     segment: SegmentOpt = DEFAULT_SEGMENT,
+    with_appendix: Annotated[
+        bool,
+        typer.Option("--appendix", help="Add the appendix: evidence, citations and the backtest."),
+    ] = False,
 ) -> None:
     """Export the ICP as a one-page document (md, html or pdf), written atomically.
 
-    The document holds the criteria, tiers, disqualifiers, personas, evidence, backtest,
-    approval and version; the approved version unless --version names another.
+    The page holds the ICP in one sentence with its proof, the tiers with their plays, the
+    characteristics, disqualifiers, personas, pains and triggers, owner, approver and next
+    review; --appendix adds the evidence, citations and backtest (a PDF's appendix starts on
+    page 2). The approved version unless --version names another.
     """
     with user_errors():
         # Imported here: the PDF renderer is slow to load and only `icp export` needs it.
@@ -192,7 +198,7 @@ def export(
             doc = load_document(engine, team_id=team, version=number, segment=segment)
         finally:
             engine.dispose()
-        data = render(doc, chosen)
+        data = render(doc, chosen, appendix=with_appendix)
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from icp_engine.backtest import Backtest
+from icp_engine.card import card_lines
 from icp_engine.model import ICP, NO_TIER
 from icp_engine.readers import RowError
 from icp_engine.scoring import ScoreResult
@@ -88,8 +89,9 @@ def icp_table(icp: ICP) -> Table:
     return table
 
 
-def score_card(result: ScoreResult) -> Panel:
-    lines = result.explain()
+def score_card(result: ScoreResult, icp: ICP | None = None) -> Panel:
+    """The score as a panel: with the ICP, the five-second card (why, gaps, unknowns, play)."""
+    lines = result.explain() if icp is None else card_lines(result, icp)
     colour = {"A": "green", "B": "yellow", NO_TIER: "magenta"}.get(result.tier, "red")
     body = Text("\n".join(lines[1:]))
     return Panel(body, title=Text(lines[0], style=f"bold {colour}"), title_align="left")

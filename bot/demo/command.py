@@ -54,7 +54,8 @@ def run_demo(
             _write_atomically(out_dir / "transcript.md", t.text().encode("utf-8"))
             console.print(
                 render.plain(
-                    f"Wrote the sample CSVs, icp.yaml, transcript.md and the exported ICP to {out_dir}"
+                    f"Wrote the sample CSVs, icp.yaml, transcript.md, draft.json and the exported ICP "
+                    f"to {out_dir}"
                 ),
                 highlight=False,
                 soft_wrap=True,  # a path never wraps
@@ -137,13 +138,19 @@ def _slack_part(
 
 
 def _export(t: Transcript, engine: Engine, out_dir: Path | None, outcome: Outcome) -> list[Path]:
-    """The approved ICP as the one-page document `icp export` writes (Markdown and PDF)."""
+    """The approved ICP as the one-page document `icp export` writes (Markdown and PDF), people
+    named as Slack shows them, and its draft as `icp draft --json` prints it (draft.json)."""
+    from bot.demo.script import CAST
     from bot.demo.stand_in.slack_api import TEAM_ID
     from bot.services.icp.export import Format, file_name, load_document, render
+    from bot.services.icp.export.document import with_names
 
     t.section("F. Export the approved ICP")
-    doc = load_document(engine, team_id=TEAM_ID)
+    doc = with_names(load_document(engine, team_id=TEAM_ID), {p.user_id: p.real_name for p in CAST})
     written: list[Path] = []
+    if out_dir is not None:
+        _write_atomically(out_dir / "draft.json", _draft_json(engine, TEAM_ID, doc.version, doc.segment))
+        written.append(out_dir / "draft.json")
     sizes: list[str] = []
     formats: tuple[Format, ...] = ("md", "pdf")
     for fmt in formats:
@@ -161,6 +168,22 @@ def _export(t: Transcript, engine: Engine, out_dir: Path | None, outcome: Outcom
         + ("." if out_dir is not None else "; --out DIR writes them.")
     )
     return written
+
+
+def _draft_json(engine: Engine, team_id: str, version: int, segment: str) -> bytes:
+    """The stored draft of ``version`` as the document `icp draft --json` prints."""
+    from bot.services.icp.drafting.service import load_draft
+    from bot.services.icp.versions import pick_version, segment_versions
+    from bot.store.db import read_scope
+    from bot.store.repo.workspaces import get_workspace
+
+    with read_scope(engine) as session:
+        ws = get_workspace(session=session, slack_team_id=team_id)
+        assert ws is not None and ws.id is not None
+        row_id = pick_version(segment_versions(session, ws.id, segment), version, segment).id
+    assert row_id is not None
+    outcome = load_draft(engine=engine, workspace=team_id, version_id=row_id)
+    return (outcome.model_dump_json(indent=2) + "\n").encode("utf-8")
 
 
 def _summary(t: Transcript, outcome: Outcome | None, exported: list[Path], seconds: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -47,28 +47,32 @@ class Outcome:
 def import_files(world: World, paths: dict[str, Path], out: Outcome) -> None:
     """The owner drops each CSV into a DM with the bot, like a person would."""
     for kind in ("accounts", "deals", "health"):
-        path = paths[kind]
-        stored = world.stand_in.add_file(path.name, path.read_bytes(), user=OWNER.user_id, channel=OWNER.dm)
+        upload(world, paths[kind], out)
 
-        def result_of(call: RecordedCall, name: str = path.name) -> bool:
-            head = call.blocks[0] if call.blocks else {}
-            return (
-                call.method == "chat.postMessage"
-                and call.params.get("channel") == OWNER.dm
-                and head.get("type") == "header"
-                and name in str((head.get("text") or {}).get("text"))
-            )
 
-        found = world.exchange(
-            OWNER,
-            f"uploads {path.name} ({path.stat().st_size // 1024:,} KB)",
-            partial(world.driver.file_shared, stored),
-            result_of,
-            where=world.spoken_in(OWNER.dm),
-            timeout=120,
+def upload(world: World, path: Path, out: Outcome) -> None:
+    """The owner drops one CSV into a DM with the bot; the import's summary goes in ``out``."""
+    stored = world.stand_in.add_file(path.name, path.read_bytes(), user=OWNER.user_id, channel=OWNER.dm)
+
+    def result_of(call: RecordedCall, name: str = path.name) -> bool:
+        head = call.blocks[0] if call.blocks else {}
+        return (
+            call.method == "chat.postMessage"
+            and call.params.get("channel") == OWNER.dm
+            and head.get("type") == "header"
+            and name in str((head.get("text") or {}).get("text"))
         )
-        lines = world.render(found).splitlines()
-        out.imported[path.name] = _plain(lines[1] if len(lines) > 1 else lines[0])
+
+    found = world.exchange(
+        OWNER,
+        f"uploads {path.name} ({path.stat().st_size // 1024:,} KB)",
+        partial(world.driver.file_shared, stored),
+        result_of,
+        where=world.spoken_in(OWNER.dm),
+        timeout=120,
+    )
+    lines = world.render(found).splitlines()
+    out.imported[path.name] = _plain(lines[1] if len(lines) > 1 else lines[0])
 
 
 def interview(world: World, person: Person, out: Outcome) -> None:
@@ -143,7 +147,36 @@ def _plain(line: str) -> str:
     return line.replace("*", "").replace("_", " ").lstrip("✅ ").strip()
 
 
-def remind_and_fire(world: World, out: Outcome) -> None:
+QUARTER_SHARE = 0.3  # of the deals, replayed as the next quarter's
+
+
+def newer_deals(deals_csv: Path, *, start: date, end: date, seed: int = 7) -> pd.DataFrame:
+    """The next quarter's deals: a sample of the export's latest deals as new records (new ids),
+    created on ``start`` and closed between ``start`` and ``end``, outcomes as they were."""
+    deals = pd.read_csv(deals_csv, dtype=str, keep_default_na=False)
+    recent = deals.sort_values("Close Date").tail(max(1, int(len(deals) * QUARTER_SHARE)))
+    fresh = recent.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    span = max(1, (end - start).days)
+    fresh["Record ID"] = [f"9{i:09d}" for i in range(len(fresh))]
+    fresh["Deal Name"] = fresh["Deal Name"].str.replace("New business", "Next quarter", regex=False)
+    fresh["Create Date"] = start.isoformat()
+    fresh["Close Date"] = [(start + timedelta(days=1 + i % span)).isoformat() for i in range(len(fresh))]
+    return fresh
+
+
+def quarter_passes(world: World, paths: dict[str, Path], out: Outcome, due: date) -> None:
+    """Before the reminder fires, a quarter's newer deals are imported, so the kit has content."""
+    today = datetime.now(UTC).date()
+    newer = paths["deals"].with_name("deals-next-quarter.csv")
+    newer_deals(paths["deals"], start=today, end=due).to_csv(newer, index=False, lineterminator="\n")
+    world.transcript.note(
+        f"A quarter passes: the owner exports the deals closed since the approval "
+        f"({today:%Y-%m-%d} to {due:%Y-%m-%d}) and drops them into the DM too."
+    )
+    upload(world, newer, out)
+
+
+def remind_and_fire(world: World, out: Outcome, paths: dict[str, Path] | None = None) -> None:
     from bot.scheduler import run_due, worker_id
     from bot.slack.client import make_client
 
@@ -152,6 +185,8 @@ def remind_and_fire(world: World, out: Outcome) -> None:
     if reminder is None or reminder.channel_id != REVOPS:
         raise DemoError("/icp remind saved no reminder for #revops")
     due = reminder.next_run_at
+    if paths is not None:
+        quarter_passes(world, paths, out, due.date())
     now = due + timedelta(minutes=1)
     world.transcript.note(
         f"The reminder is due {due:%Y-%m-%d %H:%M} UTC. One scheduler pass runs now with its clock "
@@ -238,7 +273,7 @@ def run_conversation(world: World, paths: dict[str, Path], queries: list[str]) -
     t.section("D. Score companies")
     score(world, queries, out)
     t.section("E. A quarterly review reminder, fired")
-    remind_and_fire(world, out)
+    remind_and_fire(world, out, paths)
     out.blocks_checked = world.stand_in.assert_blocks_valid()
     t.note(
         f"Every Block Kit payload the bot sent ({out.blocks_checked}) parses and validates with slack_sdk."

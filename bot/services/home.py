@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.services.icp.export.document import ExportDocument, document_in
 from bot.store.db import Engine, Session, read_scope
 from bot.store.models import IcpStatus, IcpVersion, ImportKind, InterviewState
 from bot.store.repo.crm import count_crm_rows
@@ -83,6 +84,8 @@ class HomeData:
     imports: tuple[ImportSummary, ...] = ()  # the latest run of each kind
     last_review: datetime | None = None
     next_reminder: ReminderSummary | None = None
+    # The one-page ICP of each version shown (by version id), as `/icp show` and the export have it.
+    documents: dict[int, ExportDocument] = field(default_factory=dict)
 
 
 def _icp_summary(row: IcpVersion) -> IcpSummary:
@@ -185,6 +188,12 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
             for summary in (approved, latest)
             if summary is not None
         }
+        documents = {
+            row.id: doc
+            for row in {r.id: r for r in (approved_row, latest_row) if r is not None}.values()
+            if row.id is not None
+            and (doc := _document(session, row, workspace_id=wid, team_id=team_id, now=now)) is not None
+        }
         stakeholders = count_stakeholders(session, workspace_id=wid)
         last_review, next_reminder = _reminders(session, wid)
         return HomeData(
@@ -198,4 +207,15 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
             imports=_latest_imports(session, wid),
             last_review=last_review,
             next_reminder=next_reminder,
+            documents=documents,
         )
+
+
+def _document(
+    session: Session, row: IcpVersion, *, workspace_id: int, team_id: str, now: datetime
+) -> ExportDocument | None:
+    """The version's one-page document; None when its ICP no longer validates (the summary says why)."""
+    try:
+        return document_in(session, row, workspace_id=workspace_id, team_id=team_id, generated_at=now)
+    except ICPError:
+        return None

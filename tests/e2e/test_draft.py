@@ -18,15 +18,23 @@ from typing import Any
 
 import pytest
 
+from bot.demo.script import ANSWERS as DEMO_ANSWERS
+from bot.demo.script import INTERVIEWEES
 from bot.llm.client import LlmClient, RetryPolicy
 from bot.llm.fake import QueueChatModel
+from bot.services.icp.drafting import DraftedPersona
+from bot.services.icp.drafting.persona_overlap import shared_sentences
 from bot.services.imports.service import import_accounts, import_deals, import_health
+from bot.services.interviews.questions import load_question_set
 from bot.slack.views.draft import (
     CHANGES_CALLBACK,
     DRAFT_APPROVE,
     DRAFT_EDIT,
+    DRAFT_FULL,
     DRAFT_REQUEST_CHANGES,
     EDIT_CALLBACK,
+    FULL_CALLBACK,
+    block_text_chars,
 )
 from bot.store.db import session_scope
 from bot.store.models import (
@@ -46,6 +54,7 @@ from bot.store.repo.icp import list_icp_versions, list_personas
 from bot.store.repo.workspaces import get_or_create_workspace
 from icp_engine.model import ICP
 from icp_engine.sample import generate, write_csv
+from tests.support.blockkit_checks import check_blocks
 from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, StandInSlack
 
 CHANNEL = "C0GENERAL"
@@ -69,14 +78,16 @@ def crm_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_csv(generate(seed=11, n_accounts=400), tmp_path_factory.mktemp("draft-crm"))
 
 
-def seed(env: SlackEnv, files: dict[str, Path]) -> None:
+def seed(
+    env: SlackEnv, files: dict[str, Path], answers: list[tuple[str, GtmRole, str, str]] | None = None
+) -> None:
     stamped(env.stand_in)
     import_accounts(engine=env.engine, workspace=TEAM_ID, path=files["accounts"])
     import_deals(engine=env.engine, workspace=TEAM_ID, path=files["deals"])
     import_health(engine=env.engine, workspace=TEAM_ID, path=files["health"])
     with session_scope(env.engine) as session:
         ws = get_or_create_workspace(session=session, slack_team_id=TEAM_ID)
-        for user, role, key, text in ANSWERS:
+        for user, role, key, text in ANSWERS if answers is None else answers:
             person = stakeholders_repo.get_or_create_stakeholder(
                 session=session,
                 workspace_id=ws.id,
@@ -172,9 +183,9 @@ def test_owner_drafts_then_a_member_is_refused_and_the_owner_approves(
     seed(slack_env, crm_files)
     message = draft(slack_env)
     shown = message.all_text()
-    assert "Drafted without an LLM" in shown and "Backtest on" in shown
-    assert "Characteristics (" in shown and "points by value" in shown
-    assert set(buttons(message)) == {DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT}
+    assert "Drafted without an LLM" in shown and "win rate vs" in shown and "overall" in shown
+    assert "Characteristics (" in shown and "Tiers:" in shown
+    assert list(buttons(message)) == [DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT, DRAFT_FULL]
     (v1,) = versions(slack_env)
     assert v1.status == IcpStatus.draft and v1.author == ADMIN_ID
     assert buttons(message)[DRAFT_APPROVE]["value"] == str(v1.id)
@@ -186,7 +197,7 @@ def test_owner_drafts_then_a_member_is_refused_and_the_owner_approves(
 
     click(slack_env, message, DRAFT_APPROVE, user=ADMIN_ID)
     update = slack_env.stand_in.wait_for("chat.update", lambda c: "Approved" in c.all_text())[-1]
-    assert update.params.get("ts") == ts_of(message) and not buttons(update)
+    assert update.params.get("ts") == ts_of(message) and list(buttons(update)) == [DRAFT_FULL]
     (v1,) = versions(slack_env)
     assert v1.status == IcpStatus.approved and v1.approver == ADMIN_ID
     homes = slack_env.stand_in.wait_for(
@@ -266,7 +277,7 @@ def test_edit_modal_submit_saves_a_new_version(slack_env: SlackEnv, crm_files: d
             list_personas(session=session, workspace_id=v1.workspace_id, icp_version_id=v1.id)
         )
     old = slack_env.stand_in.wait_for("chat.update", lambda c: "Edited into *v2*" in c.all_text())[-1]
-    assert old.params.get("ts") == ts_of(message) and not buttons(old)
+    assert old.params.get("ts") == ts_of(message) and list(buttons(old)) == [DRAFT_FULL]
 
 
 def test_request_changes_records_the_note_and_tells_the_author(
@@ -361,3 +372,70 @@ def test_the_app_home_draft_button_posts_the_draft_in_the_owners_dm(
     )[-1]
     assert DRAFT_APPROVE in json.dumps(posted.blocks)
     assert [v.status for v in versions(slack_env)] == [IcpStatus.draft]
+
+
+def demo_answers() -> list[tuple[str, GtmRole, str, str]]:
+    """The demo's interviewees' answers, each to the question of their role's set it answers."""
+    out = []
+    for person in INTERVIEWEES:
+        assert person.role is not None
+        questions = load_question_set(person.role).questions
+        for text, question in zip(DEMO_ANSWERS[person.user_id], questions, strict=False):
+            out.append((person.user_id, person.role, question.id, text))
+    return out
+
+
+def test_the_draft_post_fits_one_screen_and_full_icp_opens_the_details(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files, demo_answers())
+    message = draft(slack_env)
+    check_blocks(message.blocks)
+    assert block_text_chars(message.blocks, message.text) <= 3000, "the post fits one screen"
+    shown = message.all_text()
+    assert "win rate vs" in shown and "Tiers:" in shown and "Characteristics (" in shown
+    assert "*CFO* (economic buyer)" in shown and "*VP of Sales* (decision maker)" in shown
+    assert "*RevOps Admin* (champion)" in shown and "*IT Security* (blocker)" in shown
+    assert "conflict" in shown and "`ans:" not in shown, "evidence ids are in the details"
+    assert list(buttons(message)) == [DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT, DRAFT_FULL]
+
+    refused = answered(slack_env, click(slack_env, message, DRAFT_FULL, user=MEMBER_ID))
+    assert "only ICP owners can read an ICP draft in full" in refused.text
+    assert not slack_env.stand_in.calls_to("views.open"), "no details for a member while it is a draft"
+
+    click(slack_env, message, DRAFT_FULL, user=ADMIN_ID)
+    view = modal_opened(slack_env, FULL_CALLBACK)
+    check_blocks(view["blocks"], limit=100)
+    assert len(view["title"]["text"]) <= 24 and "submit" not in view
+    details = json.dumps(view, ensure_ascii=False)
+    for part in ("points by value", "Backtest on", "Citations (", "*Personas (", "In their words"):
+        assert part in details, part
+    assert "IT security can block us if SSO is missing" in details and "`ans:" in details
+
+    (v1,) = versions(slack_env)
+    with session_scope(slack_env.engine) as session:
+        rows = list_personas(session=session, workspace_id=v1.workspace_id, icp_version_id=v1.id)
+    personas = [DraftedPersona.from_store(dict(p.persona_json)) for p in rows]
+    assert {"economic_buyer", "decision_maker", "champion", "user", "blocker"} <= {p.role for p in personas}
+    assert shared_sentences(personas) == set(), "no sentence is in two personas"
+
+
+def test_an_approved_icp_opens_in_full_for_every_member(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files, demo_answers())
+    message = draft(slack_env)
+    click(slack_env, message, DRAFT_APPROVE, user=ADMIN_ID)
+    update = slack_env.stand_in.wait_for("chat.update", lambda c: "Approved" in c.all_text())[-1]
+    check_blocks(update.blocks)
+    assert block_text_chars(update.blocks, update.text) <= 3000
+    click(slack_env, update_as_message(message, update), DRAFT_FULL, user=MEMBER_ID)
+    view = modal_opened(slack_env, FULL_CALLBACK)
+    check_blocks(view["blocks"], limit=100)
+    assert "points by value" in json.dumps(view, ensure_ascii=False)
+
+
+def update_as_message(message: RecordedCall, update: RecordedCall) -> RecordedCall:
+    """The updated message's buttons at the original message's ts."""
+    update.params["_ts"] = ts_of(message)
+    return update

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,13 @@ from sqlmodel import select
 
 from bot.scheduler import run_due, worker_id
 from bot.slack.context import AppContext
+from bot.slack.views.review_decision import (
+    DECISION_ACTION,
+    DECISION_BLOCK,
+    NOTE_ACTION,
+    NOTE_BLOCK,
+    REVIEW_DECISION,
+)
 from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW
 from bot.store.db import session_scope
 from bot.store.models import ReviewReminder
@@ -131,8 +139,25 @@ def test_review_kit_buttons_snooze_and_mark_reviewed_owner_only(slack_env: Slack
         before + timedelta(days=7) - timedelta(seconds=5) <= snoozed <= datetime.now(UTC) + timedelta(days=7)
     )
 
+    # "Mark reviewed" asks for the decision in a modal; submitting it closes the review.
     driver.block_actions(MARK_REVIEWED, value=str(reminder_id), user=ADMIN_ID, channel=channel, message_ts=ts)
-    stand_in.wait_for("chat.postMessage", lambda c: "marked the ICP reviewed" in c.text)
+    (opened,) = stand_in.wait_for("views.open")
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == REVIEW_DECISION
+    driver.view_submission(
+        REVIEW_DECISION,
+        user=ADMIN_ID,
+        private_metadata=view["private_metadata"],
+        values={
+            DECISION_BLOCK: {
+                DECISION_ACTION: {"type": "radio_buttons", "selected_option": {"value": "keep"}}
+            },
+            NOTE_BLOCK: {NOTE_ACTION: {"type": "plain_text_input", "value": "Still fits"}},
+        },
+    )
+    closed = stand_in.wait_for("chat.postMessage", lambda c: "closed the review" in c.text)[0]
+    assert closed.params.get("thread_ts") == ts and "*keep the ICP as it is*" in closed.text
     reviewed = reminders(slack_env)[0].last_reviewed_at
     assert reviewed is not None and reviewed >= before
     assert "Last review" in driver.slash_reply("remind status", user_id=MEMBER_ID).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ def test_review_posts_the_kit_without_buttons_until_a_reminder_is_set(
     assert kit.params["channel"] == CHANNEL
     shown = kit.all_text()
     assert "Mid-market software" in shown and "Deals per tier" in shown
+    # The re-learned proposal: its changes against the active version and both backtests.
+    assert "*Re-learned proposal* (on every closed deal) vs v1: " in shown
+    assert re.search(r"Backtest on the same \d+ deals: v1 AUC \d\.\d\d.* · proposal AUC \d\.\d\d", shown)
     assert NO_REMINDER_NOTE.split(":")[0] in shown
     assert START_REVIEW not in json.dumps(kit.blocks)
 
@@ -76,3 +80,18 @@ def test_a_channel_the_bot_is_not_in_gets_the_figures_privately(
     assert "can't post in this channel" in reply.text
     assert "Time to review your ICP" in reply.all_text()
     assert START_REVIEW not in json.dumps(reply.blocks)
+
+
+def test_the_kit_counts_score_cards_given_as_adoption(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
+    seed(slack_env, crm_files)
+    for typed in ("industry=software employees=500 country=US", "industry=retail employees=5 country=DE"):
+        assert "/100" in slack_env.driver.slash_reply(f"score {typed}", user_id=MEMBER_ID).all_text()
+    slack_env.driver.slash("review", user_id=ADMIN_ID, channel_id=CHANNEL)
+    (kit,) = slack_env.stand_in.wait_for(
+        "chat.postMessage", lambda c: "Time to review your ICP" in c.all_text(), timeout=30
+    )
+    shown = kit.all_text()
+    assert re.search(r"\*Adoption\* [^\n]*: 2 score card\(s\) given \(", shown), shown
+    assert "; no closed deals" in shown  # every deal closed before the ICP was approved

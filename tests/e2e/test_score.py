@@ -46,11 +46,12 @@ def test_score_by_name_and_by_domain_answers_privately_with_a_card(slack_env: Sl
         # Acme matches all three characteristics: +25 +20 +15 = +60 points -> 100·sigmoid(60·ln2/20) = 88.9
         assert "Acme, Inc.: 88.9/100 · Tier A" in shown
         assert f"Mid-market SaaS v1, approved by <@{ADMIN_ID}> on " in shown
-        assert (
-            "*Raises the score (3):* industry: software (+25); employees: 500 (+20); country: US (+15)"
-            in shown
-        )
-        assert "Lowers the score" not in shown and "Like the average account" not in shown
+        # The five-second card: one line of why, no gaps (every value is in its best bin), the
+        # tier's play and the persona to contact.
+        assert "*Why:* ✓ industry: software (+25)" in shown
+        assert "Below the best" not in shown and "Missed" not in shown
+        assert "*Play (Tier A):* Account executive within 1 business day" in shown
+        assert "*Contact:* Ops Olivia (VP Operations)" in shown
         assert len(buttons(reply, WHY_BUTTON)) == 1
     assert not slack_env.stand_in.calls_to("chat.postMessage")
 

@@ -3,6 +3,7 @@ stand-in Slack that records the uploads (files_upload_v2), and a real SQLite sto
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -11,7 +12,16 @@ from bot.store.db import session_scope
 from bot.store.models import IcpStatus, IcpVersionCreate, PersonaCreate
 from bot.store.repo.icp import create_icp_draft, replace_personas, set_icp_status
 from bot.store.repo.workspaces import get_or_create_workspace
-from tests.support.harness import ADMIN_ID, MEMBER_ID, TEAM_ID, RecordedCall, SlackEnv, UploadedFile
+from tests.support.harness import (
+    ADMIN_ID,
+    MEMBER_ID,
+    TEAM_ID,
+    RecordedCall,
+    SlackEnv,
+    UploadedFile,
+    assert_valid_blocks,
+    assert_valid_view,
+)
 from tests.support.version_fixtures import V1, V2
 
 BOSS = "U0BOSS"
@@ -61,6 +71,29 @@ def test_show_names_versions_approval_and_the_change_log(slack_env: SlackEnv) ->
     assert "There is no version 7; versions stored: v1, v2." in slack_env.driver.slash_reply("show v7").text
 
 
+ONE_PAGE = ("Tiers and plays", "Characteristics", "Disqualifiers", "Personas", "In customers' words")
+
+
+def test_show_and_the_app_home_are_the_one_page_in_the_same_order(slack_env: SlackEnv) -> None:
+    seed(slack_env)
+    reply = slack_env.driver.slash_reply("show", user_id=MEMBER_ID)  # the approved v1
+    assert_valid_blocks(reply.blocks)
+    shown = reply.all_text()
+    positions = [shown.index(f"*{section}") for section in ONE_PAGE]
+    assert positions == sorted(positions)
+    assert "win rate" in shown or "not backtested yet" in shown  # the statement's proof
+    assert "&lt;!channel&gt; VP Sales" in shown and "<!channel>" not in shown  # the persona, escaped
+    assert f"Approver: {BOSS.lower()}" in shown  # by the name Slack shows, looked up with users.info
+    assert slack_env.driver.app_home_opened(user=MEMBER_ID).status == 200
+    (publish,) = slack_env.stand_in.wait_for("views.publish")
+    assert publish.view is not None
+    assert_valid_view(publish.view)
+    home = json.dumps(publish.view, ensure_ascii=False)
+    positions = [home.index(f"*{section}") for section in ONE_PAGE]
+    assert positions == sorted(positions) and "Owner: " in home and "Next review: " in home
+    assert f"Approver: {BOSS.lower()}" in home  # named in the home tab too
+
+
 def test_diff_shows_added_removed_and_reweighted_criteria(slack_env: SlackEnv) -> None:
     seed(slack_env)
 
@@ -108,7 +141,9 @@ def test_export_uploads_the_approved_icp_as_a_pdf_in_the_channel(slack_env: Slac
     pages, text = pdf_text(upload.content)
     assert pages == 1
     assert "industry software +30" in text and "employees 200 to 2,000 +20" in text  # v1's characteristics
-    assert "<!channel> VP Sales" in text and f"Approved by {BOSS}" in text
+    # The approver by the name Slack shows (users.info), not the raw id.
+    assert "<!channel> VP Sales" in text and f"Approved by {BOSS.lower()}" in text and BOSS not in text
+    assert "Tiers and plays" in text and "Owner: " in text and "Next review: " in text
     (complete,) = slack_env.stand_in.calls_to("files.completeUploadExternal")
     assert f"<@{MEMBER_ID}> exported ICP v1" in str(complete.params.get("initial_comment"))
 
@@ -122,7 +157,12 @@ def test_export_of_a_named_version_as_markdown(slack_env: SlackEnv) -> None:
     assert upload.filename == "icp-mid-market-saas-v2.md"
     assert "_Draft: not approved yet, scores may change · Version 2 · drafted by " in md
     # v2's characteristics, each with its points
-    assert "| industry | software +40 | — |" in md and "| country | US +10 | — |" in md
+    assert "| industry | software +40 |" in md and "| country | US +10 |" in md
+    assert "Appendix" not in md  # evidence and backtest only with `appendix`
+    slack_env.driver.slash_reply("export v2 md appendix", user_id=ADMIN_ID)
+    full = uploads(slack_env)[-1].content.decode()
+    assert "## Appendix: evidence, citations and backtest" in full
+    assert "| industry | software +40 | — |" in full  # characteristics with their evidence ids
     assert "neither a version nor a format" in slack_env.driver.slash_reply("export docx").text
     assert "There is no version 4" in slack_env.driver.slash_reply("export v4").text
 
@@ -157,7 +197,7 @@ def test_a_score_right_after_approval_names_the_new_version(slack_env: SlackEnv)
     assert f"Mid-market SaaS v1, approved by <@{BOSS}> on " in before
     # v1 has no country characteristic: +30 +20 = +50 points -> 100·sigmoid(50·ln2/20) = 85
     assert "Attributes given: 85/100 · Tier A" in before
-    assert "*Raises the score (2):* industry: software (+30); employees: 500 (+20)\n" in before
+    assert "*Why:* ✓ industry: software (+30)" in before
     with session_scope(slack_env.engine) as session:
         set_icp_status(
             session=session, workspace_id=ws, version_id=v2, status=IcpStatus.approved, actor=ADMIN_ID
@@ -166,6 +206,4 @@ def test_a_score_right_after_approval_names_the_new_version(slack_env: SlackEnv)
     assert f"Mid-market SaaS v2, approved by <@{ADMIN_ID}> on " in after
     # v2's new country characteristic is used at once: +40 +20 +10 = +70 points -> 91.9
     assert "Attributes given: 91.9/100 · Tier A" in after
-    assert (
-        "*Raises the score (3):* industry: software (+40); employees: 500 (+20); country: US (+10)" in after
-    )
+    assert "*Why:* ✓ industry: software (+40)" in after

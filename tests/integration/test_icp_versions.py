@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli_app
@@ -18,9 +20,18 @@ from bot.services.icp.export import load_document, render
 from bot.services.icp.versions import VersionNotFound, approval_label, change_log, version_history
 from bot.services.scoring.service import score_inline
 from bot.store import make_engine, session_scope, upgrade
-from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
+from bot.store.models import (
+    IcpStatus,
+    IcpVersion,
+    IcpVersionCreate,
+    PersonaCreate,
+    ReminderCreate,
+    StakeholderCreate,
+)
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit
+from bot.store.repo.reminders import create_reminder
+from bot.store.repo.stakeholders import get_or_create_stakeholder
 from tests.support.knowledge_fixtures import new_workspace
 from tests.support.version_fixtures import V1, V2
 
@@ -223,6 +234,40 @@ def test_export_document_is_the_approved_version_unless_one_is_named(store_engin
         load_document(store_engine, team_id="T_NOWHERE")
 
 
+def test_export_document_names_people_and_carries_words_and_the_next_review(store_engine: Engine) -> None:
+    team, ws, _, _ = lifecycle(store_engine)
+    due = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    with session_scope(store_engine) as session:
+        get_or_create_stakeholder(
+            session=session,
+            workspace_id=ws,
+            data=StakeholderCreate(slack_user_id="U0BOSS", display_name="Bea Boss"),
+        )
+        create_reminder(
+            session=session,
+            workspace_id=ws,
+            data=ReminderCreate(channel_id="C0REVOPS", owner="U0BOSS", next_run_at=due),
+        )
+        row = session.exec(
+            select(IcpVersion).where(IcpVersion.workspace_id == ws, IcpVersion.version == 2)
+        ).one()
+        row.draft_json = {
+            "pains": [{"text": "We rebuild the forecast by hand every Monday", "evidence": ["ans:1"]}],
+            "triggers": [{"text": "A new CRO joins", "evidence": []}, "A new CRO joins"],
+            "plays": {"A": "Founder calls them the same day"},
+        }
+        session.add(row)
+    doc = load_document(store_engine, team_id=team)
+    assert doc.owner == "U0BOSS" and doc.name_of("U0BOSS") == "Bea Boss" and doc.next_review == due
+    assert doc.pains == ("We rebuild the forecast by hand every Monday",)
+    assert doc.triggers == ("A new CRO joins",)  # each once
+    md = render(doc, "md").decode()
+    assert "Approved by Bea Boss on " in md and "U0BOSS" not in md
+    assert "Owner: Bea Boss · Approver: Bea Boss" in md and "Next review: 2027-03-01" in md
+    assert "“We rebuild the forecast by hand every Monday”" in md
+    assert "| A | Best match: score ≥ 70 | — | Founder calls them the same day |" in md  # the stored play
+
+
 # ------------------------------------------------------------------ the command line
 
 
@@ -301,6 +346,17 @@ def test_cli_export_writes_each_format_atomically(cli_store: tuple[Engine, str],
         pdf.close()
     older = run("export", "--format", "md", "--version", "v1")
     assert older.exit_code == 0 and "Version 1" in older.stdout and "since superseded" in older.stdout
+    assert "Appendix" not in older.stdout
+    full = run("export", "--format", "md", "--appendix")
+    assert full.exit_code == 0 and "## Appendix: evidence, citations and backtest" in full.stdout
+    pdf_out = tmp_path / "full.pdf"
+    assert run("export", "--format", "pdf", "--appendix", "-o", str(pdf_out)).exit_code == 0
+    both = pdfium.PdfDocument(str(pdf_out))
+    try:
+        assert len(both) == 2  # the one page, then the appendix on a page of its own
+        assert "Appendix" in both[1].get_textpage().get_text_range()
+    finally:
+        both.close()
     # A folder that does not exist is refused before anything is written.
     missing = run("export", "--format", "md", "-o", str(tmp_path / "nope" / "x.md"))
     assert missing.exit_code == 1 and "does not exist" in missing.stderr

@@ -27,13 +27,18 @@ from bot.slack.views.draft import (
     CHANGES_CALLBACK,
     DRAFT_APPROVE,
     DRAFT_EDIT,
+    DRAFT_FULL,
     DRAFT_REQUEST_CHANGES,
     EDIT_CALLBACK,
+    FULL_CALLBACK,
+    SUMMARY_MAX,
     ModalTarget,
+    block_text_chars,
     changes_modal,
     draft_blocks,
     draft_text,
     edit_modal,
+    full_icp_modal,
     persona_of,
     personas_blocks,
     read_changes,
@@ -138,10 +143,28 @@ def check_modal(view: View) -> dict[str, Any]:
     return data
 
 
-def test_draft_message_shows_everything_with_evidence_and_buttons() -> None:
+def test_draft_message_is_a_short_summary_with_buttons() -> None:
     draft = outcome()
     raw = check_blocks(draft_blocks(draft, OPEN))
     shown = all_text(raw)
+    assert "Drafted without an LLM" in shown and "fell back to the offline drafter" in shown
+    assert "V1, software and v0 companies: 54% win rate vs 30% overall (tier A, 400 closed deals)." in shown
+    assert "*Characteristics (1)*\n• *industry*: v0 or software +10 · v1 or software +11" in shown
+    assert "*Disqualifiers (2)*\n• employees &lt; 20" in shown
+    assert "*Personas (2)*: *Head of RevOps*" in shown
+    assert "2 conflicts · 2 hypotheses · 2 citations" in shown
+    assert "`ans:0`" not in shown and "Backtest on 400" not in shown, "evidence is in the Full ICP modal"
+    assert "Tiers:" in shown
+    assert list(buttons(raw)) == [DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT, DRAFT_FULL]
+    assert {b["value"] for b in buttons(raw).values()} == {"7"}
+    assert block_text_chars(raw, draft_text(draft, OPEN)) <= SUMMARY_MAX
+
+
+def test_full_icp_modal_shows_everything_with_evidence() -> None:
+    draft = outcome()
+    data = check_modal(full_icp_modal(draft, OPEN))
+    assert data["callback_id"] == FULL_CALLBACK and "submit" not in data
+    shown = all_text(data["blocks"])
     assert "Drafted without an LLM" in shown and "fell back to the offline drafter" in shown
     assert "*Characteristics (1), points by value*" in shown
     assert "• *industry*: v0 or software +10 · v1 or software +11 · `ans:0` `stat:x` `ans:1`" in shown
@@ -151,8 +174,6 @@ def test_draft_message_shows_everything_with_evidence_and_buttons() -> None:
     assert "Backtest on 400 closed deals" in shown and "Tier A (Best match)" in shown
     assert "sales names fintech" in shown and "Citations (2)" in shown
     assert "Tiers:" in shown
-    assert set(buttons(raw)) == {DRAFT_APPROVE, DRAFT_REQUEST_CHANGES, DRAFT_EDIT}
-    assert {b["value"] for b in buttons(raw).values()} == {"7"}
     assert "drafted without an LLM" in draft_text(draft, OPEN)
 
 
@@ -162,7 +183,7 @@ def test_model_drafts_say_which_model() -> None:
     assert "Drafted with gpt-test" in shown and "without an LLM" not in shown
 
 
-def test_approved_and_edited_versions_have_no_buttons() -> None:
+def test_approved_and_edited_versions_have_only_the_full_icp_button() -> None:
     approved = ReviewFacts(
         status=IcpStatus.approved,
         author="U0OWNER",
@@ -170,10 +191,10 @@ def test_approved_and_edited_versions_have_no_buttons() -> None:
         approved_at=datetime(2026, 11, 30, tzinfo=UTC),
     )
     raw = check_blocks(draft_blocks(outcome(), approved))
-    assert not buttons(raw) and "Approved* by <@U0ADMIN> on 2026-11-30" in all_text(raw)
+    assert list(buttons(raw)) == [DRAFT_FULL] and "Approved* by <@U0ADMIN> on 2026-11-30" in all_text(raw)
     edited = ReviewFacts(status=IcpStatus.draft, author="U0OWNER", successor=4)
     raw = check_blocks(draft_blocks(outcome(), edited))
-    assert not buttons(raw) and "Edited into *v4*" in all_text(raw)
+    assert list(buttons(raw)) == [DRAFT_FULL] and "Edited into *v4*" in all_text(raw)
 
 
 def test_change_requests_are_listed_escaped() -> None:
@@ -196,12 +217,16 @@ def test_any_draft_fits_slack_limits(n: int, text: str) -> None:
     raw = check_blocks(draft_blocks(draft, OPEN))
     assert raw[-1]["type"] == "actions", "the buttons are never cut off"
     assert len(draft_text(draft, OPEN)) <= 3000
+    assert block_text_chars(raw, draft_text(draft, OPEN)) <= SUMMARY_MAX, "one screen, whatever the draft"
+    check_modal(full_icp_modal(draft, OPEN))
 
 
 def test_huge_drafts_count_what_is_left_out() -> None:
-    raw = check_blocks(draft_blocks(outcome(300, "w" * 900), OPEN))
-    shown = all_text(raw)
+    data = check_modal(full_icp_modal(outcome(300, "w" * 900), OPEN))
+    shown = all_text(data["blocks"])
     assert "v11 or software +21 · …and 288 more" in shown and "more citations not shown here" in shown
+    short = all_text(check_blocks(draft_blocks(outcome(300, "w" * 900), OPEN)))
+    assert "*Disqualifiers (300)*" in short and "…and 297 more" in short
 
 
 def test_edit_modal_round_trips_points_and_removals() -> None:
@@ -312,8 +337,10 @@ def test_a_draft_groups_bins_by_characteristic_and_counts_what_does_not_fit() ->
         if dataclasses.is_dataclass(draft)
         else draft.model_copy(update={"drafted": drafted})
     )
-    shown = all_text(check_blocks(draft_blocks(draft, OPEN)))
+    shown = all_text(check_modal(full_icp_modal(draft, OPEN))["blocks"])
     assert "*Characteristics (300), points by value*" in shown
     assert "• *attr_0*: good +12 · bad −8 — wins more; wins less · `stat:1`" in shown
-    assert "more characteristics not shown here" in shown
+    assert "*attr_299*" in shown, "the modal has room for every characteristic"
     assert "300 characteristics" in draft_text(draft, OPEN)
+    short = all_text(check_blocks(draft_blocks(draft, OPEN)))
+    assert "*Characteristics (300)*, the top 5 by weight\n• *attr_0*: good +12 · bad −8" in short

@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 from bot.llm.client import LlmClient, LlmUnavailable, RetryPolicy
 from bot.llm.fake import QueueChatModel
 from bot.llm.tokens import count_message_tokens
+from bot.services.icp.drafting.buying_roles import role_personas
 from bot.services.icp.drafting.check import check, conflicts_of, mentions
 from bot.services.icp.drafting.compose import DRAFT_PROMPT_TOKENS, build_messages, llm_proposal
 from bot.services.icp.drafting.evidence import citations_of
-from bot.services.icp.drafting.models import DraftedPersona, Trait
-from bot.services.icp.drafting.offline import offline_proposal, titles_named
+from bot.services.icp.drafting.models import BUYING_ROLES, DraftedPersona, Trait
+from bot.services.icp.drafting.offline import offline_proposal
 from bot.services.icp.drafting.proposal import Proposal, ProposedCriterion
 from bot.services.icp.drafting.schemas import LlmDraft, StakeholderSummary
 from bot.services.icp.drafting.service import propose
@@ -111,12 +112,12 @@ def test_titles_are_found_in_plain_sentences() -> None:
         answer(1, "Usually the CFO signs, the Head of Customer Success pushes for it."),
         answer(2, "IT manager blocks it; the vice president of sales decides."),
     ]
-    assert [t for t, _ in titles_named(said)] == [
-        "CFO",
-        "Head of Customer Success",
-        "Manager of IT",
-        "VP of Sales",
-    ]
+    assert {p.name: p.role for p in role_personas(said)} == {
+        "CFO": "economic_buyer",
+        "VP of Sales": "decision_maker",
+        "Head of Customer Success": "champion",
+        "IT Manager": "blocker",
+    }
 
 
 # -- engine check --------------------------------------------------------------------------------
@@ -235,6 +236,8 @@ def test_whatever_a_drafter_proposes_scores_equal_the_learned_icp(proposed: list
         DraftedPersona,
         name=st.text(min_size=1, max_size=20),
         titles=st.lists(st.text(min_size=1, max_size=10), max_size=3),
+        role=st.sampled_from(["", *BUYING_ROLES]),
+        quotes=st.lists(st.builds(Trait, text=st.text(min_size=1, max_size=10)), max_size=2),
         seniority=st.none()
         | st.builds(
             Trait, text=st.text(min_size=1, max_size=10), evidence=st.lists(st.text(max_size=6), max_size=2)

@@ -102,7 +102,7 @@ def parse_html(text: str) -> _Tags:
 
 
 SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "thead", "tbody"}
-SAFE_TAGS |= {"tr", "th", "td", "ul", "li", "strong", "em", "code"}
+SAFE_TAGS |= {"tr", "th", "td", "ul", "li", "strong", "em", "code", "hr"}
 
 
 def test_markdown_holds_every_section_and_escapes_untrusted_text() -> None:
@@ -110,33 +110,43 @@ def test_markdown_holds_every_section_and_escapes_untrusted_text() -> None:
     assert "Unknown attributes score 0, like an average account" in md
     for needed in (
         "# Ideal Customer Profile: Mid",
-        "| industry | software or fintech +25 | stat:industry=software, ans:41 |",
-        "| employees | 200 to 2,000 +20 | — |",
-        "| ? | Not enough data | less than 50% of the ICP's weight is known |",
+        "| industry | software or fintech +25 |",
+        "| employees | 200 to 2,000 +20 |",
+        "| ? | Not enough data: less than 50% of the ICP's weight is known | — |",
         "too small to need us",
         "Head of Sales",
-        "AUC 0.71 on 340 closed deals",
         "Approved by U0BOSS on 2026-11-20",
         "Version 3",
     ):
         assert needed in md, needed
-    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert "AUC 0.71" not in md and "stat:industry=software" not in md  # in the appendix only
+    full = render(make_doc(), "md", appendix=True).decode()
+    assert full.startswith(md.rstrip("\n"))  # the page, then the appendix
+    for needed in (
+        "## Appendix: evidence, citations and backtest",
+        "| industry | software or fintech +25 | stat:industry=software, ans:41 |",
+        "| employees | 200 to 2,000 +20 | — |",
+        "AUC 0.71 on 340 closed deals",
+    ):
+        assert needed in full, needed
+    html = MarkdownIt("commonmark").enable("table").render(full)
     parsed = parse_html(html)
     assert set(parsed.tags) <= SAFE_TAGS - {"style", "meta"}, parsed.tags
     assert not any(name == "href" for name, _ in parsed.attrs)
     shown = "".join(parsed.text)
     assert EVIL in shown  # the persona name and the quote read exactly as typed
-    assert shown.count(EVIL) == 2
+    assert shown.count(EVIL) == 3  # the persona on the page and in full, and the quote
 
 
 def test_html_is_one_safe_page_that_reads_as_typed() -> None:
-    page = render(make_doc(), "html").decode()
+    page = render(make_doc(), "html", appendix=True).decode()
     parsed = parse_html(page)
     assert "script" not in parsed.tags and set(parsed.tags) <= SAFE_TAGS
     assert not any(name in {"href", "src", "onclick"} for name, _ in parsed.attrs)
     text = "".join(parsed.text)
-    assert text.count(EVIL) == 2 and "200 to 2,000 +20" in text
+    assert text.count(EVIL) == 3 and "200 to 2,000 +20" in text
     assert "http" not in page  # nothing remote
+    assert "".join(parse_html(render(make_doc(), "html").decode()).text).count(EVIL) == 1  # no quotes
 
 
 def pdf_pages(data: bytes) -> list[tuple[str, int]]:
@@ -172,29 +182,67 @@ def test_pdf_is_one_page_with_the_criteria_and_ink_on_it() -> None:
         "too small to need us",
         "Head of Sales",
         "Approved by U0BOSS on 2026-11-20",
-        "AUC 0.71",
+        "60% win rate vs 29% overall",
     ):
         assert needed in flat, needed
     assert '<script>alert("x")</script>' in flat  # shown as text, not lost
     assert dark > 5_000  # a page of text, not a blank sheet
 
 
-def test_pdf_of_a_big_icp_flows_onto_more_pages_and_keeps_every_criterion() -> None:
+def test_pdf_of_a_big_icp_stays_one_page_and_its_appendix_keeps_every_criterion() -> None:
     criteria = [
         {"attribute": f"custom_{i}", "op": "eq", "values": [f"value {i} " + "long " * 20], "points": i % 30}
         for i in range(120)
     ]
     icp = ICP.model_validate({**ICP_DATA, "criteria": criteria, "evidence": {}})
-    pages = pdf_pages(render(make_doc(icp), "pdf"))
-    assert len(pages) > 1
-    flat = " ".join(" ".join(text.split()) for text, _ in pages)
+    (only,) = pdf_pages(render(make_doc(icp), "pdf"))
+    text = " ".join(only[0].split())
+    assert "more characteristics: see the appendix" in text and "custom_1 " in text
+    pages = pdf_pages(render(make_doc(icp), "pdf", appendix=True))
+    assert len(pages) > 2  # the page, then the appendix over as many pages as it needs
+    assert " ".join(pages[0][0].split()) == text  # page 1 is the same one page
+    flat = " ".join(" ".join(text.split()) for text, _ in pages[1:])
     assert all(f"custom_{i} value {i} long" in flat for i in range(120))
+
+
+def test_the_page_is_one_page_whatever_the_size_of_each_section() -> None:
+    """Many characteristics, disqualifiers, personas, pains and long texts: still one page, the
+    rest counted."""
+    criteria = [
+        {
+            "attribute": f"attr_{i}",
+            "op": "in",
+            "values": [f"v{j} " + "word " * 8 for j in range(12)],
+            "points": 5,
+        }
+        for i in range(40)
+    ]
+    disqualifiers = [
+        {"attribute": f"d{i}", "op": "eq", "values": ["x"], "reason": "reason " * 30} for i in range(15)
+    ]
+    icp = ICP.model_validate(
+        {**ICP_DATA, "name": "N" * 120, "criteria": criteria, "disqualifiers": disqualifiers}
+    )
+    persona = {"role": "role " * 40, "goals": ["goal " * 30] * 5, "challenges": ["pain " * 30] * 5}
+    doc = make_doc(
+        icp,
+        personas=tuple(persona_doc(f"Persona {i}", persona) for i in range(9)),
+        pains=tuple("pain said at length " * 12 + str(i) for i in range(12)),
+        triggers=tuple("trigger said at length " * 12 + str(i) for i in range(12)),
+    )
+    pages = pdf_pages(render(doc, "pdf"))
+    assert len(pages) == 1
+    text = " ".join(pages[0][0].split())
+    assert "more characteristics: see the appendix" in text and "more personas" in text
+    assert "Tiers and plays" in text and "In customers' words" in text
 
 
 def test_unapproved_versions_say_so_everywhere() -> None:
     doc = make_doc(status="draft", approver=None, approved_at=None, backtest=None, personas=())
     md = render(doc, "md").decode()
-    assert "Draft: not approved yet" in md and "Not backtested" in md and "No personas" in md
+    assert "Draft: not approved yet" in md and "not backtested yet" in md and "No personas" in md
+    assert "Approver: not approved yet" in md
+    assert "Not backtested" in render(doc, "md", appendix=True).decode()
     assert "Draft: not approved yet" in " ".join(pdf_pages(render(doc, "pdf"))[0][0].split())
 
 
@@ -325,9 +373,12 @@ def test_a_typical_drafted_icp_fits_on_one_page() -> None:
     pages = pdf_pages(render(doc, "pdf"))
     assert len(pages) == 1
     text = " ".join(pages[0][0].split())
-    assert "…and 12 more cited answers and statistics." in text  # 20 quotes, 8 shown
-    assert "Also cited: stat:industry, stat:country" in text
     assert all(name in text for name in ("Sales Sam", "Ops Olivia", "Finance Fred", "CEO Cathy"))
+    assert "stat:industry" not in text  # evidence is in the appendix
+    pages = pdf_pages(render(doc, "pdf", appendix=True))
+    appendix = " ".join(" ".join(t.split()) for t, _ in pages[1:])
+    assert "Appendix: evidence, citations and backtest" in appendix
+    assert "Also cited: stat:industry, stat:country" in appendix and "AUC 0.71" in appendix
 
 
 def test_characteristics_show_their_bins_grouped_with_real_minus_signs() -> None:
@@ -362,10 +413,13 @@ def test_characteristics_show_their_bins_grouped_with_real_minus_signs() -> None
     )
     doc = make_doc(icp)
     md = render(doc, "md").decode()
-    assert "| industry | fintech +12 · software +11 · retail −8 | stat:fintech, stat:retail |" in md
-    assert "| lead\\_source × region | inbound \\& EMEA +6 | — |" in md  # escaped, reads as typed
+    assert "| industry | fintech +12 · software +11 · retail −8 |" in md
+    assert "| lead\\_source × region | inbound \\& EMEA +6 |" in md  # escaped, reads as typed
     assert "Points predict the kept and expanding customers." in md
-    assert "| ? | Not enough data | less than 60% of the ICP's weight is known |" in md
+    assert "| ? | Not enough data: less than 60% of the ICP's weight is known | — |" in md
+    full = render(doc, "md", appendix=True).decode()
+    assert "| industry | fintech +12 · software +11 · retail −8 | stat:fintech, stat:retail |" in full
+    assert "| lead\\_source × region | inbound \\& EMEA +6 | — |" in full
     page = " ".join(pdf_pages(render(doc, "pdf"))[0][0].split())
     assert "fintech +12 · software +11 · retail −8" in page
     html = "".join(parse_html(render(doc, "html").decode()).text)

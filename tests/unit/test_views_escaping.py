@@ -24,13 +24,18 @@ from bot.services.chat.answer import ChatReply
 from bot.services.chat.evidence import Evidence, Figure
 from bot.services.home import HomeData, IcpSummary, PersonaSummary
 from bot.services.home import ImportSummary as HomeImport
+from bot.services.icp.export.document import ExportDocument, backtest_doc, persona_doc
+from bot.services.icp.export.outline import page
 from bot.services.icp.review import ReviewFacts
 from bot.services.icp.versions import ChangeLogEntry, VersionSummary
 from bot.services.imports.service import ImportSummary
+from bot.services.reviews.decisions import Decision
 from bot.services.reviews.kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
+from bot.services.reviews.proposal import BacktestFigures, Proposal
 from bot.services.scoring.account_lookup import AccountRef, Candidate, LookupResult
-from bot.services.scoring.service import IcpInUse, ScoreOutcome, Subject
+from bot.services.scoring.service import IcpInUse, PersonaBrief, ScoreOutcome, SegmentScore, Subject
 from bot.slack.views import (
+    assistant,
     chat,
     draft,
     help,
@@ -38,13 +43,17 @@ from bot.slack.views import (
     icp_card,
     icp_diff,
     icp_history,
+    icp_page,
+    icp_show,
     import_summary,
     interview,
+    review_decision,
     review_kit,
     score_card,
 )
 from bot.slack.views.blocks_text import escape
 from bot.store.models import IcpStatus, ImportKind, InterviewState
+from icp_engine.card import Gap
 from icp_engine.diff import diff_icps as diff
 from icp_engine.model import ICP
 from icp_engine.readers import RowError
@@ -144,6 +153,15 @@ def _outcome(t: str) -> ScoreOutcome:
     )
 
 
+def _guided(t: str) -> ScoreOutcome:
+    """An outcome with another segment, personas and typed values, all hostile."""
+    base = _outcome(t)
+    other = SegmentScore(icp=base.icp, result=base.result)
+    subject = Subject(kind="account", title=t, account_id=1, crm_id=t, domain=t, inline={t: t}, notes=(t,))
+    personas = (PersonaBrief(name=t, role=t, buying_role="economic buyer", hook=t),)
+    return ScoreOutcome(subject, base.icp, base.result, (other,) * 7, personas)
+
+
 def _lookup(t: str) -> LookupResult:
     ref = AccountRef(id=1, crm_id=t, name=t, domain=t)
     return LookupResult(
@@ -185,6 +203,33 @@ def _facts(t: str) -> icp_card.VersionFacts:
         changes=t,
         backtest=t,
         history=(icp_history.log_line(_entry(t)),),
+    )
+
+
+def _document(t: str) -> ExportDocument:
+    """The one-page ICP with hostile text in every field people or the LLM fill in."""
+    return ExportDocument(
+        workspace="T1",
+        icp=_icp(t),
+        version=2,
+        segment=t,
+        status="approved",
+        author=t,
+        created_at=NOW,
+        approver="U0BOSS",
+        approved_at=NOW,
+        change_note=t,
+        personas=(persona_doc(t, {"role": t, "goals": [t], "challenges": t}),) * 5,
+        evidence=((f"ans:{t}", t),),
+        backtest=backtest_doc(
+            {"n": 10, "win_rate": 0.3, "top_tier": "A", "tiers": [{"tier": "A", "n": 4, "win_rate": 0.5}]}
+        ),
+        generated_at=NOW,
+        pains=(t, t + "2"),
+        triggers=(t,),
+        owner=t,
+        people=(("U0BOSS", t),),
+        plays=(("A", t),),
     )
 
 
@@ -275,6 +320,7 @@ TARGET = import_summary.ImportTarget("F0ABC", "accounts", False, "1.2")
 ROW = interview.StatusRow
 
 CASES: dict[str, Callable[[str], object]] = {
+    "assistant.thread_title": lambda t: assistant.thread_title(f"Which {t} deals win?"),
     "chat.chat_message[llm]": _chat("llm"),
     "chat.chat_message[offline]": _chat("offline"),
     "chat.chat_message[score]": _chat("score"),
@@ -283,6 +329,12 @@ CASES: dict[str, Callable[[str], object]] = {
     "draft.persona_line": lambda t: draft.persona_line(draft_outcome(1, t).personas[0]),
     "draft.draft_text": lambda t: draft.draft_text(_draft(t), ReviewFacts(status=IcpStatus.draft, author=t)),
     "draft.draft_blocks": lambda t: draft.draft_blocks(
+        _draft(t), ReviewFacts(status=IcpStatus.draft, author=t)
+    ),
+    "draft.full_icp_blocks": lambda t: draft.full_icp_blocks(
+        _draft(t), ReviewFacts(status=IcpStatus.draft, author=t)
+    ),
+    "draft.full_icp_modal": lambda t: draft.full_icp_modal(
         _draft(t), ReviewFacts(status=IcpStatus.draft, author=t)
     ),
     "draft.edit_modal": lambda t: draft.edit_modal(_draft(t), channel="C1", message_ts="1.2"),
@@ -295,6 +347,12 @@ CASES: dict[str, Callable[[str], object]] = {
     "help.help_text": lambda t: help.help_text([_Help(t)]),
     "help.command_help_blocks": lambda t: help.command_help_blocks(_Help(t)),
     "home.home_view": lambda t: home.home_view(_home(t), is_owner=True, owners_hint=t),
+    "home.home_view[one page]": lambda t: home.home_view(
+        dataclasses.replace(_home(t), documents={1: _document(t)}), is_owner=True, owners_hint=t
+    ),
+    "icp_page.page_blocks": lambda t: icp_page.page_blocks(page(_document(t)), max_blocks=50),
+    "icp_show.show_blocks": lambda t: icp_show.show_blocks(_document(t), _facts(t)),
+    "icp_show.version_notes": lambda t: icp_show.version_notes(_facts(t)),
     "home.characteristic_line": lambda t: home.characteristic_line(_scorecard(t).characteristics[0]),
     "icp_card.characteristic_lines": lambda t: icp_card.characteristic_lines(_scorecard(t)),
     "icp_card.rules_line": lambda t: icp_card.rules_line(_icp(t)),
@@ -377,11 +435,41 @@ CASES: dict[str, Callable[[str], object]] = {
     ),
     "score_card.chooser_text": lambda t: score_card.chooser_text(t),
     "score_card.not_found_text": lambda t: score_card.not_found_text(t, 10),
+    "score_card.card_blocks[compact]": lambda t: score_card.card_blocks(_guided(t)),
+    "score_card.why_line": lambda t: score_card.why_line(
+        score({t: t, "plan": t, f"{t} 2": t}, _scorecard(t))
+    ),
+    "score_card.gap_line": lambda t: score_card.gap_line(Gap(t, t, 0.0, t, 5.0)),
+    "score_card.gap_lines": lambda t: score_card.gap_lines([Gap(t, t, 0.0, t, 5.0)] * 10),
+    "score_card.add_line": lambda t: score_card.add_line(
+        _outcome(t).result, score_card.CardGuide(add_command=f"/icp score {t}", add_attributes=(t,))
+    ),
+    "score_card.contact_line": lambda t: score_card.contact_line(score_card.Contact(t, t, t, t)),
+    "score_card.others_line": lambda t: score_card.others_line(score_card.card_guide(_guided(t))),
+    "score_card.guide_lines": lambda t: score_card.guide_lines(
+        _guided(t).result, score_card.card_guide(_guided(t))
+    ),
+    "review_kit.adoption_text": lambda t: review_kit.adoption_text(
+        [(t, 2)],
+        [TierFigures(t, t, 1, 1)],
+        "since then",  # the caller's own mrkdwn (a date token)
+    ),
+    "review_kit.proposal_text": lambda t: review_kit.proposal_text(
+        Proposal(t, (t, t), 5, BacktestFigures(0.7, t, 0.5, 0.3, 9), BacktestFigures(0.8, t, 0.6, 0.3, 9)), 2
+    ),
+    "review_decision.checkin_text": lambda t: review_decision.checkin_text("U0BOSS", t),
+    "review_decision.closed_text": lambda t: review_decision.closed_text("U0BOSS", Decision.adopt, t, 2, NOW),
+    "review_decision.decision_modal": lambda t: review_decision.decision_modal(
+        review_decision.DecisionTarget(1, "C1", "1.2"), icp_name=t
+    ),
 }
 
 #: Public functions that build no Slack text from user data, and why.
 NOT_BUILDERS = {
     "blocks_text.escape": "the escaping helper itself (tested below)",
+    "score_modal.score_modal": "fixed labels and hints, no user text",
+    "score_modal.read_score_ask": "reads a modal submission, builds no Slack text",
+    "score_modal.domains_in": "finds domains in a message, builds no Slack text",
     "blocks_text.truncate": "cuts text it is given; callers escape first",
     "blocks_text.mrkdwn": "wraps already escaped text",
     "blocks_text.section": "wraps already escaped text",
@@ -391,9 +479,12 @@ NOT_BUILDERS = {
     "draft.read_edit": "reads a modal submission, builds no Slack text",
     "draft.read_changes": "reads a modal submission, builds no Slack text",
     "draft.persona_of": "parses stored persona JSON",
+    "draft.block_text_chars": "counts characters of built blocks",
     "home.ago": "formats a time span",
     "home.when": "formats a time",
     "icp_card.cut": "cuts text it is given",
+    "icp_page.header": "a plain_text header (shown literally, never parsed)",
+    "icp_show.show_title": "the plain_text header's text",
     "icp_card.packed_sections": "packs already escaped lines",
     "review_kit.date_token": "formats a time as Slack's <!date> token",
     "review_kit.percent": "formats a number",
@@ -406,6 +497,11 @@ NOT_BUILDERS = {
     "score_card.decode_why": "parses a button value",
     "score_card.encode_choice": "a button value (not shown)",
     "score_card.decode_choice": "parses a button value",
+    "score_card.choice_extras": "parses a button value",
+    "score_card.card_guide": "data for score_card, whose line builders escape it",
+    "score_card.pick_contact": "picks a persona; contact_line escapes it",
+    "score_card.score_command_of": "the command's words; add_line and others_line escape them",
+    "review_decision.read_decision": "reads a modal submission, builds no Slack text",
 }
 
 

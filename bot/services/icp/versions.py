@@ -35,6 +35,7 @@ ICP_ACTIONS = (
     "icp.in_review",
     "icp.approved",
     "icp.superseded",
+    "icp.reviewed",
 )
 _VERBS = {
     "icp.draft": "drafted",
@@ -45,6 +46,7 @@ _VERBS = {
     "icp.in_review": "submitted for review",
     "icp.approved": "approved",
     "icp.superseded": "superseded",
+    "icp.reviewed": "reviewed",
 }
 # Entries that change a version's content: the newest one of each version carries its changes.
 _CONTENT = frozenset({"icp.drafted", "icp.edit", "icp.edited"})
@@ -292,8 +294,11 @@ def _entry_text(entry: AuditEntry) -> str:
     drafted_with = details.get("drafted_with")
     if entry.action == "icp.drafted" and isinstance(drafted_with, str) and drafted_with:
         text += f" with {drafted_with}"
+    decision = details.get("decision")
+    if entry.action == "icp.reviewed" and isinstance(decision, str) and decision:
+        text += f", decided: {decision}"
     note = details.get("note")
-    if entry.action == "icp.changes_requested" and isinstance(note, str) and note.strip():
+    if entry.action in ("icp.changes_requested", "icp.reviewed") and isinstance(note, str) and note.strip():
         flat = " ".join(note.split())
         text += f": “{flat if len(flat) <= _NOTE_MAX else flat[: _NOTE_MAX - 1] + '…'}”"
     return text

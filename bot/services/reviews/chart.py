@@ -35,6 +35,17 @@ def render_tier_chart(
     then: Sequence[TierFigures], now: Sequence[TierFigures], *, title: str = "ICP tiers: then and now"
 ) -> bytes:
     """A PNG with two panels (win rate %, closed deals) and a then/now bar pair per tier."""
+    fig = build_tier_chart(then, now, title=title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def build_tier_chart(
+    then: Sequence[TierFigures], now: Sequence[TierFigures], *, title: str = "ICP tiers: then and now"
+) -> Figure:
+    """The chart's figure, laid out. The legend sits in its own band under the title, outside
+    both panels, so it never covers a bar however tall the bars are."""
     tiers = _tier_order(then, now)
     by_then = {t.tier: t for t in then}
     by_now = {t.tier: t for t in now}
@@ -55,9 +66,10 @@ def render_tier_chart(
         ax.set_title(label)
         ax.spines[["top", "right"]].set_visible(False)
     rate_ax.set_ylim(0, 100)
-    volume_ax.legend(loc="upper right", fontsize=8, frameon=False)
-    fig.suptitle(title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    fig.suptitle(title, y=0.98)
+    handles, labels = rate_ax.get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.91), ncol=2, fontsize=8, frameon=False
+    )
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.84))  # the panels stay below the title and the legend
+    return fig

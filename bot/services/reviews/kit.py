@@ -10,7 +10,10 @@ is on or after that day. Every figure is computed by the engine from the SQL sto
   lowest tier (an account with too little data for a tier, "?", is not counted);
 - interviews completed since then;
 - drift: the active version's backtest on the new deals against its backtest at approval
-  (``IcpVersion.backtest``): AUC, overall and per-tier win rates, then and now.
+  (``IcpVersion.backtest``): AUC, overall and per-tier win rates, then and now;
+- adoption: score cards given per tier (``score.run`` in the audit log) beside the deals per tier;
+- a re-learned proposal (bot/services/reviews/proposal.py): what ``learn`` on every closed deal
+  would change, and both versions' backtests on those deals.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Any
 import pandas as pd
 
 from bot.services.crm.frames import load_crm_frames
+from bot.services.reviews.proposal import Proposal, relearned_proposal
+from bot.services.scoring.usage import scores_by_tier
 from bot.store.db import Engine, Session, read_scope
 from bot.store.models import IcpVersion
 from bot.store.models.icp import DEFAULT_SEGMENT
@@ -112,6 +117,8 @@ class ReviewKit:
     new_interviews: int = 0
     new_deals: int = 0
     drift: Drift | None = None
+    proposal: Proposal | None = None  # the ICP re-learned on every closed deal, against the active one
+    scores_run: tuple[tuple[str, int], ...] = ()  # score cards given since, per tier
 
     @property
     def won_now(self) -> int:
@@ -303,6 +310,8 @@ def build_review_kit(
         new_interviews=count_completed_interviews(session, workspace_id=workspace_id, since=since),
         new_deals=len(fresh),
         drift=drift,
+        proposal=relearned_proposal(icp, crm) if icp is not None else None,
+        scores_run=tuple(sorted(scores_by_tier(session, workspace_id=workspace_id, since=since).items())),
     )
 
 

@@ -12,18 +12,27 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.services.icp.export.document import plays_of
+from bot.services.icp.export.plays import tier_play
 from bot.services.scoring.account_lookup import LookupResult, find_accounts
 from bot.store.db import Engine, Session, read_scope
-from bot.store.models import Account, IcpStatus, IcpVersion
+from bot.store.models import DEFAULT_SEGMENT, Account, IcpStatus, IcpVersion
 from bot.store.repo.crm import find_account_by_id
 from bot.store.repo.errors import NotFoundError
-from bot.store.repo.icp import find_scoring_icp, get_active_icp, get_icp_version, get_latest_icp
+from bot.store.repo.icp import (
+    find_scoring_icp,
+    get_active_icp,
+    get_icp_version,
+    get_latest_icp,
+    list_icp_versions,
+    list_personas,
+)
 from bot.store.repo.workspaces import get_workspace
-from icp_engine.model import ICP, ICPError, format_value
+from icp_engine.model import ICP, NO_TIER, ICPError, format_value
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES, normalize_account
 from icp_engine.readers.aliases import ACCOUNT_FIELDS
 from icp_engine.scoring import ScoreResult, score
@@ -56,10 +65,15 @@ class IcpInUse:
     icp: ICP
     approver: str | None = None
     approved_at: datetime | None = None
+    plays: tuple[tuple[str, str], ...] = ()  # per-tier plays the version's draft stored, if any
 
     @property
     def name(self) -> str:
         return self.icp.name
+
+    def play(self, tier: str) -> str:
+        """What sales does with a company of ``tier`` (the ICP document's play for it)."""
+        return tier_play(self.icp, tier, self.plays)
 
 
 @dataclass(frozen=True)
@@ -76,10 +90,30 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class PersonaBrief:
+    """A persona of the ICP version used, as the card names it."""
+
+    name: str
+    role: str | None = None
+    buying_role: str | None = None
+    hook: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentScore:
+    """The same company scored against another approved segment's ICP."""
+
+    icp: IcpInUse
+    result: ScoreResult
+
+
+@dataclass(frozen=True)
 class ScoreOutcome:
     subject: Subject
     icp: IcpInUse
     result: ScoreResult
+    others: tuple[SegmentScore, ...] = ()  # the other approved segments, the best fit first
+    personas: tuple[PersonaBrief, ...] = ()  # of the ICP version used, in their drafted order
 
 
 # --- the ICP -----------------------------------------------------------------------------------
@@ -122,7 +156,8 @@ def icp_in_use(row: IcpVersion) -> IcpInUse:
     except ICPError as exc:
         first = str(exc).splitlines()[0]
         raise ScoringError(f"The stored ICP v{row.version} cannot be used for scoring: {first}") from None
-    return IcpInUse(row.id, row.version, row.status, row.segment, icp, row.approver, row.approved_at)
+    plays = plays_of(row.draft_json or {})
+    return IcpInUse(row.id, row.version, row.status, row.segment, icp, row.approver, row.approved_at, plays)
 
 
 def active_icp(*, session: Session, workspace_id: int) -> IcpInUse | None:
@@ -145,6 +180,74 @@ def _icp_for(session: Session, workspace_id: int, icp_version_id: int | None) ->
     if found is None:
         raise NoIcpError("There is no ICP for this workspace yet.")
     return found
+
+
+def _segment_icps(
+    session: Session, workspace_id: int, segment: str | None, scoring: IcpVersion | None = None
+) -> list[IcpInUse]:
+    """The ICPs to score against: the named segment's, every approved segment's when there are
+    several, else the workspace's one ICP (approved, or the newest draft; ``scoring`` when the
+    caller has read it already)."""
+    if segment is not None:
+        key = segment.strip().casefold()
+        rows = list_icp_versions(session=session, workspace_id=workspace_id)
+        names = sorted({r.segment for r in rows})
+        match = next((n for n in names if n.casefold() == key), None)
+        if match is None:
+            known = ", ".join(names) if names else "none yet"
+            raise ScoringError(f"There is no ICP for segment '{segment}'. Segments: {known}.")
+        row = get_active_icp(session=session, workspace_id=workspace_id, segment=match) or get_latest_icp(
+            session=session, workspace_id=workspace_id, segment=match
+        )
+        assert row is not None
+        return [icp_in_use(row)]
+    approved = list_icp_versions(session=session, workspace_id=workspace_id, status=IcpStatus.approved)
+    if len(approved) > 1:
+        return [icp_in_use(row) for row in sorted(approved, key=lambda r: r.segment)]
+    if scoring is not None:
+        return [icp_in_use(scoring)]
+    found = active_icp(session=session, workspace_id=workspace_id)
+    if found is None:
+        raise NoIcpError("There is no ICP for this workspace yet.")
+    return [found]
+
+
+def _fit_key(icp: IcpInUse, result: ScoreResult) -> tuple[bool, float, float, bool, str]:
+    """Best fit first: a tier over "not enough data", then the higher score, then confidence."""
+    return (
+        result.tier != NO_TIER,
+        result.score,
+        result.confidence,
+        icp.segment == DEFAULT_SEGMENT,
+        icp.segment,
+    )
+
+
+def _personas(session: Session, workspace_id: int, icp: IcpInUse) -> tuple[PersonaBrief, ...]:
+    rows = list_personas(session=session, workspace_id=workspace_id, icp_version_id=icp.version_id)
+    return tuple(_brief(row.name, row.persona_json or {}) for row in rows)
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _brief(name: str, data: Mapping[str, Any]) -> PersonaBrief:
+    hooks = data.get("message_hooks") or data.get("hooks") or []
+    hook = _text(hooks[0]) if isinstance(hooks, list) and hooks else None
+    return PersonaBrief(
+        name=name, role=_text(data.get("role")), buying_role=_text(data.get("buying_role")), hook=hook
+    )
+
+
+def _best_outcome(
+    session: Session, workspace_id: int, subject: Subject, values: Mapping[str, Any], icps: Sequence[IcpInUse]
+) -> ScoreOutcome:
+    """Score against every ICP given; the best fit is the card, the others follow it."""
+    scored = sorted(((icp, score(values, icp.icp)) for icp in icps), key=lambda p: _fit_key(*p), reverse=True)
+    (icp, result), rest = scored[0], scored[1:]
+    others = tuple(SegmentScore(i, r) for i, r in rest)
+    return ScoreOutcome(subject, icp, result, others, _personas(session, workspace_id, icp))
 
 
 def _workspace_id(session: Session, team_id: str) -> int:
@@ -185,10 +288,14 @@ def raw_account_attributes(account: Account) -> dict[str, Any]:
     return raw
 
 
-def account_attributes(account: Account) -> dict[str, object]:
-    """Normalised attribute values of a stored account, ready for the engine."""
+def account_attributes(account: Account, overrides: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Normalised attribute values of a stored account, ready for the engine; ``overrides`` are
+    typed values (already under the engine's names) that replace or fill in stored ones."""
+    raw = raw_account_attributes(account)
+    if overrides:
+        raw.update(overrides)
     try:
-        values, _ = normalize_account(raw_account_attributes(account))
+        values, _ = normalize_account(raw)
     except ValueError as exc:
         raise ScoringError(
             f"Account {account.name!r} (CRM id {account.crm_id}) has a bad value: {exc}"
@@ -270,7 +377,11 @@ def inline_attributes(
 
 
 def _stored_account(
-    session: Session, workspace_id: int, account_id: int
+    session: Session,
+    workspace_id: int,
+    account_id: int,
+    overrides: Mapping[str, str] | None = None,
+    icp: ICP | None = None,
 ) -> tuple[Subject, dict[str, object]]:
     """What the card says about a stored account, and its normalised attributes."""
     account = find_account_by_id(session, workspace_id=workspace_id, account_id=account_id)
@@ -283,32 +394,60 @@ def _stored_account(
         crm_id=account.crm_id,
         domain=account.domain,
     )
-    return subject, account_attributes(account)
+    if not overrides:
+        return subject, account_attributes(account)
+    resolved = resolve_keys(overrides, icp)
+    _, notes = inline_attributes(overrides, icp)
+    subject = replace(subject, inline=dict(overrides), notes=notes)
+    return subject, account_attributes(account, resolved)
 
 
 def score_account(
-    engine: Engine, *, team_id: str, account_id: int, icp_version_id: int | None = None
+    engine: Engine,
+    *,
+    team_id: str,
+    account_id: int,
+    icp_version_id: int | None = None,
+    overrides: Mapping[str, str] | None = None,
+    segment: str | None = None,
 ) -> ScoreOutcome:
-    """Score one stored account (by primary key, within the team's workspace)."""
+    """Score one stored account (by primary key, within the team's workspace); ``overrides`` are
+    typed attribute values that fill in or replace the stored ones."""
     with read_scope(engine) as session:
         workspace_id = _workspace_id(session, team_id)
-        icp = _icp_for(session, workspace_id, icp_version_id)
-        subject, values = _stored_account(session, workspace_id, account_id)
-    return ScoreOutcome(subject, icp, score(values, icp.icp))
+        if icp_version_id is not None:
+            icps = [_icp_for(session, workspace_id, icp_version_id)]
+        else:
+            icps = _segment_icps(session, workspace_id, segment)
+        subject, values = _stored_account(session, workspace_id, account_id, overrides, icps[0].icp)
+        return _best_outcome(session, workspace_id, subject, values, icps)
 
 
 def score_inline(
-    engine: Engine, *, team_id: str, pairs: Mapping[str, str], icp_version_id: int | None = None
+    engine: Engine,
+    *,
+    team_id: str,
+    pairs: Mapping[str, str],
+    icp_version_id: int | None = None,
+    segment: str | None = None,
 ) -> ScoreOutcome:
     """Score attributes typed inline (``industry=software employees=500``)."""
     with read_scope(engine) as session:
-        icp = _icp_for(session, _workspace_id(session, team_id), icp_version_id)
-    values, notes = inline_attributes(pairs, icp.icp)
-    unused = unused_attributes(values, icp.icp)
-    if unused:  # most often a misspelt attribute name ("industy=software")
-        notes = (*notes, f"Not used by this ICP: {', '.join(unused)}")
-    subject = Subject(kind="inline", title="Attributes given", inline=dict(pairs), notes=notes)
-    return ScoreOutcome(subject, icp, score(values, icp.icp))
+        workspace_id = _workspace_id(session, team_id)
+        if icp_version_id is not None:
+            icps = [_icp_for(session, workspace_id, icp_version_id)]
+        else:
+            icps = _segment_icps(session, workspace_id, segment)
+        values, notes = inline_attributes(pairs, icps[0].icp)
+        unused = [
+            a
+            for a in unused_attributes(values, icps[0].icp)
+            if all(a in unused_attributes(values, i.icp) for i in icps)
+        ]
+        if unused:  # most often a misspelt attribute name ("industy=software")
+            notes = (*notes, f"Not used by this ICP: {', '.join(unused)}")
+        subject = Subject(kind="inline", title="Attributes given", inline=dict(pairs), notes=notes)
+        return _best_outcome(session, workspace_id, subject, values, icps)
 
 
 def _mentioned(icp: ICP) -> set[str]:
@@ -324,24 +463,35 @@ def unused_attributes(values: Mapping[str, object], icp: ICP) -> list[str]:
     return [name for name in values if name not in used and name not in derived]
 
 
-def score_query(engine: Engine, *, team_id: str, query: str) -> ScoreOutcome | LookupResult:
+def score_query(
+    engine: Engine,
+    *,
+    team_id: str,
+    query: str,
+    overrides: Mapping[str, str] | None = None,
+    segment: str | None = None,
+) -> ScoreOutcome | LookupResult:
     """Look a company up by name or domain and score it; a LookupResult when it is not one match.
 
     The ICP is checked first: without one there is nothing to score, whatever the lookup finds.
+    With several approved segments the company is scored against each (``segment`` picks one).
     """
     with read_scope(engine) as session:
         row = find_scoring_icp(session, slack_team_id=team_id)
-        if row is None:
+        if row is None and segment is None:
             raise NoIcpError("There is no ICP for this workspace yet.")
-        workspace_id, icp = row.workspace_id, icp_in_use(row)
+        workspace_id = row.workspace_id if row is not None else _workspace_id(session, team_id)
+        icps = _segment_icps(session, workspace_id, segment, row)
     for fresh in (False, True):
         found = find_accounts(engine, workspace_id=workspace_id, query=query, fresh=fresh)
         if found.status != "found" or found.match is None:
             return found
         try:  # the workspace and ICP read above are reused: one query for the account
             with read_scope(engine) as session:
-                subject, values = _stored_account(session, workspace_id, found.match.account.id)
-            return ScoreOutcome(subject, icp, score(values, icp.icp))
+                subject, values = _stored_account(
+                    session, workspace_id, found.match.account.id, overrides, icps[0].icp
+                )
+                return _best_outcome(session, workspace_id, subject, values, icps)
         except AccountGoneError:
             if fresh:
                 raise

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.services.home import load_home_data
+from bot.services.home import HomeData, load_home_data
+from bot.services.icp.export.document import with_names
+from bot.slack.names import slack_names
 from bot.slack.people import owner_rules
 from bot.slack.views.home import home_view
 
@@ -19,5 +22,15 @@ def publish_home(*, ctx: AppContext, client: WebClient, team_id: str, user_id: s
     owners = owner_rules(ctx, client)
     owner = owners.is_owner(team_id=team_id, user_id=user_id)
     hint = "" if owner else owners.hint(team_id=team_id)
-    data = load_home_data(ctx.engine, team_id=team_id, now=ctx.clock())
+    data = _named(client, load_home_data(ctx.engine, team_id=team_id, now=ctx.clock()))
     client.views_publish(user_id=user_id, view=home_view(data, is_owner=owner, owners_hint=hint))
+
+
+def _named(client: WebClient, data: HomeData) -> HomeData:
+    """The one-page documents with the owner and approver named as Slack shows them."""
+    ids = [who for doc in data.documents.values() for who in (doc.owner, doc.approver)]
+    known = {k: v for doc in data.documents.values() for k, v in doc.people}
+    names = slack_names(client, ids, known=known)
+    if not names:
+        return data
+    return replace(data, documents={k: with_names(doc, names) for k, doc in data.documents.items()})

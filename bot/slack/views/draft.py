@@ -1,13 +1,14 @@
 """A drafted ICP as a Slack message, its review buttons and modals, and the personas listing.
 
-Pure: a :class:`DraftOutcome` and its :class:`ReviewFacts` in, Block Kit out. The message shows
-the characteristics with points by value and evidence ids, hypotheses (0 points), disqualifiers,
-tiers and what the points mean, personas,
-pains/goals/triggers, the backtest, conflicts and the citations behind the ids, and how it was
-drafted ("drafted without an LLM", fallback notes). Every part has a block budget, long lists are
-packed into sections and what does not fit is counted, so a big draft stays within Slack's 50
-blocks and 3,000 characters per section. Button values carry only the version id; the listeners
-re-check everything they are given.
+Pure: a :class:`DraftOutcome` and its :class:`ReviewFacts` in, Block Kit out. The message fits
+one screen (at most ``SUMMARY_MAX`` characters of text, fallback included): the ICP in one
+sentence with its proof, the tiers, the top characteristics by weight, disqualifiers, persona
+names, how many conflicts, hypotheses and citations, how it was drafted, and the buttons
+(Approve, Request changes, Edit, Full ICP). The Full ICP modal holds the rest: every
+characteristic with its points and evidence ids, hypotheses (0 points), personas, pains, goals,
+triggers, the backtest, conflicts and the citations behind the ids. Every part has a block budget,
+long lists are packed into sections and what does not fit is counted, so a big draft stays within
+Slack's limits. Button values carry only the version id; the listeners re-check everything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ConfirmObject,
-    DividerBlock,
     HeaderBlock,
     InputBlock,
     NumberInputElement,
@@ -34,6 +34,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.services.icp.drafting import DraftedPersona, DraftOutcome, Trait
+from bot.services.icp.drafting.statement import draft_statement, top_characteristics
 from bot.services.icp.review import MAX_POINTS, NOTE_MAX, DraftEdit, ReviewFacts
 from bot.slack.views.blocks_text import (
     FALLBACK_TEXT_MAX,
@@ -49,7 +50,7 @@ from bot.slack.views.blocks_text import (
 )
 from bot.slack.views.icp_card import tiers_line
 from bot.store.models import IcpStatus
-from icp_engine.model import Characteristic, Criterion
+from icp_engine.model import ICP, Characteristic, Criterion
 from icp_engine.wording import (
     UNKNOWN_RULE,
     bins_text,
@@ -62,6 +63,9 @@ from icp_engine.wording import (
 DRAFT_APPROVE = "icp_draft_approve"
 DRAFT_REQUEST_CHANGES = "icp_draft_request_changes"
 DRAFT_EDIT = "icp_draft_edit"
+DRAFT_FULL = "icp_draft_full"
+FULL_ICP_LABEL = "Full ICP"
+FULL_CALLBACK = "icp_draft_full_modal"
 DRAFT_ACTIONS_BLOCK = "icp_draft_actions"
 EDIT_CALLBACK = "icp_draft_edit_modal"
 CHANGES_CALLBACK = "icp_draft_changes_modal"
@@ -84,6 +88,12 @@ BINS_SHOWN = 12  # per characteristic line; the rest are counted ("…and 30 mor
 QUOTE_MAX = 220
 PERSONA_LINE_MAX = 1400
 METADATA_MAX = 3000
+SUMMARY_MAX = 2800  # text of the draft post and its fallback: one screen, under 3,000 with a DM's note
+SUMMARY_HEADER_MAX = 120
+TOP_CHARACTERISTICS = 5
+TOP_BINS = 3
+DISQUALIFIERS_SHOWN = 3
+PERSONAS_NAMED = 5
 
 NO_PERSONAS = (
     "No personas yet. They are drafted together with the ICP from interview answers "
@@ -149,6 +159,8 @@ def persona_line(p: DraftedPersona) -> str:
     """One persona in a few lines: who they are, then their goals, challenges, objections, hooks."""
     head = f"*{escape(p.name)}*"
     who = [escape(", ".join(p.titles[:3]))] if p.titles else []
+    if p.role_label and (p.buying_role is None or p.buying_role.text.casefold() != p.role_label):
+        who.append(p.role_label)
     for trait in (p.seniority, p.department, p.buying_role, p.budget_authority):
         if trait is not None:
             who.append(escape(truncate(trait.text, 120)))
@@ -156,11 +168,13 @@ def persona_line(p: DraftedPersona) -> str:
     for label, values in (
         ("Goals", p.goals),
         ("Challenges", p.challenges),
+        ("Triggers", p.triggers),
         ("Motivators", p.motivators),
         ("Objections", p.objections),
         ("Tools", p.tools),
         ("Channels", p.channels),
         ("Hooks", p.message_hooks),
+        ("In their words", p.quotes),
     ):
         if values:
             lines.append(f"_{label}:_ {_words(values)}")
@@ -223,8 +237,12 @@ def _review_lines(outcome: DraftOutcome, facts: ReviewFacts) -> list[str]:
     return lines
 
 
-def _actions(outcome: DraftOutcome) -> ActionsBlock:
+def _actions(outcome: DraftOutcome, review: bool = True) -> ActionsBlock:
+    """Approve, Request changes and Edit while the draft is open for review; Full ICP always."""
     value = str(outcome.version_id)
+    full = ButtonElement(text=PlainTextObject(text=FULL_ICP_LABEL), action_id=DRAFT_FULL, value=value)
+    if not review:
+        return ActionsBlock(block_id=DRAFT_ACTIONS_BLOCK, elements=[full])
     return ActionsBlock(
         block_id=DRAFT_ACTIONS_BLOCK,
         elements=[
@@ -244,6 +262,7 @@ def _actions(outcome: DraftOutcome) -> ActionsBlock:
                 text=PlainTextObject(text="Request changes"), action_id=DRAFT_REQUEST_CHANGES, value=value
             ),
             ButtonElement(text=PlainTextObject(text="Edit"), action_id=DRAFT_EDIT, value=value),
+            full,
         ],
     )
 
@@ -261,8 +280,82 @@ def draft_text(outcome: DraftOutcome, facts: ReviewFacts) -> str:
     )
 
 
+def _top_characteristics(icp: ICP) -> list[str]:
+    return [
+        f"• *{escape(ch.name)}*: {escape(bins_text(ch, max_bins=TOP_BINS))}"
+        for ch in top_characteristics(icp, TOP_CHARACTERISTICS)
+    ]
+
+
+def _persona_name(p: DraftedPersona) -> str:
+    role = p.role_label or (p.buying_role.text if p.buying_role is not None else "")
+    return f"*{escape(truncate(p.name, 60))}*" + (f" ({escape(truncate(role, 40))})" if role else "")
+
+
+def _summary_parts(outcome: DraftOutcome) -> list[tuple[str, int]]:
+    """The short post's sections in order, each with the share of the text budget it may use."""
+    icp = outcome.icp
+    chars = _top_characteristics(icp) or ["_No characteristic is backed by the data yet._"]
+    heading = f"*Characteristics ({len(icp.characteristics)})*"
+    if len(icp.characteristics) > TOP_CHARACTERISTICS:
+        heading += f", the top {TOP_CHARACTERISTICS} by weight"
+    parts = [
+        (escape(draft_statement(icp, outcome.backtest)), 450),
+        (tiers_line(icp), 350),
+        ("\n".join([heading, *chars]), 700),
+    ]
+    if icp.disqualifiers:
+        lines = [f"• {escape(d.condition.describe())}" for d in icp.disqualifiers[:DISQUALIFIERS_SHOWN]]
+        left = len(icp.disqualifiers) - DISQUALIFIERS_SHOWN
+        if left > 0:
+            lines.append(f"…and {plural(left, 'more')}")
+        parts.append(("\n".join([f"*Disqualifiers ({len(icp.disqualifiers)})*", *lines]), 300))
+    if outcome.personas:
+        names = " · ".join(_persona_name(p) for p in outcome.personas[:PERSONAS_NAMED])
+        left = len(outcome.personas) - PERSONAS_NAMED
+        parts.append(
+            (
+                f"*Personas ({len(outcome.personas)})*: {names}"
+                + (f" · …and {left} more" if left > 0 else ""),
+                300,
+            )
+        )
+    return parts
+
+
+def _counts_line(outcome: DraftOutcome) -> str:
+    facts = [
+        plural(len(outcome.conflicts), "conflict"),
+        plural(len(outcome.drafted.hypotheses), "hypothesis", "hypotheses"),
+        plural(len(outcome.citations), "citation"),
+    ]
+    return f"⚠️ {' · '.join(facts)}. Every characteristic with its evidence, the personas, pains, triggers, conflicts and citations: *{FULL_ICP_LABEL}*."
+
+
+def block_text_chars(blocks: Sequence[Block | Mapping[str, Any]], text: str = "") -> int:
+    """How many characters of text a message shows: every ``text`` of every block (confirm
+    dialogs and buttons included) plus the fallback ``text``."""
+    total = len(text)
+
+    def walk(node: Any) -> None:
+        nonlocal total
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk([b.to_dict() if isinstance(b, Block) else b for b in blocks])
+    return total
+
+
 def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
-    """The draft message: at most 50 blocks whatever the size of the draft."""
+    """The draft message, one screen: with its fallback text, at most ``SUMMARY_MAX`` characters of
+    text whatever the size of the draft; the details are behind the Full ICP button."""
     icp = outcome.icp
     title = (
         f"ICP draft v{outcome.version}: {icp.name}" if facts.open else f"ICP v{outcome.version}: {icp.name}"
@@ -270,23 +363,46 @@ def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
     made = (
         "🗂️ *Drafted without an LLM*" if outcome.offline else f"🤖 Drafted with {escape(outcome.drafted_with)}"
     )
-    top: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_TEXT_MAX), emoji=False)),
-        context(f"{made} · {_status_line(outcome, facts)}"),
+    head: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=truncate(title, SUMMARY_HEADER_MAX), emoji=False)),
+        context(truncate(f"{made} · {_status_line(outcome, facts)}", 300)),
     ]
     if outcome.notes:
+        head.append(context(truncate(" ".join(f"ℹ️ {escape(n)}" for n in outcome.notes), 300)))
+    review = _review_lines(outcome, facts)
+    tail: list[Block] = [context(_counts_line(outcome))]
+    if review:
+        tail.append(section(truncate("\n".join(review), 500)))
+    tail.append(_actions(outcome, facts.open))
+    fixed = block_text_chars([*head, *tail], draft_text(outcome, facts))
+    parts = _summary_parts(outcome)
+    room = SUMMARY_MAX - fixed
+    wanted = sum(share for _, share in parts)
+    body: list[Block] = []
+    for text, share in parts:
+        limit = max(40, room * share // wanted) if room > 0 else 0
+        if limit:
+            body.append(section(truncate(text, limit)))
+    return [*head, *body, *tail]
+
+
+def full_icp_blocks(
+    outcome: DraftOutcome, facts: ReviewFacts, *, max_blocks: int = MAX_VIEW_BLOCKS
+) -> list[Block]:
+    """Everything the draft says, within ``max_blocks``: every characteristic with its evidence,
+    hypotheses, disqualifiers, personas, pains and triggers, the backtest, conflicts, citations."""
+    icp = outcome.icp
+    made = (
+        "🗂️ *Drafted without an LLM*" if outcome.offline else f"🤖 Drafted with {escape(outcome.drafted_with)}"
+    )
+    top: list[Block] = [context(f"{made} · {_status_line(outcome, facts)}")]
+    if outcome.notes:
         top.append(context(*(f"ℹ️ {escape(truncate(n, 600))}" for n in outcome.notes[:5])))
+    top.append(section(escape(draft_statement(icp, outcome.backtest))))
     if outcome.narrative or icp.description:
         top.append(section(escape(outcome.narrative or icp.description or "")))
     top.append(section(tiers_line(icp)))
     top.append(context(f"Points predict the {escape(target_text(icp))}. {UNKNOWN_RULE}"))
-
-    review = _review_lines(outcome, facts)
-    tail: list[Block] = [DividerBlock()]
-    if review:
-        tail.append(section("\n".join(review)))
-    if facts.open:
-        tail.append(_actions(outcome))
 
     characteristics = [_characteristic_line(ch) for ch in icp.characteristics] or [
         "_No characteristic is backed by the data yet._"
@@ -310,40 +426,57 @@ def draft_blocks(outcome: DraftOutcome, facts: ReviewFacts) -> list[Block]:
         f"{escape(c.statement)}{_ids(c.evidence)}"
         for c in outcome.conflicts
     ]
+    scale = max(1, max_blocks // MAX_MESSAGE_BLOCKS)
     parts: list[tuple[str, list[str], int, str, str | None]] = [
         (
             f"*Characteristics ({len(icp.characteristics)}), points by value*",
             characteristics,
-            5,
+            5 * scale,
             "more characteristic",
             None,
         ),
         (
             f"*Hypotheses ({len(hypotheses)}): 0 points until an owner gives them weight*",
             hypotheses,
-            3,
+            3 * scale,
             "more hypothesis",
             "more hypotheses",
         ),
-        (f"*Disqualifiers ({len(disqualifiers)})*", disqualifiers, 2, "more disqualifier", None),
+        (f"*Disqualifiers ({len(disqualifiers)})*", disqualifiers, 2 * scale, "more disqualifier", None),
         (
             f"*Personas ({len(outcome.personas)})*",
             [persona_line(p) for p in outcome.personas],
-            7,
+            7 * scale,
             "more persona",
             None,
         ),
-        ("", themes, 3, "more list", None),
-        ("*Backtest*", _backtest_lines(outcome), 2, "more tier", None),
-        (f"*Conflicts ({len(conflicts)})*", conflicts, 3, "more conflict", None),
-        (f"*Citations ({len(outcome.citations)})*", _citation_lines(outcome), 6, "more citation", None),
+        ("", themes, 3 * scale, "more list", None),
+        ("*Backtest*", _backtest_lines(outcome), 2 * scale, "more tier", None),
+        (f"*Conflicts ({len(conflicts)})*", conflicts, 3 * scale, "more conflict", None),
+        (
+            f"*Citations ({len(outcome.citations)})*",
+            _citation_lines(outcome),
+            6 * scale,
+            "more citation",
+            None,
+        ),
     ]
     body: list[Block] = []
-    room = MAX_MESSAGE_BLOCKS - len(top) - len(tail)
+    room = max_blocks - len(top)
     for heading, lines, budget, what, many in parts:
-        blocks = _listed(heading, lines, min(budget, room - len(body)), what, many)
-        body += blocks
-    return (top + body + tail)[:MAX_MESSAGE_BLOCKS]
+        body += _listed(heading, lines, min(budget, room - len(body)), what, many)
+    return (top + body)[:max_blocks]
+
+
+def full_icp_modal(outcome: DraftOutcome, facts: ReviewFacts) -> View:
+    """The Full ICP button's modal: :func:`full_icp_blocks` within a modal's 100 blocks."""
+    return View(
+        type="modal",
+        callback_id=FULL_CALLBACK,
+        title=_title(f"ICP v{outcome.version} in full"),
+        close=_title("Close"),
+        blocks=full_icp_blocks(outcome, facts, max_blocks=MAX_VIEW_BLOCKS),
+    )
 
 
 # -- modals ------------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Pure: HomeData in, a ``View`` out. ICP owners see the version being worked on (the draft when
 there is one) and buttons for the main actions; everyone else sees the approved ICP only, read
-only, with who to ask. Long ICPs are packed into sections and cut with a note, so the view always
-stays within Slack's 100 blocks and 3,000 characters per section.
+only, with who to ask. The ICP is the one page (``icp_page``), in the same structure as `/icp
+show` and the export, whenever its document was loaded. Long ICPs are packed into sections and
+cut with a note, so the view always stays within Slack's 100 blocks and 3,000 characters per
+section.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.services.home import HomeData, IcpSummary, ImportSummary, PersonaSummary
+from bot.services.icp.export.outline import page
 from bot.slack.views.blocks_text import (
     MAX_VIEW_BLOCKS,
     context,
@@ -31,6 +34,7 @@ from bot.slack.views.blocks_text import (
     section,
     truncate,
 )
+from bot.slack.views.icp_page import page_blocks
 from bot.store.models import InterviewState
 from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, Characteristic, format_value
 from icp_engine.wording import SCORE_RULE, UNKNOWN_RULE, bins_text, no_tier_rule, target_text
@@ -254,7 +258,18 @@ def home_view(data: HomeData, *, is_owner: bool, owners_hint: str = "") -> View:
         section(_review_text(data)),
         context(f"Updated {_stamp(data.now)}. Score any company with `/icp score <name or domain>`."),
     ]
-    icp_blocks: list[Block] = [DividerBlock(), _header("Current ICP")]
+    icp_blocks: list[Block] = [DividerBlock()]
+    doc = data.documents.get(shown.version_id) if shown is not None else None
+    if shown is not None and doc is not None:
+        # The one page, in the same structure as `/icp show` and the export.
+        if is_owner and data.approved is not None and shown.version_id != data.approved.version_id:
+            icp_blocks.append(context(f"Approved version in use for scoring: v{data.approved.version}."))
+        icp_blocks.append(section(_icp_title(shown, data.now)))
+        budget = MAX_VIEW_BLOCKS - len(top) - len(fixed) - len(icp_blocks)
+        one_page = page_blocks(page(doc), max_blocks=budget, title="Current ICP")
+        blocks = [*top, DividerBlock(), *one_page[:1], *icp_blocks[1:], *one_page[1:], *fixed]
+        return View(type="home", callback_id=HOME_CALLBACK, blocks=blocks[:MAX_VIEW_BLOCKS])
+    icp_blocks.append(_header("Current ICP"))
     if shown is None:
         if data.latest is not None and not is_owner:
             text = f"No approved ICP yet: a draft (v{data.latest.version}) is being worked on."

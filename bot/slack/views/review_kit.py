@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.services.reviews.kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
+from bot.services.reviews.proposal import BacktestFigures, Proposal
 from bot.slack.views.blocks_text import context, escape, section, truncate
 from bot.slack.views.interview import SlackMessage
 
@@ -92,6 +93,40 @@ NO_REMINDER_NOTE = (
 )
 
 
+def _backtest_words(figures: BacktestFigures) -> str:
+    top = (
+        f", tier {escape(figures.top_tier)} wins {percent(figures.top_tier_win_rate)}"
+        if figures.top_tier_win_rate is not None
+        else ""
+    )
+    return f"AUC {figures.auc:.2f}{top}"
+
+
+def adoption_text(scores: Sequence[tuple[str, int]], tiers: Sequence[TierFigures], since: str) -> str:
+    """Scores run and deals worked, per tier."""
+    total = sum(n for _, n in scores)
+    per_tier = " · ".join(f"{escape(t)} {n}" for t, n in scores)
+    text = f"*Adoption* {since}: {total} score card(s) given" + (f" ({per_tier})" if per_tier else "")
+    worked = " · ".join(f"{escape(t.tier)} {t.n}" for t in tiers if t.n)
+    return text + (f"; closed deals worked per tier: {worked}" if worked else "; no closed deals")
+
+
+def proposal_text(proposal: Proposal, version: int | None) -> str:
+    """The re-learned proposal: its points diff against the active version and both backtests."""
+    active = f"v{version}" if version is not None else "the active ICP"
+    lines = [f"*Re-learned proposal* (on every closed deal) vs {active}: {escape(proposal.summary)}"]
+    lines += [f"• {escape(truncate(line, 300))}" for line in proposal.changes]
+    if proposal.changes_total > len(proposal.changes):
+        lines.append(
+            f"…and {proposal.changes_total - len(proposal.changes)} more change(s): `/icp draft` shows all"
+        )
+    lines.append(
+        f"Backtest on the same {proposal.active.n} deals: {active} {_backtest_words(proposal.active)} · "
+        f"proposal {_backtest_words(proposal.proposed)} (in-sample: learned on these deals)"
+    )
+    return truncate("\n".join(lines), 2900)
+
+
 def review_kit_message(
     kit: ReviewKit, *, reminder_id: int | None, next_run_at: datetime | None = None
 ) -> SlackMessage:
@@ -126,8 +161,11 @@ def review_kit_message(
             _listed("*ICP accounts that churned*", kit.churned_total, [_churn_line(c) for c in kit.churned])
         )
     blocks.append(section(f"*New interviews*: {kit.new_interviews} completed {since}"))
+    blocks.append(section(adoption_text(kit.scores_run, kit.tiers_now, since)))
     if kit.drift is not None:
         blocks.append(section(drift_text(kit.drift)))
+    if kit.proposal is not None:
+        blocks.append(section(proposal_text(kit.proposal, kit.icp_version)))
     blocks.append(DividerBlock())
     if reminder_id is None:
         blocks.append(context(NO_REMINDER_NOTE))

@@ -1,9 +1,13 @@
 """The score card (`/icp score`), its "Why?" expansion and the chooser for ambiguous names.
 
-Pure functions from the engine's ScoreResult to Block Kit. The compact card shows the score with
-its confidence (and the expected win rate when the ICP is calibrated), and which characteristics
-raise or lower it; "Why?" swaps it in place for the expanded card, one line per characteristic
-with the account's value, the points it earned and the bin that gave them. An account with too
+Pure functions from the engine's ScoreResult to Block Kit. The compact card is read in five
+seconds: score, tier and ICP version; one line of why (the strongest plus and minus
+characteristics); one line per characteristic where the account is not in the best bin (at most
+eight, "industry: professional services 0 · best: fintech +12"); the unknown attributes with the
+command that adds them; the tier's play and the persona to contact; and, with several approved
+segments, how the company scores against the others. "Why?" swaps it in place for the expanded
+card, one line per characteristic with the account's value, the points it earned and the bin that
+gave them. An account with too
 little known data gets tier "?" ("Not enough data") and the attributes to ask for. Button values carry what the click needs to
 redo the work (account id or typed attributes, and the ICP version), never more than Slack's
 2,000 characters: a card whose attributes would not fit is sent expanded straight away.
@@ -42,6 +46,9 @@ from bot.slack.views.blocks_text import (
     section,
     truncate,
 )
+from bot.store.models import DEFAULT_SEGMENT
+from icp_engine.card import Gap, attributes_to_ask, gaps
+from icp_engine.card import why as strongest
 from icp_engine.model import NO_TIER
 from icp_engine.scoring import CharacteristicLine, ScoreResult
 from icp_engine.wording import SCORE_RULE, UNKNOWN_RULE, signed_points
@@ -54,6 +61,8 @@ WHY_BUTTON = "icp_score_why"
 CHOOSE_ACCOUNT = "icp_score_choose"
 MAX_CHOICES = 10
 LISTING_MAX = 1200  # characters of characteristics per list on the compact card
+MAX_GAP_LINES = 8  # characteristics below their best bin shown on the compact card
+MAX_OTHER_SEGMENTS = 5
 
 NO_ICP_TEXT = (
     "There is no ICP for this workspace yet, so there is nothing to score against. "
@@ -70,6 +79,36 @@ class CardSubject:
     title: str
     details: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # sentences about the input, e.g. how typed values were read
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The persona to contact: name, title and buying role, and the message hook to open with."""
+
+    name: str
+    role: str | None = None
+    buying_role: str | None = None
+    hook: str | None = None
+
+
+@dataclass(frozen=True)
+class OtherSegment:
+    segment: str
+    result: ScoreResult
+
+
+@dataclass(frozen=True)
+class CardGuide:
+    """What turns a score into a next step (the compact card shows it; None leaves it out)."""
+
+    gaps: tuple[Gap, ...] = ()
+    play: str | None = None
+    contact: Contact | None = None
+    add_command: str | None = None  # "/icp score acme.com" — the unknown attributes are appended
+    add_attributes: tuple[str, ...] = ()  # the attributes the command would add, typed names
+    segment: str | None = None  # the segment scored, when the workspace has several
+    others: tuple[OtherSegment, ...] = ()
+    segment_command: str | None = None  # "/icp score acme.com" — "segment=…" is appended
 
 
 @dataclass(frozen=True)
@@ -104,6 +143,8 @@ def encode_why(request: WhyRequest) -> str | None:
         data["u"] = request.shared_by
     if request.account_id is not None:
         data["a"] = request.account_id
+        if request.pairs:  # typed values that fill in the account's unknown ones
+            data["p"] = request.pairs
     else:
         data["p"] = request.pairs
     value = _dump(data)
@@ -121,18 +162,40 @@ def decode_why(value: str) -> WhyRequest:
     if account is not None:
         if not _is_id(account):
             raise ValueError("bad account id")
-        return WhyRequest(icp_version_id=version, account_id=account, shared_by=user)
-    if (
-        not isinstance(pairs, dict)
-        or not pairs
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in pairs.items())
-    ):
+        if pairs is not None and not _is_pairs(pairs):
+            raise ValueError("bad attributes")
+        return WhyRequest(icp_version_id=version, account_id=account, pairs=pairs or {}, shared_by=user)
+    if not _is_pairs(pairs) or not pairs:
         raise ValueError("no account and no attributes")
     return WhyRequest(icp_version_id=version, pairs=pairs, shared_by=user)
 
 
-def encode_choice(account_id: int, *, share: bool) -> str:
-    return _dump({"a": account_id, "s": 1 if share else 0})
+def _is_pairs(value: object) -> TypeGuard[dict[str, str]]:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def encode_choice(
+    account_id: int, *, share: bool, pairs: Mapping[str, str] | None = None, segment: str | None = None
+) -> str:
+    """The chooser button's value; typed values and a segment come along when they fit."""
+    data: dict[str, Any] = {"a": account_id, "s": 1 if share else 0}
+    if pairs:
+        data["p"] = dict(pairs)
+    if segment:
+        data["g"] = segment
+    value = _dump(data)
+    return value if len(value) <= BUTTON_VALUE_MAX else _dump({"a": account_id, "s": 1 if share else 0})
+
+
+def choice_extras(value: str) -> tuple[dict[str, str], str | None]:
+    """The typed values and the segment a chooser button carries; ValueError if malformed."""
+    data = _load_object(value)
+    pairs, segment = data.get("p") or {}, data.get("g")
+    if not _is_pairs(pairs) or (segment is not None and not isinstance(segment, str)):
+        raise ValueError("bad choice extras")
+    return dict(pairs), segment
 
 
 def decode_choice(value: str) -> tuple[int, bool]:
@@ -177,10 +240,14 @@ class Approval:
     approved_on: date | None
 
 
-def _icp_label(result: ScoreResult, icp_status: str, approval: Approval | None = None) -> str:
+def _icp_label(
+    result: ScoreResult, icp_status: str, approval: Approval | None = None, segment: str | None = None
+) -> str:
     """ "Mid-market SaaS v3, approved by <@U1> on 2026-11-30", or "… v4 (draft)"."""
     version = f" v{result.icp_version}" if result.icp_version is not None else ""
     name = f"{escape(result.icp_name)}{version}"
+    if segment:
+        name += f" (segment {escape(segment)})"
     if icp_status == "approved" and approval is not None and approval.approved_on is not None:
         who = f"<@{approval.approver}>" if _is_user_id(approval.approver) else escape(approval.approver or "")
         return f"{name}, approved by {who or 'an owner'} on {approval.approved_on:%Y-%m-%d}"
@@ -199,7 +266,11 @@ def _header(result: ScoreResult, subject: CardSubject) -> HeaderBlock:
 
 
 def _summary(
-    result: ScoreResult, subject: CardSubject, icp_status: str, approval: Approval | None
+    result: ScoreResult,
+    subject: CardSubject,
+    icp_status: str,
+    approval: Approval | None,
+    segment: str | None = None,
 ) -> SectionBlock:
     if result.tier == NO_TIER:
         tier = f"*Tier*\n{escape(result.tier_label)}"  # "?" itself tells a reader nothing
@@ -211,7 +282,7 @@ def _summary(
     ]
     if result.win_probability is not None:
         fields.append(f"*Win probability*\n{result.win_probability:.0%}")
-    fields.append(f"*ICP used*\n{_icp_label(result, icp_status, approval)}")
+    fields.append(f"*ICP used*\n{_icp_label(result, icp_status, approval, segment)}")
     if subject.details:
         fields.append("*About*\n" + " · ".join(escape(d) for d in subject.details))
     return SectionBlock(fields=[mrkdwn(f, FIELD_TEXT_MAX) for f in fields])
@@ -260,6 +331,93 @@ def _listing(items: Sequence[str], budget: int, sep: str = "; ") -> str:
 def _characteristic_value(line: CharacteristicLine) -> str:
     """ "industry: software (+25)", escaped."""
     return f"{escape(line.name)}: {escape(line.value)} ({signed_points(line.points)})"
+
+
+def why_line(result: ScoreResult) -> str:
+    """ "*Why:* ✓ industry: software (+25) · ✗ employees: 20 (−10)", escaped."""
+    found = strongest(result)
+    parts = []
+    if found.plus is not None:
+        parts.append(f"✓ {_characteristic_value(found.plus)}")
+    if found.minus is not None:
+        parts.append(f"✗ {_characteristic_value(found.minus)}")
+    if not parts:
+        return "*Why:* nothing known about it raises or lowers the score."
+    return "*Why:* " + " · ".join(parts)
+
+
+def gap_line(gap: Gap) -> str:
+    """ "industry: professional services 0 · best: fintech +12", escaped."""
+    return (
+        f"{escape(gap.name)}: {escape(truncate(gap.value, 200))} {signed_points(gap.points)} · "
+        f"best: {escape(truncate(gap.best, 200))} {signed_points(gap.best_points)}"
+    )
+
+
+def gap_lines(all_gaps: Sequence[Gap]) -> list[str]:
+    """At most eight lines, the most points lost first, and how many more there are."""
+    if not all_gaps:
+        return []
+    lines = [f"*Below the best ({len(all_gaps)}):*"]
+    lines += [gap_line(g) for g in all_gaps[:MAX_GAP_LINES]]
+    if len(all_gaps) > MAX_GAP_LINES:
+        lines.append(f"…and {len(all_gaps) - MAX_GAP_LINES} more: press Why? for every line")
+    return lines
+
+
+def add_line(result: ScoreResult, guide: CardGuide) -> str | None:
+    """The unknown attributes, and the command that scores again with them."""
+    names = guide.add_attributes or tuple(result.unknown)
+    if not names:
+        return None
+    listed = _listing([escape(a) for a in names], 600, ", ")
+    if not guide.add_command:
+        return f"*Unknown:* {listed} — {UNKNOWN_RULE}"
+    typed = " ".join(f"{'_'.join(a.split())}=…" for a in names[:6])
+    command = truncate(f"{guide.add_command} {typed}", 700).replace("`", "'")
+    return f"*Unknown:* {listed} — add them: `{escape(command)}`"
+
+
+def contact_line(contact: Contact) -> str:
+    about = ", ".join(escape(x) for x in (contact.role, contact.buying_role) if x and x != contact.name)
+    text = f"*Contact:* {escape(truncate(contact.name, 150))}"
+    if about:
+        text += f" ({truncate(about, 300)})"
+    if contact.hook:
+        text += f" — open with: {escape(truncate(contact.hook, 300))}"
+    return text
+
+
+def others_line(guide: CardGuide) -> str | None:
+    if not guide.others:
+        return None
+    shown = [
+        f"{escape(o.segment)} {o.result.score:g}/100 · {escape(_tier_words(o.result))}"
+        for o in guide.others[:MAX_OTHER_SEGMENTS]
+    ]
+    text = f"*Best fit: segment {escape(guide.segment or '')}.* Other segments: " + "; ".join(shown)
+    if len(guide.others) > MAX_OTHER_SEGMENTS:
+        text += f"; …and {len(guide.others) - MAX_OTHER_SEGMENTS} more"
+    if guide.segment_command:
+        example = escape(f"{guide.segment_command} segment={guide.others[0].segment}".replace("`", "'"))
+        text += f". One segment: `{truncate(example, 500)}`"
+    return text
+
+
+def guide_lines(result: ScoreResult, guide: CardGuide) -> list[str]:
+    """The five-second card's body: why, the gaps, what is unknown, the play, who to contact."""
+    lines = [why_line(result), *gap_lines(guide.gaps)]
+    added = add_line(result, guide)
+    if added:
+        lines.append(added)
+    if guide.play:
+        lines.append(f"*Play ({escape(_tier_words(result))}):* {escape(guide.play)}")
+    if guide.contact is not None:
+        lines.append(contact_line(guide.contact))
+    others = others_line(guide)
+    if others:
+        lines.append(others)
+    return lines
 
 
 def _compact_lines(result: ScoreResult) -> list[str]:
@@ -330,8 +488,12 @@ def score_card(
     expanded: bool = False,
     shared_by: str | None = None,
     approval: Approval | None = None,
+    guide: CardGuide | None = None,
 ) -> list[Block]:
     """The card: at most 50 blocks, every text within Slack's limits.
+
+    With ``guide`` the compact card is the five-second card (why, gaps, unknowns with the command
+    that adds them, play, contact, other segments); without it, the characteristics by sign.
 
     With ``why`` (and not ``expanded``) it ends in a "Why?" button; when that button's value
     would be too long the card is built expanded instead, so nothing is lost.
@@ -339,7 +501,8 @@ def score_card(
     why_value = encode_why(why) if why is not None and not expanded else None
     if why is not None and why_value is None:
         expanded = True
-    blocks: list[Block] = [_header(result, subject), _summary(result, subject, icp_status, approval)]
+    segment = guide.segment if guide is not None else None
+    blocks: list[Block] = [_header(result, subject), _summary(result, subject, icp_status, approval, segment)]
     disqualified = _disqualified_text(result)
     if disqualified:
         blocks.append(section(disqualified))
@@ -348,7 +511,7 @@ def score_card(
         blocks.append(section(ask_for))
     tail: list[Block] = []
     unknown = _unknown_text(result)
-    if unknown:
+    if unknown and (expanded or guide is None):
         tail.append(section(unknown))
     if expanded and result.unchecked_disqualifiers:
         unchecked = _listing([escape(t) for t in result.unchecked_disqualifiers], LISTING_MAX)
@@ -366,6 +529,8 @@ def score_card(
     room = MAX_MESSAGE_BLOCKS - len(blocks) - len(tail) - 1  # one block kept for a "not shown" note
     if expanded:
         body, left_out = line_sections(_why_heading(result), _expanded_lines(result), max_blocks=room)
+    elif guide is not None:
+        body, left_out = line_sections("", guide_lines(result, guide), max_blocks=room, line_max=LISTING_MAX)
     else:
         body, left_out = line_sections(
             "", _compact_lines(result), max_blocks=room, line_max=LISTING_MAX + 200
@@ -398,7 +563,54 @@ def card_subject(outcome: ScoreOutcome) -> CardSubject:
         details = tuple(f"{k}={v}" for k, v in subject.inline.items())
         return CardSubject(title=subject.title, details=details, notes=subject.notes)
     details = tuple(d for d in (subject.domain, f"CRM id {subject.crm_id}" if subject.crm_id else None) if d)
-    return CardSubject(title=subject.title, details=details)
+    details += tuple(f"{k}={v}" for k, v in subject.inline.items())
+    return CardSubject(title=subject.title, details=details, notes=subject.notes)
+
+
+def _quoted(word: str) -> str:
+    return f'"{word}"' if any(ch.isspace() for ch in word) else word
+
+
+def score_command_of(outcome: ScoreOutcome) -> str:
+    """The `/icp score …` that scores the same thing again (the card appends to it)."""
+    subject = outcome.subject
+    words = []
+    if subject.kind == "account":
+        words.append(_quoted(subject.domain or subject.title or subject.crm_id or ""))
+    words += [_quoted(f"{k}={v}") for k, v in subject.inline.items()]
+    return " ".join(["/icp score", *words])
+
+
+def pick_contact(personas: Sequence[Any]) -> Contact | None:
+    """The persona to contact: the one who decides (economic buyer) if drafted, else the champion,
+    else the first; None without personas."""
+    if not personas:
+        return None
+
+    def rank(p: Any) -> int:
+        role = f"{p.buying_role or ''} {p.role or ''}".casefold()
+        if "economic" in role or "decid" in role or "decision" in role:
+            return 0
+        return 1 if "champion" in role else 2
+
+    best = min(personas, key=rank)
+    return Contact(name=best.name, role=best.role, buying_role=best.buying_role, hook=best.hook)
+
+
+def card_guide(outcome: ScoreOutcome) -> CardGuide:
+    """The next-step parts of the five-second card, from a scoring outcome."""
+    result, command = outcome.result, score_command_of(outcome)
+    several = bool(outcome.others) or outcome.icp.segment != DEFAULT_SEGMENT
+    return CardGuide(
+        gaps=tuple(gaps(result, outcome.icp.icp)),
+        play=outcome.icp.play(result.tier),
+        contact=pick_contact(outcome.personas),
+        add_command=command,
+        add_attributes=tuple(attributes_to_ask(result)),
+        segment=outcome.icp.segment if several else None,
+        others=tuple(OtherSegment(o.icp.segment, o.result) for o in outcome.others),
+        segment_command=command,
+    )
 
 
 def card_blocks(
@@ -409,7 +621,7 @@ def card_blocks(
     why = WhyRequest(
         icp_version_id=outcome.icp.version_id,
         account_id=subject.account_id,
-        pairs={} if subject.account_id is not None else dict(subject.inline),
+        pairs=dict(subject.inline),
         shared_by=shared_by,
     )
     return score_card(
@@ -423,6 +635,7 @@ def card_blocks(
             approver=outcome.icp.approver,
             approved_on=outcome.icp.approved_at.date() if outcome.icp.approved_at else None,
         ),
+        guide=card_guide(outcome),
     )
 
 
@@ -442,7 +655,15 @@ def choices_of(found: LookupResult) -> list[Choice]:
     ]
 
 
-def account_chooser(query: str, choices: Sequence[Choice], *, exact: bool, share: bool) -> list[Block]:
+def account_chooser(
+    query: str,
+    choices: Sequence[Choice],
+    *,
+    exact: bool,
+    share: bool,
+    pairs: Mapping[str, str] | None = None,
+    segment: str | None = None,
+) -> list[Block]:
     """Ask which account was meant: one section with a button per candidate."""
     q = escape(truncate(" ".join(query.split()), 200))
     if exact:
@@ -462,7 +683,7 @@ def account_chooser(query: str, choices: Sequence[Choice], *, exact: bool, share
                 accessory=ButtonElement(
                     text=PlainTextObject(text="Score this one"),
                     action_id=CHOOSE_ACCOUNT,
-                    value=encode_choice(choice.account_id, share=share),
+                    value=encode_choice(choice.account_id, share=share, pairs=pairs, segment=segment),
                 ),
             )
         )

@@ -7,6 +7,7 @@ person's answers does not leave a copy of them here.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -77,3 +78,15 @@ def list_audit_of_targets(
         query = query.where(col(AuditEntry.target_id).in_(list(target_ids)))
     order = col(AuditEntry.id).desc() if newest_first else col(AuditEntry.id)
     return list(session.exec(query.order_by(order).limit(limit)))
+
+
+def audit_details_since(
+    session: Session, *, workspace_id: int, action: str, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The details of every ``action`` entry at or after ``since`` (all of them for None)."""
+    query = select(AuditEntry.details).where(
+        AuditEntry.workspace_id == workspace_id, AuditEntry.action == action
+    )
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    return [dict(d or {}) for d in session.exec(query)]

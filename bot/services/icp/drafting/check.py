@@ -9,6 +9,8 @@
   not have, a value it never tested) or do not support (its bins score at or below average)
   becomes a hypothesis with 0 points; one without evidence in the pool is dropped.
 * Evidence ids outside the pool are removed; a trait left without evidence is dropped.
+* No sentence is in two personas: a persona's statement that repeats an earlier persona's is
+  removed (``persona_overlap``), whichever drafter wrote it.
 * The result is backtested on the CRM history, and disagreements (between stakeholders, and
   between what they said and the data) are listed.
 """
@@ -31,6 +33,7 @@ from bot.services.icp.drafting.models import (
     TierSummary,
     Trait,
 )
+from bot.services.icp.drafting.persona_overlap import distinct_personas
 from bot.services.icp.drafting.proposal import Proposal, ProposedCriterion
 from icp_engine.backtest import Backtest, backtest
 from icp_engine.model import ICP, Criterion, ICPError
@@ -79,6 +82,7 @@ def _clean_persona(p: DraftedPersona, pool: dict[str, Citation], dropped: list[s
     fields: dict[str, Any] = {
         "name": p.name.strip() or "Persona",
         "titles": [t for t in p.titles if t.strip()],
+        "role": p.role,
     }
     for name in DraftedPersona.SCALAR_FIELDS:
         trait = getattr(p, name)
@@ -367,6 +371,9 @@ def check(p: Proposal, g: Gathered, pool: dict[str, Citation]) -> Checked:
     personas = [x for x in (_clean_persona(q, pool, dropped) for q in p.personas) if x is not None]
     if len(personas) < len(p.personas):
         notes.append(f"dropped {len(p.personas) - len(personas)} persona(s) without evidence")
+    personas, repeated = distinct_personas(personas)
+    if repeated:
+        notes.append(f"removed {repeated} statement(s) that repeated another persona's")
     pains = _clean_traits(p.pains, pool, dropped)
     goals = _clean_traits(p.goals, pool, dropped)
     triggers = _clean_traits(p.triggers, pool, dropped)

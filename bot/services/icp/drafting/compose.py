@@ -19,6 +19,7 @@ from bot.llm.client import PromptTooLarge
 from bot.llm.prompts import load_prompt
 from bot.llm.tokens import count_tokens
 from bot.services.icp.drafting.budget import answer_line, fit, round_robin, unique, untrusted
+from bot.services.icp.drafting.buying_roles import role_key
 from bot.services.icp.drafting.check import signed_points
 from bot.services.icp.drafting.evidence import OVERALL_ID, citations_of, stat_texts
 from bot.services.icp.drafting.gather import AnswerEvidence, Gathered
@@ -133,6 +134,7 @@ def _persona(p: LlmPersona | LitePersona) -> DraftedPersona:
     return DraftedPersona(
         name=p.name or (p.titles[0] if p.titles else "Persona"),
         titles=list(p.titles),
+        role=role_key(p.buying_role),
         seniority=scalar("seniority"),
         department=scalar("department"),
         buying_role=scalar("buying_role"),

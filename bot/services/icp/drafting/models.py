@@ -43,13 +43,29 @@ class Citation(BaseModel):
     quote: str
 
 
+#: The buying roles a persona can play, in the order a draft lists them.
+BUYING_ROLES: dict[str, str] = {
+    "economic_buyer": "economic buyer",
+    "decision_maker": "decision maker",
+    "champion": "champion",
+    "user": "user",
+    "blocker": "blocker",
+    "influencer": "influencer",
+}
+
+
 class DraftedPersona(BaseModel):
-    """A buyer persona; each trait carries its evidence ids."""
+    """A buyer persona; each trait carries its evidence ids.
+
+    ``role`` is one key of :data:`BUYING_ROLES` ("" for personas stored before roles existed);
+    ``quotes`` are the answers' own words that put the persona in that role.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     titles: list[str] = Field(default_factory=list)
+    role: str = ""
     seniority: Trait | None = None
     department: Trait | None = None
     goals: list[Trait] = Field(default_factory=list)
@@ -61,6 +77,8 @@ class DraftedPersona(BaseModel):
     budget_authority: Trait | None = None
     channels: list[Trait] = Field(default_factory=list)
     message_hooks: list[Trait] = Field(default_factory=list)
+    triggers: list[Trait] = Field(default_factory=list)
+    quotes: list[Trait] = Field(default_factory=list)
 
     LIST_FIELDS: ClassVar[tuple[str, ...]] = (
         "goals",
@@ -70,6 +88,8 @@ class DraftedPersona(BaseModel):
         "tools",
         "channels",
         "message_hooks",
+        "triggers",
+        "quotes",
     )
     SCALAR_FIELDS: ClassVar[tuple[str, ...]] = ("seniority", "department", "buying_role", "budget_authority")
 
@@ -86,13 +106,20 @@ class DraftedPersona(BaseModel):
                 seen.update(dict.fromkeys(trait.evidence))
         return list(seen)
 
+    @property
+    def role_label(self) -> str:
+        """ "champion", or "" when the persona has no buying role."""
+        return BUYING_ROLES.get(self.role, "")
+
     def to_store(self) -> dict[str, Any]:
         """``Persona.persona_json``: plain strings per field (what views and search read) and the
         evidence ids per field alongside, so nothing is lost."""
         data: dict[str, Any] = {"name": self.name, "titles": list(self.titles)}
         evidence: dict[str, Any] = {}
         if self.titles:
-            data["role"] = self.titles[0]
+            data["role"] = self.titles[0]  # the title, the name `/icp personas` read before roles
+        if self.role:
+            data["buyer_role"] = self.role
         for name in self.SCALAR_FIELDS:
             trait = getattr(self, name)
             if trait is not None:
@@ -111,6 +138,8 @@ class DraftedPersona(BaseModel):
         """The inverse of :meth:`to_store` (tolerant of personas written by hand)."""
         evidence = data.get("evidence") or {}
         fields: dict[str, Any] = {"name": data.get("name") or "Persona", "titles": data.get("titles") or []}
+        if data.get("buyer_role") in BUYING_ROLES:
+            fields["role"] = data["buyer_role"]
         for name in cls.SCALAR_FIELDS:
             if data.get(name):
                 fields[name] = Trait(text=str(data[name]), evidence=list(evidence.get(name) or []))

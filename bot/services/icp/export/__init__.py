@@ -1,7 +1,9 @@
 """Export the ICP as a one-page document: Markdown, HTML or PDF, for a file or a Slack upload.
 
-``load_document`` gathers a version (criteria, tiers, disqualifiers, personas, evidence,
-backtest, approval) from the store; ``render`` turns it into the bytes of one format.
+``load_document`` gathers a version (criteria, tiers, disqualifiers, personas, pains and
+triggers, evidence, backtest, approval, owner, next review) from the store; ``render`` turns it
+into the bytes of one format: the one page, plus the appendix (evidence, citations, backtest)
+when ``appendix`` is set.
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ def parse_format(word: str) -> Format | None:
     return text if text in FORMATS else None  # type: ignore[return-value]
 
 
-def render(doc: ExportDocument, fmt: Format) -> bytes:
+def render(doc: ExportDocument, fmt: Format, *, appendix: bool = False) -> bytes:
     if fmt == "md":
-        return render_markdown(doc).encode("utf-8")
+        return render_markdown(doc, appendix=appendix).encode("utf-8")
     if fmt == "html":
-        return render_html(doc).encode("utf-8")
-    return render_pdf(doc)
+        return render_html(doc, appendix=appendix).encode("utf-8")
+    return render_pdf(doc, appendix=appendix)
 
 
 def file_name(doc: ExportDocument, fmt: Format) -> str:

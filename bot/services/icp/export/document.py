@@ -1,5 +1,9 @@
 """The one-page ICP document that every export format renders: gathered once from the store.
 
+Besides the ICP it holds what the page shows around it: pains and buying triggers in the
+customers' words (from the draft), the people (owner, approver, by display name when stored) and
+the next review date, and any per-tier plays the draft stored (``draft_json["plays"]``).
+
 The document is plain data (no store rows, no sessions), so the renderers are pure functions of
 it and tests can build one by hand. Text that people typed or the LLM wrote (persona fields,
 evidence quotes, reasons, names) is kept as it is here; each renderer escapes it for its format.
@@ -8,14 +12,17 @@ evidence quotes, reasons, names) is kept as it is here; each renderer escapes it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.services.icp.versions import VersionNotFound, load_icp, pick_version, segment_versions
-from bot.store.db import Engine, read_scope
+from bot.store.db import Engine, Session, read_scope
 from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion
 from bot.store.repo.icp import get_active_icp, list_personas
+from bot.store.repo.owners import active_installer, added_owners
+from bot.store.repo.reminders import next_enabled_reminder
+from bot.store.repo.stakeholders import list_stakeholders
 from bot.store.repo.workspaces import get_workspace
 from icp_engine.model import ICP, Criterion, Disqualifier
 from icp_engine.wording import tier_rules
@@ -40,6 +47,7 @@ PERSONA_FIELDS = (
 # Kept next to the texts by the drafter (bot/services/icp/drafting/models.py), not for reading.
 PERSONA_SKIPPED = frozenset({"name", "evidence"})
 MAX_FIELD_TEXT = 400
+MAX_WORDS = 12  # pains and triggers kept from a draft (the page shows fewer)
 
 
 @dataclass(frozen=True)
@@ -99,19 +107,30 @@ class ExportDocument:
     evidence: tuple[tuple[str, str], ...] = ()  # (id, text) for every id the ICP cites
     backtest: BacktestDoc | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    pains: tuple[str, ...] = ()  # in the customers' own words, from the draft
+    triggers: tuple[str, ...] = ()
+    owner: str | None = None  # a Slack user id (or a CLI login) as stored
+    people: tuple[tuple[str, str], ...] = ()  # (user id, display name) known for this workspace
+    next_review: datetime | None = None
+    plays: tuple[tuple[str, str], ...] = ()  # (tier, play) stored with the draft; defaults otherwise
 
     @property
     def title(self) -> str:
         return f"Ideal Customer Profile: {self.icp.name}"
 
+    def name_of(self, who: str | None) -> str | None:
+        """A person's display name when one is known, else what is stored (a user id)."""
+        if not who:
+            return None
+        return dict(self.people).get(who) or who
+
     def approval_line(self) -> str:
-        """Where the version stands, in words ("Approved by U1 on 2026-11-30")."""
+        """Where the version stands, in words ("Approved by Alex Kim on 2026-11-30")."""
+        approver = self.name_of(self.approver) or "someone"
         if self.status == IcpStatus.approved.value and self.approved_at is not None:
-            return f"Approved by {self.approver or 'someone'} on {self.approved_at:%Y-%m-%d}"
+            return f"Approved by {approver} on {self.approved_at:%Y-%m-%d}"
         if self.status == IcpStatus.superseded.value and self.approved_at is not None:
-            return (
-                f"Approved by {self.approver or 'someone'} on {self.approved_at:%Y-%m-%d}; since superseded"
-            )
+            return f"Approved by {approver} on {self.approved_at:%Y-%m-%d}; since superseded"
         if self.status == IcpStatus.in_review.value:
             return "In review: not approved yet, scores may change"
         return "Draft: not approved yet, scores may change"
@@ -119,7 +138,7 @@ class ExportDocument:
     def version_line(self) -> str:
         seg = "" if self.segment == DEFAULT_SEGMENT else f", segment {self.segment}"
         return (
-            f"Version {self.version}{seg} · drafted by {self.author} on {self.created_at:%Y-%m-%d} · "
+            f"Version {self.version}{seg} · drafted by {self.name_of(self.author)} on {self.created_at:%Y-%m-%d} · "
             f"exported {self.generated_at:%Y-%m-%d %H:%M} UTC"
         )
 
@@ -211,16 +230,43 @@ def backtest_doc(data: Mapping[str, Any] | None) -> BacktestDoc | None:
     )
 
 
+def _draft(row: IcpVersion) -> Mapping[str, Any]:
+    draft = getattr(row, "draft_json", None)
+    return draft if isinstance(draft, Mapping) else {}
+
+
+def words_of(items: Any) -> tuple[str, ...]:
+    """The texts of a draft's traits (``[{text, evidence}]`` or plain strings), each once."""
+    out: dict[str, None] = {}
+    for item in items if isinstance(items, list | tuple) else []:
+        text = _text(item.get("text") if isinstance(item, Mapping) else item)
+        if text:
+            out.setdefault(text, None)
+    return tuple(out)[:MAX_WORDS]
+
+
+def plays_of(draft: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Per-tier plays a draft stored as ``{"plays": {"A": "…"}}``; none by default."""
+    plays = draft.get("plays")
+    if not isinstance(plays, Mapping):
+        return ()
+    return tuple((str(tier), _text(text)) for tier, text in plays.items() if _text(text))
+
+
 def document_from(
     row: IcpVersion,
     *,
     workspace: str,
     personas: Sequence[tuple[str, Mapping[str, Any]]] = (),
     generated_at: datetime | None = None,
+    owner: str | None = None,
+    people: Mapping[str, str] | None = None,
+    next_review: datetime | None = None,
 ) -> ExportDocument:
     """The document of one stored version (ICPError when its ICP no longer validates)."""
     icp = load_icp(row)
     extra = {} if generated_at is None else {"generated_at": generated_at}
+    draft = _draft(row)
     return ExportDocument(
         workspace=workspace,
         icp=icp,
@@ -235,14 +281,19 @@ def document_from(
         personas=tuple(persona_doc(name, data) for name, data in personas),
         evidence=evidence_of(icp, _citations(row)),
         backtest=backtest_doc(row.backtest),
+        pains=words_of(draft.get("pains")),
+        triggers=words_of(draft.get("triggers")),
+        owner=owner,
+        people=tuple(sorted((people or {}).items())),
+        next_review=next_review,
+        plays=plays_of(draft),
         **extra,
     )
 
 
 def _citations(row: IcpVersion) -> Mapping[str, Any]:
     """What the drafter said each evidence id is (stored with the draft), when it was drafted."""
-    draft = getattr(row, "draft_json", None)
-    found = draft.get("citations") if isinstance(draft, Mapping) else None
+    found = _draft(row).get("citations")
     return found if isinstance(found, Mapping) else {}
 
 
@@ -265,8 +316,53 @@ def load_document(
         if row is None:
             row = pick_version(segment_versions(session, ws.id, segment), version, segment)
         assert row.id is not None
-        personas = [
-            (p.name, p.persona_json)
-            for p in list_personas(session=session, workspace_id=ws.id, icp_version_id=row.id)
-        ]
-    return document_from(row, workspace=team_id, personas=personas, generated_at=generated_at)
+        return document_in(session, row, workspace_id=ws.id, team_id=team_id, generated_at=generated_at)
+
+
+def document_in(
+    session: Session,
+    row: IcpVersion,
+    *,
+    workspace_id: int,
+    team_id: str,
+    generated_at: datetime | None = None,
+) -> ExportDocument:
+    """The document of ``row``, read within an open session (ICPError if it no longer validates)."""
+    assert row.id is not None
+    personas = [
+        (p.name, p.persona_json)
+        for p in list_personas(session=session, workspace_id=workspace_id, icp_version_id=row.id)
+    ]
+    owner, next_review = _owner_and_review(session, workspace_id)
+    people = {
+        s.slack_user_id: s.display_name
+        for s in list_stakeholders(session=session, workspace_id=workspace_id)
+        if s.display_name
+    }
+    return document_from(
+        row,
+        workspace=team_id,
+        personas=personas,
+        generated_at=generated_at,
+        owner=owner,
+        people=people,
+        next_review=next_review,
+    )
+
+
+def _owner_and_review(session: Session, workspace_id: int) -> tuple[str | None, datetime | None]:
+    """Who owns the ICP (the review reminder's owner, else the installer, else an added owner)
+    and when the next review is due (the next enabled reminder)."""
+    reminder = next_enabled_reminder(session, workspace_id=workspace_id)
+    owner = reminder.owner if reminder is not None else None
+    owner = owner or active_installer(session=session, workspace_id=workspace_id)
+    if owner is None:
+        owner = next(iter(added_owners(session=session, workspace_id=workspace_id)), None)
+    return owner, reminder.next_run_at if reminder is not None else None
+
+
+def with_names(doc: ExportDocument, names: Mapping[str, str]) -> ExportDocument:
+    """The document with more display names (e.g. looked up in Slack) for its people."""
+    known = dict(doc.people)
+    known.update({k: v for k, v in names.items() if v})
+    return replace(doc, people=tuple(sorted(known.items())))

@@ -18,7 +18,8 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:13px;margin:14px 0 4px;border-bott
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:2px 6px;vertical-align:top;
 border-bottom:1px solid #eee}th{background:#f5f5f7}.small{color:#666;font-size:10px}
 ul{margin:0;padding-left:18px}p{margin:4px 0}
-@media print{body{margin:0}}
+.appendix{margin-top:28px}
+@media print{body{margin:0}.appendix{break-before:page}}
 """.strip()
 
 
@@ -26,17 +27,19 @@ def _e(text: str) -> str:
     return escape(str(text), quote=True)
 
 
-def render_html(doc: ExportDocument) -> str:
+def render_html(doc: ExportDocument, *, appendix: bool = False) -> str:
     parts: list[str] = []
     first = True
-    for element in outline(doc):
+    for element in outline(doc, appendix_too=appendix):
         if isinstance(element, Heading):
             tag = "h1" if first else "h2"
-            parts.append(f"<{tag}>{_e(element.text)}</{tag}>")
+            cls = ' class="appendix"' if element.new_page else ""
+            parts.append(f"<{tag}{cls}>{_e(element.text)}</{tag}>")
             first = False
         elif isinstance(element, Para):
             cls = ' class="small"' if element.small else ""
-            parts.append(f"<p{cls}>{_e(element.text)}</p>")
+            text = f"<strong>{_e(element.text)}</strong>" if element.lead else _e(element.text)
+            parts.append(f"<p{cls}>{text}</p>")
         elif isinstance(element, Table):
             total = sum(element.widths) or 1
             head = "".join(

@@ -30,16 +30,18 @@ def md_escape(text: str) -> str:
     return "\\" + flat
 
 
-def render_markdown(doc: ExportDocument) -> str:
+def render_markdown(doc: ExportDocument, *, appendix: bool = False) -> str:
     lines: list[str] = []
     first = True
-    for element in outline(doc):
+    for element in outline(doc, appendix_too=appendix):
         if isinstance(element, Heading):
+            if element.new_page:
+                lines += ["---", ""]
             lines += [f"{'#' if first else '##'} {md_escape(element.text)}", ""]
             first = False
         elif isinstance(element, Para):
             text = md_escape(element.text)
-            lines += [f"_{text}_" if element.small else text, ""]
+            lines += [f"_{text}_" if element.small else f"**{text}**" if element.lead else text, ""]
         elif isinstance(element, Table):
             lines.append("| " + " | ".join(md_escape(h) for h in element.header) + " |")
             lines.append("|" + "|".join(" --- " for _ in element.header) + "|")

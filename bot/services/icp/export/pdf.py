@@ -1,4 +1,8 @@
-"""The ICP document as a PDF (fpdf2, pure Python), laid out to fit one A4 page for a typical ICP.
+"""The ICP document as a PDF (fpdf2, pure Python): the one page on exactly one A4 page.
+
+The page is laid out at the roomiest density (``outline.DENSITIES``) that fits on one sheet;
+tighter ones show fewer rows and shorter texts, counting what they leave out ("+3 more"). The
+appendix, when asked for, starts on page 2 and flows over as many pages as it needs.
 
 Text is drawn as text (never interpreted as markup), in DejaVu Sans: the TrueType font that
 ships inside matplotlib (already a dependency for the review chart), located on disk without
@@ -18,7 +22,8 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.services.icp.export.document import ExportDocument
-from bot.services.icp.export.outline import Heading, Items, Para, Table, outline
+from bot.services.icp.export.outline import DENSITIES, Element, Heading, Items, Para, Table, page
+from bot.services.icp.export.outline import appendix as appendix_elements
 
 FONT = "dejavu"
 FALLBACK = "stix"
@@ -92,27 +97,44 @@ def _items(pdf: FPDF, element: Items) -> None:
         pdf.ln(LINE + 0.6)
 
 
-def render_pdf(doc: ExportDocument) -> bytes:
-    """The PDF file's bytes."""
-    pdf = _new_pdf(doc)
+def _draw(pdf: FPDF, elements: list[Element], *, first: bool) -> None:
     width = pdf.epw
-    first = True
-    # fpdf2 logs each glyph no font has (emoji) as a warning; the character is simply left out.
-    logging.getLogger("fpdf").setLevel(logging.ERROR)
-    for element in outline(doc):
+    for element in elements:
         if isinstance(element, Heading):
-            pdf.set_font(FONT, "B", 15 if first else 10.5)
-            if not first:
-                pdf.ln(1.5)
+            if element.new_page:
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 15 if first else 10)
+            if not first and not element.new_page:
+                pdf.ln(1.2)
             pdf.multi_cell(
-                width, 7 if first else 5.2, _cut(element.text, 200), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+                width, 7 if first else 4.8, _cut(element.text, 200), new_x=XPos.LMARGIN, new_y=YPos.NEXT
             )
             first = False
         elif isinstance(element, Para):
-            pdf.set_font(FONT, "", SMALL_SIZE if element.small else BODY_SIZE)
+            size = SMALL_SIZE if element.small else BODY_SIZE + 0.5 if element.lead else BODY_SIZE
+            pdf.set_font(FONT, "B" if element.lead else "", size)
             pdf.multi_cell(width, LINE, _cut(element.text, 1500), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         elif isinstance(element, Table):
             _table(pdf, element)
         elif isinstance(element, Items):
             _items(pdf, element)
+
+
+def render_pdf(doc: ExportDocument, *, appendix: bool = False) -> bytes:
+    """The PDF file's bytes: one page, then the appendix's pages when ``appendix`` is set."""
+    # fpdf2 logs each glyph no font has (emoji) as a warning; the character is simply left out.
+    logging.getLogger("fpdf").setLevel(logging.ERROR)
+    pdf = _new_pdf(doc)
+    for limits in DENSITIES:
+        pdf = _new_pdf(doc)
+        _draw(pdf, page(doc, limits), first=True)
+        if pdf.page == 1:
+            break
+    else:  # an ICP of extremes (dozens of tiers, huge names): still one page, its foot clipped
+        pdf = _new_pdf(doc)
+        pdf.set_auto_page_break(auto=False)
+        _draw(pdf, page(doc, DENSITIES[-1]), first=True)
+        pdf.set_auto_page_break(auto=True, margin=10)
+    if appendix:
+        _draw(pdf, appendix_elements(doc), first=False)
     return bytes(pdf.output())

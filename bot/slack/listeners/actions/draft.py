@@ -1,4 +1,5 @@
-"""Buttons on a draft ICP message: Approve (owners), Request changes (anyone), Edit (owners).
+"""Buttons on a draft ICP message: Approve (owners), Request changes (anyone), Edit (owners), and
+Full ICP (owners while the version is a draft; anyone once it was approved), a modal with the details.
 
 Approve runs on the app's pool after the ack. Edit and Request changes open a modal, which must
 happen within Slack's 3 s trigger window, so they open it right away. A button value is only a
@@ -14,14 +15,24 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.services.icp.review import ReviewError, approve, load_review
+from bot.services.icp.access import is_published
+from bot.services.icp.drafting import DraftOutcome
+from bot.services.icp.review import ReviewError, ReviewFacts, approve, load_review
 from bot.slack.context import AppContext
 from bot.slack.failures import privately, reported, submit_safely
 from bot.slack.messaging.drafts import knowledge_or_none, refresh_home, tell, update_draft
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.people import owner_rules
 from bot.slack.respond import note_privately
-from bot.slack.views.draft import DRAFT_APPROVE, DRAFT_EDIT, DRAFT_REQUEST_CHANGES, changes_modal, edit_modal
+from bot.slack.views.draft import (
+    DRAFT_APPROVE,
+    DRAFT_EDIT,
+    DRAFT_FULL,
+    DRAFT_REQUEST_CHANGES,
+    changes_modal,
+    edit_modal,
+    full_icp_modal,
+)
 
 STALE = "That button is out of date; run `/icp draft` again."
 MAX_ID = 2**31 - 1
@@ -69,22 +80,38 @@ def approve_clicked(body: dict[str, Any], *, ctx: AppContext, client: WebClient,
         )
 
 
-def open_modal(
-    body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond, kind: str
-) -> None:
-    """Open the Edit (owners) or Request changes modal for the clicked draft."""
+def _clicked_version(
+    body: dict[str, Any], *, ctx: AppContext, respond: Respond
+) -> tuple[DraftOutcome, ReviewFacts, str] | None:
+    """The version a modal button was clicked on, with the trigger to open the modal; None (the
+    clicker told why) when the message is stale or the version cannot be loaded."""
     version_id = version_of(body)
     trigger_id = body.get("trigger_id")
     if version_id is None or not isinstance(trigger_id, str):
         note_privately(respond, body, STALE)
-        return
-    if kind == "edit" and not _owner_or_refuse(ctx, client, respond, body, "edit an ICP draft"):
-        return
+        return None
     try:
         outcome, facts = load_review(ctx.engine, team_id=team_id_of(body), version_id=version_id)
     except ReviewError as exc:
         note_privately(respond, body, str(exc))
+        return None
+    return outcome, facts, trigger_id
+
+
+def open_modal(
+    body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond, kind: str
+) -> None:
+    """Open the Edit (owners) or Request changes modal for the clicked draft."""
+    trigger_id = body.get("trigger_id")
+    if not isinstance(trigger_id, str) or version_of(body) is None:
+        note_privately(respond, body, STALE)
         return
+    if kind == "edit" and not _owner_or_refuse(ctx, client, respond, body, "edit an ICP draft"):
+        return
+    loaded = _clicked_version(body, ctx=ctx, respond=respond)
+    if loaded is None:
+        return
+    outcome, facts, trigger_id = loaded
     if not facts.open:
         note_privately(
             respond,
@@ -95,6 +122,19 @@ def open_modal(
     channel, ts = clicked_message(body)
     build = edit_modal if kind == "edit" else changes_modal
     client.views_open(trigger_id=trigger_id, view=build(outcome, channel=channel, message_ts=ts))
+
+
+def full_icp_clicked(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
+    """Open the Full ICP modal: a draft's details (verbatim quotes, unreviewed claims) are for ICP
+    owners, an approved version's for every member, like `/icp show`."""
+    loaded = _clicked_version(body, ctx=ctx, respond=respond)
+    if loaded is None:
+        return
+    outcome, facts, trigger_id = loaded
+    published = is_published(facts.status.value, facts.approved_at)
+    if not published and not _owner_or_refuse(ctx, client, respond, body, "read an ICP draft in full"):
+        return
+    client.views_open(trigger_id=trigger_id, view=full_icp_modal(outcome, facts))
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -119,3 +159,9 @@ def register(app: App, ctx: AppContext) -> None:
     def on_request_changes(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         open_modal(body, ctx=ctx, client=client, respond=respond, kind="changes")
+
+    @app.action(DRAFT_FULL)
+    @reported
+    def on_full_icp(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        full_icp_clicked(body, ctx=ctx, client=client, respond=respond)

@@ -1,8 +1,10 @@
 """The review kit's buttons: start a review (re-draft), snooze a week, mark reviewed. Owners only.
 
-Ack at once; the work runs on the app's pool. "Start a review" goes through the ``/icp draft``
-subcommand (the same owner check, drafting and posting as typing it), in the kit's channel.
-Snooze and mark reviewed answer in the kit's thread so everyone there sees who did what.
+Ack at once; the work runs on the app's pool. "Start a review" sends every interviewed
+stakeholder a two-question check-in DM, then goes through the ``/icp draft`` subcommand (the same
+owner check, drafting and posting as typing it), in the kit's channel. "Mark reviewed" opens the
+decision modal (keep, adopt the proposal, edit, and a note); its submission records the decision
+in the change log. Snooze and the decision answer in the kit's thread so everyone sees who did what.
 """
 
 from __future__ import annotations
@@ -13,13 +15,24 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.services.reviews import reminders
+from bot.services.reviews.checkins import interviewed_stakeholders
+from bot.services.reviews.decisions import close_review
 from bot.slack.context import AppContext
-from bot.slack.failures import privately, submit_safely
+from bot.slack.failures import APOLOGY, privately, submit_safely
 from bot.slack.listeners.commands.icp.dispatch import route
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.people import owner_rules
+from bot.slack.views.review_decision import (
+    REVIEW_DECISION,
+    DecisionTarget,
+    checkin_text,
+    closed_text,
+    decision_modal,
+    read_decision,
+)
 from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW, date_token
 
 GONE = "This review reminder no longer exists; `/icp remind status` shows the current one."
@@ -52,6 +65,7 @@ def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, re
             thread_ts=ts,
             text=f"<@{user}> started the review: drafting a new ICP version with the data since the last one…",
         )
+    send_checkins(ctx, client, team=team, owner=user)
 
     def answer(text: str = "", **kwargs: Any) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False, blocks=kwargs.get("blocks"))
@@ -62,6 +76,18 @@ def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, re
         client=client,
         respond=answer,
     )
+
+
+def send_checkins(ctx: AppContext, client: WebClient, *, team: str, owner: str) -> int:
+    """DM each interviewed stakeholder the two check-in questions; how many were sent."""
+    sent = 0
+    for person in interviewed_stakeholders(ctx.engine, team_id=team):
+        try:
+            client.chat_postMessage(channel=person, text=checkin_text(owner, None))
+        except SlackApiError:  # one person the bot cannot DM does not stop the others
+            continue
+        sent += 1
+    return sent
 
 
 def _change(
@@ -102,16 +128,43 @@ def snooze(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
 
 
 def mark_reviewed(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
-    note = "marked the ICP reviewed. The next review kit covers what happens from now on"
-    _change(
-        body,
-        ctx=ctx,
-        client=client,
-        respond=respond,
-        what="mark the ICP reviewed",
-        apply=reminders.mark_reviewed,
+    """Open the decision modal (owners only); its submission closes the review."""
+    team, user, channel, ts, reminder_id = _facts(body)
+    if not _allowed(ctx, client, respond, team, user, "mark the ICP reviewed"):
+        return
+    if reminder_id is None:
+        respond(text=GONE, response_type="ephemeral", replace_original=False)
+        return
+    target = DecisionTarget(reminder_id, channel, ts or "")
+    client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=decision_modal(target))
+
+
+def close(
+    body: dict[str, Any], *, ctx: AppContext, client: WebClient, user: str, target: DecisionTarget
+) -> None:
+    """Record the submitted decision and say so in the kit's thread (or to the owner)."""
+    values = dict(((body.get("view") or {}).get("state") or {}).get("values") or {})
+    read = read_decision(values)
+    if isinstance(read, dict):
+        return
+    decision, note = read
+    closed = close_review(
+        ctx.engine,
+        team_id=team_id_of(body),
+        reminder_id=target.reminder_id,
+        actor=user,
+        now=ctx.clock(),
+        decision=decision,
         note=note,
     )
+    if closed is None:
+        client.chat_postMessage(channel=user, text=GONE)
+        return
+    text = closed_text(user, closed.decision, closed.note, closed.version, closed.state.next_run_at)
+    if target.channel:
+        client.chat_postMessage(channel=target.channel, thread_ts=target.message_ts or None, text=text)
+    else:
+        client.chat_postMessage(channel=user, text=text)
 
 
 HANDLERS = {START_REVIEW: start_review, SNOOZE_REVIEW: snooze, MARK_REVIEWED: mark_reviewed}
@@ -134,3 +187,26 @@ def _listener(handler: Any, ctx: AppContext) -> Any:
 def register(app: App, ctx: AppContext) -> None:
     for action_id, handler in HANDLERS.items():
         app.action(action_id)(_listener(handler, ctx))
+
+    @app.view(REVIEW_DECISION)
+    def on_decision(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body.get("view") or {}
+        read = read_decision(dict((view.get("state") or {}).get("values") or {}))
+        if isinstance(read, dict):
+            ack(response_action="errors", errors=read)
+            return
+        try:
+            target = DecisionTarget.decode(str(view.get("private_metadata") or ""))
+        except ValueError:
+            ack(response_action="errors", errors={"review_decision": "This review form is out of date."})
+            return
+        ack()
+        user = user_id_of(body)
+        submit_safely(
+            ctx.work,
+            partial(close, body, ctx=ctx, client=client, user=user, target=target),
+            what="review decision",
+            apologise=lambda reference: client.chat_postMessage(
+                channel=user, text=APOLOGY.format(reference=reference)
+            ),
+        )

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.services.scoring.service import NoIcpError, ScoringError, score_account, score_inline
+from bot.services.scoring.usage import record_score
 from bot.slack.context import AppContext
 from bot.slack.failures import reported
 from bot.slack.messaging.score_cards import deliver_card
@@ -23,6 +24,7 @@ from bot.slack.views.score_card import (
     NO_ICP_TEXT,
     WHY_BUTTON,
     card_blocks,
+    choice_extras,
     decode_choice,
     decode_why,
     outcome_text,
@@ -42,7 +44,11 @@ def expand(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
     try:
         if why.account_id is not None:
             outcome = score_account(
-                ctx.engine, team_id=team_id, account_id=why.account_id, icp_version_id=why.icp_version_id
+                ctx.engine,
+                team_id=team_id,
+                account_id=why.account_id,
+                icp_version_id=why.icp_version_id,
+                overrides=why.pairs or None,
             )
         else:
             outcome = score_inline(
@@ -67,12 +73,20 @@ def choose(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
     """Score the account picked in the chooser; the card replaces the chooser (or, shared, is
     posted in the channel and the private chooser goes away)."""
     try:
-        account_id, share = decode_choice(first_action(body)[1])
+        value = first_action(body)[1]
+        account_id, share = decode_choice(value)
+        pairs, segment = choice_extras(value)
     except ValueError:
         note_privately(respond, body, STALE_BUTTON)
         return
     try:
-        outcome = score_account(ctx.engine, team_id=team_id_of(body), account_id=account_id)
+        outcome = score_account(
+            ctx.engine,
+            team_id=team_id_of(body),
+            account_id=account_id,
+            overrides=pairs or None,
+            segment=segment,
+        )
     except NoIcpError:
         note_privately(respond, body, NO_ICP_TEXT)
         return
@@ -80,6 +94,7 @@ def choose(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
         note_privately(respond, body, str(exc))
         return
     ctx.metrics.scores.inc()
+    record_score(ctx.engine, team_id=team_id_of(body), actor=user_id_of(body), outcome=outcome)
     deliver_card(
         outcome,
         share=share,

@@ -1,4 +1,7 @@
-"""``/icp export [vN] [pdf|md|html]``: the one-page ICP document, uploaded to Slack.
+"""``/icp export [vN] [pdf|md|html] [appendix]``: the one-page ICP document, uploaded to Slack.
+
+``appendix`` adds the evidence, citations and backtest after the page. People are named by their
+Slack display names (looked up with users.info when the store has none).
 
 The approved version by default (else the newest draft, clearly marked as one), as a PDF unless
 another format is named. The file is shared in the channel the command came from (in its
@@ -16,11 +19,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.icp.access import is_published, without_quotes
 from bot.services.icp.export import ExportError, Format, file_name, load_document, parse_format, render
+from bot.services.icp.export.document import with_names
 from bot.services.icp.versions import VersionNotFound, parse_version
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.drafts_access import is_owner, refuse_draft
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.share import CANNOT_POST_HERE, post_or_reply_privately
+from bot.slack.names import slack_names
 from icp_engine.model import ICPError
 
 if TYPE_CHECKING:
@@ -32,16 +37,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-USAGE = "Usage: `/icp export [vN] [pdf|md|html]`, e.g. `/icp export`, `/icp export v2 md`."
+USAGE = (
+    "Usage: `/icp export [vN] [pdf|md|html] [appendix]`, e.g. `/icp export`, `/icp export v2 md`, "
+    "`/icp export appendix`."
+)
+APPENDIX_WORDS = frozenset({"appendix", "--appendix", "full"})
 NO_ICP = "There is no ICP to export yet: `/icp draft` proposes a first version."
 FORMAT_NAMES = {"pdf": "PDF", "md": "Markdown", "html": "HTML"}
 
 
 def parse_export_args(words: list[str]) -> tuple[int | None, Format] | str:
-    """(version or None, format), or the message explaining the word that is wrong."""
+    """(version or None, format), or the message explaining the word that is wrong
+    (``appendix`` is read by :func:`wants_appendix`)."""
     version: int | None = None
     fmt: Format | None = None
     for word in words:
+        if word.lower() in APPENDIX_WORDS:
+            continue
         as_version = parse_version(word)
         as_format = parse_format(word)
         if as_version is not None and version is None:
@@ -53,11 +65,15 @@ def parse_export_args(words: list[str]) -> tuple[int | None, Format] | str:
     return version, fmt or "pdf"
 
 
+def wants_appendix(words: list[str]) -> bool:
+    return any(word.lower() in APPENDIX_WORDS for word in words)
+
+
 @subcommand(
     "export",
     summary="Export the ICP as a one-page PDF (or Markdown/HTML) document, uploaded here.",
-    usage="export [vN] [pdf|md|html]",
-    examples=("export", "export v2 md"),
+    usage="export [vN] [pdf|md|html] [appendix]",
+    examples=("export", "export v2 md", "export appendix"),
     owner_only=False,
 )
 def export_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond) -> None:
@@ -74,7 +90,8 @@ def export_command(req: SlashRequest, ctx: AppContext, client: WebClient, respon
             return
         if not owner:  # verbatim interview quotes are for owners; the file lands in a channel
             doc = replace(doc, evidence=without_quotes(doc.evidence))
-        data = render(doc, fmt)
+        doc = with_names(doc, slack_names(client, (doc.owner, doc.approver), known=dict(doc.people)))
+        data = render(doc, fmt, appendix=wants_appendix(req.args))
     except VersionNotFound as exc:
         text = mrkdwn_escape(str(exc))
         respond(text=NO_ICP if "no ICP yet" in text else f"{text[:1].upper()}{text[1:]}.")

@@ -20,6 +20,7 @@ from bot.services.scoring.service import (
     score_inline,
     score_query,
 )
+from bot.services.scoring.usage import record_score
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.score_cards import deliver_card
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 SHARE_FLAGS = frozenset({"--share", "-s", "share:true"})
 USAGE_TEXT = (
     "Tell me what to score: `/icp score Acme Inc`, `/icp score acme.com`, or attributes: "
-    f"`/icp score {INLINE_EXAMPLE}`. Add `--share` to post the card in the channel."
+    f"`/icp score {INLINE_EXAMPLE}`. Add attributes after a company to fill in what is unknown "
+    "(`/icp score acme.com employees=250`), `segment=emea` to use one segment's ICP, and "
+    "`--share` to post the card in the channel."
 )
 
 
@@ -44,24 +47,52 @@ def split_share(args: Sequence[str]) -> tuple[list[str], bool]:
     return words, len(words) != len(args)
 
 
+def split_segment(words: Sequence[str]) -> tuple[list[str], str | None]:
+    """The words without ``segment=NAME``, and the segment named (the last one wins)."""
+    rest: list[str] = []
+    segment: str | None = None
+    for word in words:
+        key, sep, value = word.partition("=")
+        if sep and key.strip().casefold() == "segment" and value.strip():
+            segment = value.strip()
+        else:
+            rest.append(word)
+    return rest, segment
+
+
 @subcommand(
     "score",
     summary="Score a company against the ICP: by name, by domain, or from attributes.",
-    usage="score <company name | domain | attribute=value ...> [--share]",
-    examples=("score Acme Inc", "score acme.com --share", f"score {INLINE_EXAMPLE}"),
+    usage="score <company name | domain> [attribute=value ...] [segment=NAME] [--share]",
+    examples=(
+        "score Acme Inc",
+        "score acme.com --share",
+        f"score {INLINE_EXAMPLE}",
+        "score acme.com employees=250",
+        "score acme.com segment=emea",
+    ),
 )
 def score_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond) -> None:
     words, share = split_share(req.args)
+    words, segment = split_segment(words)
     if not words:
         respond(text=USAGE_TEXT, response_type="ephemeral")
         return
+    names = [w for w in words if "=" not in w]
+    typed = [w for w in words if "=" in w]
     try:
-        if any("=" in w for w in words):
+        if not names:
             outcome: ScoreOutcome | LookupResult = score_inline(
-                ctx.engine, team_id=req.team_id, pairs=parse_pairs(words)
+                ctx.engine, team_id=req.team_id, pairs=parse_pairs(typed), segment=segment
             )
         else:
-            outcome = score_query(ctx.engine, team_id=req.team_id, query=" ".join(words))
+            outcome = score_query(
+                ctx.engine,
+                team_id=req.team_id,
+                query=" ".join(names),
+                overrides=parse_pairs(typed) if typed else None,
+                segment=segment,
+            )
     except NoIcpError:
         respond(text=NO_ICP_TEXT, response_type="ephemeral")
         return
@@ -72,10 +103,18 @@ def score_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
         if outcome.status == "not_found" or not outcome.candidates:
             respond(text=not_found_text(outcome.query, outcome.searched), response_type="ephemeral")
         else:
-            blocks = account_chooser(outcome.query, choices_of(outcome), exact=outcome.exact, share=share)
+            blocks = account_chooser(
+                outcome.query,
+                choices_of(outcome),
+                exact=outcome.exact,
+                share=share,
+                pairs=parse_pairs(typed) if typed else None,
+                segment=segment,
+            )
             respond(text=chooser_text(outcome.query), blocks=blocks, response_type="ephemeral")
         return
     ctx.metrics.scores.inc()
+    record_score(ctx.engine, team_id=req.team_id, actor=req.user_id, outcome=outcome)
     deliver_card(
         outcome,
         share=share,

@@ -1,7 +1,9 @@
 """``/icp show [vN | versions]``: a version of the ICP (newest unless one is named), or the history.
 
-The card says where the version stands (draft, in review, approved by whom and when, or
-superseded), what it changed against the version before it, and the latest change-log lines.
+The card is the one-page ICP (the export's page: statement and proof, tiers and plays,
+characteristics, disqualifiers, personas, pains and triggers, owner, approver, next review), then
+where the version stands, what it changed against the version before it, and the latest
+change-log lines.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.services.icp.access import is_published
-from bot.services.icp.export.document import backtest_doc
+from bot.services.icp.export.document import load_document, with_names
 from bot.services.icp.versions import (
     VersionNotFound,
     WorkspaceNotFound,
@@ -21,8 +23,10 @@ from bot.services.icp.versions import (
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.drafts_access import is_owner, refuse_draft
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
-from bot.slack.views.icp_card import VersionFacts, icp_blocks, icp_text
+from bot.slack.names import slack_names
+from bot.slack.views.icp_card import VersionFacts, icp_text
 from bot.slack.views.icp_history import log_lines, versions_blocks
+from bot.slack.views.icp_show import show_blocks
 from bot.store.models import IcpStatus
 from icp_engine.model import ICPError
 
@@ -83,7 +87,9 @@ def show(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
             "Ask an ICP owner to re-draft it."
         )
         return
-    backtest = backtest_doc(row.backtest)
+    doc = load_document(ctx.engine, team_id=req.team_id, version=row.version, segment=row.segment)
+    doc = with_names(doc, slack_names(client, (doc.owner, doc.approver), known=dict(doc.people)))
+    backtest = doc.backtest
     facts = VersionFacts(
         version=row.version,
         status=IcpStatus(row.status).value,
@@ -98,7 +104,7 @@ def show(req: SlashRequest, ctx: AppContext, client: WebClient, respond: Respond
         backtest=backtest.headline() if backtest is not None else None,
         history=history,
     )
-    respond(text=icp_text(icp, facts), blocks=icp_blocks(icp, facts))
+    respond(text=icp_text(icp, facts), blocks=show_blocks(doc, facts))
 
 
 def _show_history(req: SlashRequest, ctx: AppContext, respond: Respond) -> None:
