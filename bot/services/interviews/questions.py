@@ -26,6 +26,7 @@ MAX_QUESTIONS = 9
 Topic = Literal[
     "best_customers",
     "pains",
+    "messaging",
     "value",
     "triggers",
     "buying_committee",

@@ -92,6 +92,7 @@ _DEFAULT_ROLE = {"admin": "champion", "administrator": "champion", "security": "
 #: Which persona field a clause fills, by its question's topic.
 TOPIC_FIELDS = {
     "pains": "challenges",
+    "messaging": "message_hooks",  # what lands with buyers is a hook, not their pain
     "value": "goals",
     "strategy": "goals",
     "expansion": "goals",
