@@ -78,8 +78,7 @@ def test_three_interviews_complete_one_per_role(
         assert f"**@{who}** in their DM with the bot: `/icp interview me role={role}`" in transcript
         assert f"**@{who}** in their DM with the bot: `clicks [Start]`" in transcript
         assert f"Interview @{who} ({role}): 4 of " in transcript
-    assert transcript.count("You answered 4 of 8 questions") == 2
-    assert transcript.count("You answered 4 of 7 questions") == 1
+    assert transcript.count("You answered 4 of 8 questions") == 3  # every role's set has 8 questions
     _, cwd, _ = demo_run
     engine = make_engine(f"sqlite:///{cwd / 'out' / 'data' / 'icp.db'}")
     try:
