@@ -7,6 +7,7 @@ Pure functions over the engine's ScoreResult and ICP: the strongest plus and min
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from icp_engine.model import FALLBACK_TIER, ICP, LIST_OPS, NO_TIER, Criterion, format_value
@@ -73,6 +74,16 @@ def bin_words(b: Criterion) -> str:
     return b.describe().removeprefix(f"{cond.attribute} ")
 
 
+def best_words(bins: Sequence[Criterion]) -> str:
+    """The best an account can do on a characteristic, in words: the top bin, or for a list
+    attribute (tools, whose points add up) every item with points: "salesforce + outreach"."""
+    if all(cond.op in LIST_OPS for b in bins for cond in b.conditions):
+        plus = sorted((b for b in bins if b.points > 0), key=lambda b: -float(b.points))
+        if plus:
+            return " + ".join(bin_words(b) for b in plus)
+    return bin_words(max(bins, key=lambda b: float(b.points)))
+
+
 # A derived attribute is filled in through the one it comes from: employees=800 sets employee_band.
 DERIVED_FROM: dict[str, str] = {
     "employee_band": "employees",
@@ -102,9 +113,15 @@ def gaps(result: ScoreResult, icp: ICP) -> list[Gap]:
         best_points = comp.best[line.index]
         if line.points >= best_points:
             continue
-        bins = icp.characteristics[line.index].bins
-        top = max(bins, key=lambda b: float(b.points))
-        out.append(Gap(line.name, line.value, line.points, bin_words(top), best_points))
+        out.append(
+            Gap(
+                line.name,
+                line.value,
+                line.points,
+                best_words(icp.characteristics[line.index].bins),
+                best_points,
+            )
+        )
     return sorted(out, key=lambda g: -g.lost)
 
 

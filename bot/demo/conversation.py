@@ -22,7 +22,7 @@ from bot.services.icp.versions import approved_version
 from bot.services.interviews.questions import load_question_set
 from bot.services.reviews.reminders import get_reminder_state
 from bot.slack.context import AppContext
-from bot.slack.views.draft import DRAFT_APPROVE
+from bot.slack.views.draft import DRAFT_APPROVE, DRAFT_FULL
 from bot.slack.views.interview import START_INTERVIEW
 from bot.slack.views.score_card import CHOOSE_ACCOUNT
 
@@ -113,6 +113,7 @@ def interview(world: World, person: Person, out: Outcome) -> None:
 
 def draft_and_approve(world: World, out: Outcome) -> None:
     message = world.slash(OWNER, "draft", channel=GENERAL, until=_draft_posted, timeout=DRAFT_TIMEOUT)
+    world.click(OWNER, message, DRAFT_FULL, lambda c: c.method == "views.open")  # the details
     world.click(
         OWNER, message, DRAFT_APPROVE, lambda c: c.method == "chat.update" and "Approved" in c.all_text()
     )
@@ -122,7 +123,7 @@ def draft_and_approve(world: World, out: Outcome) -> None:
     out.approved_version = active.version
     world.transcript.note(
         f"In the store: {active.name} v{active.version} is {active.status.value} "
-        f"(approver {active.approver}), the version /icp score now uses."
+        f"(approver @{world.people.get(active.approver or '', active.approver)}), the version /icp score now uses."
     )
 
 

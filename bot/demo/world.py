@@ -7,6 +7,7 @@ app is built exactly as ``icp serve`` builds it and every request is signed.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from bot.knowledge.store import KnowledgeStore, knowledge_store_from
 from bot.settings import Settings
 from bot.store.db import Engine
 
-MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url")
+MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url", "views.open")
 
 
 class DemoError(RuntimeError):
@@ -81,6 +82,9 @@ class World:
         if call.method == "response_url":
             private = call.params.get("response_type") != "in_channel"
             return ("the command's reply", "only the sender sees it" if private else "in the channel")
+        if call.method == "views.open":
+            title = str((_view_of(call).get("title") or {}).get("text") or "")
+            return (f"a modal “{title}”", "only the person who clicked sees it")
         channel = str(call.params.get("channel") or "")
         how = {"chat.update": "edits its message", "chat.postEphemeral": "only the sender sees it"}
         return self.place(channel), how.get(call.method, "")
@@ -94,7 +98,8 @@ class World:
         return channel
 
     def render(self, call: RecordedCall) -> str:
-        return message_text(call.params, people=self.people, channels=CHANNELS)
+        params = {"view": _view_of(call)} if call.method == "views.open" else call.params
+        return message_text(params, people=self.people, channels=CHANNELS)
 
     def exchange(
         self,
@@ -115,7 +120,11 @@ class World:
         found: list[RecordedCall] = []
         for wait in waits:
             try:
-                found.append(self.stand_in.wait_for_reply(_since(started, wait), timeout=timeout))
+                found.append(
+                    self.stand_in.wait_for_reply(
+                        _since(started, wait), timeout=timeout, methods=MESSAGE_METHODS
+                    )
+                )
             except AssertionError as exc:
                 raise DemoError(f"no answer to {said!r} within {timeout:.0f} s") from exc
         self.show_messages(since=started, until=max(c.at for c in found))
@@ -188,6 +197,17 @@ class World:
     def spoken_in(self, channel: str) -> str:
         """Where a person acts: ``#general``, or ``their DM with the bot``."""
         return "their DM with the bot" if channel.startswith("D") else self.place(channel)
+
+
+def _view_of(call: RecordedCall) -> dict[str, Any]:
+    """The view a ``views.open`` call carried (Slack takes it as an object or as JSON text)."""
+    view = call.params.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            return {}
+    return view if isinstance(view, dict) else {}
 
 
 def _since(started: float, wait: Callable[[RecordedCall], bool]) -> Callable[[RecordedCall], bool]:

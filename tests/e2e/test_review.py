@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from bot.slack.views.review_kit import MARK_REVIEWED, NO_REMINDER_NOTE, SNOOZE_REVIEW, START_REVIEW
+from bot.slack.views.score_modal import SCORE_MESSAGE_SHORTCUT
+from bot.store.db import session_scope
+from bot.store.models import Account
 from icp_engine.sample import generate, write_csv
 from tests.support.chat_world import seed  # CRM data, statistics, an approved ICP, two answers
 from tests.support.harness import ADMIN_ID, MEMBER_ID, RecordedCall, SlackEnv
@@ -88,10 +92,19 @@ def test_the_kit_counts_score_cards_given_as_adoption(
     seed(slack_env, crm_files)
     for typed in ("industry=software employees=500 country=US", "industry=retail employees=5 country=DE"):
         assert "/100" in slack_env.driver.slash_reply(f"score {typed}", user_id=MEMBER_ID).all_text()
+    with session_scope(slack_env.engine) as session:
+        domain = session.exec(select(Account.domain).where(col(Account.domain).is_not(None))).first()
+    assert domain
+    # a card asked for in chat and one from the message shortcut count as well
+    slack_env.driver.message_im(f"why is {domain} tier B?")
+    slack_env.stand_in.wait_for("chat.postMessage", lambda c: "/100" in c.all_text(), timeout=30)
+    url = slack_env.stand_in.response_url()
+    slack_env.driver.message_shortcut(SCORE_MESSAGE_SHORTCUT, f"Call with {domain} today", response_url=url)
+    slack_env.stand_in.wait_for("response_url", lambda c: url.endswith(c.path) and "/100" in c.all_text())
     slack_env.driver.slash("review", user_id=ADMIN_ID, channel_id=CHANNEL)
     (kit,) = slack_env.stand_in.wait_for(
         "chat.postMessage", lambda c: "Time to review your ICP" in c.all_text(), timeout=30
     )
     shown = kit.all_text()
-    assert re.search(r"\*Adoption\* [^\n]*: 2 score card\(s\) given \(", shown), shown
+    assert re.search(r"\*Adoption\* [^\n]*: 4 score card\(s\) given \(", shown), shown
     assert "; no closed deals" in shown  # every deal closed before the ICP was approved

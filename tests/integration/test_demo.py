@@ -98,8 +98,13 @@ def test_three_interviews_complete_one_per_role(
 def test_draft_is_labelled_offline_and_approved_as_the_active_v1(transcript: str) -> None:
     assert "**@alex** in #general: `/icp draft`" in transcript
     assert "Drafted without an LLM" in transcript and "Characteristics (" in transcript
+    # The short post's details are one click away: the Full ICP modal, shown as the owner sees it.
+    assert "**@alex** in #general: `clicks [Full ICP]`" in transcript
+    modal = transcript.split("ICP bot → a modal “ICP v1 in full” (only the person who clicked sees it):")[1]
+    modal = modal.split("**@alex**")[0]
+    assert "*Personas (" in modal and "_In their words:_" in modal and "*Characteristics (" in modal
     assert "**@alex** in #general: `clicks [Approve]`" in transcript
-    assert re.search(r"In the store: .+ v1 is approved \(approver U0ADMIN\)", transcript)
+    assert re.search(r"In the store: .+ v1 is approved \(approver @alex\)", transcript)
     assert "Draft approved with its button: active version v1." in transcript
 
 

@@ -219,8 +219,16 @@ def test_the_llm_path_is_checked_for_sentences_shared_between_personas() -> None
     assert shared_sentences(proposal.personas), "the model's personas repeat each other"
     checked = check(proposal, g, citations_of(g))
     assert shared_sentences(checked.personas) == set()
-    first, second, third = checked.personas
-    assert [p.role for p in checked.personas] == ["decision_maker", "economic_buyer", "champion"]
+    first, second, third, *added = checked.personas
+    assert [p.role for p in checked.personas[:3]] == ["decision_maker", "economic_buyer", "champion"]
+    # The model wrote no quotes or triggers: they come from the answers of the same buying role,
+    # and the roles it left out (the blocker the answers name) join as their extractive persona.
+    assert "“The VP of Sales decides”" in [q.text for q in first.quotes]
+    assert [q.text for q in third.quotes] == ["“A RevOps admin owns the rollout”"]
+    assert any("forecast" in t.text for t in second.triggers)
+    (blocker,) = [p for p in added if p.role == "blocker"]
+    assert [q.text for q in blocker.quotes] == ["“IT security can block us if SSO is missing”"]
+    assert any("left out" in n for n in proposal.notes)
     assert first.challenges and first.goals
     assert second.challenges == [] and second.goals == [], "both repeated the VP of Sales's"
     assert third.challenges == [] and [t.text for t in third.goals] == ["A rollout in three weeks."]

@@ -63,6 +63,26 @@ def test_gaps_name_the_best_bin_and_sort_by_points_lost() -> None:
     ]  # country is in its best bin; employee_band is unknown, so it is asked for instead
 
 
+def test_a_list_attributes_best_names_every_item_whose_points_add_up() -> None:
+    tools = ICP.from_dict(
+        {
+            "name": "Tools",
+            "characteristics": [
+                {
+                    "attribute": "tech_stack",
+                    "bins": [
+                        {"op": "contains_any", "values": ["hubspot"], "points": 12},
+                        {"op": "contains_any", "values": ["salesforce"], "points": 20},
+                        {"op": "contains_any", "values": ["excel"], "points": -4},
+                    ],
+                }
+            ],
+        }
+    )
+    (gap,) = gaps(score({"tech_stack": ["hubspot", "excel"]}, tools), tools)
+    assert (gap.points, gap.best, gap.best_points) == (8.0, "salesforce + hubspot", 32.0)
+
+
 def test_why_is_the_strongest_plus_and_minus() -> None:
     result = score({"industry": "software", "employees": 30, "country": "US"}, ICP_MODEL)
     found = why(result)

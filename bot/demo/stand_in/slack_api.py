@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,6 +46,9 @@ def free_port() -> int:
 
 
 # --------------------------------------------------------------------------- stand-in Slack
+
+
+REPLY_METHODS = frozenset({"response_url", "chat.postMessage", "chat.postEphemeral", "chat.update"})
 
 
 @dataclass
@@ -260,10 +263,14 @@ class StandInSlack:
                 self._changed.wait(left)
 
     def wait_for_reply(
-        self, predicate: Callable[[RecordedCall], bool] | None = None, *, timeout: float = 10.0
+        self,
+        predicate: Callable[[RecordedCall], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+        methods: Collection[str] = REPLY_METHODS,
     ) -> RecordedCall:
-        """The first message the app sent anywhere (response_url, postMessage, postEphemeral)."""
-        methods = {"response_url", "chat.postMessage", "chat.postEphemeral", "chat.update"}
+        """The first message the app sent anywhere (response_url, postMessage, postEphemeral, or
+        whichever ``methods`` say, e.g. a modal opened)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:

@@ -39,6 +39,7 @@ class ClosedReview:
     decision: Decision
     note: str
     version: int | None  # the active ICP version the decision is about
+    segment: str | None = None  # its segment: adopting re-drafts the same segment
 
 
 def clean_note(note: str | None) -> str:
@@ -79,4 +80,6 @@ def close_review(
             target_id=active.id if active is not None else reminder_id,
             details=details,
         )
-    return ClosedReview(state, decision, text, active.version if active is not None else None)
+    if active is None:
+        return ClosedReview(state, decision, text, None)
+    return ClosedReview(state, decision, text, active.version, active.segment)

@@ -17,6 +17,7 @@ from bot.services.chat.audience import Audience
 from bot.services.chat.intent import DataQuestion, classify
 from bot.services.privacy.posted import record_posted
 from bot.slack.failures import submit_safely, with_reference
+from bot.slack.messaging.score_usage import count_score
 from bot.slack.people import owner_rules
 from bot.slack.views.chat import SORRY_TEXT, THINKING_TEXT, chat_message
 from bot.slack.work_pools import busy_text
@@ -90,6 +91,8 @@ def answer_in_slack(
         text=text,
         audience=audience,
     )
+    if reply.score is not None:
+        count_score(ctx, team_id=team_id, user_id=user_id, outcome=reply.score)
     fallback, blocks = chat_message(reply)
     ts = thread.say(fallback, blocks)
     if ts and reply.people:

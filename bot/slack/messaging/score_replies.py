@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 class ScoreReply:
     text: str
     blocks: list[Block] = field(default_factory=list)
-    scored: bool = False  # a card (counted in the scores metric)
+    outcome: ScoreOutcome | None = None  # set when the reply is a score card (counted in adoption)
 
 
 def _words(text: str) -> list[str]:
@@ -73,4 +73,4 @@ def score_reply(engine: Engine, *, team_id: str, query: str = "", attributes: st
             return _note(not_found_text(outcome.query, outcome.searched))
         blocks = account_chooser(outcome.query, choices_of(outcome), exact=outcome.exact, share=False)
         return ScoreReply(text=chooser_text(outcome.query), blocks=blocks)
-    return ScoreReply(text=outcome_text(outcome), blocks=card_blocks(outcome), scored=True)
+    return ScoreReply(text=outcome_text(outcome), blocks=card_blocks(outcome), outcome=outcome)

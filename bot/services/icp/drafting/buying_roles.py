@@ -151,12 +151,23 @@ class _Draft:
     words: tuple[str, ...] = ()
 
 
+_PAIRS = {"'": "'", '"': '"', "“": "”", "‘": "’"}
+
+
+def _unquoted(text: str) -> str:
+    """Without the quotes around the whole clause; a quote that opens a phrase inside it stays
+    ("'Forecasts you can trust' lands well" keeps both of its quotes)."""
+    while len(text) >= 2 and _PAIRS.get(text[0]) == text[-1] and text[1:-1].count(text[-1]) == 0:
+        text = text[1:-1].strip()
+    return text
+
+
 def clauses(answer: AnswerEvidence) -> list[Clause]:
     """The answer cut into clauses, each in the answer's own words."""
     out = []
     for sentence in _SENTENCES.split(answer.text.strip()):
         for part in _CLAUSES.split(sentence):
-            text = _LEAD.sub("", part.strip().strip(".;!?,").strip("'\"“”‘’ "))
+            text = _LEAD.sub("", _unquoted(part.strip().strip(".;!?,").strip()))
             if len(text.split()) >= 2:
                 out.append(Clause(text[0].upper() + text[1:], answer))
     return out

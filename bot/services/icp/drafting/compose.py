@@ -25,6 +25,7 @@ from bot.services.icp.drafting.evidence import OVERALL_ID, citations_of, stat_te
 from bot.services.icp.drafting.gather import AnswerEvidence, Gathered
 from bot.services.icp.drafting.models import DraftedPersona, Trait
 from bot.services.icp.drafting.offline import offline_proposal
+from bot.services.icp.drafting.persona_words import with_answer_words
 from bot.services.icp.drafting.proposal import Proposal, ProposedCriterion
 from bot.services.icp.drafting.retrieve import retrieve
 from bot.services.icp.drafting.schemas import (
@@ -289,4 +290,7 @@ def llm_proposal(
     proposal.notes.extend(notes)
     if schema is not LlmDraft:
         proposal.notes.extend(fill_from_offline(proposal, g))
+    proposal.personas, added = with_answer_words(proposal.personas, g.answers)
+    if added:
+        proposal.notes.append(f"persona(s) the answers name but the model left out: {', '.join(added)}")
     return proposal

@@ -13,10 +13,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.services.scoring.service import NoIcpError, ScoringError, score_account, score_inline
-from bot.services.scoring.usage import record_score
 from bot.slack.context import AppContext
 from bot.slack.failures import reported
 from bot.slack.messaging.score_cards import deliver_card
+from bot.slack.messaging.score_usage import count_score
 from bot.slack.payload import clicked_message, first_action, team_id_of, user_id_of
 from bot.slack.respond import note_privately
 from bot.slack.views.score_card import (
@@ -93,8 +93,7 @@ def choose(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond:
     except ScoringError as exc:
         note_privately(respond, body, str(exc))
         return
-    ctx.metrics.scores.inc()
-    record_score(ctx.engine, team_id=team_id_of(body), actor=user_id_of(body), outcome=outcome)
+    count_score(ctx, team_id=team_id_of(body), user_id=user_id_of(body), outcome=outcome)
     deliver_card(
         outcome,
         share=share,

@@ -25,6 +25,7 @@ from bot.slack.context import AppContext
 from bot.slack.failures import APOLOGY, privately, submit_safely
 from bot.slack.messaging.dm import dm_channel
 from bot.slack.messaging.score_replies import ScoreReply, score_reply
+from bot.slack.messaging.score_usage import count_score
 from bot.slack.payload import team_id_of, user_id_of
 from bot.slack.respond import note_privately
 from bot.slack.views.score_modal import (
@@ -43,16 +44,19 @@ from bot.slack.work_pools import busy_text
 log = logging.getLogger(__name__)
 
 
-def _counted(ctx: AppContext, reply: ScoreReply) -> ScoreReply:
-    if reply.scored:
-        ctx.metrics.scores.inc()
+def _counted(ctx: AppContext, reply: ScoreReply, *, team_id: str, user_id: str) -> ScoreReply:
+    if reply.outcome is not None:
+        count_score(ctx, team_id=team_id, user_id=user_id, outcome=reply.outcome)
     return reply
 
 
 def score_to_dm(*, ctx: AppContext, client: WebClient, team_id: str, user_id: str, ask: ScoreAsk) -> None:
     """Score what the modal asked for and post the answer in the person's DM with the bot."""
     reply = _counted(
-        ctx, score_reply(ctx.engine, team_id=team_id, query=ask.query, attributes=ask.attributes)
+        ctx,
+        score_reply(ctx.engine, team_id=team_id, query=ask.query, attributes=ask.attributes),
+        team_id=team_id,
+        user_id=user_id,
     )
     client.chat_postMessage(channel=dm_channel(client, user_id), text=reply.text, blocks=reply.blocks)
 
@@ -64,7 +68,13 @@ def score_message(*, ctx: AppContext, body: dict[str, Any], respond: Respond) ->
     if not domains:
         note_privately(respond, body, NO_DOMAIN_TEXT)
         return
-    reply = _counted(ctx, score_reply(ctx.engine, team_id=team_id_of(body), query=domains[0]))
+    team_id = team_id_of(body)
+    reply = _counted(
+        ctx,
+        score_reply(ctx.engine, team_id=team_id, query=domains[0]),
+        team_id=team_id,
+        user_id=user_id_of(body),
+    )
     respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
 

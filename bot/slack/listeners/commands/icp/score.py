@@ -20,10 +20,10 @@ from bot.services.scoring.service import (
     score_inline,
     score_query,
 )
-from bot.services.scoring.usage import record_score
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import SlashRequest, subcommand
 from bot.slack.messaging.score_cards import deliver_card
+from bot.slack.messaging.score_usage import count_score
 from bot.slack.views.score_card import NO_ICP_TEXT, account_chooser, choices_of, chooser_text, not_found_text
 
 if TYPE_CHECKING:
@@ -113,8 +113,7 @@ def score_command(req: SlashRequest, ctx: AppContext, client: WebClient, respond
             )
             respond(text=chooser_text(outcome.query), blocks=blocks, response_type="ephemeral")
         return
-    ctx.metrics.scores.inc()
-    record_score(ctx.engine, team_id=req.team_id, actor=req.user_id, outcome=outcome)
+    count_score(ctx, team_id=req.team_id, user_id=req.user_id, outcome=outcome)
     deliver_card(
         outcome,
         share=share,
