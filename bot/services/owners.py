@@ -8,9 +8,11 @@ admins are owners anyway, but a workspace is never left without a named owner by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.store.db import Engine, read_scope, session_scope
+from bot.store.db import Engine, Session, read_scope, session_scope
 from bot.store.repo import owners as repo
 from bot.store.repo.audit import append_audit
 from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
@@ -44,45 +46,46 @@ def kept_owners(engine: Engine, *, team_id: str) -> KeptOwners:
         )
 
 
-def record_installer(engine: Engine, *, team_id: str, user_id: str) -> bool:
-    """Remember ``user_id`` as the first installer unless one is known already; True if recorded."""
+@contextmanager
+def _owner_change(engine: Engine, *, team_id: str) -> Iterator[tuple[Session, int]]:
+    """One unit of work on ``team_id``'s owners: the session and the workspace id (created if new)."""
     with session_scope(engine) as session:
         workspace = get_or_create_workspace(session=session, slack_team_id=team_id)
         assert workspace.id is not None
-        recorded = repo.record_first_installer(
-            session=session, workspace_id=workspace.id, slack_user_id=user_id
-        )
+        yield session, workspace.id
+
+
+def _audit(
+    session: Session, workspace_id: int, *, actor: str, action: str, user_id: str, **details: object
+) -> None:
+    append_audit(
+        session=session,
+        workspace_id=workspace_id,
+        actor=actor,
+        action=action,
+        target_type="user",
+        target_id=user_id,
+        details=details or None,
+    )
+
+
+def record_installer(engine: Engine, *, team_id: str, user_id: str) -> bool:
+    """Remember ``user_id`` as the first installer unless one is known already; True if recorded."""
+    with _owner_change(engine, team_id=team_id) as (session, wid):
+        recorded = repo.record_first_installer(session=session, workspace_id=wid, slack_user_id=user_id)
         if recorded:
-            append_audit(
-                session=session,
-                workspace_id=workspace.id,
-                actor=user_id,
-                action="owner.installer",
-                target_type="user",
-                target_id=user_id,
-            )
+            _audit(session, wid, actor=user_id, action="owner.installer", user_id=user_id)
         return recorded
 
 
 def add_owner(engine: Engine, *, team_id: str, user_id: str, actor: str) -> bool:
     """Make ``user_id`` an ICP owner; False if they already were one we keep."""
-    with session_scope(engine) as session:
-        workspace = get_or_create_workspace(session=session, slack_team_id=team_id)
-        assert workspace.id is not None
-        if user_id == repo.active_installer(session=session, workspace_id=workspace.id):
+    with _owner_change(engine, team_id=team_id) as (session, wid):
+        if user_id == repo.active_installer(session=session, workspace_id=wid):
             return False
-        added = repo.add_owner(
-            session=session, workspace_id=workspace.id, slack_user_id=user_id, added_by=actor
-        )
+        added = repo.add_owner(session=session, workspace_id=wid, slack_user_id=user_id, added_by=actor)
         if added:
-            append_audit(
-                session=session,
-                workspace_id=workspace.id,
-                actor=actor,
-                action="owner.add",
-                target_type="user",
-                target_id=user_id,
-            )
+            _audit(session, wid, actor=actor, action="owner.add", user_id=user_id)
         return added
 
 
@@ -90,26 +93,23 @@ def remove_owner(engine: Engine, *, team_id: str, user_id: str, actor: str) -> b
     """Take ``user_id``'s owner rights we granted away; False if they had none from us.
 
     Raises ``LastOwner`` when nobody we keep would be left."""
-    with session_scope(engine) as session:
-        workspace = get_or_create_workspace(session=session, slack_team_id=team_id)
-        assert workspace.id is not None
-        installer = repo.active_installer(session=session, workspace_id=workspace.id)
-        kept = set(repo.added_owners(session=session, workspace_id=workspace.id)) | (
+    with _owner_change(engine, team_id=team_id) as (session, wid):
+        installer = repo.active_installer(session=session, workspace_id=wid)
+        kept = set(repo.added_owners(session=session, workspace_id=wid)) | (
             {installer} if installer else set()
         )
         if user_id not in kept:
             return False
         if kept == {user_id}:
             raise LastOwner(user_id)
-        repo.remove_owner(session=session, workspace_id=workspace.id, slack_user_id=user_id, removed_by=actor)
-        append_audit(
-            session=session,
-            workspace_id=workspace.id,
+        repo.remove_owner(session=session, workspace_id=wid, slack_user_id=user_id, removed_by=actor)
+        _audit(
+            session,
+            wid,
             actor=actor,
             action="owner.remove",
-            target_type="user",
-            target_id=user_id,
-            details={"was_installer": user_id == installer},
+            user_id=user_id,
+            was_installer=user_id == installer,
         )
         return True
 

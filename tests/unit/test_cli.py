@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import pty
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from bot.cli.main import app
 from bot.console.files import write_atomically
 from icp_engine.model import ICP, load_icp
 from icp_engine.sample import generate, write_csv
+from tests.support.terminal import run_on_terminal
 
 RUNNER = CliRunner()
 N_ACCOUNTS = 400
@@ -100,12 +100,6 @@ def usage_error(args: Sequence[str | Path], *needles: str) -> None:
 def leftovers(folder: Path) -> list[str]:
     """Temporary files an interrupted write would leave behind."""
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
-
-
-def terminal_env() -> dict[str, str]:
-    """This environment without the variables that tell rich to treat a terminal as something else."""
-    overrides = {"TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR", "NO_COLOR", "FORCE_TERMINAL"}
-    return {k: v for k, v in os.environ.items() if k not in overrides}
 
 
 def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
@@ -615,29 +609,11 @@ def test_score_batch_shows_a_progress_bar_on_a_terminal(
     hand_icp: Path, crm: dict[str, Path], tmp_path: Path
 ) -> None:
     out_file = tmp_path / "scores.csv"
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [ICP_SCRIPT, "score", "--icp", hand_icp, "--accounts", crm["accounts"], "--out", out_file],
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            env={**terminal_env(), "COLUMNS": "100", "TERM": "xterm"},
-        )
-        os.close(terminal)
-        screen = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal closed: the process has exited
-                break
-            if not chunk:
-                break
-            screen += chunk
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        os.close(controller)
-    assert process.returncode == 0, stderr
-    text = screen.decode("utf-8", "replace")
+    run = run_on_terminal(
+        [ICP_SCRIPT, "score", "--icp", hand_icp, "--accounts", crm["accounts"], "--out", out_file], timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    text = run.screen
     assert "Scoring" in text and "100%" in text
     assert f"Scored {N_ACCOUNTS:,} accounts" in text
     assert len(pd.read_csv(out_file)) == N_ACCOUNTS

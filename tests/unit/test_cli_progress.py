@@ -7,9 +7,6 @@ the output of pipes, files and ``--json`` stays exactly what it was.
 from __future__ import annotations
 
 import io
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from typer.testing import CliRunner
 from bot.cli import progress
 from bot.cli.main import app
 from icp_engine.sample import generate, write_csv
+from tests.support.terminal import run_on_terminal
 
 ICP_SCRIPT = Path(sys.executable).parent / "icp"
 
@@ -79,31 +77,9 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_analyze_shows_its_steps_on_a_terminal(crm: dict[str, Path]) -> None:
-    controller, follower = pty.openpty()
-    skip = {"TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR", "NO_COLOR", "FORCE_TERMINAL"}
-    env = {k: v for k, v in os.environ.items() if k not in skip}
-    try:
-        process = subprocess.Popen(
-            [ICP_SCRIPT, "analyze", "--accounts", crm["accounts"], "--deals", crm["deals"]],
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            env={**env, "COLUMNS": "100", "TERM": "xterm"},
-        )
-        os.close(follower)
-        screen = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal closed: the process has exited
-                break
-            if not chunk:
-                break
-            screen += chunk
-        _, stderr = process.communicate(timeout=120)
-    finally:
-        os.close(controller)
-    assert process.returncode == 0, stderr
-    text = screen.decode("utf-8", "replace")
+    run = run_on_terminal([ICP_SCRIPT, "analyze", "--accounts", crm["accounts"], "--deals", crm["deals"]])
+    assert run.returncode == 0, run.stderr
+    text = run.screen
     # The bar's last frame (drawn when it stops, then erased), then the report as before.
     assert "analyze: analysing" in text and "Findings" in text
     assert text.index("analyze: analysing") < text.index("Findings")
