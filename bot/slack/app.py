@@ -37,7 +37,8 @@ from bot.slack.context import AppContext
 from bot.slack.delivery import CLAIM_DELIVERY, DeliveryLedger, claim_once, delivery_key
 from bot.slack.failures import privately, report_failure, request_name
 from bot.slack.installations import installation_store, oauth_state_store
-from bot.slack.listeners.messages.interview import replays_safely
+from bot.slack.listeners.messages import checkin
+from bot.slack.listeners.messages import interview as interview_messages
 from bot.slack.on_install import install_callbacks
 from bot.store.db import Engine
 
@@ -96,7 +97,7 @@ def build_app(
         )
     app.error(on_error)
     app.use(_ignore_other_bots)
-    app.use(_once_per_delivery(DeliveryLedger(engine), replays_safely=partial(replays_safely, engine)))
+    app.use(_once_per_delivery(DeliveryLedger(engine), replays_safely=partial(_replays_safely, engine)))
     ctx = AppContext(
         settings=settings,
         engine=engine,
@@ -132,6 +133,11 @@ def on_error(error: Exception, body: dict[str, Any], respond: Callable[..., Any]
     report_failure(request_name(body), apologise=privately(respond, body), error=error)
 
 
+def _replays_safely(engine: Engine, body: dict[str, Any]) -> bool:
+    """Interview answers and check-in replies are stored once per event id: a redelivery may pass."""
+    return interview_messages.replays_safely(engine, body) or checkin.replays_safely(engine, body)
+
+
 def _acknowledged() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
@@ -150,8 +156,8 @@ def _once_per_delivery(
     """Drop a repeated delivery, unless ``replays_safely`` says its handler applies it once anyway.
 
     The key is claimed before the work is done, so a first attempt that died in between (no 200,
-    so Slack retries) would otherwise lose the request for good; interview answers, deduplicated
-    by event id where they are stored, are let through instead."""
+    so Slack retries) would otherwise lose the request for good; interview answers and check-in
+    replies, deduplicated by event id where they are stored, are let through instead."""
 
     def middleware(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]

@@ -11,6 +11,7 @@ from PIL import Image
 
 from bot.services.home import HomeData, ReminderSummary
 from bot.services.reviews.chart import render_tier_chart
+from bot.services.reviews.checkins import CheckinRound
 from bot.services.reviews.kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
 from bot.slack.views.home import home_view
 from bot.slack.views.review_kit import (
@@ -168,3 +169,14 @@ def test_home_shows_a_dm_reminder_as_a_person() -> None:
     data = HomeData(now=NOW, next_reminder=ReminderSummary(NOW + timedelta(days=3), "quarterly", "U0OWNER"))
     text = str(home_view(data, is_owner=True).to_dict())
     assert "to <@U0OWNER>" in text and "<#U0OWNER>" not in text
+
+
+def test_the_kit_counts_this_rounds_check_ins_and_never_shows_answers() -> None:
+    before = all_text(check_blocks(review_kit_message(kit(), reminder_id=7).blocks))
+    assert "*Check-ins*: none sent yet; Start a review asks each interviewed stakeholder" in before
+    answered = all_text(
+        check_blocks(
+            review_kit_message(kit(checkins=CheckinRound(asked=3, answered=2)), reminder_id=7).blocks
+        )
+    )
+    assert "*Check-ins*: 2 of 3 answered" in answered

@@ -29,6 +29,7 @@ from bot.services.icp.export.outline import page
 from bot.services.icp.review import ReviewFacts
 from bot.services.icp.versions import ChangeLogEntry, VersionSummary
 from bot.services.imports.service import ImportSummary
+from bot.services.reviews.checkins import CheckinAnswer
 from bot.services.reviews.decisions import Decision
 from bot.services.reviews.kit import ChurnedAccount, Drift, Miss, ReviewKit, TierFigures
 from bot.services.reviews.proposal import BacktestFigures, Proposal
@@ -460,7 +461,12 @@ CASES: dict[str, Callable[[str], object]] = {
     "review_decision.checkin_text": lambda t: review_decision.checkin_text("U0BOSS", t),
     "review_decision.closed_text": lambda t: review_decision.closed_text("U0BOSS", Decision.adopt, t, 2, NOW),
     "review_decision.decision_modal": lambda t: review_decision.decision_modal(
-        review_decision.DecisionTarget(1, "C1", "1.2"), icp_name=t
+        review_decision.DecisionTarget(1, "C1", "1.2"),
+        icp_name=t,
+        checkins=[CheckinAnswer("U0ANA", t, t, NOW), CheckinAnswer("U0BEN", t, None, None)],
+    ),
+    "review_decision.checkin_blocks": lambda t: review_decision.checkin_blocks(
+        [CheckinAnswer("U0ANA", t, t * 50, NOW)] * 25 + [CheckinAnswer("U0BEN", "", t, NOW)]
     ),
 }
 
@@ -502,6 +508,8 @@ NOT_BUILDERS = {
     "score_card.pick_contact": "picks a persona; contact_line escapes it",
     "score_card.score_command_of": "the command's words; add_line and others_line escape them",
     "review_decision.read_decision": "reads a modal submission, builds no Slack text",
+    "review_decision.checkin_thanks": "the owner's Slack id (from our store) only, no user text",
+    "review_kit.checkins_line": "two counts, no user text",
 }
 
 

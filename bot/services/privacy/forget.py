@@ -1,4 +1,5 @@
-"""Erase a person: their answers from SQL, the drafts that quoted them, then their vectors.
+"""Erase a person: their answers and review check-ins from SQL, the drafts that quoted them, then
+their vectors.
 
 Why its own domain: erasure reaches across interviews, drafted ICPs and the knowledge store, and
 must leave no half-erased state that a later search could serve.
@@ -16,6 +17,7 @@ from bot.store import session_scope
 from bot.store.db import Engine
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo
+from bot.store.repo import checkins as checkins_repo
 from bot.store.repo import privacy as privacy_repo
 from bot.store.repo import stakeholders as stakeholders_repo
 from bot.store.repo.errors import NotFoundError
@@ -32,6 +34,7 @@ class ForgetResult:
     questions: int
     interviews: int
     vectors: int
+    checkins: int = 0
 
 
 def forget_person(
@@ -68,6 +71,10 @@ def forget_person(
         counts = privacy_repo.forget_stakeholder(
             session=session, workspace_id=workspace_id, slack_user_id=slack_user_id, actor=actor
         )
+        # Check-in answers were only ever shown to owners (never drafted from): the rows just go.
+        checkins = checkins_repo.forget_checkins(
+            session=session, workspace_id=workspace_id, slack_user_id=slack_user_id
+        )
         # Drafts quote answers too: their citations and the statements resting on them go as well.
         scrubbed = scrub_person(session=session, workspace_id=workspace_id, slack_user_id=slack_user_id)
         copied = scrub_words(session=session, workspace_id=workspace_id, words=words)
@@ -99,5 +106,9 @@ def forget_person(
             details={"vectors": vectors},
         )
     return ForgetResult(
-        answers=counts.answers, questions=counts.questions, interviews=counts.interviews, vectors=vectors
+        answers=counts.answers,
+        questions=counts.questions,
+        interviews=counts.interviews,
+        vectors=vectors,
+        checkins=checkins,
     )

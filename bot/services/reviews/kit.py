@@ -13,19 +13,22 @@ is on or after that day. Every figure is computed by the engine from the SQL sto
   (``IcpVersion.backtest``): AUC, overall and per-tier win rates, then and now;
 - adoption: score cards given per tier (``score.run`` in the audit log) beside the deals per tier;
 - a re-learned proposal (bot/services/reviews/proposal.py): what ``learn`` on every closed deal
-  would change, and both versions' backtests on those deals.
+  would change, and both versions' backtests on those deals;
+- check-ins: how many stakeholders the current review round asked, and how many answered (counts
+  only: the answers themselves are for owners, in the decision modal).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from bot.services.crm.frames import load_crm_frames
+from bot.services.reviews.checkins import CheckinRound, round_figures
 from bot.services.reviews.proposal import Proposal, relearned_proposal
 from bot.services.scoring.usage import scores_by_tier
 from bot.store.db import Engine, Session, read_scope
@@ -119,6 +122,7 @@ class ReviewKit:
     drift: Drift | None = None
     proposal: Proposal | None = None  # the ICP re-learned on every closed deal, against the active one
     scores_run: tuple[tuple[str, int], ...] = ()  # score cards given since, per tier
+    checkins: CheckinRound = field(default_factory=CheckinRound)  # this round's check-ins: asked, answered
 
     @property
     def won_now(self) -> int:
@@ -312,6 +316,7 @@ def build_review_kit(
         drift=drift,
         proposal=relearned_proposal(icp, crm) if icp is not None else None,
         scores_run=tuple(sorted(scores_by_tier(session, workspace_id=workspace_id, since=since).items())),
+        checkins=round_figures(session, workspace_id=workspace_id, segment=segment),
     )
 
 

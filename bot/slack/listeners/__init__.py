@@ -20,15 +20,16 @@ from bot.slack.listeners.actions import review as review_actions
 from bot.slack.listeners.actions import score as score_actions
 from bot.slack.listeners.commands.icp import listener as icp_command
 from bot.slack.listeners.events import app_home, app_mention, assistant, file_shared, lifecycle
-from bot.slack.listeners.messages import file_upload, open_question, other
+from bot.slack.listeners.messages import checkin, file_upload, open_question, other
 from bot.slack.listeners.messages import interview as interview_messages
 from bot.slack.listeners.shortcuts import score as score_shortcuts
 from bot.slack.listeners.views import draft as draft_views
 
 Register = Callable[[App, AppContext], None]
 
-# commands, events, actions, shortcuts, views, messages; alphabetical within a kind. The assistant
-# is a middleware: it sees every request before any listener, whatever its place here.
+# commands, events, actions, shortcuts, views, messages; alphabetical within a kind, except that a
+# check-in reply must come after the interview (which wins) and before chat. The assistant is a
+# middleware: it sees every request before any listener, whatever its place here.
 REGISTRATIONS: tuple[Register, ...] = (
     icp_command.register,
     app_home.register,
@@ -46,6 +47,7 @@ REGISTRATIONS: tuple[Register, ...] = (
     draft_views.register,
     file_upload.register,
     interview_messages.register,
+    checkin.register,
     open_question.register,
     other.register,
 )

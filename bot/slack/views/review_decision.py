@@ -1,14 +1,15 @@
-"""Closing a review: the decision modal, its reading, the check-in DM and the thread note.
+"""Closing a review: the decision modal, its reading, the check-in DM and thanks, the thread note.
 
 Pure functions. The modal asks for a decision (keep, adopt the re-learned proposal, edit) and a
-note; its private metadata carries the reminder id and the kit message (channel, ts) so the
-submission can answer in the kit's thread. Every user text is escaped.
+note, below this round's check-in answers (the modal is the owner's alone, so they may be shown
+verbatim there and nowhere else); its private metadata carries the reminder id and the kit message
+(channel, ts) so the submission can answer in the kit's thread. Every user text is escaped.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.services.reviews.checkins import CheckinAnswer
 from bot.services.reviews.decisions import DECISION_WORDS, NOTE_MAX, Decision
-from bot.slack.views.blocks_text import escape, section, truncate
+from bot.slack.views.blocks_text import SECTION_TEXT_MAX, escape, section, truncate
 
 REVIEW_DECISION = "icp_review_decision"
 DECISION_BLOCK = "review_decision"
@@ -35,6 +37,8 @@ CHECKIN_QUESTIONS = (
     "Since the last review, which deals went differently from what the ICP predicts?",
     "Is there a kind of customer we now win, or lose, that the ICP does not describe?",
 )
+CHECKINS_SHOWN = 20  # answers in the modal (each its own section); the rest are counted
+ANSWER_MAX = SECTION_TEXT_MAX - 200  # room for who said it
 
 
 @dataclass(frozen=True)
@@ -67,14 +71,40 @@ class DecisionTarget:
         return cls(rid, channel, ts)
 
 
-def decision_modal(target: DecisionTarget, *, icp_name: str | None = None) -> View:
-    """The owner closes the review: a decision and a note."""
+def checkin_blocks(checkins: Sequence[CheckinAnswer]) -> list[Block]:
+    """This round's check-ins for the owner: each answer (escaped, cut to fit) under who gave it."""
+    if not checkins:
+        return []
+    answered = [c for c in checkins if c.answer is not None]
+    blocks: list[Block] = [
+        section(f"*Check-ins*: {len(answered)} of {len(checkins)} answered (shown to owners only, here)")
+    ]
+    for item in answered[:CHECKINS_SHOWN]:
+        who = (
+            f"*{escape(truncate(item.who, 100))}* (<@{item.slack_user_id}>)"
+            if item.who
+            else f"<@{item.slack_user_id}>"
+        )
+        blocks.append(section(f"{who}: “{truncate(escape(item.answer or ''), ANSWER_MAX)}”"))
+    if len(answered) > CHECKINS_SHOWN:
+        blocks.append(section(f"…and {len(answered) - CHECKINS_SHOWN} more answer(s)"))
+    waiting = [f"<@{c.slack_user_id}>" for c in checkins if c.answer is None]
+    if waiting:
+        blocks.append(section(truncate("Not answered yet: " + ", ".join(waiting), SECTION_TEXT_MAX)))
+    return blocks
+
+
+def decision_modal(
+    target: DecisionTarget, *, icp_name: str | None = None, checkins: Sequence[CheckinAnswer] = ()
+) -> View:
+    """The owner closes the review: a decision and a note, with what the check-ins said."""
     about = f" of *{escape(truncate(icp_name, 200))}*" if icp_name else ""
     options = [
         Option(value=d.value, text=PlainTextObject(text=DECISION_WORDS[d].capitalize())) for d in Decision
     ]
     blocks: list[Block] = [
         section(f"Close the review{about}: what did you decide? It goes in the ICP's change log."),
+        *checkin_blocks(checkins),
         InputBlock(
             block_id=DECISION_BLOCK,
             label=PlainTextObject(text="Decision"),
@@ -120,7 +150,7 @@ def closed_text(user: str, decision: Decision, note: str, version: int | None, n
     when = f"<!date^{int(next_run.timestamp())}^{{date_short}}|{next_run:%Y-%m-%d}>"
     text += f". Recorded in the change log; next reminder {when}."
     if decision is Decision.adopt:
-        text += " Re-draft with `/icp draft` to turn the proposal into a version to approve."
+        text += " Drafting the re-learned proposal as the next version now: approve it from its card."
     elif decision is Decision.edit:
         text += " Edit the current version from its draft card (Edit), or with `/icp draft`."
     return text
@@ -132,5 +162,12 @@ def checkin_text(owner: str, icp_name: str | None) -> str:
     questions = "\n".join(f"{i}. {q}" for i, q in enumerate(CHECKIN_QUESTIONS, start=1))
     return (
         f"<@{owner}> started a review of the ICP{about}. You were interviewed for it, so two quick "
-        f"questions:\n{questions}\nPlease answer <@{owner}> in a sentence or two: it helps decide what changes."
+        f"questions:\n{questions}\nPlease reply right here in this DM, a sentence or two (one message "
+        f"answering both is fine). Only the ICP owners see it, when they close the review; it is never "
+        "posted in a channel."
     )
+
+
+def checkin_thanks(owner: str) -> str:
+    """The reply to a stakeholder's check-in answer."""
+    return f"Thanks — I've added this to the review <@{owner}> started."

@@ -87,6 +87,13 @@ def drift_text(drift: Drift) -> str:
     )
 
 
+def checkins_line(asked: int, answered: int) -> str:
+    """This review round's check-ins, counts only: the answers are for owners (decision modal)."""
+    if not asked:
+        return "*Check-ins*: none sent yet; Start a review asks each interviewed stakeholder two questions"
+    return f"*Check-ins*: {answered} of {asked} answered"
+
+
 NO_REMINDER_NOTE = (
     "No review reminder is set: `/icp remind quarterly #channel` sends this kit on a schedule, "
     "with Snooze and Mark reviewed buttons."
@@ -118,7 +125,7 @@ def proposal_text(proposal: Proposal, version: int | None) -> str:
     lines += [f"• {escape(truncate(line, 300))}" for line in proposal.changes]
     if proposal.changes_total > len(proposal.changes):
         lines.append(
-            f"…and {proposal.changes_total - len(proposal.changes)} more change(s): `/icp draft` shows all"
+            f"…and {proposal.changes_total - len(proposal.changes)} more change(s); adopting it (Mark reviewed) drafts it in full"
         )
     lines.append(
         f"Backtest on the same {proposal.active.n} deals: {active} {_backtest_words(proposal.active)} · "
@@ -161,6 +168,7 @@ def review_kit_message(
             _listed("*ICP accounts that churned*", kit.churned_total, [_churn_line(c) for c in kit.churned])
         )
     blocks.append(section(f"*New interviews*: {kit.new_interviews} completed {since}"))
+    blocks.append(section(checkins_line(kit.checkins.asked, kit.checkins.answered)))
     blocks.append(section(adoption_text(kit.scores_run, kit.tiers_now, since)))
     if kit.drift is not None:
         blocks.append(section(drift_text(kit.drift)))

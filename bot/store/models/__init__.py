@@ -1,6 +1,7 @@
 """Every table of the SQL store, importable from one place (Alembic's env reads ``metadata`` here)."""
 
 from bot.store.models.base import NAMING_CONVENTION, metadata
+from bot.store.models.checkins import ReviewCheckin
 from bot.store.models.crm import (
     Account,
     AccountCreate,
@@ -84,6 +85,7 @@ __all__ = [
     "QuestionCreate",
     "ReminderCreate",
     "ReminderUpdate",
+    "ReviewCheckin",
     "ReviewReminder",
     "Stakeholder",
     "StakeholderCreate",

@@ -1,7 +1,8 @@
 """The review kit's buttons: start a review (re-draft), snooze a week, mark reviewed. Owners only.
 
 Ack at once; the work runs on the app's pool. "Start a review" sends every interviewed
-stakeholder a two-question check-in DM, then goes through the ``/icp draft`` subcommand (the same
+stakeholder a two-question check-in DM (once per review round; the reply is collected from the DM
+by ``bot.slack.listeners.messages.checkin``), then goes through the ``/icp draft`` subcommand (the same
 owner check, drafting and posting as typing it), in the kit's channel. "Mark reviewed" opens the
 decision modal (keep, adopt the proposal, edit, and a note); its submission records the decision
 in the change log. Snooze and the decision answer in the kit's thread so everyone sees who did what.
@@ -18,8 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.reviews import reminders
-from bot.services.reviews.checkins import interviewed_stakeholders
-from bot.services.reviews.decisions import close_review
+from bot.services.reviews.checkins import people_to_ask, record_sent, round_answers, withdraw
+from bot.services.reviews.decisions import Decision, close_review
 from bot.slack.context import AppContext
 from bot.slack.failures import APOLOGY, privately, submit_safely
 from bot.slack.listeners.commands.icp.dispatch import route
@@ -34,6 +35,7 @@ from bot.slack.views.review_decision import (
     read_decision,
 )
 from bot.slack.views.review_kit import MARK_REVIEWED, SNOOZE_REVIEW, START_REVIEW, date_token
+from bot.store.models import DEFAULT_SEGMENT
 
 GONE = "This review reminder no longer exists; `/icp remind status` shows the current one."
 
@@ -56,7 +58,7 @@ def _allowed(ctx: AppContext, client: WebClient, respond: Respond, team: str, us
 
 
 def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, respond: Respond) -> None:
-    team, user, channel, ts, _ = _facts(body)
+    team, user, channel, ts, reminder_id = _facts(body)
     if not _allowed(ctx, client, respond, team, user, "start an ICP review"):
         return
     if ts:
@@ -65,7 +67,8 @@ def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, re
             thread_ts=ts,
             text=f"<@{user}> started the review: drafting a new ICP version with the data since the last one…",
         )
-    send_checkins(ctx, client, team=team, owner=user)
+    if reminder_id is not None:
+        send_checkins(ctx, client, team=team, owner=user, reminder_id=reminder_id)
 
     def answer(text: str = "", **kwargs: Any) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False, blocks=kwargs.get("blocks"))
@@ -78,13 +81,23 @@ def start_review(body: dict[str, Any], *, ctx: AppContext, client: WebClient, re
     )
 
 
-def send_checkins(ctx: AppContext, client: WebClient, *, team: str, owner: str) -> int:
-    """DM each interviewed stakeholder the two check-in questions; how many were sent."""
+def send_checkins(ctx: AppContext, client: WebClient, *, team: str, owner: str, reminder_id: int) -> int:
+    """DM the two check-in questions to each interviewed stakeholder this round has not asked yet,
+    with a check-in recorded for each DM sent (the reply is collected from the DM); how many."""
     sent = 0
-    for person in interviewed_stakeholders(ctx.engine, team_id=team):
+    for person in people_to_ask(ctx.engine, team_id=team, reminder_id=reminder_id):
+        checkin = record_sent(
+            ctx.engine,
+            team_id=team,
+            reminder_id=reminder_id,
+            slack_user_id=person,
+            asked_by=owner,
+            now=ctx.clock(),
+        )
         try:
             client.chat_postMessage(channel=person, text=checkin_text(owner, None))
         except SlackApiError:  # one person the bot cannot DM does not stop the others
+            withdraw(ctx.engine, team_id=team, checkin_id=checkin)
             continue
         sent += 1
     return sent
@@ -136,7 +149,10 @@ def mark_reviewed(body: dict[str, Any], *, ctx: AppContext, client: WebClient, r
         respond(text=GONE, response_type="ephemeral", replace_original=False)
         return
     target = DecisionTarget(reminder_id, channel, ts or "")
-    client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=decision_modal(target))
+    checkins = round_answers(ctx.engine, team_id=team, reminder_id=reminder_id)
+    client.views_open(
+        trigger_id=str(body.get("trigger_id") or ""), view=decision_modal(target, checkins=checkins)
+    )
 
 
 def close(
@@ -161,10 +177,28 @@ def close(
         client.chat_postMessage(channel=user, text=GONE)
         return
     text = closed_text(user, closed.decision, closed.note, closed.version, closed.state.next_run_at)
-    if target.channel:
-        client.chat_postMessage(channel=target.channel, thread_ts=target.message_ts or None, text=text)
-    else:
-        client.chat_postMessage(channel=user, text=text)
+    channel, thread_ts = (target.channel, target.message_ts or None) if target.channel else (user, None)
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+    if closed.decision is Decision.adopt:
+        draft_adopted(ctx, client, team=team_id_of(body), owner=user, channel=channel, segment=closed.segment)
+
+
+def draft_adopted(
+    ctx: AppContext, client: WebClient, *, team: str, owner: str, channel: str, segment: str | None
+) -> None:
+    """Adopting the proposal drafts it, re-learned on today's deals, as the next version of the same
+    segment; it goes through approval like any draft. Progress notes go to the channel."""
+
+    def say(text: str = "", **kwargs: Any) -> None:
+        client.chat_postMessage(channel=channel, text=text, blocks=kwargs.get("blocks"))
+
+    words = "draft" if segment in (None, DEFAULT_SEGMENT) else f"draft segment={segment}"
+    route(
+        {"team_id": team, "user_id": owner, "channel_id": channel, "text": words},
+        ctx=ctx,
+        client=client,
+        respond=say,
+    )
 
 
 HANDLERS = {START_REVIEW: start_review, SNOOZE_REVIEW: snooze, MARK_REVIEWED: mark_reviewed}

@@ -10,8 +10,8 @@
 
 ``Assistant`` is a middleware: it runs before every listener and passes on what its listeners do
 not match. Its user-message matcher takes only what ``messages/open_question.py`` would take (a
-person's plain DM with a question) and leaves interview answers and file shares to their own
-listeners. Where the app has no assistant feature, DMs carry no thread (or a thread Slack refuses
+person's plain DM with a question) and leaves interview answers, review check-in replies and file
+shares to their own listeners. Where the app has no assistant feature, DMs carry no thread (or a thread Slack refuses
 a status for): the former never reach this module, the latter still get their answer.
 """
 
@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.chat.intent import clean_question
 from bot.slack.context import AppContext
+from bot.slack.listeners.messages.checkin import answers_checkin
 from bot.slack.listeners.messages.interview import in_interview, is_plain_dm
 from bot.slack.messaging.chat import submit_answer
 from bot.slack.payload import team_id_of
@@ -67,6 +68,7 @@ def register(app: App, ctx: AppContext) -> None:
             is_plain_dm(event)
             and bool(clean_question(event["text"]))
             and not in_interview(ctx.engine, body, event)
+            and not answers_checkin(ctx.engine, body, event)
         )
 
     def on_question(

@@ -1,1 +1,1 @@
-"""Message listeners: plain DMs that continue a conversation (the interview)."""
+"""Message listeners: plain DMs that continue a conversation (the interview, a review check-in)."""

@@ -1,7 +1,8 @@
 """Plain DMs outside an interview: questions to the assistant about the ICP, personas and data.
 
-Modules register in name order, so this sees only what ``file_upload`` and ``interview`` left:
-a person's own plain DM when they have no active interview. ``other.py`` (after it) still takes
+Registered after ``file_upload``, ``interview`` and ``checkin`` (bot/slack/listeners/__init__.py),
+so this sees only what they left: a person's own plain DM when they have no active interview and
+no review check-in awaiting their reply. ``other.py`` (after it) still takes
 every remaining message. The answer goes in the DM, in the thread when the question was in one.
 """
 
