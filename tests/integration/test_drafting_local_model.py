@@ -17,6 +17,7 @@ from bot.llm.context_window import served_context
 from bot.llm.factory import build_llm
 from bot.services.icp.drafting import draft_icp
 from bot.services.icp.drafting.compose import draft_schema
+from bot.services.icp.drafting.models import DraftOutcome
 from bot.services.icp.drafting.schemas import LlmDraftTiny
 from bot.settings import Settings
 from bot.store import make_engine, session_scope, upgrade
@@ -24,7 +25,7 @@ from bot.store.models import GtmRole
 from icp_engine.learn import learn
 from icp_engine.stats import analyze
 from tests.support.import_support import engine_url, run_cli
-from tests.support.knowledge_fixtures import add_answers, insert_crm, new_workspace, sample_crm
+from tests.support.knowledge_fixtures import SampleCrm, add_answers, insert_crm, new_workspace, sample_crm
 from tests.support.llm import llm_settings
 from tests.support.llm.local_model import LocalModelServer
 
@@ -76,20 +77,7 @@ def test_a_draft_through_the_real_model_is_validated_by_the_engine(
         assert not any(n.startswith("fell back") for n in outcome.notes)
     else:  # the machine was too busy for the deadline: offline, and it says why
         assert outcome.offline and outcome.notes[0].startswith("fell back to the offline drafter")
-    # Whatever the model wrote: the engine's criteria and points, only cited evidence.
-    crm = data.crm
-    learned = learn(
-        crm.closed,
-        crm.accounts,
-        attributes=crm.attributes,
-        analysis=analyze(crm.closed, crm.accounts, attributes=crm.attributes),
-    )
-    assert [(c.describe(), c.points) for c in outcome.icp.criteria] == [
-        (c.describe(), c.points) for c in learned.icp.criteria
-    ]
-    assert outcome.icp.tiers == learned.icp.tiers
-    for trait in [*outcome.pains, *outcome.triggers, *(t for p in outcome.personas for t in p.goals)]:
-        assert trait.evidence and all(i in outcome.citations for i in trait.evidence)
+    assert_engine_decides(outcome, data)
     assert all(h.points == 0 for h in outcome.drafted.hypotheses)
     assert outcome.version == 1
 
@@ -125,22 +113,16 @@ def test_default_settings_fit_the_served_context_and_the_model_drafts(
     outcome = draft_icp(engine=store_engine, knowledge=None, llm=llm, workspace=team, author="U_OWNER")
 
     [call] = llm.usage.calls
-    assert call.ok, call.failure  # the model's draft, not the offline fallback
     assert call.prompt_tokens <= llm.prompt_token_budget
-    assert outcome.drafted_with == "smollm2" and not outcome.offline
-    assert not any(n.startswith("fell back") for n in outcome.notes)
-    crm = data.crm
-    learned = learn(
-        crm.closed,
-        crm.accounts,
-        attributes=crm.attributes,
-        analysis=analyze(crm.closed, crm.accounts, attributes=crm.attributes),
-    )
-    assert [(c.describe(), c.points) for c in outcome.icp.criteria] == [
-        (c.describe(), c.points) for c in learned.icp.criteria
-    ]
-    for trait in [*outcome.pains, *outcome.triggers, *(t for p in outcome.personas for t in p.goals)]:
-        assert trait.evidence and all(i in outcome.citations for i in trait.evidence)
+    # The server takes the prompt (it used to refuse it as too long). On a machine busy enough that
+    # the one attempt runs out of time the draft is the offline one, and only for that reason.
+    if call.ok:
+        assert outcome.drafted_with == "smollm2" and not outcome.offline
+        assert not any(n.startswith("fell back") for n in outcome.notes)
+    else:
+        assert out_of_time(call.failure or ""), call.failure
+        assert outcome.offline
+    assert_engine_decides(outcome, data)
 
     # The same through `icp draft`, configured as a user would: the environment, nothing else.
     result = run_cli(
@@ -152,6 +134,29 @@ def test_default_settings_fit_the_served_context_and_the_model_drafts(
         LLM_MODEL="smollm2",
     )
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["drafted_with"] == "smollm2" and data["version"] == 2
-    assert not any(note.startswith("fell back") for note in data["notes"])
+    drafted = json.loads(result.stdout)
+    assert drafted["version"] == 2
+    fell_back = [note for note in drafted["notes"] if note.startswith("fell back")]
+    assert drafted["drafted_with"] == "smollm2" or (fell_back and out_of_time(fell_back[0])), drafted["notes"]
+
+
+def out_of_time(reason: str) -> bool:
+    """A model call that failed only because the machine was too slow for the deadline."""
+    return "timed out" in reason or "deadline" in reason
+
+
+def assert_engine_decides(outcome: DraftOutcome, data: SampleCrm) -> None:
+    """Whatever the model wrote: the engine's criteria, points and tiers, and only cited evidence."""
+    crm = data.crm
+    learned = learn(
+        crm.closed,
+        crm.accounts,
+        attributes=crm.attributes,
+        analysis=analyze(crm.closed, crm.accounts, attributes=crm.attributes),
+    )
+    assert [(c.describe(), c.points) for c in outcome.icp.criteria] == [
+        (c.describe(), c.points) for c in learned.icp.criteria
+    ]
+    assert outcome.icp.tiers == learned.icp.tiers
+    for trait in [*outcome.pains, *outcome.triggers, *(t for p in outcome.personas for t in p.goals)]:
+        assert trait.evidence and all(i in outcome.citations for i in trait.evidence)
