@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.scheduler.clients import client_factory
@@ -26,8 +27,10 @@ ORG_TOKEN = "xoxb-org-wide-token"
 OUTSIDER = "T0ELSEWHERE"
 
 
-def org_wide(env: SlackEnv, *, teams: tuple[str, ...] = (TEAM_ID,)) -> None:
-    """The stand-in grants an org-wide install; auth.teams.list names the org's workspaces."""
+def granted(
+    *, token: str, team: dict[str, str] | None, org_wide: bool
+) -> Callable[[RecordedCall], dict[str, Any]]:
+    """The stand-in's oauth.v2.access answer for an install inside the Grid org."""
 
     def grant(call: RecordedCall) -> dict[str, Any]:
         return {
@@ -36,12 +39,20 @@ def org_wide(env: SlackEnv, *, teams: tuple[str, ...] = (TEAM_ID,)) -> None:
             "authed_user": {"id": INSTALLER},
             "scope": "commands,chat:write,users:read",
             "token_type": "bot",
-            "access_token": ORG_TOKEN,
+            "access_token": token,
             "bot_user_id": BOT_USER_ID,
-            "team": None,
+            "team": team,
             "enterprise": {"id": ENTERPRISE, "name": "Grid Org"},
-            "is_enterprise_install": True,
+            "is_enterprise_install": org_wide,
         }
+
+    return grant
+
+
+def org_wide(env: SlackEnv, *, teams: tuple[str, ...] = (TEAM_ID,)) -> None:
+    """The stand-in grants an org-wide install; auth.teams.list names the org's workspaces."""
+
+    grant = granted(token=ORG_TOKEN, team=None, org_wide=True)
 
     def org_teams(call: RecordedCall) -> dict[str, Any]:
         if call.headers.get("authorization") != f"Bearer {ORG_TOKEN}":
@@ -144,20 +155,7 @@ def test_a_workspace_installed_on_its_own_inside_an_org_is_found_without_the_ent
     """A workspace-level install in a Grid workspace: its rows carry the enterprise id, which
     scheduled work does not know; it is found anyway (a plain ``find_bot(None, team)`` is not)."""
 
-    def grant(call: RecordedCall) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "app_id": APP_ID,
-            "authed_user": {"id": INSTALLER},
-            "scope": "commands,chat:write,users:read",
-            "token_type": "bot",
-            "access_token": "xoxb-workspace-in-org",
-            "bot_user_id": BOT_USER_ID,
-            "team": {"id": TEAM_ID, "name": "E2E"},
-            "enterprise": {"id": ENTERPRISE, "name": "Grid Org"},
-            "is_enterprise_install": False,
-        }
-
+    grant = granted(token="xoxb-workspace-in-org", team={"id": TEAM_ID, "name": "E2E"}, org_wide=False)
     oauth_env.stand_in.respond_with("oauth.v2.access", grant)
     run_install(oauth_env)
     store = installation_store(oauth_env.settings, oauth_env.engine)
