@@ -33,13 +33,13 @@ class Settings(BaseSettings):
     )
     chroma_auth_token: SecretStr | None = Field(
         default=None,
-        description="Token for a Chroma server started with token authentication; sent on every "
-        "request in the header named by CHROMA_AUTH_HEADER.",
+        description="Token for a Chroma behind an authenticating proxy, or a hosted Chroma (`chroma "
+        "run` 1.x checks no token itself); sent on every request in the header named by CHROMA_AUTH_HEADER.",
     )
     chroma_auth_header: Literal["Authorization", "X-Chroma-Token"] = Field(
         default="Authorization",
         description="How the Chroma token is sent: Authorization (as 'Bearer <token>') or "
-        "X-Chroma-Token (the bare token), matching the server's token transport header.",
+        "X-Chroma-Token (the bare token), as the proxy or service in front of Chroma expects.",
     )
     chroma_tenant: str = Field(default="default_tenant", description="Chroma server tenant.")
     chroma_database: str = Field(default="default_database", description="Chroma server database.")
@@ -121,6 +121,12 @@ class Settings(BaseSettings):
             "Import CSVs shared in Slack in a worker process beside the server, so acks never wait "
             "for an import (off: import on the server's own threads)."
         ),
+    )
+    import_claim_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Lease on a shared CSV being imported, renewed while the import runs; after a "
+        "crash, sharing the same file again imports it once this has passed.",
     )
     score_processes: int = Field(
         default=0,

@@ -10,7 +10,8 @@ long-held transaction, and survives restarts because the schedule lives in the r
 sending, the holder sets ``next_run_at`` to the first slot after now (catch-up after downtime
 fires once) and clears the claim. If the send fails, nobody retries before ``RETRY_DELAY``;
 if the holder dies mid-send, the claim expires after ``SCHEDULER_CLAIM_SECONDS`` and another
-replica sends it (at-least-once only in that crash window).
+replica sends it (at-least-once only in that crash window: a holder killed after Slack accepted the
+post but before it recorded the firing costs one extra post, which the replicas suite proves).
 
 Time is injected (``now``/a clock callable), so tests never sleep. ``icp serve`` runs the loop
 in a thread (``SCHEDULER_POLL_SECONDS``); ``icp reminders run-due`` does one pass for cron.

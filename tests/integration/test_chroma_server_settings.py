@@ -1,5 +1,10 @@
 """CHROMA_SSL / CHROMA_AUTH_TOKEN reach the Chroma server: a stand-in server on 127.0.0.1 records
-each request's headers and answers like Chroma's v2 API for the calls a client makes."""
+each request's headers and answers like Chroma's v2 API for the calls a client makes.
+
+A stand-in, because the real server cannot check a token: ``chroma run`` (chromadb 1.x, the Rust
+server) has no server-side authentication, so the token is for an authenticating proxy or a hosted
+Chroma in front of it. The last test proves that against a real ``chroma run``, and fails the day
+chromadb enforces a token, when a real-server token test belongs here."""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import chromadb
 import pytest
 
 from bot.knowledge.chroma_server import chroma_server_from
 from bot.knowledge.health import ping_vector_store
 from bot.knowledge.store import KnowledgeStore, KnowledgeStoreError, knowledge_store_from
 from bot.settings import Settings
+from tests.support.chroma_server import chroma_server
 
 TOKEN = "s3cret-chroma-token"
 
@@ -132,3 +140,22 @@ def test_ssl_setting_makes_the_client_speak_tls(bearer: Recorder) -> None:
 def test_token_never_shows_in_the_server_repr() -> None:
     server = chroma_server_from(Settings(_env_file=None, chroma_host="h", chroma_auth_token=TOKEN))  # type: ignore[arg-type, call-arg]
     assert server is not None and TOKEN not in repr(server)
+
+
+@pytest.mark.slow
+def test_chroma_run_checks_no_token_so_the_token_is_for_a_proxy(tmp_path: Path) -> None:
+    """Started with the 0.x token-auth variables, ``chroma run`` still serves a client with no
+    token and one with a wrong token: it authenticates nobody (see the module docstring)."""
+    token_auth = {
+        "CHROMA_SERVER_AUTHN_PROVIDER": "chromadb.auth.token_authn.TokenAuthenticationServerProvider",
+        "CHROMA_SERVER_AUTHN_CREDENTIALS": TOKEN,
+        "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER": "Authorization",
+    }
+    with chroma_server(tmp_path / "chroma", env=token_auth) as port:
+        for token in (None, "not-the-token-4242"):
+            fields = {"chroma_host": "127.0.0.1", "chroma_port": port, "chroma_auth_token": token}
+            settings = Settings(_env_file=None, **fields)  # type: ignore[arg-type, call-arg]
+            ping_vector_store(settings)
+            store = knowledge_store_from(settings)
+            name = f"unchecked-{'none' if token is None else 'wrong'}"
+            assert store.client.get_or_create_collection(name).name == name, chromadb.__version__

@@ -20,8 +20,9 @@ from tests.support.harness import free_port
 
 
 @contextlib.contextmanager
-def chroma_server(path: Path, *, timeout: float = 60) -> Iterator[int]:
-    """Run ``chroma run --path path`` until the block ends; yields its port once it answers."""
+def chroma_server(path: Path, *, timeout: float = 60, env: dict[str, str] | None = None) -> Iterator[int]:
+    """Run ``chroma run --path path`` (``env`` added to its environment) until the block ends;
+    yields its port once it answers."""
     port = free_port()
     binary = Path(sys.executable).with_name("chroma")
     log = path.with_suffix(".log")
@@ -30,7 +31,7 @@ def chroma_server(path: Path, *, timeout: float = 60) -> Iterator[int]:
             [str(binary), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False", **(env or {})},
         )
     try:
         deadline = time.monotonic() + timeout

@@ -83,10 +83,21 @@ def _replicas_line(f: dict[str, int]) -> str:
     replicas = f.get("replicas", 0) // max(f.get("clusters", 1), 1)
     not_once = f.get("reminders not exactly once", 0)
     reminders = "reminders exactly once" if not not_once else f"{not_once:,} reminders NOT exactly once"
+    # the documented at-least-once window: a replica killed after Slack accepted the post
+    resent = f.get("reminders re-sent after a kill", 0)
+    again = (
+        f" and {resent:,} re-sent by design after a kill between Slack's ok and the record" if resent else ""
+    )
+    summaries = f.get("import summaries not exactly once", 0)
+    imports = (
+        "import summaries exactly once"
+        if not summaries
+        else f"{summaries:,} import summaries NOT exactly once"
+    )
     return (
         f"{replicas} replicas on PostgreSQL + Chroma server: {f.get('requests', 0):,} requests, "
         f"{f.get('answered twice', 0):,} answered twice, {f.get('lost', 0):,} lost, "
-        f"{reminders} ({f.get('reminders', 0):,} sent), {f.get('kills', 0):,} kills"
+        f"{reminders} ({f.get('reminders', 0):,} sent){again}, {imports}, {f.get('kills', 0):,} kills"
     )
 
 

@@ -171,7 +171,9 @@ def bot_env(db_path: Path, data_dir: Path, api_url: str) -> dict[str, str]:
 def row_counts(engine: Engine) -> dict[str, int]:
     """Rows in every product table (the delivery ledger is bookkeeping, left out)."""
     names = [
-        n for n in inspect(engine).get_table_names() if n not in ("alembic_version", "slack_delivery_receipt")
+        n
+        for n in inspect(engine).get_table_names()
+        if n not in ("alembic_version", "slack_delivery_receipt", "slack_upload_claim")
     ]
     with engine.connect() as conn:
         return {n: int(conn.execute(select(func.count()).select_from(table(n))).scalar_one()) for n in names}

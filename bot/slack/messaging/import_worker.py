@@ -11,9 +11,14 @@ The server's thread that handled the upload sends the job (plain values: ids, UR
 app's Settings, the database URL and the bot token, over a pipe, never on a command line) and
 waits on the pipe, holding no lock and no GIL; the worker builds its own engine and Web API
 client, downloads the file into a private temporary folder, imports it with the same service as
-``icp import`` and sends the summary (or the download problem) back. Everything the person sees
-is then posted by the server exactly as before. A worker that dies answers nothing: the wait
-ends with :class:`WorkerLost` and the person gets the usual apology with a reference.
+``icp import`` (renewing the upload's claim meanwhile, see ``upload_claims``) and sends the summary
+(or the download problem) back. The server then stores the statistics, says on the pipe that it
+is posting the summary, and posts it. A worker whose server died first (a replica killed mid-
+import: the worker outlives it) sees the pipe close without that word and posts the summary
+itself, so it is posted once: by the server after it said so, or else by the worker. (A server
+killed between saying so and posting leaves the summary unposted; the import itself is complete.)
+A worker that dies answers nothing: the wait ends with :class:`WorkerLost` and the person gets the
+usual apology with a reference.
 An in-memory SQLite database cannot be shared with another process; its imports run in place.
 """
 
@@ -24,13 +29,18 @@ import multiprocessing
 import re
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeAlias
 
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
 from bot.slack.messaging.files import MAX_DOWNLOAD_BYTES, FileProblem, SlackFile, download
+from bot.slack.messaging.interviews import post_message
+from bot.slack.messaging.upload_claims import UploadClaim
+from bot.slack.views.import_summary import ImportTarget, problem_message, result_message
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -45,6 +55,8 @@ Importer = Callable[..., "ImportSummary"]
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 _SPAWN = multiprocessing.get_context("spawn")  # never fork a threaded server
+ANNOUNCING = "announcing"  # the server's word to its worker: the summary is mine to post
+ORPHANED = "the replica that started this import stopped before storing them"
 
 
 # The statistic documents a worker computed after a write (the server stores them in its knowledge
@@ -68,6 +80,30 @@ class ImportOrder:
     file: SlackFile
     kind: str
     skip_bad_rows: bool
+    channel_id: str = ""  # where the summary goes if the worker has to post it itself
+    thread_ts: str | None = None
+    claim: UploadClaim | None = None  # renewed by the worker while it imports
+
+
+@dataclass
+class WorkerAnswer:
+    """A worker's answer, and the pipe on which the server says it will post the summary."""
+
+    summary: ImportSummary | FileProblem
+    statistics: Statistics
+    pipe: Connection
+    process: BaseProcess
+
+    def announcing(self) -> None:
+        """Tell the worker this server posts the summary now (else the worker posts it when the
+        pipe closes); the worker then ends."""
+        try:
+            self.pipe.send(ANNOUNCING)
+        except OSError:  # the worker is gone already: nobody else would post it
+            pass
+        finally:
+            self.pipe.close()
+            self.process.join(30.0)
 
 
 def shareable_url(engine: Engine) -> str | None:
@@ -85,23 +121,22 @@ def problem_text(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def import_in_worker(order: ImportOrder) -> tuple[ImportSummary | FileProblem, Statistics]:
-    """Run ``order`` in a new worker process and wait for its answer (this thread only)."""
-    reader, writer = _SPAWN.Pipe(duplex=False)
-    process = _SPAWN.Process(target=_worker_main, args=(order, writer), name="icp-import-worker", daemon=True)
+def import_in_worker(order: ImportOrder) -> WorkerAnswer:
+    """Run ``order`` in a new worker process and wait for its answer (this thread only); the
+    caller must call ``announcing`` on the answer just before it posts the summary."""
+    mine, theirs = _SPAWN.Pipe(duplex=True)
+    process = _SPAWN.Process(target=_worker_main, args=(order, theirs), name="icp-import-worker", daemon=True)
     process.start()
-    writer.close()  # only the worker's copy stays open: its end means no answer is coming
+    theirs.close()  # only the worker's copy stays open: its end means no answer is coming
     try:
-        answer: tuple[ImportSummary | FileProblem, Statistics] = reader.recv()
+        summary, statistics = mine.recv()
     except (EOFError, OSError):
+        mine.close()
         process.join(5.0)
         raise WorkerLost(
             f"the import worker ended without an answer (exit code {process.exitcode})"
         ) from None
-    finally:
-        reader.close()
-    process.join(30.0)
-    return answer
+    return WorkerAnswer(summary, statistics, mine, process)
 
 
 def _worker_main(order: ImportOrder, pipe: Connection) -> None:
@@ -112,19 +147,43 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
     engine = make_engine(order.database_url)
     try:
         client: WebClient = make_client(order.settings, order.token)
-        answer = download_and_import(
-            engine=engine,
-            client=client,
-            team_id=order.team_id,
-            user_id=order.user_id,
-            file=order.file,
-            kind=order.kind,
-            skip=order.skip_bad_rows,
-        )
-        pipe.send((answer, _statistics(engine, order.team_id, answer)))
+        lease: AbstractContextManager[None] = order.claim.kept(engine) if order.claim else nullcontext()
+        with lease:
+            answer = download_and_import(
+                engine=engine,
+                client=client,
+                team_id=order.team_id,
+                user_id=order.user_id,
+                file=order.file,
+                kind=order.kind,
+                skip=order.skip_bad_rows,
+            )
+            statistics = _statistics(engine, order.team_id, answer)
+            try:
+                pipe.send((answer, statistics))
+                pipe.recv()  # ANNOUNCING: the server posts the summary
+                orphaned = False
+            except (EOFError, OSError):  # the server died before it said so: the person is told here
+                orphaned = True
+                _announce_orphaned(order, client, answer)
+        if orphaned and order.claim is not None:
+            outcome = answer.status if isinstance(answer, ImportSummary) else "download_failed"
+            order.claim.settle(engine, outcome=outcome)
     finally:
         pipe.close()
         engine.dispose()
+
+
+def _announce_orphaned(order: ImportOrder, client: WebClient, answer: ImportSummary | FileProblem) -> None:
+    """In a worker whose server is gone: post the summary the server would have."""
+    target = ImportTarget(order.file.id, order.kind, order.skip_bad_rows, order.thread_ts)
+    if isinstance(answer, FileProblem):
+        message = problem_message(str(answer), target=target)
+    else:  # the statistics stay unstored (they live in the server's knowledge store): say how to
+        statistics = ORPHANED if answer.status == "imported" else None
+        message = result_message(answer, target=target, statistics=statistics)
+    log.warning("the server of import %s is gone; its worker posts the summary", order.file.id)
+    post_message(client, channel=order.channel_id, message=message, thread_ts=order.thread_ts)
 
 
 IMPORTERS: dict[str, Importer] = {"accounts": import_accounts, "deals": import_deals, "health": import_health}

@@ -11,13 +11,15 @@ workspace's statistic summaries are regenerated. The answer goes to the DM, in t
 thread when known. Whatever happens, the person gets a sentence, never a trace.
 
 Slack sends both a ``message`` (subtype ``file_share``) and a ``file_shared`` event for one
-upload, and may redeliver either: ``claim_upload`` lets exactly one of them import a file.
+upload, and may redeliver either: ``import_shared`` claims the file (``upload_claims``) so that
+exactly one of them imports it, and a replica's crash only holds the file for a short lease.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ from bot.slack.messaging.files import (
 from bot.slack.messaging.import_worker import (
     ImportOrder,
     Statistics,
+    WorkerAnswer,
     download_and_import,
     import_in_worker,
     problem_text,
@@ -42,6 +45,7 @@ from bot.slack.messaging.import_worker import (
 )
 from bot.slack.messaging.import_worker import safe_file_name as safe_file_name  # named here by tests
 from bot.slack.messaging.interviews import post_message
+from bot.slack.messaging.upload_claims import UploadClaim, claim_file
 from bot.slack.people import owner_rules
 from bot.slack.views.import_summary import (
     ImportTarget,
@@ -105,12 +109,33 @@ def make_upload(
     )
 
 
-def claim_upload(ledger: DeliveryLedger, upload: Upload) -> bool:
-    """True for the first event that brings this file to this team; later ones must do nothing."""
-    return ledger.claim(f"file-import:{upload.team_id}:{upload.file_id}")
+def import_shared(
+    *, ctx: AppContext, client: WebClient, ledger: DeliveryLedger, upload: Upload
+) -> str | None:
+    """Claim the file and import it (``process_upload``); None when another event or replica has it."""
+    claim = claim_file(
+        ledger,
+        team_id=upload.team_id,
+        file_id=upload.file_id,
+        lease_seconds=ctx.settings.import_claim_seconds,
+    )
+    if claim is None:
+        log.info("file %s of team %s is already being imported", upload.file_id, upload.team_id)
+        return None
+    with claim.kept(ctx.engine):
+        outcome = process_upload(ctx=ctx, client=client, upload=upload, claim=claim)
+    claim.settle(ctx.engine, outcome=outcome)
+    return outcome
 
 
-def process_upload(*, ctx: AppContext, client: WebClient, upload: Upload, announce: bool = True) -> str:
+def process_upload(
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    upload: Upload,
+    announce: bool = True,
+    claim: UploadClaim | None = None,
+) -> str:
     """Import one shared file and answer in the DM; returns what happened (for logs and tests).
 
     Outcomes: refused, unavailable, not_csv, asked, download_failed, failed (unexpected), or the
@@ -118,7 +143,7 @@ def process_upload(*, ctx: AppContext, client: WebClient, upload: Upload, announ
     """
     say = _Sayer(client, upload.channel_id, upload.thread_ts)
     try:
-        return _process(ctx, client, upload, say, announce)
+        return _process(ctx, client, upload, say, announce, claim)
     except Exception:  # a file event has no response_url: only this can tell the person
         report_failure(
             f"import of file {upload.file_id} for team {upload.team_id}",
@@ -139,7 +164,9 @@ class _Sayer:
         post_message(self.client, channel=self.channel, message=message, thread_ts=self.thread_ts)
 
 
-def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, announce: bool) -> str:
+def _process(
+    ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, announce: bool, claim: UploadClaim | None
+) -> str:
     owners = owner_rules(ctx, client)
     if not owners.is_owner(team_id=upload.team_id, user_id=upload.user_id):
         say(note(owners.refusal(team_id=upload.team_id, action="import data")))
@@ -166,32 +193,50 @@ def _process(ctx: AppContext, client: WebClient, upload: Upload, say: _Sayer, an
         return "asked"
     if announce:
         say(importing_note(file_name=file.name, kind=kind, skip_bad_rows=skip))
-    summary, documents = _import_file(ctx, client, upload, file, kind, skip)
+    summary, documents, announcing = _import_file(ctx, client, upload, file, kind, target, claim)
     if isinstance(summary, FileProblem):
+        announcing()
         say(problem_message(str(summary), target=target))
         return "download_failed"
     ctx.metrics.import_rows.labels(kind, summary.status).inc(summary.rows)  # rows, by how the file ended
     statistics = (
         _regenerate_statistics(ctx, upload.team_id, documents) if summary.status == "imported" else None
     )
+    announcing()  # from here the summary is this server's to post, not its worker's
     say(result_message(summary, target=target, statistics=statistics))
     log.info("import of %s (%s) for team %s: %s", file.id, kind, upload.team_id, summary.status)
     return summary.status
 
 
 def _import_file(
-    ctx: AppContext, client: WebClient, upload: Upload, file: SlackFile, kind: str, skip: bool
-) -> tuple[ImportSummary | FileProblem, Statistics]:
-    """Download and import in a worker process (see ``import_worker``), or here when it cannot."""
+    ctx: AppContext,
+    client: WebClient,
+    upload: Upload,
+    file: SlackFile,
+    kind: str,
+    target: ImportTarget,
+    claim: UploadClaim | None,
+) -> tuple[ImportSummary | FileProblem, Statistics, Callable[[], None]]:
+    """Download and import in a worker process (see ``import_worker``), or here when it cannot;
+    the answer, the statistic documents, and what to call just before posting the summary."""
+    skip = target.skip_bad_rows
     url = shareable_url(ctx.engine) if ctx.settings.import_processes else None
     if url is None:
         answer = download_and_import(
             engine=ctx.engine, client=client, team_id=upload.team_id, user_id=upload.user_id,
             file=file, kind=kind, skip=skip,
         )  # fmt: skip
-        return answer, None
-    order = ImportOrder(ctx.settings, url, client.token, upload.team_id, upload.user_id, file, kind, skip)
-    return import_in_worker(order)
+        return answer, None, _nothing
+    order = ImportOrder(
+        ctx.settings, url, client.token, upload.team_id, upload.user_id, file, kind, skip,
+        channel_id=upload.channel_id, thread_ts=target.thread_ts, claim=claim,
+    )  # fmt: skip
+    worker: WorkerAnswer = import_in_worker(order)
+    return worker.summary, worker.statistics, worker.announcing
+
+
+def _nothing() -> None:
+    """Nobody else could post the summary of an import run here."""
 
 
 def _regenerate_statistics(ctx: AppContext, team_id: str, documents: Statistics) -> int | str:

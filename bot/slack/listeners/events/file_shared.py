@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot.slack.context import AppContext
 from bot.slack.delivery import DeliveryLedger
-from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
+from bot.slack.messaging.imports import import_shared, make_upload
 from bot.slack.payload import team_id_of
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,4 @@ def register(app: App, ctx: AppContext) -> None:
         )
         if upload is None or upload.user_id == context.bot_user_id:
             return
-        if not claim_upload(ledger, upload):
-            log.info("file %s of team %s is already being imported", upload.file_id, upload.team_id)
-            return
-        process_upload(ctx=ctx, client=client, upload=upload)
+        import_shared(ctx=ctx, client=client, ledger=ledger, upload=upload)

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.services.imports.kinds import kind_order, wants_skip_bad_rows
 from bot.slack.context import AppContext
 from bot.slack.delivery import DeliveryLedger
-from bot.slack.messaging.imports import claim_upload, make_upload, process_upload
+from bot.slack.messaging.imports import import_shared, make_upload
 from bot.slack.payload import team_id_of
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,7 @@ def register(app: App, ctx: AppContext) -> None:
             )
             if upload is None:
                 continue
-            if not claim_upload(ledger, upload):
-                log.info("file %s of team %s is already being imported", upload.file_id, upload.team_id)
-                continue
-            process_upload(ctx=ctx, client=client, upload=upload)
+            import_shared(ctx=ctx, client=client, ledger=ledger, upload=upload)
 
 
 def _without_kinds(comment: str) -> str:
