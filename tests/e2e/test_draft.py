@@ -313,16 +313,21 @@ def test_request_changes_records_the_note_and_tells_the_author(
     assert entry.actor == MEMBER_ID and entry.details["note"] == "Add <!channel> fintech back"
 
 
-def test_personas_command_shows_the_drafts_personas(slack_env: SlackEnv, crm_files: dict[str, Path]) -> None:
+@pytest.mark.security
+def test_personas_command_shows_the_drafts_personas_to_owners_only(slack_env: SlackEnv, crm_files: dict[str, Path]) -> None:
     seed(slack_env, crm_files)
     draft(slack_env)
     (v1,) = versions(slack_env)
     with session_scope(slack_env.engine) as session:
         personas = list_personas(session=session, workspace_id=v1.workspace_id, icp_version_id=v1.id)
     assert personas, "the answers give the offline drafter personas"
-    reply = slack_env.driver.slash_reply("personas", user_id=MEMBER_ID)
+    reply = slack_env.driver.slash_reply("personas", user_id=ADMIN_ID)
     assert f"Personas of ICP v{v1.version} (draft)" in reply.all_text()
     assert all(p.name in reply.all_text() for p in personas)
+    # A draft's personas quote interviews nobody approved for publication yet: owners only.
+    refused = slack_env.driver.slash_reply("personas", user_id=MEMBER_ID).all_text()
+    assert "only ICP owners can read a draft's personas" in refused
+    assert not any(p.name in refused for p in personas)
 
 
 def test_model_failure_drafts_offline_with_a_note(
