@@ -28,10 +28,10 @@ from icp_engine.readers import (
     AccountTable,
     CsvFormatError,
     RowError,
-    join_deals,
+    join_deal_table,
     join_health,
     read_account_table,
-    read_deals,
+    read_deal_table,
     read_health,
     read_table,
 )
@@ -190,30 +190,27 @@ def load_crm(
     """Read, validate, normalise and join CRM exports. Raises CsvFormatError for unusable files."""
     overrides = overrides or {}
     table = read_account_table(accounts, overrides=overrides.get("accounts"))
-    acc = table.read_result()
-    dls = read_deals(deals, overrides=overrides.get("deals"))
-    errors = [*acc.errors, *dls.errors]
-    findings = [*acc.findings]
+    dls = read_deal_table(deals, overrides=overrides.get("deals"))
+    errors = [*table.errors, *dls.errors]
+    findings = [*table.findings]
     accounts_df, report = table_frame(table, revenue_unit=revenue_unit)
     attributes = [c for c in accounts_df.columns if c not in ("account_id", "name", "domain")]
 
-    joined = join_deals(acc, dls)
-    errors += joined.errors
-    findings += [f for f in dict.fromkeys([*dls.findings, *joined.findings])]
-    deal_records = [
-        {
-            "deal_id": d.deal_id,
-            "account_id": _account_key(a) if a is not None else None,
-            "stage": d.stage,
-            "won": d.stage == "won",
-            "amount": d.amount if d.amount is not None else np.nan,
-            "created_date": d.created_date,
-            "close_date": d.close_date,
-        }
-        for d, a in joined.pairs
-    ]
+    account_of, join_errors, join_findings = join_deal_table(table, dls)
+    errors += join_errors
+    findings += [f for f in dict.fromkeys([*dls.findings, *join_findings])]
+    keys = np.empty(len(accounts_df) + 1, dtype=object)  # each account's key; the last one: no account
+    keys[:-1] = accounts_df["account_id"].to_numpy(dtype=object)
     deals_df = pd.DataFrame(
-        deal_records,
+        {
+            "deal_id": dls.deal_id,
+            "account_id": keys[account_of],
+            "stage": dls.stage,
+            "won": dls.stage == "won",
+            "amount": dls.amount,
+            "created_date": dls.created_date,
+            "close_date": dls.close_date,
+        },
         columns=["deal_id", "account_id", "stage", "won", "amount", "created_date", "close_date"],
     )
     deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
@@ -221,7 +218,7 @@ def load_crm(
     if health is not None:
         hl = read_health(health, overrides=overrides.get("health"))
         errors += hl.errors
-        hj = join_health(acc, hl)
+        hj = join_health(table.read_result(attributes=False), hl)
         errors += hj.errors
         findings += [*hl.findings, *hj.findings]
         records = [

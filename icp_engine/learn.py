@@ -46,6 +46,7 @@ from icp_engine.batch import score_batch
 from icp_engine.model import (
     DEFAULT_TIERS,
     ICP,
+    MAX_CHARACTERISTICS,
     Calibration,
     Characteristic,
     Condition,
@@ -61,7 +62,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DISQUALIFY_RATIO = 0.25  # a segment whose upper CI is below this share of the overall win rate
-MAX_CHARACTERISTICS = 10
 MIN_LL_GAIN = 0.0002  # held-out log-likelihood per deal a new attribute must add
 MIN_PAIR_GAIN = 0.002  # an interaction must add more: it costs a reader more than an attribute
 MIN_PAIR_DEALS = 30  # a cell of an interaction needs this many deals

@@ -31,6 +31,7 @@ TARGETS: dict[str, str] = {
     "value": "expected won value (win × deal value)",
     "retention": "kept and expanding customers",
 }
+MAX_CHARACTERISTICS = 10  # what learning picks at most by default (here: the CLI shows it without scipy)
 
 Op = Literal[
     "eq",

@@ -429,7 +429,8 @@ class _Lookup:
 
 def _load_yaml(filename: str) -> Any:
     text = resources.files("icp_engine").joinpath("data", filename).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    # libyaml's safe loader when PyYAML has it: the same data, ten times faster than pure Python
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @functools.cache

@@ -1,7 +1,8 @@
 """`icp analyze`, `learn`, `score` and `backtest`: the engine on CSV files, no store and no settings.
 
 Human output is rich tables on stdout; `--json` prints one stable JSON document instead. Plain
-functions, registered by bot/cli/main.py as top-level commands.
+functions, registered by bot/cli/main.py as top-level commands. The learning and statistics stack
+(scipy) is imported by the commands that use it, so `icp score` starts without it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import numpy as np
 import pandas as pd
@@ -23,20 +24,18 @@ from bot.cli.output import check_output, out, print_json
 from bot.cli.progress import announce, steps, wanted
 from bot.console import render
 from bot.console.files import write_atomically
-from icp_engine.backtest import Backtest, characteristic_stats, outcomes
-from icp_engine.backtest import backtest as run_backtest
 from icp_engine.batch import score_batch
 from icp_engine.crm import CrmData, load_crm, load_flat_table, table_frame
-from icp_engine.learn import MAX_CHARACTERISTICS, retention_outcomes
-from icp_engine.learn import learn as run_learn
-from icp_engine.model import ICP, TARGETS, Target, load_icp, save_icp
+from icp_engine.model import ICP, MAX_CHARACTERISTICS, TARGETS, Target, load_icp, save_icp
 from icp_engine.normalize import normalize_account
 from icp_engine.readers import parse_map_options, read_account_table
 from icp_engine.safe_csv import write_frame
 from icp_engine.scoring import score as score_one
-from icp_engine.stats import BestBy
-from icp_engine.stats import analyze as run_analyze
-from icp_engine.stats.leakage import Leak, find_leaks, refuse_leaks, screen_default_features
+
+if TYPE_CHECKING:
+    from icp_engine.backtest import Backtest
+    from icp_engine.stats import BestBy
+    from icp_engine.stats.leakage import Leak
 
 
 def split_maps(items: list[str] | None) -> dict[str, dict[str, str]]:
@@ -87,6 +86,8 @@ def analyze(
     as_json: JsonOpt = False,
 ) -> None:
     """Win rate, deal value, retention, NPS and LTV per segment, with intervals and significance."""
+    from icp_engine.stats import analyze as run_analyze
+
     if best_by not in {"ltv", "acv", "nps", "retention", "health"}:
         fail(f"--best-by must be one of ltv, acv, nps, retention, health (got '{best_by}')", 2)
     with user_errors():
@@ -147,6 +148,10 @@ def learn(
     as_json: JsonOpt = False,
 ) -> None:
     """Learn a scorecard ICP from the data: a few characteristics with centred points."""
+    from icp_engine.backtest import characteristic_stats, outcomes
+    from icp_engine.learn import learn as run_learn
+    from icp_engine.learn import retention_outcomes
+
     if target not in TARGETS:
         fail(f"--target must be one of {', '.join(TARGETS)} (got '{target}')", 2)
     if max_characteristics < 1:
@@ -194,6 +199,8 @@ def learn(
 def _learn_attributes(crm: CrmData, attributes: str | None) -> tuple[list[str], list[Leak]]:
     """The attributes `learn` uses: those asked for (refusing the outcome or what is derived from
     it), or all of them without the ones that leak the outcome (left out, with a note)."""
+    from icp_engine.stats.leakage import find_leaks, refuse_leaks
+
     if attributes is None:
         leaks = find_leaks(crm.closed, crm.attributes, "won")
         dropped = {leak.column for leak in leaks}
@@ -361,6 +368,10 @@ def backtest(
     as_json: JsonOpt = False,
 ) -> None:
     """Learn on the first rows and test on the held-out rest, or backtest a given ICP (--icp)."""
+    from icp_engine.backtest import backtest as run_backtest
+    from icp_engine.learn import learn as run_learn
+    from icp_engine.stats.leakage import refuse_leaks, screen_default_features
+
     if (holdout is None) == (icp_file is None):
         fail("give either --holdout SHARE (learn and test) or --icp FILE (test a given ICP)", 2)
     if holdout is not None and not 0 < holdout < 1:

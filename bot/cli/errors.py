@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 
 from bot.console import render
-from bot.store.db import SQLAlchemyError, StoreConfigError
 from icp_engine.model import ICPError
 from icp_engine.readers import CsvFormatError
 
@@ -31,14 +30,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _database_error(exc: SQLAlchemyError) -> str:
+def _database_error(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     return f"database error: {first}"
 
 
 # Errors whose messages are written for users, by (module, class). Looked up only in modules that
-# are already loaded (an unloaded module cannot have raised), so `icp --help` never loads Chroma.
+# are already loaded (an unloaded module cannot have raised), so `icp --help` never loads Chroma
+# and `icp score` never loads SQLAlchemy. (The store's StoreConfigError is a ValueError.)
+_DATABASE_ERROR = ("sqlalchemy.exc", "SQLAlchemyError")
 _USER_FACING = (
     ("bot.store.repo.errors", "StoreError"),
     ("bot.knowledge.store", "KnowledgeStoreError"),
@@ -49,13 +50,15 @@ _USER_FACING = (
 )
 
 
+def _raised_from(exc: BaseException, module: str, name: str) -> bool:
+    """Whether `exc` is a `module.name`, without importing a module that is not loaded."""
+    loaded = sys.modules.get(module)
+    kind = getattr(loaded, name, None) if loaded is not None else None
+    return isinstance(kind, type) and isinstance(exc, kind)
+
+
 def _user_facing(exc: BaseException) -> bool:
-    for module, name in _USER_FACING:
-        loaded = sys.modules.get(module)
-        kind = getattr(loaded, name, None) if loaded is not None else None
-        if isinstance(kind, type) and isinstance(exc, kind):
-            return True
-    return False
+    return any(_raised_from(exc, module, name) for module, name in _USER_FACING)
 
 
 @contextmanager
@@ -65,7 +68,7 @@ def user_errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (CsvFormatError, ICPError, StoreConfigError) as exc:
+    except (CsvFormatError, ICPError) as exc:
         fail(str(exc))
     except FileNotFoundError as exc:
         fail(f"{exc.filename}: file not found")
@@ -73,11 +76,11 @@ def user_errors() -> Iterator[None]:
         fail(f"{exc.filename}: is a folder, not a file")
     except PermissionError as exc:
         fail(f"{exc.filename}: permission denied")
-    except SQLAlchemyError as exc:
-        fail(_database_error(exc))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # StoreConfigError included
         fail(str(exc))
     except Exception as exc:
+        if _raised_from(exc, *_DATABASE_ERROR):
+            fail(_database_error(exc))
         if _user_facing(exc):
             fail(str(exc))
         if os.environ.get("ICP_DEBUG"):

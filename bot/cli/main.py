@@ -1,5 +1,8 @@
 """`icp`: the root Typer app. It registers every command and group; the commands live one group per module.
 
+Commands are registered by where they live and imported only when used (bot/cli/lazy.py), so
+`icp score` or `icp analyze` never pays for the Slack, knowledge-base and chat-model imports.
+
 Human output goes to stdout (`--json`: one stable JSON document instead). Errors go to stderr as
 one clear sentence and exit with code 1; usage errors exit with 2.
 """
@@ -12,21 +15,41 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.approve import approve
-from bot.cli.config import config
-from bot.cli.demo import demo
-from bot.cli.draft import draft
-from bot.cli.engine import analyze, backtest, learn, score
-from bot.cli.imports import db_app, import_app
-from bot.cli.knowledge import forget, reindex
-from bot.cli.llm import llm_app
-from bot.cli.reminders import reminders_app
-from bot.cli.serve import serve
+import bot.cli.options  # noqa: F401  (help shows flags without a type, root help included)
+from bot.cli.lazy import LazyGroup
 from bot.cli.state import CliState
-from bot.cli.versions import diff, export, show, versions
+
+# Registration order is the order `icp --help` lists them: name -> "module:command or sub-app".
+COMMANDS = {
+    "analyze": "bot.cli.engine:analyze",
+    "learn": "bot.cli.engine:learn",
+    "score": "bot.cli.engine:score",
+    "backtest": "bot.cli.engine:backtest",
+    "demo": "bot.cli.demo:demo",
+    "forget": "bot.cli.knowledge:forget",
+    "reindex": "bot.cli.knowledge:reindex",
+    "draft": "bot.cli.draft:draft",
+    "approve": "bot.cli.approve:approve",
+    "serve": "bot.cli.serve:serve",
+    "config": "bot.cli.config:config",
+    "versions": "bot.cli.versions:versions",
+    "show": "bot.cli.versions:show",
+    "diff": "bot.cli.versions:diff",
+    "export": "bot.cli.versions:export",
+    "import": "bot.cli.imports:import_app",
+    "db": "bot.cli.imports:db_app",
+    "llm": "bot.cli.llm:llm_app",
+    "reminders": "bot.cli.reminders:reminders_app",
+}
+
+
+class IcpGroup(LazyGroup):
+    targets = COMMANDS
+
 
 app = typer.Typer(
     name="icp",
+    cls=IcpGroup,
     help="ICP assistant: analyse CRM exports, learn and backtest an Ideal Customer Profile, score accounts.",
     no_args_is_help=True,
     add_completion=True,
@@ -63,28 +86,6 @@ def root(
 ) -> None:
     # No docstring: the app's help above is what `icp --help` shows.
     ctx.obj = CliState()  # settings are read when a command first asks for them
-
-
-# Registration order is the order `icp --help` lists them.
-app.command("analyze")(analyze)
-app.command("learn")(learn)
-app.command("score")(score)
-app.command("backtest")(backtest)
-app.command("demo")(demo)
-app.command("forget")(forget)
-app.command("reindex")(reindex)
-app.command("draft")(draft)
-app.command("approve")(approve)
-app.command("serve")(serve)
-app.command("config")(config)
-app.command("versions")(versions)
-app.command("show")(show)
-app.command("diff")(diff)
-app.command("export")(export)
-app.add_typer(import_app, name="import")
-app.add_typer(db_app, name="db")
-app.add_typer(llm_app, name="llm")
-app.add_typer(reminders_app, name="reminders")
 
 
 def main() -> None:  # pragma: no cover - console entry point

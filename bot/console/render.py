@@ -8,18 +8,17 @@ markup string: a CSV value like "[/b]" or ":rocket:" must print as written, not 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from icp_engine.backtest import Backtest
 from icp_engine.card import card_lines
 from icp_engine.model import ICP, NO_TIER
 from icp_engine.readers import RowError
 from icp_engine.scoring import ScoreResult
-from icp_engine.stats import Analysis
 from icp_engine.wording import (
     SCORE_RULE,
     UNKNOWN_RULE,
@@ -29,6 +28,10 @@ from icp_engine.wording import (
     no_tier_rule,
     target_text,
 )
+
+if TYPE_CHECKING:  # types only: the learning and statistics stack costs a second of imports
+    from icp_engine.backtest import Backtest
+    from icp_engine.stats import Analysis
 
 MAX_ERRORS_SHOWN = 50
 

@@ -19,7 +19,8 @@ on which a record starts, counting blank lines and the newlines inside quoted fi
 
 Modules, in the order a file goes through them: ``csv_table`` (bytes to records; ``encodings``
 chooses the code page of a file that is not UTF-8), ``aliases`` and ``columns`` (which column is
-which field), ``values`` (typing one value), ``typed_rows`` (accounts, deals and health rows),
+which field), ``values`` (typing one value), ``typed_rows`` (accounts, deals and health rows;
+``account_table`` and ``deal_table`` type accounts and deals column-wise for the engine),
 ``account_join`` (rows to their accounts); ``results`` holds the types they share. Code outside the package imports from the package itself.
 """
 
@@ -35,6 +36,7 @@ from icp_engine.readers.account_table import AccountTable, read_account_table
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS
 from icp_engine.readers.columns import parse_map_options, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, read_table
+from icp_engine.readers.deal_table import DealTable, join_deal_table, read_deal_table
 from icp_engine.readers.results import (
     AccountRow,
     CsvFormatError,
@@ -63,10 +65,12 @@ __all__ = [
     "CsvTable",
     "DealRow",
     "DealStream",
+    "DealTable",
     "HealthRow",
     "JoinResult",
     "ReadResult",
     "RowError",
+    "join_deal_table",
     "join_deals",
     "join_health",
     "normalize_company_name",
@@ -74,6 +78,7 @@ __all__ = [
     "parse_map_options",
     "read_account_table",
     "read_accounts",
+    "read_deal_table",
     "read_deals",
     "read_health",
     "read_table",

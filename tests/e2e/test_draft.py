@@ -314,7 +314,9 @@ def test_request_changes_records_the_note_and_tells_the_author(
 
 
 @pytest.mark.security
-def test_personas_command_shows_the_drafts_personas_to_owners_only(slack_env: SlackEnv, crm_files: dict[str, Path]) -> None:
+def test_personas_command_shows_the_drafts_personas_to_owners_only(
+    slack_env: SlackEnv, crm_files: dict[str, Path]
+) -> None:
     seed(slack_env, crm_files)
     draft(slack_env)
     (v1,) = versions(slack_env)

@@ -18,7 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icp_engine.crm import accounts_frame, table_frame
-from icp_engine.readers import columnar, read_account_table, read_accounts, read_deals, read_table
+from icp_engine.readers import (
+    columnar,
+    join_deal_table,
+    join_deals,
+    read_account_table,
+    read_accounts,
+    read_deal_table,
+    read_deals,
+    read_table,
+)
 from icp_engine.readers.account_table import from_rows
 
 NAMES = [
@@ -183,3 +192,102 @@ def test_quoted_line_break_goes_row_wise_with_the_same_lines(tmp_path: Path) -> 
         "a.csv line 5, column 'id': duplicate account id 'A2' (first seen on line 4)"
     ]
     assert table.frame["_line"].tolist() == [2, 4]
+
+
+# --- deals as columns (analyze, learn) vs deal rows and their join ---------------------------
+
+JOIN_ACCOUNTS = (
+    b"Account ID,Account Name,Industry\nA1,Acme Inc,software\nA2,Globex,fintech\n,Initech,retail\n"
+)
+DEAL_TABLE_HEADER = ["Deal ID", "Account ID", "Account Name", "Stage", "Amount", "Created Date", "Close Date"]
+DEAL_TABLE_VALUES = [
+    ["D1", "D2", "D3", "", "D4", "D5"],
+    ["A1", "", "A2", "A9", "A1;A2", "a1"],
+    ["", "Acme", "Initech", "Initech Ltd", "Globx", "Nobody"],
+    [*STAGES, "Negotiation"],
+    [*NUMBERS, "1500.25"],
+    DATES,
+    DATES,
+]
+
+
+def _deals_as_columns_agree(accounts_path: Path, path: Path) -> None:
+    accounts = read_accounts(accounts_path)
+    try:
+        table = read_deal_table(path)
+    except Exception as exc:
+        with pytest.raises(type(exc), match="^" + __import__("re").escape(str(exc)) + "$"):
+            read_deals(path)
+        return
+    rows = read_deals(path)
+    assert table.errors == rows.errors
+    assert table.findings == rows.findings
+    assert table.columns == rows.columns
+    expected = {
+        "lines": [r.line for r in rows.rows],
+        "deal_id": [r.deal_id for r in rows.rows],
+        "account_id": [r.account_id for r in rows.rows],
+        "account_name": [r.account_name for r in rows.rows],
+        "stage": [r.stage for r in rows.rows],
+        "amount": [r.amount for r in rows.rows],
+        "created_date": [r.created_date for r in rows.rows],
+        "close_date": [r.close_date for r in rows.rows],
+    }
+    got = {name: getattr(table, name).tolist() for name in expected}
+    got["amount"] = [None if a != a else a for a in got["amount"]]  # NaN: no amount
+    assert got == expected
+    index, errors, findings = join_deal_table(read_account_table(accounts_path), table)
+    joined = join_deals(accounts, rows)
+    assert errors == joined.errors
+    assert findings == joined.findings
+    assert [accounts.rows[i] if i >= 0 else None for i in index.tolist()] == [a for _, a in joined.pairs]
+
+
+@SETTINGS
+@given(data=csv_files(DEAL_TABLE_HEADER, DEAL_TABLE_VALUES))
+def test_deal_table_agrees_with_deal_rows_and_their_join(tmp_path: Path, data: bytes) -> None:
+    accounts = _write(tmp_path, "accounts.csv", JOIN_ACCOUNTS)
+    _deals_as_columns_agree(accounts, _write(tmp_path, "deals.csv", data))
+
+
+@SETTINGS
+@given(data=csv_files(DEAL_TABLE_HEADER, DEAL_TABLE_VALUES))
+def test_deal_table_agrees_row_wise_too(tmp_path: Path, data: bytes) -> None:
+    """Files the columnar pass does not take are typed row by row and converted: the same again."""
+    accounts = _write(tmp_path, "accounts.csv", JOIN_ACCOUNTS)
+    with row_wise():
+        _deals_as_columns_agree(accounts, _write(tmp_path, "deals.csv", data))
+
+
+def test_salesforce_flags_and_duplicates_as_columns(tmp_path: Path) -> None:
+    """IsWon/IsClosed, a duplicate id, a bad date and a bad amount: each error as the rows word it."""
+    accounts = _write(tmp_path, "accounts.csv", JOIN_ACCOUNTS)
+    path = _write(
+        tmp_path,
+        "opps.csv",
+        b"Id,AccountId,IsWon,IsClosed,Amount,CloseDate\n"
+        b"O1,A1,true,true,100,2024-01-02\nO2,A2,false,true,abc,2024-01-03\n"
+        b"O1,A2,maybe,true,5,2024-01-04\nO3,A9,false,false,7,2024-13-45\nO4,,false,false,8,\n",
+    )
+    from icp_engine.readers.csv_table import _CsvSource
+
+    assert _CsvSource.open(path, 2**20).columns() is not None  # the fast path reads it
+    table = read_deal_table(path)
+    assert [str(e) for e in table.errors] == [
+        "opps.csv line 3, column 'Amount': not a number: 'abc'",
+        "opps.csv line 4, column 'Id': duplicate deal id 'O1' (first seen on line 2)",
+        "opps.csv line 4, column 'IsWon': not a yes/no value: 'maybe'",
+        "opps.csv line 5, column 'CloseDate': not a valid date: '2024-13-45' (read as YYYY-MM-DD)",
+    ]
+    assert table.lines.tolist() == [2, 6]
+    _deals_as_columns_agree(accounts, path)
+
+
+@SETTINGS
+@given(data=csv_files(DEAL_TABLE_HEADER, DEAL_TABLE_VALUES))
+def test_deal_table_joins_like_rows_to_accounts_without_ids(tmp_path: Path, data: bytes) -> None:
+    """Accounts known by name only: every deal naming an account goes through the matcher."""
+    accounts = _write(
+        tmp_path, "accounts.csv", b"Account Name,Industry\nAcme Inc,software\nGlobex,x\nInitech,y\n"
+    )
+    _deals_as_columns_agree(accounts, _write(tmp_path, "deals.csv", data))

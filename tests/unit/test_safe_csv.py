@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -97,3 +98,50 @@ def test_batch_score_csv_quotes_formula_names(tmp_path: Path) -> None:
     names = [row["name"] for row in rows]
     assert names[: len(hostile)] == ["'" + h for h in hostile]
     assert not any(_runs_as_formula(cell) for row in rows for cell in row.values())
+
+
+# --- the column-wise writer writes what pandas writes -----------------------------------------
+
+CELL_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("ab ,\"\n\r\t=+-@'é😀0.5;")), max_size=8),
+    st.text(max_size=6),
+)
+
+
+@given(
+    texts=st.lists(CELL_TEXT, min_size=0, max_size=12),
+    numbers=st.data(),
+    terminator=st.sampled_from(["\n", "\r\n", None]),
+)
+def test_columnwise_writer_writes_the_bytes_pandas_writes(
+    tmp_path_factory: pytest.TempPathFactory,
+    texts: list[str | None],
+    numbers: st.DataObject,
+    terminator: str | None,
+) -> None:
+    n = len(texts)
+    # few distinct values (as scores have), so each is formatted once; signed zeros and extremes among them
+    some = st.sampled_from([0.0, -0.0, 1.0, 85.8, 1e16, 1e-05, 2.5e-300, float("nan"), float("inf"), -7.25])
+    pool = numbers.draw(st.lists(st.one_of(some, st.floats()), min_size=1, max_size=3))
+    floats = numbers.draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
+    ints = numbers.draw(st.lists(st.integers(-(2**62), 2**62), min_size=n, max_size=n))
+    flags = numbers.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    frame = pd.DataFrame(
+        {
+            "name": pd.Series(texts, dtype="str"),
+            "score": pd.Series(floats, dtype="float64"),
+            'n, "quoted"': pd.Series(ints, dtype="int64"),
+            "flag": pd.Series(flags, dtype="bool"),
+            "=tier": pd.Series([t and t.upper() for t in texts], dtype="str"),
+        }
+    )
+    folder = tmp_path_factory.mktemp("w")
+    options: dict[str, Any] = {} if terminator is None else {"lineterminator": terminator}
+    write_frame(frame, folder / "fast.csv", index=False, **options)
+    # the reference: pandas itself, with the safe cells and the carriage-return rule write_frame applies
+    safe = safe_frame(frame)
+    if safe.map(lambda v: isinstance(v, str) and "\r" in v).any().any():
+        options["quoting"] = csv.QUOTE_NONNUMERIC
+    safe.to_csv(folder / "pandas.csv", index=False, **options)
+    assert (folder / "fast.csv").read_bytes() == (folder / "pandas.csv").read_bytes()

@@ -1,0 +1,102 @@
+"""The engine commands start without the bot's heavy stack: Slack, the knowledge base, the chat model.
+
+Each case runs the real CLI entry point in a fresh interpreter (a subprocess), runs the command on
+small files, and reports which of those packages ended up in ``sys.modules``. Importing any of
+them costs seconds users wait for, and none is needed to read CSV files and score or analyse them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from icp_engine.sample import generate, write_csv
+
+BOT_STACK = (
+    "langchain",
+    "langchain_core",
+    "langchain_openai",
+    "langsmith",
+    "openai",
+    "slack_bolt",
+    "slack_sdk",
+    "chromadb",
+    "onnxruntime",
+    "tokenizers",
+    "uvicorn",
+    "starlette",
+    "matplotlib",
+    "fpdf",
+    "alembic",
+)
+SQL_STACK = ("sqlalchemy", "sqlmodel")
+
+PROBE = """
+import json, sys
+from bot.cli.main import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+finally:
+    print("LOADED " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
+
+
+def loaded_after(*args: str | Path) -> set[str]:
+    """Run `icp ARGS` in a new interpreter; the top-level packages it had imported by the end."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("LOADED "))
+    return set(json.loads(line.removeprefix("LOADED ")))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("lazy")
+    csvs = write_csv(generate(n_accounts=300, seed=3), folder)
+    icp = folder / "icp.yaml"
+    icp.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Tiny",
+                "criteria": [{"attribute": "industry", "op": "in", "values": ["software"], "points": 50}],
+                "tiers": {"A": 40, "B": 20},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return {"folder": folder, "icp": icp, **csvs}
+
+
+def test_score_of_a_file_loads_neither_the_bot_stack_nor_sql(files: dict[str, Path]) -> None:
+    out = files["folder"] / "scores.csv"
+    loaded = loaded_after("score", "--icp", files["icp"], "--accounts", files["accounts"], "--out", out)
+    assert out.is_file()  # the command really ran
+    assert "pandas" in loaded
+    assert not loaded & {*BOT_STACK, *SQL_STACK}, loaded & {*BOT_STACK, *SQL_STACK}
+
+
+def test_score_of_one_account_loads_no_bot_stack(files: dict[str, Path]) -> None:
+    loaded = loaded_after("score", "--icp", files["icp"], "industry=software")
+    assert not loaded & {*BOT_STACK, *SQL_STACK}, loaded & {*BOT_STACK, *SQL_STACK}
+
+
+@pytest.mark.parametrize("command", ["analyze", "learn"])
+def test_analyze_and_learn_load_no_bot_stack(files: dict[str, Path], command: str) -> None:
+    args: list[str | Path] = [command, "--accounts", files["accounts"], "--deals", files["deals"]]
+    if command == "learn":
+        args += ["--output", files["folder"] / "learned.yaml"]
+    loaded = loaded_after(*args)
+    assert not loaded & set(BOT_STACK), loaded & set(BOT_STACK)
+
+
+def test_help_of_a_bot_command_still_works_and_loads_it(files: dict[str, Path]) -> None:
+    """The lazy registry is no filter: a command that needs the store gets it when it runs."""
+    loaded = loaded_after("versions", "--help")
+    assert "sqlalchemy" in loaded
