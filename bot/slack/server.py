@@ -15,6 +15,7 @@ in a thread beside the endpoint (``SCHEDULER_POLL_SECONDS``) and stop it on shut
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -191,6 +192,16 @@ def _secret(settings: Settings) -> str | None:
     return settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
 
 
+def freeze_startup_objects() -> None:
+    """Leave the objects a started server holds (modules, the app, its caches) out of every later
+    garbage collection: a full collection walks every tracked object, some 300,000 of them in a
+    server, and stops every thread meanwhile (0.3 to 0.5 s measured while an import ran beside
+    it, issue 16); afterwards it walks only what requests allocated. Call it once the app is
+    built, just before serving."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_http(
     settings: Settings, port: int, *, host: str = "0.0.0.0", background: StartBackground | None = None
 ) -> None:
@@ -225,6 +236,7 @@ def serve_http(
     )
     log.info("serving Slack over HTTP on %s:%s%s", host, port, EVENTS_PATH)
     scheduler = background(settings, engine, metrics) if background is not None else None
+    freeze_startup_objects()
     try:
         uvicorn.run(  # log_config=None: uvicorn's records go through our handler (format, masking)
             asgi,
@@ -254,6 +266,7 @@ def serve_socket(settings: Settings, *, background: StartBackground | None = Non
     app = build_app(settings, engine=engine, token_verification_enabled=True, metrics=metrics)
     log.info("connecting to Slack over Socket Mode")
     scheduler = background(settings, engine, metrics) if background is not None else None
+    freeze_startup_objects()
     try:
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
         handler.start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated

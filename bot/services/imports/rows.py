@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import annotated_types
@@ -33,6 +33,7 @@ from icp_engine.normalize import CANONICAL_ATTRIBUTES, ValueMapping, normalize_f
 from icp_engine.readers import (
     AccountMatcher,
     AccountRow,
+    AccountTable,
     DealRow,
     DealStream,
     HealthRow,
@@ -48,6 +49,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)  # the store's Create models
 # reading them back, such ids are not offered for matching deals "by account id".
 NAME_KEY_PREFIX = "name:"
 INT_MAX = 2**31 - 1  # INTEGER columns (employees, nps, referrals) on PostgreSQL
+
+TABLE_CHUNK_ROWS = 20_000  # accounts turned into row objects at a time (a few tens of MB)
 
 _DEAL_NAME_KEYS = frozenset({"dealname", "opportunityname", "name"})
 _CURRENCY_KEYS = frozenset({"currency", "currencycode", "currencyisocode", "dealcurrencycode"})
@@ -105,6 +108,7 @@ class Prepared(Generic[ModelT]):
     bad_lines: set[int] = field(default_factory=set)
     accepted: int = 0
     read: ReadResult[Any] | None = None
+    read_rows: int | None = None  # rows the reader accepted, when ``read`` does not hold them
     checked: bool = True  # every row error is known before values() runs
 
     def check(self, labels: Mapping[str, str]) -> None:
@@ -135,7 +139,10 @@ class Prepared(Generic[ModelT]):
 
     def tally(self) -> Tally:
         read_errors = self.read.errors if self.read is not None else []
-        read_rows = len(self.read.rows) if self.read is not None else self.accepted + len(self.bad_lines)
+        if self.read_rows is not None:
+            read_rows = self.read_rows
+        else:
+            read_rows = len(self.read.rows) if self.read is not None else self.accepted + len(self.bad_lines)
         return Tally(
             rows=read_rows + len({e.line for e in read_errors}),
             errors=sorted([*read_errors, *self.errors], key=lambda e: e.line),
@@ -217,6 +224,48 @@ def prepare_accounts(read: ReadResult[AccountRow], *, revenue_unit: float = 1.0)
         columns=[f for f in CANONICAL_ATTRIBUTES if f in read.columns],
         dtype=object,
     )
+    return _prepare_accounts(read, lambda: iter(rows), raw, revenue_unit=revenue_unit)
+
+
+def prepare_account_table(
+    table: AccountTable, *, revenue_unit: float = 1.0, chunk_rows: int = TABLE_CHUNK_ROWS
+) -> Prepared[AccountCreate]:
+    """``prepare_accounts`` of a file read column-wise: the same checks and values, less memory.
+
+    Why: a row object per account (``read_accounts``) costs about two kilobytes, thirty times the
+    file; the table keeps the file's texts in columns, and each pass over the rows makes row
+    objects for ``chunk_rows`` accounts at a time only.
+    """
+    frame = table.frame.reset_index(drop=True)
+    count = len(frame)
+    raw = pd.DataFrame(
+        {
+            f: frame[f] if f in frame.columns else pd.Series(np.nan, index=range(count), dtype=object)
+            for f in CANONICAL_ATTRIBUTES
+            if f in table.columns
+        },
+        index=range(count),
+    )
+    header: ReadResult[AccountRow] = ReadResult(
+        table.file, [], table.errors, table.findings, table.columns, table.encoding, table.delimiter
+    )
+
+    def rows() -> Iterator[AccountRow]:
+        for start in range(0, count, chunk_rows):
+            yield from replace(table, frame=frame.iloc[start : start + chunk_rows]).read_result().rows
+
+    return _prepare_accounts(header, rows, raw, revenue_unit=revenue_unit, read_rows=count)
+
+
+def _prepare_accounts(
+    read: ReadResult[AccountRow],
+    rows_of: Callable[[], Iterator[AccountRow]],
+    raw: pd.DataFrame,
+    *,
+    revenue_unit: float,
+    read_rows: int | None = None,
+) -> Prepared[AccountCreate]:
+    """The accounts ``rows_of`` gives (in file order; ``raw`` holds their canonical attributes), checked."""
     norm, report = normalize_frame(raw)
     arrays = {f: _column(norm, f) for f in CANONICAL_ATTRIBUTES}
     name_column = read.columns.get("name")
@@ -228,7 +277,7 @@ def prepare_accounts(read: ReadResult[AccountRow], *, revenue_unit: float = 1.0)
     }
 
     def convert_rows() -> Iterator[Converted]:
-        for i, row in enumerate(rows):
+        for i, row in enumerate(rows_of()):
             problems: Problems = []
             values: dict[str, Any] = {
                 "crm_id": account_crm_id(row),
@@ -271,6 +320,7 @@ def prepare_accounts(read: ReadResult[AccountRow], *, revenue_unit: float = 1.0)
         findings=list(read.findings),
         mappings=list(report.mappings),
         read=read,
+        read_rows=read_rows,
     )
     for field_name, raw_value, count, reason in report.bad_values:
         prepared.findings.append(f"{field_name}: {raw_value!r} left unknown in {count:,} rows: {reason}")

@@ -30,7 +30,7 @@ from bot.services.imports.rows import (
     Prepared,
     RowRejectedError,
     Tally,
-    prepare_accounts,
+    prepare_account_table,
     prepare_health,
     stored_account_rows,
 )
@@ -63,7 +63,7 @@ from icp_engine.readers import (
     ReadResult,
     RowError,
     join_health,
-    read_accounts,
+    read_account_table,
     read_health,
 )
 
@@ -234,8 +234,8 @@ def import_accounts(
             skip_bad_rows=skip_bad_rows,
             actor=actor,
             chunk_size=chunk_size,
-            read=read_accounts,
-            prepare=lambda _session, _ws, read: prepare_accounts(read, revenue_unit=revenue_unit),
+            read=read_account_table,  # columns, not a row object per account: a fraction of the memory
+            prepare=lambda _session, _ws, table: prepare_account_table(table, revenue_unit=revenue_unit),
             upsert=bulk_upsert_accounts,
             on_progress=on_progress,
         )

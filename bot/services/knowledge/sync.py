@@ -25,7 +25,7 @@ from bot.services.knowledge.documents import (
     statistic_documents_of,
 )
 from bot.store import session_scope
-from bot.store.db import Engine, Session
+from bot.store.db import Engine, Session, read_scope
 from bot.store.models import Workspace
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import crm as crm_repo
@@ -53,16 +53,21 @@ def require_workspace(*, session: Session, workspace: str) -> Workspace:
 # -- statistics ----------------------------------------------------------------------------------
 
 
-def _crm_of(session: Session, workspace_id: int) -> tuple[CrmData, int]:
-    """The workspace's CRM frames and how many deals it has stored (open ones included)."""
-    crm = load_crm_frames(session=session, workspace_id=workspace_id)
+def _crm_of(session: Session, workspace_id: int) -> tuple[CrmData | None, int]:
+    """The workspace's CRM frames and how many deals it has stored (open ones included).
+
+    No frames (None) without a closed deal: nothing is analysed then, and loading every account
+    of a large workspace (after an accounts import, say) would cost a gigabyte for nothing.
+    """
     stored = crm_repo.count_crm_rows(session=session, workspace_id=workspace_id)["deals"]
-    return crm, stored
+    if not stored or not crm_repo.has_closed_deals(session=session, workspace_id=workspace_id):
+        return None, stored
+    return load_crm_frames(session=session, workspace_id=workspace_id), stored
 
 
-def _statistics_from(crm: CrmData, stored_deals: int) -> list[Document]:
-    closed = crm.closed
-    if closed.empty:
+def _statistics_from(crm: CrmData | None, stored_deals: int) -> list[Document]:
+    closed = None if crm is None else crm.closed
+    if crm is None or closed is None or closed.empty:
         return [no_closed_deals_document(stored_deals)] if stored_deals else []
     return statistic_documents_of(analyze(closed, crm.accounts, attributes=crm.attributes))
 
@@ -77,8 +82,8 @@ def statistic_documents(*, session: Session, workspace_id: int) -> list[Document
 
 
 def _statistics_of(engine: Engine, workspace: str) -> list[Document]:
-    """Read in a short unit of work, compute after it (SQLite readers hold the write lock)."""
-    with session_scope(engine) as session:
+    """Read in a read-only unit of work (no SQLite write lock, however long), compute after it."""
+    with read_scope(engine) as session:
         ws = require_workspace(session=session, workspace=workspace)
         assert ws.id is not None
         crm, stored = _crm_of(session, ws.id)

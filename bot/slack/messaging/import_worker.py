@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -38,7 +39,6 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
 from bot.slack.messaging.files import MAX_DOWNLOAD_BYTES, FileProblem, SlackFile, download
-from bot.slack.messaging.interviews import post_message
 from bot.slack.messaging.upload_claims import UploadClaim
 from bot.slack.views.import_summary import ImportTarget, problem_message, result_message
 
@@ -139,11 +139,24 @@ def import_in_worker(order: ImportOrder) -> WorkerAnswer:
     return WorkerAnswer(summary, statistics, mine, process)
 
 
+WORKER_NICENESS = 10  # added to the worker's nice value: the server's acks come first on a busy CPU
+
+
+def _yield_cpu_to_server() -> None:
+    """Lower this worker's CPU priority: on a machine with few cores the import would otherwise
+    take its equal share from the server, and every ack waits for a core (issue 16)."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not allowed here: the import runs at the server's priority
+        log.info("the import worker's priority could not be lowered")
+
+
 def _worker_main(order: ImportOrder, pipe: Connection) -> None:
     """In the worker: download, import, answer; any crash just closes the pipe."""
     from bot.slack.client import make_client
     from bot.store.db import make_engine
 
+    _yield_cpu_to_server()
     engine = make_engine(order.database_url)
     try:
         client: WebClient = make_client(order.settings, order.token)
@@ -176,6 +189,8 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
 
 def _announce_orphaned(order: ImportOrder, client: WebClient, answer: ImportSummary | FileProblem) -> None:
     """In a worker whose server is gone: post the summary the server would have."""
+    from bot.slack.messaging.interviews import post_message  # loads the vector store: only here
+
     target = ImportTarget(order.file.id, order.kind, order.skip_bad_rows, order.thread_ts)
     if isinstance(answer, FileProblem):
         message = problem_message(str(answer), target=target)

@@ -161,6 +161,16 @@ def closed_deal_values(*, session: Session, workspace_id: int) -> list[tuple[Any
     return rows
 
 
+def has_closed_deals(*, session: Session, workspace_id: int) -> bool:
+    """Whether the workspace has a won or lost deal (statistics need its accounts only then)."""
+    query = (
+        sa_select(col(Deal.id))
+        .where(col(Deal.workspace_id) == workspace_id, col(Deal.stage).in_([DealStage.won, DealStage.lost]))
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
+
+
 def get_health(*, session: Session, workspace_id: int, crm_id: str) -> CustomerHealth | None:
     return session.exec(
         select(CustomerHealth).where(
