@@ -145,6 +145,8 @@ def process_upload(
     try:
         return _process(ctx, client, upload, say, announce, claim)
     except Exception:  # a file event has no response_url: only this can tell the person
+        if claim is not None:  # released first: the apology says "try again", which must then work
+            claim.release(ctx.engine)
         report_failure(
             f"import of file {upload.file_id} for team {upload.team_id}",
             apologise=lambda reference: say(note(with_reference(SORRY, reference))),
