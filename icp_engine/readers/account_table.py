@@ -32,6 +32,7 @@ from icp_engine.readers.values import _count, _custom_columns, _require_rows
 
 IDENTITY = ("_line", "account_id", "name", "domain")
 _COARSE_DROP = "|".join(sorted({*_LEGAL_SUFFIXES, "the"}))
+_KEY_SLICE = 65_536  # names given coarse keys at a time
 
 
 @dataclass
@@ -111,7 +112,10 @@ def read_account_table(
     columns = resolve_columns(source.table(), ACCOUNT_FIELDS, overrides, required=[("name", "account_id")])
     extra = _custom_columns(source.header.names, columns, ACCOUNT_FIELDS)
     _require_rows(source.file, len(fast), 0)
-    return _typed(source, fast, columns, extra)
+    table = _typed(source, fast, columns, extra)
+    del fast  # the file's texts the frame does not share, and what typing freed, go back to the system
+    pa.default_memory_pool().release_unused()
+    return table
 
 
 def from_rows(result: ReadResult[AccountRow]) -> AccountTable:
@@ -151,20 +155,23 @@ def _number_problems(texts: pa.Array, *, minimum: float = 0) -> dict[str, str]:
     return problems
 
 
-def _coarse_keys(names: pa.Array) -> np.ndarray:
-    """Codes equal for any two names ``normalize_company_name`` makes equal (and for a few more).
+def _coarse_keys(names: pa.Array) -> pa.Array:
+    """Keys equal for any two names ``normalize_company_name`` makes equal (and for a few more).
 
-    The key is the words of the name without any legal suffix or 'the', run together; Arrow
-    computes it on ASCII names, the others start from their exact key. Codes number the distinct
-    keys in order of first appearance.
+    The key is the words of the name without any legal suffix or 'the', run together. Keys are
+    made a slice of names at a time: each rewrite copies the texts it is given, and a copy of a
+    slice is small.
     """
-    ascii_mask = pc.string_is_ascii(names)
-    if not pc.all(ascii_mask).as_py():
-        flags = ascii_mask.to_numpy(zero_copy_only=False)
-        texts = names.to_pylist()
-        names = pa.array(
-            [t if a else normalize_company_name(t) for t, a in zip(texts, flags, strict=True)], pa.string()
-        )
+    keys = [_coarse_texts(names.slice(start, _KEY_SLICE)) for start in range(0, len(names), _KEY_SLICE)]
+    return pa.concat_arrays(keys) if keys else pa.array([], pa.string())
+
+
+def _coarse_texts(names: pa.Array) -> pa.Array:
+    """The coarse key of each name: Arrow computes it on ASCII names, the others start from their exact key."""
+    non_ascii = pc.invert(pc.string_is_ascii(names))
+    if pc.any(non_ascii).as_py():
+        exact = [normalize_company_name(t) for t in pc.filter(names, non_ascii).to_pylist()]
+        names = pc.replace_with_mask(names, non_ascii, pa.array(exact, pa.string()))
     text = pc.ascii_lower(names)
     odd = pc.match_substring_regex(text, r"[^a-z0-9 ]")
     if pc.any(odd).as_py():  # punctuation in some names: only those go through the rewrites
@@ -174,8 +181,7 @@ def _coarse_keys(names: pa.Array) -> np.ndarray:
         some = pc.replace_substring_regex(some, r"[^a-z0-9]+", " ")
         text = pc.replace_with_mask(text, odd, some)
     text = pc.replace_substring_regex(text, rf"\b(?:{_COARSE_DROP})\b", "")
-    text = pc.replace_substring(text, " ", "")
-    return np.asarray(pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False))
+    return pc.replace_substring(text, " ", "")
 
 
 def _repeats(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +194,25 @@ def _repeats(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return repeated, np.flatnonzero(~repeated)
 
 
+def _shared(values: pa.Array) -> np.ndarray:
+    """Whether each value occurs more than once in the column, found by sorting.
+
+    Why: hashing a column of half a million distinct texts (``dictionary_encode``) takes ten times
+    the column's memory; sorting it takes a few bytes a row, and most files repeat no value.
+    """
+    found = np.zeros(len(values), bool)
+    if len(values) < 2:
+        return found
+    order = pc.sort_indices(values).to_numpy()
+    ordered = pc.take(values, order)
+    same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(zero_copy_only=False)
+    in_group = np.zeros(len(values), bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    found[order[in_group]] = True
+    return found
+
+
 def _arrow_codes(values: pa.Array) -> np.ndarray:
     return np.asarray(pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False))
 
@@ -196,9 +221,14 @@ _EMPTY_AS_MISSING = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own st
 
 
 def _text_series(values: pa.Array) -> pd.Series:
-    """A column of texts as pandas' str dtype (Arrow-backed, no Python objects), '' as missing."""
-    missing = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-    return pd.Series(pd.array(missing, dtype=_EMPTY_AS_MISSING))
+    """A column of texts as pandas' str dtype (Arrow-backed, no Python objects), '' as missing.
+
+    A column with no empty value is taken as it is: pandas then shares its texts, not a copy.
+    """
+    empty = pc.equal(values, "")
+    if pc.any(empty).as_py():
+        values = pc.if_else(empty, pa.scalar(None, pa.string()), values)
+    return pd.Series(pd.array(values, dtype=_EMPTY_AS_MISSING))
 
 
 def _typed(
@@ -229,7 +259,7 @@ def _typed(
             hits = pc.is_in(values, value_set=pa.array(list(bad), pa.string())).to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(hits).tolist():
                 problems.append((i, order, numeric, bad[values[i].as_py()]))
-    if has_id.any():
+    if (has_id & _shared(ids)).any():  # (numbering every id costs memory: only when one repeats)
         codes = _arrow_codes(ids)
         repeated, firsts = _repeats(codes)
         repeated &= has_id
@@ -241,8 +271,8 @@ def _typed(
     repeated_names: set[str] = set()
     if has_name.any():
         named = np.flatnonzero(has_name)
-        coarse = _coarse_keys(pc.take(names, pa.array(named)))
-        candidates = named[np.isin(coarse, coarse[_repeats(coarse)[0]])]
+        coarse = _coarse_keys(names if len(named) == n else pc.take(names, pa.array(named)))
+        candidates = named[_shared(coarse)]
         seen: dict[str, tuple[int, str]] = {}
         for i in candidates.tolist():
             name = names[i].as_py()

@@ -20,10 +20,13 @@ Values are stripped like ``str.strip`` (ASCII columns by Arrow, others per value
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -31,10 +34,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
-_CHUNK = 65_536
+_CHUNK = 65_536  # records per batch when rows are handed out one at a time
+_BLOCK = 1 << 22  # bytes scanned at a time (bounds the temporaries of a byte search)
 PLAIN_NUMBER = r"^\d{1,15}(?:\.\d{1,15})?$"  # parse_number reads these as float(text), nothing else
 BOM = b"\xef\xbb\xbf"
-ENABLED = True  # off: every pass is row-wise (the reference the property tests compare with)  # records per batch when rows are handed out one at a time
+ENABLED = True  # off: every pass is row-wise (the reference the property tests compare with)
 
 
 @dataclass(frozen=True)
@@ -94,19 +98,75 @@ def _strip(column: pa.Array) -> pa.Array:
     return pc.take(stripped, encoded.indices)
 
 
+def _positions(raw: np.ndarray, byte: int, *, below: bool = False) -> np.ndarray:
+    """Where ``byte`` occurs in ``raw`` (with ``below``: any byte less than it), as int64 offsets.
+
+    Why: ``raw == byte`` over the whole file is a temporary the size of the file; a block at a
+    time, it is the size of a block.
+    """
+    blocks = ((i, raw[i : i + _BLOCK]) for i in range(0, len(raw), _BLOCK))
+    found = [np.flatnonzero(block < byte if below else block == byte) + i for i, block in blocks]
+    return np.concatenate(found).astype(np.int64, copy=False) if found else np.zeros(0, np.int64)
+
+
 def _suspicious_quotes(raw: np.ndarray, quotes: np.ndarray, delimiter: str) -> bool:
     """Whether a quote may be read differently by Arrow and ``csv.reader(strict=True)``.
 
     Looked for around each quote: text on both sides of it (a quote inside an unquoted value, or
-    text right after a closing quote), or an empty quoted value followed by text.
+    text right after a closing quote), or an empty quoted value followed by text. Bytes before
+    the first and after the last byte count as line breaks.
     """
     edge = np.zeros(256, bool)  # bytes a quote may touch: the delimiter, line ends, another quote
     edge[[ord(delimiter), 10, 13, 34]] = True
-    padded = np.concatenate(([10], raw, [10, 10]))  # a line break before the first and after the last byte
-    before, after, second = padded[quotes], padded[quotes + 2], padded[quotes + 3]
+
+    def near(offset: int) -> np.ndarray:  # the byte at each quote + offset, 10 outside the file
+        at = quotes + offset
+        inside = (at >= 0) & (at < len(raw))
+        return np.where(inside, raw[np.clip(at, 0, max(len(raw) - 1, 0))], 10)
+
+    before, after, second = near(-1), near(1), near(2)
     inside = ~edge[before] & ~edge[after]
     opens_empty = (after == 34) & (before != 34) & ~edge[second]
     return bool(inside.any() or opens_empty.any())
+
+
+def _parsed_columns(
+    body: pa.NativeFile, width: int, delimiter: str, on_invalid: Callable[[pa_csv.InvalidRow], str]
+) -> list[pa.Array]:
+    """Each column's stripped texts, parsed a block at a time (raises ArrowInvalid on bad input).
+
+    Why: ``read_csv`` holds every block of every column at once and joining and stripping them
+    copied each column twice more; here each block is stripped as it comes and only that is kept.
+    """
+    names = [f"c{i}" for i in range(width)]
+    reader = pa_csv.open_csv(
+        body,
+        read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=_BLOCK),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=False,
+            ignore_empty_lines=True,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[],
+        ),
+    )
+    blocks: list[list[pa.Array]] = [[] for _ in range(width)]
+    for batch in reader:
+        for i, parts in enumerate(blocks):
+            parts.append(_strip(batch.column(i)))
+    columns = []
+    for i in range(width):
+        parts, blocks[i] = blocks[i], []
+        columns.append(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
+    return columns
 
 
 def read_columns(
@@ -115,12 +175,30 @@ def read_columns(
     """The records after the header line, or None when this file needs the row-wise scan."""
     if not ENABLED or encoding not in ("utf-8", "utf-8-sig"):
         return None
-    data = path.read_bytes()
+    with path.open("rb") as handle:
+        return _read(path, handle, delimiter, header_line, header)
+
+
+def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
+    """Which file, its size and modification time: the second read must see the bytes the first saw."""
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def _read(
+    path: Path, handle: BinaryIO, delimiter: str, header_line: int, header: list[str]
+) -> Columns | None:
+    """``read_columns`` of an open file: its layout checked on all its bytes, then parsed block-wise.
+
+    Why: the bytes are dropped before Arrow reads the body again from the file, so the two never
+    take memory at once. A file replaced or changed in between goes to the row-wise scan.
+    """
+    stamp = _stamp(os.fstat(handle.fileno()))
+    data = handle.read()
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     raw = np.frombuffer(data, np.uint8)
-    breaks = np.flatnonzero(raw == 10)
+    breaks = _positions(raw, 10)
     starts = np.concatenate(([start], breaks + 1))
     ends = np.concatenate((breaks, [len(data)]))
     if len(starts) and starts[-1] >= len(data):  # the file ends with a line break: no last line
@@ -129,7 +207,7 @@ def read_columns(
         return None
     quoted = b'"' in data
     if quoted:
-        quotes = np.flatnonzero(raw == 34)
+        quotes = _positions(raw, 34)
         per_line = np.bincount(np.searchsorted(breaks, quotes), minlength=len(starts) + 1)
         if (per_line & 1).any() or _suspicious_quotes(raw, quotes, delimiter):
             return None
@@ -165,35 +243,21 @@ def read_columns(
             ragged = True
         return "skip"
 
-    names_raw = [f"c{i}" for i in range(width)]
+    ascii_only = data.isascii()
+    del raw, data
     try:
-        table = pa_csv.read_csv(
-            pa.py_buffer(data)[body:],
-            read_options=pa_csv.ReadOptions(column_names=names_raw, use_threads=True),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter,
-                quote_char='"',
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=True,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names_raw, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+        with pa.OSFile(str(path), "r") as again:
+            again.seek(body)
+            columns = _parsed_columns(again, width, delimiter, on_invalid)
+        same = _stamp(path.stat()) == stamp == _stamp(os.fstat(handle.fileno()))
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError):  # the row-wise scan words what is wrong
         return None
-    if ragged:
+    pa.default_memory_pool().release_unused()  # what parsing freed goes back, not only to Arrow
+    if ragged or not same:
         return None
-    columns = [_strip(table.column(i).combine_chunks()) for i in range(width)]
     present = None
     # Without blank lines Arrow keeps, quotes or non-ASCII text, every record has a value.
-    may_be_blank = blank_records or quoted or width == 1 or not data.isascii()
+    may_be_blank = blank_records or quoted or width == 1 or not ascii_only
     for column in columns if may_be_blank else []:
         filled = pc.not_equal(column, "")
         present = filled if present is None else pc.or_(present, filled)
@@ -219,10 +283,10 @@ def plain_utf8(data: bytes, limit: int) -> bool:
     some text and no line longer than ``limit``: the scan would choose UTF-8 with no finding. Any
     other file goes through the scan, which words the problem.
     """
-    if data.startswith((b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")) or not data.removeprefix(BOM).strip():
+    if data.startswith((b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")) or not _has_text(data):
         return False
     raw = np.frombuffer(data, np.uint8)
-    controls = np.flatnonzero(raw < 32)
+    controls = _positions(raw, 32, below=True)
     kinds = raw[controls]
     if _BINARY[kinds].any():
         return False
@@ -231,8 +295,17 @@ def plain_utf8(data: bytes, limit: int) -> bool:
     if len(edges) and int(np.diff(edges).max()) > limit:
         return False
     if not data.isascii():
+        decoder = codecs.getincrementaldecoder("utf-8")()  # a block at a time: no copy of the file as text
         try:
-            data.decode("utf-8")
+            for i in range(0, len(data), _BLOCK):
+                decoder.decode(data[i : i + _BLOCK])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return False
     return True
+
+
+def _has_text(data: bytes) -> bool:
+    """Whether anything but ASCII white space follows the byte-order mark (read a block at a time)."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    return any(data[i : i + _BLOCK].strip() for i in range(start, len(data), _BLOCK))
