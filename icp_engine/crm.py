@@ -179,6 +179,32 @@ def _normalised(
     return pd.concat([ids, norm.reset_index(drop=True)], axis=1), report
 
 
+def _account_keys(keys: pd.Series, account_of: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Each deal's account key (None: no account), as the column pandas makes of those values.
+
+    Texts are taken by Arrow (no str object per deal); with no account matched, the column of
+    None only stays an object column.
+    """
+    if isinstance(keys.dtype, pd.StringDtype) and bool((account_of >= 0).any()):
+        taken: pd.api.extensions.ExtensionArray = keys.array.take(account_of, allow_fill=True)
+        return taken
+    with_none = np.empty(len(keys) + 1, dtype=object)  # the last one: no account
+    with_none[:-1] = keys.to_numpy(dtype=object)
+    per_deal: np.ndarray = with_none[account_of]
+    return per_deal
+
+
+def _with_accounts(deals: pd.DataFrame, accounts: pd.DataFrame, account_of: np.ndarray) -> pd.DataFrame:
+    """``deals.merge(accounts, on="account_id", how="left")``, each deal's row taken by its position
+    (``account_of``, -1: none) when every account id is one row: no hash join of a million ids."""
+    ids = accounts["account_id"]
+    shared = set(deals.columns) & set(accounts.columns) - {"account_id"}
+    if shared or not isinstance(accounts.index, pd.RangeIndex) or ids.hasnans or not ids.is_unique:
+        return deals.merge(accounts, on="account_id", how="left")
+    taken = accounts.drop(columns=["account_id"]).reindex(account_of).set_axis(deals.index)
+    return pd.concat([deals, taken], axis=1)
+
+
 def load_crm(
     accounts: str | Path,
     deals: str | Path,
@@ -199,12 +225,10 @@ def load_crm(
     account_of, join_errors, join_findings = join_deal_table(table, dls)
     errors += join_errors
     findings += [f for f in dict.fromkeys([*dls.findings, *join_findings])]
-    keys = np.empty(len(accounts_df) + 1, dtype=object)  # each account's key; the last one: no account
-    keys[:-1] = accounts_df["account_id"].to_numpy(dtype=object)
     deals_df = pd.DataFrame(
         {
             "deal_id": dls.deal_id,
-            "account_id": keys[account_of],
+            "account_id": _account_keys(accounts_df["account_id"], account_of),
             "stage": dls.stage,
             "won": dls.stage == "won",
             "amount": dls.amount,
@@ -213,7 +237,7 @@ def load_crm(
         },
         columns=["deal_id", "account_id", "stage", "won", "amount", "created_date", "close_date"],
     )
-    deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
+    deals_df = _with_accounts(deals_df, accounts_df.drop(columns=["name", "domain"]), account_of)
 
     if health is not None:
         hl = read_health(health, overrides=overrides.get("health"))

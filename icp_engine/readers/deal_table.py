@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from icp_engine.normalize import parse_number
@@ -149,7 +150,7 @@ class _TypedColumns:
         assert ids is not None  # a deals file has a deal id column (resolve_columns required it)
         no_id = ids == ""
         id_column = self.records.columns[self.layout.index["deal_id"]]
-        if len(pc.unique(id_column)) == self.n:  # every id once: the common case, checked by Arrow
+        if _ascending(id_column) or len(pc.unique(id_column)) == self.n:  # every id once: the common case
             dup = np.zeros(self.n, dtype=bool)
         else:
             dup = pd.Series(ids).duplicated(keep="first").to_numpy() & ~no_id
@@ -271,6 +272,14 @@ class _TypedColumns:
         return _PerDistinct(values[codes], bad[codes])
 
 
+def _ascending(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Each text after the one before (so each once): a comparison, where counting distinct ids hashes them all."""
+    if len(column) < 2:
+        return True
+    later = pc.greater(column.slice(1), column.slice(0, len(column) - 1))
+    return pc.all(later, skip_nulls=False).as_py() is True
+
+
 def _deal_findings(table: DealTable, has_amount: bool) -> list[str]:
     """``_DealFindings`` of the accepted deals: accountless deals, deals closing before created."""
     lone = (table.account_id == None) & (table.account_name == None)  # noqa: E711 (element-wise)
@@ -313,7 +322,14 @@ def join_deal_table(accounts: AccountTable, deals: DealTable) -> tuple[np.ndarra
     )
     index = np.full(len(deals), -1, dtype=np.int64)
     if by_id:
-        found = pd.Index(list(by_id), dtype=object).get_indexer(pd.Index(deals.account_id, dtype=object))
+        # Arrow's hash lookup: several times quicker than an object Index on a million ids.
+        found = (
+            pc.index_in(
+                pa.array(deals.account_id, type=pa.string()), value_set=pa.array(list(by_id), pa.string())
+            )
+            .fill_null(-1)
+            .to_numpy()
+        )
         index = np.where(found >= 0, np.array(list(by_id.values()), dtype=np.int64)[found], -1)
     direct = index >= 0
     names_one = (deals.account_id != None) | (deals.account_name != None)  # noqa: E711 (element-wise)

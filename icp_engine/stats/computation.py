@@ -26,7 +26,15 @@ from icp_engine.stats.primitives import (
     two_proportion_p,
 )
 from icp_engine.stats.results import Analysis, Cohort, CohortDiff, Overall, SegmentStat
-from icp_engine.stats.segments import SegmentPlan, _fmt_num, _Members, _members, _round_sig, plan_segments
+from icp_engine.stats.segments import (
+    Encoding,
+    SegmentPlan,
+    _fmt_num,
+    _Members,
+    _members,
+    _plan_encoded,
+    _round_sig,
+)
 from icp_engine.stats.summary import _summary
 from icp_engine.stats.value_keys import _distinct_counts
 
@@ -37,7 +45,10 @@ def _group_mean_median(seg: np.ndarray, values: np.ndarray, k: int) -> tuple[np.
     """Mean and median of `values` per segment, summed in sorted order so row order cannot matter."""
     ok = np.isfinite(values)
     seg, values = seg[ok], values[ok]
-    order = np.lexsort((values, seg))
+    # By value, then stably by segment (a radix sort on small codes): several times quicker than lexsort.
+    by_value = np.argsort(values)
+    codes = seg.astype(np.int16) if k <= np.iinfo(np.int16).max else seg
+    order = by_value[np.argsort(codes[by_value], kind="stable")]
     seg, values = seg[order], values[order]
     counts = np.bincount(seg, minlength=k)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -103,12 +114,16 @@ def _segment_stats(
     accounts: pd.DataFrame | None,
     metrics: _Metrics | None,
     overall_rate: float,
+    encoding: Encoding,
 ) -> list[SegmentStat]:
-    """Counts, rates, values and the p-value (q filled in later) for every segment of one attribute."""
+    """Counts, rates, values and the p-value (q filled in later) for every segment of one attribute.
+
+    `encoding`: the plan's own reading of the attribute in `d.frame` (not made twice).
+    """
     k = len(plan.segments)
     if k == 0:
         return []
-    m = _members(d.frame, plan)
+    m = _members(d.frame, plan, encoding)
     deals_k = np.bincount(m.seg, minlength=k)
     wins_k = np.bincount(m.seg[d.won[m.rows]], minlength=k)
     n_known = int(m.known.sum())
@@ -323,10 +338,12 @@ def analyze(
         ltv=None if health is None else _opt(health["ltv"][0]),
     )
 
-    plans = [plan_segments(d.frame, a, max_values=max_values, min_count=min_count) for a in attrs]
+    plans: list[SegmentPlan] = []
     stats: list[SegmentStat] = []
-    for plan in plans:
-        stats.extend(_segment_stats(plan, d, acc, metrics, overall.win_rate))
+    for a in attrs:
+        plan, encoding = _plan_encoded(d.frame, a, max_values=max_values, min_count=min_count)
+        plans.append(plan)
+        stats.extend(_segment_stats(plan, d, acc, metrics, overall.win_rate, encoding))
     stats, tested = _with_q(stats, alpha)
     cohort, note = _cohort(plans, acc, metrics, best_by, cohort_share, alpha)
     significant = any(s.significant for s in stats)

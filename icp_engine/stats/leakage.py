@@ -121,6 +121,12 @@ def _categorical_leak(values: pd.Series, won: np.ndarray, min_deals: int) -> str
         raw_codes, raw_uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # list cells (JSON imports) are not hashable
         raw_codes, raw_uniques = pd.factorize(values.map(_hashable), use_na_sentinel=True)
+    # A key's group joins raw values (and empty joins the missing cells): one mixed raw value (or
+    # mixed missing cells) makes a mixed group, so the common answer needs no key per distinct value.
+    raw_n = np.bincount(raw_codes + 1, minlength=len(raw_uniques) + 1)
+    raw_wins = np.bincount(raw_codes + 1, weights=won.astype(float), minlength=len(raw_uniques) + 1)
+    if not ((raw_wins == 0) | (raw_wins == raw_n)).all():
+        return None
     # Group by the comparison key (case and spacing do not split a value); empty is a group too.
     index: dict[str | None, int] = {}
     of_unique = np.array([index.setdefault(_key_of(u), len(index)) for u in raw_uniques], dtype=np.int64)

@@ -16,7 +16,9 @@ from icp_engine.stats.value_keys import (
     _column_kind,
     _explode_items,
     _factorize_keys,
+    _Items,
     _key_of,
+    _Keys,
     _num_text,
     _numeric,
 )
@@ -287,29 +289,42 @@ def plan_segments(
     segment per value when there are at most five distinct values. Lists: one 'contains' segment
     per item.
     """
+    return _plan_encoded(df, attribute, max_values=max_values, min_count=min_count)[0]
+
+
+Encoding = _Items | _Keys | np.ndarray
+"""A column as the plan read it: list items, value keys, or numbers (what `_members` reads again)."""
+
+
+def _plan_encoded(
+    df: pd.DataFrame, attribute: str, *, max_values: int, min_count: int
+) -> tuple[SegmentPlan, Encoding]:
+    """`plan_segments`, with the column's encoding, so membership of the same frame need not redo it."""
     if attribute not in df.columns:
         raise KeyError(f"attribute {attribute!r} is not a column (have: {', '.join(map(str, df.columns))})")
     if min_count < 1 or max_values < 1:
         raise ValueError(f"min_count and max_values must be >= 1, got {min_count}, {max_values}")
     col = df[attribute]
     kind = _column_kind(col)
+    encoding: Encoding
     if kind == "list":
-        items = _explode_items(col)
+        items = encoding = _explode_items(col)
         segs, skipped = _plan_values(
             attribute, "contains", items.display, items.counts, max_values=max_values, min_count=min_count
         )
         known = int(items.known.sum())
-    elif kind == "numeric" and pd.Series(_numeric(col)).nunique() > _FEW_DISTINCT:
-        x = _numeric(col)
+    elif kind == "numeric" and pd.Series(x := _numeric(col)).nunique() > _FEW_DISTINCT:
+        encoding = x
         segs, skipped = _plan_bins(attribute, x, min_count=min_count)
         known = int(np.isfinite(x).sum())
     else:
-        keys = _factorize_keys(col)
+        keys = encoding = _factorize_keys(col)
         segs, skipped = _plan_values(
             attribute, "value", keys.display, keys.counts, max_values=max_values, min_count=min_count
         )
         known = int((keys.codes >= 0).sum())
-    return SegmentPlan(attribute, kind, tuple(segs), tuple(skipped), rows=len(df), known=known)
+    plan = SegmentPlan(attribute, kind, tuple(segs), tuple(skipped), rows=len(df), known=known)
+    return plan, encoding
 
 
 def segment_definitions(
@@ -328,10 +343,11 @@ class _Members:
     known: np.ndarray
 
 
-def _members(df: pd.DataFrame, plan: SegmentPlan) -> _Members:
+def _members(df: pd.DataFrame, plan: SegmentPlan, encoding: Encoding | None = None) -> _Members:
     """Membership of every row in every segment of a plan, without a Python loop over rows.
 
-    A frame without the column has no known values (and so no members).
+    A frame without the column has no known values (and so no members). `encoding`: what
+    `_plan_encoded` made of this very column of this frame (reused, not recomputed).
     """
     n = len(df)
     empty = np.zeros(0, dtype=np.int64)
@@ -340,21 +356,21 @@ def _members(df: pd.DataFrame, plan: SegmentPlan) -> _Members:
     col = df[plan.attribute]
     wanted = {_key_of(s.value): i for i, s in enumerate(plan.segments) if s.kind != "bin"}
     if plan.column_kind == "list":
-        items = _explode_items(col)
+        items = encoding if isinstance(encoding, _Items) else _explode_items(col)
         lut = np.array([wanted.get(k, -1) for k in items.keys], dtype=np.int64)
         seg = lut[items.codes] if len(lut) else empty
         keep = seg >= 0
         return _Members(items.rows[keep], seg[keep], items.known)
     bins = plan.segments[0].kind == "bin" if plan.segments else plan.column_kind == "numeric"
     if bins:
-        x = _numeric(col)
+        x = encoding if isinstance(encoding, np.ndarray) else _numeric(col)
         rows_list, seg_list = [empty], [empty]
         for i, s in enumerate(plan.segments):
             r = np.flatnonzero(_bin_mask(x, s))
             rows_list.append(r)
             seg_list.append(np.full(len(r), i, dtype=np.int64))
         return _Members(np.concatenate(rows_list), np.concatenate(seg_list), np.isfinite(x))
-    keys = _factorize_keys(col)
+    keys = encoding if isinstance(encoding, _Keys) else _factorize_keys(col)
     lut = np.array([wanted.get(k, -1) for k in keys.keys], dtype=np.int64)
     seg_of_row = np.where(keys.codes >= 0, lut[np.maximum(keys.codes, 0)] if len(lut) else -1, -1)
     rows = np.flatnonzero(seg_of_row >= 0)

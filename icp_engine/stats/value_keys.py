@@ -53,8 +53,11 @@ class _Keys:
     counts: np.ndarray
 
 
-def _factorize_keys(values: pd.Series) -> _Keys:
-    """Factorise once, key the distinct values only: cheap even for a million rows."""
+def _factorize_keys(values: pd.Series, weights: np.ndarray | None = None) -> _Keys:
+    """Factorise once, key the distinct values only: cheap even for a million rows.
+
+    `weights`: how many rows each value stands for (counts and the most common spelling), 1 each if None.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     codes = codes.astype(np.int64)
     raw = list(uniques)
@@ -63,7 +66,8 @@ def _factorize_keys(values: pd.Series) -> _Keys:
     lut = key_codes.astype(np.int64)
     merged = np.where(codes >= 0, lut[np.maximum(codes, 0)] if len(lut) else -1, -1)
     n_keys = len(key_uniques)
-    raw_counts = np.bincount(codes[codes >= 0], minlength=len(raw))
+    w = None if weights is None else weights[codes >= 0]
+    raw_counts = np.bincount(codes[codes >= 0], weights=w, minlength=len(raw))
     # Display each key with its most common spelling (ties: smallest text), independent of row order.
     table = pd.DataFrame({"key": lut, "display": [_display_of(u) for u in raw], "count": raw_counts})
     table = table[table["key"] >= 0].sort_values(["key", "count", "display"], ascending=[True, False, True])
@@ -71,7 +75,8 @@ def _factorize_keys(values: pd.Series) -> _Keys:
     display = [""] * n_keys
     for k, d in zip(best["key"].tolist(), best["display"].tolist(), strict=True):
         display[k] = d
-    counts = np.bincount(merged[merged >= 0], minlength=n_keys)
+    w = None if weights is None else weights[merged >= 0]
+    counts = np.bincount(merged[merged >= 0], weights=w, minlength=n_keys).astype(np.int64)
     return _Keys(merged, [str(k) for k in key_uniques], display, counts)
 
 
@@ -105,6 +110,37 @@ class _Items:
 
 
 def _explode_items(values: pd.Series) -> _Items:
+    """(row, item) pairs of a list column: the distinct lists exploded once when their items are texts."""
+    try:
+        codes, lists = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # lists (not tuples) are not hashable: explode every row
+        return _explode_rows(values)
+    items = pd.Series(lists, dtype=object).explode()
+    if pd.api.types.infer_dtype(items, skipna=True) not in ("string", "empty"):
+        return _explode_rows(values)  # equal non-texts can differ in key (True == 1): row by row
+    items = items[items.notna()]
+    of_list = items.index.to_numpy(dtype=np.int64)
+    n_rows = np.bincount(codes[codes >= 0], minlength=len(lists)).astype(np.float64)
+    keys = _factorize_keys(items.reset_index(drop=True), weights=n_rows[of_list])
+    ok = keys.codes >= 0
+    n_keys = max(len(keys.keys), 1)
+    pairs = _distinct(of_list[ok] * n_keys + keys.codes[ok])  # each list's distinct items, sorted
+    pair_list, pair_item = pairs // n_keys, pairs % n_keys
+    per_list = np.bincount(pair_list, minlength=len(lists))
+    starts = np.concatenate(([0], np.cumsum(per_list)[:-1])).astype(np.int64)
+    rows = np.flatnonzero(codes >= 0)
+    row_list = codes[rows]
+    take = per_list[row_list]
+    rows = np.repeat(rows, take)
+    first = np.repeat(starts[row_list] - (np.cumsum(take) - take), take)
+    item_codes = pair_item[first + np.arange(len(rows))] if len(rows) else np.zeros(0, dtype=np.int64)
+    known = np.zeros(len(values), dtype=bool)
+    known[rows] = True
+    counts = np.bincount(item_codes, minlength=len(keys.keys))
+    return _Items(rows, item_codes, keys.keys, keys.display, counts, known)
+
+
+def _explode_rows(values: pd.Series) -> _Items:
     n = len(values)
     exploded = values.reset_index(drop=True).explode()
     exploded = exploded[exploded.notna()]
@@ -130,12 +166,25 @@ def _column_kind(values: pd.Series) -> ColumnKind:
         return "categorical"
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "numeric"
-    sample = values[values.notna()].head(1000).tolist()
+    if isinstance(values.dtype, pd.StringDtype):
+        return "categorical"  # texts only: neither lists nor numbers
+    sample = _first_known(values, 1000)
     if any(isinstance(v, _LIST_TYPES) for v in sample):
         return "list"
     if sample and all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in sample):
         return "numeric"
     return "categorical"
+
+
+def _first_known(values: pd.Series, n: int) -> list[Any]:
+    """The first `n` known values, looking at a growing head only (not the whole column)."""
+    found: list[Any] = []
+    start, step = 0, 4 * n
+    while len(found) < n and start < len(values):
+        head = values.iloc[start : start + step]
+        found += head[head.notna()].tolist()
+        start, step = start + step, step * 4
+    return found[:n]
 
 
 def _numeric(values: pd.Series) -> np.ndarray:
