@@ -42,7 +42,7 @@ def forget(
     workspace: WorkspaceOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase everything a person said (answers, follow-up questions, summaries) from SQL and vectors."""
+    """Erase everything a person said (answers, follow-up questions, summaries, review check-ins) from SQL and vectors."""
     with user_errors():
         settings = cli_settings(ctx)
         team = workspace or settings.default_workspace
@@ -59,9 +59,10 @@ def forget(
             )
         finally:
             engine.dispose()
+    checkins = f", {_plural(result.checkins, 'review check-in')}" if result.checkins else ""
     typer.echo(
         f"Forgot {user} in workspace {team}: erased {_plural(result.answers, 'answer')}, "
-        f"{_plural(result.questions, 'question')} and the summaries of "
+        f"{_plural(result.questions, 'question')}{checkins} and the summaries of "
         f"{_plural(result.interviews, 'interview')} from the database and "
         f"{_plural(result.vectors, 'vector')} from the knowledge store; recorded in the audit log."
     )

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,12 @@ from bot.cli.knowledge import knowledge_app
 from bot.knowledge.embeddings import OnnxMiniLM
 from bot.knowledge.store import KnowledgeStore
 from bot.services.knowledge.sync import reindex
+from bot.services.reviews import reminders
+from bot.services.reviews.cadence import Cadence
 from bot.store import make_engine, session_scope, upgrade
 from bot.store.repo import answers as answers_repo
 from bot.store.repo import audit as audit_repo
+from bot.store.repo import checkins as checkins_repo
 from tests.support.knowledge_fixtures import (
     GONE,
     WordHashEmbedder,
@@ -97,12 +101,23 @@ def test_forget_with_yes_erases_the_person_everywhere(
 ) -> None:
     team, ws, _, stays = people_workspace(store_engine)
     reindex(engine=store_engine, knowledge=fresh(chroma_path, embedder), workspace=team)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    review = reminders.set_reminder(
+        store_engine, team_id=team, actor="U_OWNER", cadence=Cadence.quarterly, cron=None,
+        channel_id="C0REVOPS", timezone="UTC", now=now,
+    )  # fmt: skip
+    with session_scope(store_engine) as session:  # a review check-in DM they were sent
+        checkins_repo.record_checkin(
+            session=session, workspace_id=ws, reminder_id=review.id, slack_user_id="U_GONE",
+            asked_by="U_OWNER", sent_at=now,
+        )  # fmt: skip
 
     result = run(env, "forget", "U_GONE", "--workspace", team, "--yes")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"Forgot U_GONE in workspace {team}: erased 2 answers, 2 questions and the summaries of "
-        "1 interview from the database and 2 vectors from the knowledge store; recorded in the audit log.\n"
+        f"Forgot U_GONE in workspace {team}: erased 2 answers, 2 questions, 1 review check-in and the "
+        "summaries of 1 interview from the database and 2 vectors from the knowledge store; recorded in "
+        "the audit log.\n"
     )
     with session_scope(store_engine) as session:
         assert [a.id for a in answers_repo.list_answers(session=session, workspace_id=ws)] == stays
