@@ -27,7 +27,7 @@ from icp_engine.readers.account_join import AccountMatcher, _accountless_texts
 from icp_engine.readers.account_table import AccountTable
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES
 from icp_engine.readers.results import CsvFormatError, DealRow, ReadResult, RowError
-from icp_engine.readers.typed_rows import DealStream, _DealTyper
+from icp_engine.readers.typed_rows import DealStream, _DealTyper, deals_row_by_row
 from icp_engine.readers.values import DateLookup, _count, _lines, _Row
 
 
@@ -69,18 +69,7 @@ def read_deal_table(
     if stream._columns is not None:
         return _TypedColumns(stream).table()
     # A file the columnar pass does not take: typed row by row, as read_deals does.
-    errors = list(stream.table_errors)
-    rows: list[DealRow] = []
-    with stream.rows() as typed:
-        for _, deal, row_errors in typed:
-            errors.extend(row_errors)
-            if deal is not None:
-                rows.append(deal)
-    return _from_rows(
-        ReadResult(
-            stream.file, rows, errors, stream.findings, stream.columns, stream.encoding, stream.delimiter
-        )
-    )
+    return _from_rows(deals_row_by_row(stream))
 
 
 def _objects(values: Sequence[object]) -> np.ndarray:

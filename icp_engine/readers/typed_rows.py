@@ -450,7 +450,11 @@ def read_deals(
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
 ) -> ReadResult[DealRow]:
     """Read a deals file: stage won/lost/open, non-negative amount, dates, unique deal ids."""
-    stream = DealStream(path, overrides=overrides, max_field_bytes=max_field_bytes, keep=True)
+    return deals_row_by_row(DealStream(path, overrides=overrides, max_field_bytes=max_field_bytes, keep=True))
+
+
+def deals_row_by_row(stream: DealStream) -> ReadResult[DealRow]:
+    """Every deal of an opened stream, typed one record at a time, with its errors and findings."""
     errors = list(stream.table_errors)
     rows: list[DealRow] = []
     with stream.rows() as typed:

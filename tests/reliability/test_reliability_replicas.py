@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -450,20 +450,7 @@ def test_replica_killed_holding_a_reminder_claim_each_reminder_sent_once(cluster
 
     stand_in.respond_with("conversations.open", hold_first_open)
     now = utcnow()
-    ids = []
-    for number, owner in enumerate(owners):
-        state = set_reminder(
-            engine,
-            team_id=TEAM_ID,
-            actor=ADMIN_ID,
-            cadence=Cadence.weekly,
-            cron=None,
-            channel_id=owner,  # a DM to the owner: opened with conversations.open first
-            timezone="UTC",
-            now=now,
-            segment=f"replicas-{number}",
-        )
-        ids.append(state.id)
+    ids = weekly_dm_reminders(engine, owners, segment="replicas", now=now)  # DMs: conversations.open first
     try:
         with engine.begin() as conn:  # all due now: every replica's loop races for them
             conn.execute(
@@ -537,20 +524,7 @@ def test_replica_killed_after_slack_accepted_a_reminder_sends_it_at_least_once(c
 
     stand_in.respond_with("chat.postMessage", accept_then_hold)
     now = utcnow()
-    ids = []
-    for number, owner in enumerate(owners):
-        state = set_reminder(
-            engine,
-            team_id=TEAM_ID,
-            actor=ADMIN_ID,
-            cadence=Cadence.weekly,
-            cron=None,
-            channel_id=owner,
-            timezone="UTC",
-            now=now,
-            segment=f"accepted-{number}",
-        )
-        ids.append(state.id)
+    ids = weekly_dm_reminders(engine, owners, segment="accepted", now=now)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -620,3 +594,22 @@ def test_knowledge_search_is_identical_from_every_replica(cluster: Cluster) -> N
     assert cited[0], f"the answer drew on no interview answer: {replies[0]}"
     assert cited[1] == cited[0] and cited[2] == cited[0], cited
     assert replies[1] == replies[0] and replies[2] == replies[0], replies
+
+
+def weekly_dm_reminders(engine: Engine, owners: list[str], *, segment: str, now: datetime) -> list[int]:
+    """One weekly review reminder per owner, sent to the owner's DM (one segment each); their ids."""
+    ids = []
+    for number, owner in enumerate(owners):
+        state = set_reminder(
+            engine,
+            team_id=TEAM_ID,
+            actor=ADMIN_ID,
+            cadence=Cadence.weekly,
+            cron=None,
+            channel_id=owner,
+            timezone="UTC",
+            now=now,
+            segment=f"{segment}-{number}",
+        )
+        ids.append(state.id)
+    return ids
