@@ -42,6 +42,7 @@ __all__ = [
     "NormalizationReport",
     "ValueMapping",
     "employee_band",
+    "merge_reports",
     "normalize_account",
     "normalize_country",
     "normalize_frame",
@@ -841,15 +842,33 @@ class _FrameBuilder:
         return table[np.where(codes < 0, len(distinct), codes)]
 
     def report(self) -> NormalizationReport:
-        def order(item: tuple[ValueMapping, int]) -> tuple[int, int, str]:
-            mapping, rows = item
-            return _FIELD_ORDER.get(mapping.field, len(_FIELD_ORDER)), -rows, mapping.raw
+        return _report(self.mappings, self.bad)
 
-        bad = sorted(self.bad.items(), key=lambda kv: (_FIELD_ORDER[kv[0][0]], -kv[1], kv[0][1]))
-        return NormalizationReport(
-            mappings=sorted(self.mappings.items(), key=order),
-            bad_values=[(field, raw, rows, reason) for (field, raw, reason), rows in bad],
-        )
+
+def _report(mappings: Counter[ValueMapping], bad: Counter[tuple[str, str, str]]) -> NormalizationReport:
+    """The report of these counts: by field, then the most rows first."""
+
+    def order(item: tuple[ValueMapping, int]) -> tuple[int, int, str]:
+        mapping, rows = item
+        return _FIELD_ORDER.get(mapping.field, len(_FIELD_ORDER)), -rows, mapping.raw
+
+    worst = sorted(bad.items(), key=lambda kv: (_FIELD_ORDER[kv[0][0]], -kv[1], kv[0][1]))
+    return NormalizationReport(
+        mappings=sorted(mappings.items(), key=order),
+        bad_values=[(field, raw, rows, reason) for (field, raw, reason), rows in worst],
+    )
+
+
+def merge_reports(reports: Iterable[NormalizationReport]) -> NormalizationReport:
+    """One report for rows normalised in parts: what ``normalize_frame`` of all of them reports."""
+    mappings: Counter[ValueMapping] = Counter()
+    bad: Counter[tuple[str, str, str]] = Counter()
+    for report in reports:
+        for mapping, rows in report.mappings:
+            mappings[mapping] += rows
+        for field, raw, rows, reason in report.bad_values:
+            bad[(field, raw, reason)] += rows
+    return _report(mappings, bad)
 
 
 def normalize_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, NormalizationReport]:

@@ -32,6 +32,7 @@ from icp_engine.readers.account_join import (
     join_health,
     normalize_company_name,
 )
+from icp_engine.readers.account_stream import BATCH_BYTES, AccountStream, NotColumnar
 from icp_engine.readers.account_table import AccountTable, read_account_table
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS
 from icp_engine.readers.columns import parse_map_options, resolve_columns
@@ -55,11 +56,13 @@ from icp_engine.readers.values import parse_dates
 
 __all__ = [
     "ACCOUNT_FIELDS",
+    "BATCH_BYTES",
     "DEAL_FIELDS",
     "DEFAULT_MAX_FIELD_BYTES",
     "HEALTH_FIELDS",
     "AccountMatcher",
     "AccountRow",
+    "AccountStream",
     "AccountTable",
     "CsvFormatError",
     "CsvTable",
@@ -68,6 +71,7 @@ __all__ = [
     "DealTable",
     "HealthRow",
     "JoinResult",
+    "NotColumnar",
     "ReadResult",
     "RowError",
     "join_deal_table",

@@ -11,7 +11,7 @@ names whose coarse key repeats) and gives the same accepted accounts, errors and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,20 +231,14 @@ def _text_series(values: pa.Array) -> pd.Series:
     return pd.Series(pd.array(values, dtype=_EMPTY_AS_MISSING))
 
 
-def _typed(
-    source: _CsvSource, fast: Columns, columns: dict[str, str], extra: Sequence[tuple[int, str]]
-) -> AccountTable:
-    file = source.file
-    header = source.header.names
-    n = len(fast)
-    position = {c: i for i, c in enumerate(header)}
-    lines = fast.lines
-    blank = pa.array(np.full(n, "", dtype=object), pa.string()) if n else pa.array([], pa.string())
+Problem = tuple[int, int, str | None, str]  # (record, order in the row, field, reason)
 
-    def column(field_name: str) -> pa.Array:
-        return fast.columns[position[columns[field_name]]] if field_name in columns else blank
 
-    problems: list[tuple[int, int, str | None, str]] = []  # (record, order in the row, field, reason)
+def _row_problems(
+    column: Callable[[str], pa.Array], columns: Mapping[str, str]
+) -> tuple[list[Problem], np.ndarray, np.ndarray]:
+    """What is wrong with each record on its own (no name or id, bad numbers); which have an id, a name."""
+    problems: list[Problem] = []
     ids, names = column("account_id"), column("name")
     has_id = pc.not_equal(ids, "").to_numpy(zero_copy_only=False)
     has_name = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
@@ -259,86 +253,187 @@ def _typed(
             hits = pc.is_in(values, value_set=pa.array(list(bad), pa.string())).to_numpy(zero_copy_only=False)
             for i in np.flatnonzero(hits).tolist():
                 problems.append((i, order, numeric, bad[values[i].as_py()]))
-    if (has_id & _shared(ids)).any():  # (numbering every id costs memory: only when one repeats)
-        codes = _arrow_codes(ids)
-        repeated, firsts = _repeats(codes)
-        repeated &= has_id
-        if repeated.any():
-            for i in np.flatnonzero(repeated).tolist():
-                first_line = lines[firsts[codes[i]]]
-                reason = f"duplicate account id '{ids[i].as_py()}' (first seen on line {first_line})"
-                problems.append((i, 3, "account_id", reason))
-    repeated_names: set[str] = set()
-    if has_name.any():
-        named = np.flatnonzero(has_name)
-        coarse = _coarse_keys(names if len(named) == n else pc.take(names, pa.array(named)))
-        candidates = named[_shared(coarse)]
-        seen: dict[str, tuple[int, str]] = {}
-        for i in candidates.tolist():
-            name = names[i].as_py()
-            key = normalize_company_name(name)
-            if key not in seen:
-                seen[key] = (int(lines[i]), name)
-            elif "account_id" not in columns:
-                first_line, first_name = seen[key]
-                reason = f"duplicate account '{name}' (same company as '{first_name}' on line {first_line})"
-                problems.append((i, 4, "name", reason))
-            else:
-                repeated_names.add(key)
+    return problems, has_id, has_name
+
+
+def id_duplicates(ids: pa.Array, has_id: np.ndarray, lines: np.ndarray) -> list[Problem]:
+    """Each record whose account id an earlier record has, naming that record's line."""
+    problems: list[Problem] = []
+    codes = _arrow_codes(ids)
+    repeated, firsts = _repeats(codes)
+    repeated &= has_id
+    for i in np.flatnonzero(repeated).tolist():
+        first_line = lines[firsts[codes[i]]]
+        reason = f"duplicate account id '{ids[i].as_py()}' (first seen on line {first_line})"
+        problems.append((i, 3, "account_id", reason))
+    return problems
+
+
+def name_duplicates(
+    candidates: Sequence[tuple[int, int, str]], columns: Mapping[str, str]
+) -> tuple[list[Problem], set[str]]:
+    """Records naming the company an earlier record names: rejected without an id column, else counted.
+
+    ``candidates``: (record, line, name) in file order, every record whose name may repeat one.
+    """
+    problems: list[Problem] = []
+    repeated: set[str] = set()
+    seen: dict[str, tuple[int, str]] = {}
+    for i, line, name in candidates:
+        key = normalize_company_name(name)
+        if key not in seen:
+            seen[key] = (line, name)
+        elif "account_id" not in columns:
+            first_line, first_name = seen[key]
+            reason = f"duplicate account '{name}' (same company as '{first_name}' on line {first_line})"
+            problems.append((i, 4, "name", reason))
+        else:
+            repeated.add(key)
+    return problems, repeated
+
+
+def row_errors(
+    file: str, problems: list[Problem], lines: np.ndarray, columns: Mapping[str, str]
+) -> list[RowError]:
+    """The problems as errors, by record and then by the order of the checks."""
     problems.sort(key=lambda p: (p[0], p[1]))
-    errors = [
+    return [
         RowError(file, int(lines[i]), columns.get(f, f) if f else None, reason)
         for i, _, f, reason in problems
     ]
-    accepted = np.ones(n, bool)
-    accepted[[p[0] for p in problems]] = False
-    keep = pa.array(accepted) if problems else None
+
+
+def table_findings(
+    notes: list[str],
+    columns: Mapping[str, str],
+    repeated_names: int,
+    accepted: int,
+    filled: Mapping[str, int],
+) -> list[str]:
+    """The data-quality findings of an accounts file, from counts over its accepted records."""
+    findings = list(notes)
+    if repeated_names:
+        findings.append(
+            f"{_count(repeated_names, 'account name', ('appears', 'appear'))} on several accounts; "
+            "deals naming them need an account id"
+        )
+    for f in _ACCOUNT_ATTRIBUTES:
+        if f in columns:
+            missing = accepted - filled.get(f, 0)
+            if missing:
+                findings.append(f"{missing:,} of {accepted:,} accounts have no {f} (column '{columns[f]}')")
+    unmapped = [f for f in _ACCOUNT_ATTRIBUTES if f not in columns]
+    if unmapped:
+        findings.append(f"no column found for: {', '.join(unmapped)}")
+    return findings
+
+
+def attribute_columns(
+    columns: Mapping[str, str], position: Mapping[str, int], extra: Sequence[tuple[int, str]]
+) -> list[tuple[str, int]]:
+    """(attribute, header position) of every attribute a file's records may have, canonical first."""
+    attributes = [(f, position[columns[f]]) for f in _ACCOUNT_ATTRIBUTES if f in columns]
+    return attributes + [(name, index) for index, name in extra]
+
+
+@dataclass
+class Filled:
+    """How many kept records fill each attribute, and the first that does (order of appearance)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first: dict[str, tuple[int, int]] = field(default_factory=dict)  # attribute -> (record, order)
+
+    def add(
+        self, fast: Columns, attributes: Sequence[tuple[str, int]], keep: pa.Array | None, offset: int = 0
+    ) -> None:
+        for order, (name, index) in enumerate(attributes):
+            values = fast.columns[index] if keep is None else pc.filter(fast.columns[index], keep)
+            filled = pc.not_equal(values, "")
+            count = pc.sum(filled).as_py() or 0
+            self.counts[name] = self.counts.get(name, 0) + count
+            if count and name not in self.first:
+                self.first[name] = (offset + pc.index(filled, True).as_py(), order)
+
+    def order(self) -> list[str]:
+        """The filled attributes in order of first appearance (ties: the order of the columns)."""
+        return [name for name, _ in sorted(self.first.items(), key=lambda item: item[1])]
+
+
+def table_frame(
+    fast: Columns,
+    column: Callable[[str], pa.Array],
+    attributes: Sequence[tuple[str, int]],
+    order: Sequence[str],
+    keep: pa.Array | None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The kept records as a frame (identity, then ``order``'s attributes) and the all-number columns."""
 
     def kept(values: pa.Array) -> pa.Array:
         return values if keep is None else pc.filter(values, keep)
 
+    accepted = np.ones(len(fast), bool) if keep is None else keep.to_numpy(zero_copy_only=False)
     frame_columns: dict[str, pd.Series] = {
-        "_line": pd.Series(lines[accepted]),
-        "account_id": _text_series(kept(ids)),
-        "name": _text_series(kept(names)),
+        "_line": pd.Series(fast.lines[accepted]),
+        "account_id": _text_series(kept(column("account_id"))),
+        "name": _text_series(kept(column("name"))),
         "domain": _text_series(kept(column("domain"))),
     }
-    attributes = [(f, position[columns[f]]) for f in _ACCOUNT_ATTRIBUTES if f in columns]
-    attributes += [(name, index) for index, name in extra]
-    order_of: list[tuple[int, int, str, int]] = []
-    filled_counts: dict[str, int] = {}
-    for order, (name, index) in enumerate(attributes):
-        values = kept(fast.columns[index])
-        filled = pc.not_equal(values, "")
-        count = pc.sum(filled).as_py() or 0
-        filled_counts[name] = count
-        if count:
-            first = pc.index(filled, True).as_py()
-            order_of.append((first, order, name, index))
+    index_of = dict(attributes)
     numbers: dict[str, np.ndarray] = {}
-    for _, _, name, index in sorted(order_of):
+    for name in order:
         if name in IDENTITY:
             continue
+        index = index_of[name]
         frame_columns[name] = _text_series(kept(fast.columns[index]))
         plain = fast.plain_numbers(index)
         if plain is not None:
             numbers[name] = plain[accepted]
-    frame = pd.DataFrame(frame_columns)
-    findings = source.encoding_notes()
-    if repeated_names:
-        findings.append(
-            f"{_count(len(repeated_names), 'account name', ('appears', 'appear'))} on several accounts; "
-            "deals naming them need an account id"
+    return pd.DataFrame(frame_columns), numbers
+
+
+def _typed(
+    source: _CsvSource, fast: Columns, columns: dict[str, str], extra: Sequence[tuple[int, str]]
+) -> AccountTable:
+    file = source.file
+    n = len(fast)
+    position = {c: i for i, c in enumerate(source.header.names)}
+    lines = fast.lines
+    column = _column_of(fast, columns, position)
+    problems, has_id, has_name = _row_problems(column, columns)
+    ids, names = column("account_id"), column("name")
+    if (has_id & _shared(ids)).any():  # (numbering every id costs memory: only when one repeats)
+        problems += id_duplicates(ids, has_id, lines)
+    repeated_names: set[str] = set()
+    if has_name.any():
+        named = np.flatnonzero(has_name)
+        coarse = _coarse_keys(names if len(named) == n else pc.take(names, pa.array(named)))
+        candidates = named[_shared(coarse)].tolist()
+        found, repeated_names = name_duplicates(
+            [(i, int(lines[i]), names[i].as_py()) for i in candidates], columns
         )
-    accepted_count = int(accepted.sum())
-    for f in _ACCOUNT_ATTRIBUTES:
-        if f in columns:
-            missing = accepted_count - filled_counts.get(f, 0)
-            if missing:
-                findings.append(
-                    f"{missing:,} of {accepted_count:,} accounts have no {f} (column '{columns[f]}')"
-                )
-    unmapped = [f for f in _ACCOUNT_ATTRIBUTES if f not in columns]
-    if unmapped:
-        findings.append(f"no column found for: {', '.join(unmapped)}")
+        problems += found
+    errors = row_errors(file, problems, lines, columns)
+    accepted = np.ones(n, bool)
+    accepted[[p[0] for p in problems]] = False
+    keep = pa.array(accepted) if problems else None
+    attributes = attribute_columns(columns, position, extra)
+    filled = Filled()
+    filled.add(fast, attributes, keep)
+    frame, numbers = table_frame(fast, column, attributes, filled.order(), keep)
+    findings = table_findings(
+        source.encoding_notes(), columns, len(repeated_names), int(accepted.sum()), filled.counts
+    )
     return AccountTable(file, frame, errors, findings, columns, source.encoding, source.delimiter, numbers)
+
+
+def _column_of(
+    fast: Columns, columns: Mapping[str, str], position: Mapping[str, int]
+) -> Callable[[str], pa.Array]:
+    """A field's column of the records; a column of empty texts for a field the file lacks."""
+    n = len(fast)
+    blank = pa.array(np.full(n, "", dtype=object), pa.string()) if n else pa.array([], pa.string())
+
+    def column(field_name: str) -> pa.Array:
+        return fast.columns[position[columns[field_name]]] if field_name in columns else blank
+
+    return column

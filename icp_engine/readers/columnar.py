@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -130,20 +131,33 @@ def _suspicious_quotes(raw: np.ndarray, quotes: np.ndarray, delimiter: str) -> b
     return bool(inside.any() or opens_empty.any())
 
 
-def _parsed_columns(
-    body: pa.NativeFile, width: int, delimiter: str, on_invalid: Callable[[pa_csv.InvalidRow], str]
-) -> list[pa.Array]:
-    """Each column's stripped texts, parsed a block at a time (raises ArrowInvalid on bad input).
+class NotColumnar(Exception):
+    """The file is not one the column-wise pass takes (found while its records were parsed)."""
 
-    Why: ``read_csv`` holds every block of every column at once and joining and stripping them
-    copied each column twice more; here each block is stripped as it comes and only that is kept.
-    """
-    names = [f"c{i}" for i in range(width)]
-    reader = pa_csv.open_csv(
-        body,
-        read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=_BLOCK),
-        parse_options=pa_csv.ParseOptions(
-            delimiter=delimiter,
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the byte-level checks of a file settled: where its records are and on which lines."""
+
+    path: Path
+    stamp: tuple[int, int, int, int]
+    body: int  # byte offset of the first record
+    width: int  # fields in the header record, trailing empty names included
+    names: int  # named header columns
+    delimiter: str
+    lines: np.ndarray  # int64: the physical line of every record Arrow is to keep
+    chars: str  # what makes a line blank
+    may_be_blank: bool  # whether Arrow may keep records of empty values only
+
+
+def _options(
+    layout: _Layout, on_invalid: Callable[[pa_csv.InvalidRow], str]
+) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
+    names = [f"c{i}" for i in range(layout.width)]
+    return (
+        pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=_BLOCK),
+        pa_csv.ParseOptions(
+            delimiter=layout.delimiter,
             quote_char='"',
             double_quote=True,
             escape_char=False,
@@ -151,32 +165,145 @@ def _parsed_columns(
             ignore_empty_lines=True,
             invalid_row_handler=on_invalid,
         ),
-        convert_options=pa_csv.ConvertOptions(
+        pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
             null_values=[],
         ),
     )
-    blocks: list[list[pa.Array]] = [[] for _ in range(width)]
-    for batch in reader:
-        for i, parts in enumerate(blocks):
-            parts.append(_strip(batch.column(i)))
-    columns = []
-    for i in range(width):
-        parts, blocks[i] = blocks[i], []
-        columns.append(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
-    return columns
+
+
+def _blocks(path: Path, body: int, size: int) -> Iterator[bytes]:
+    """The file from ``body`` on, a block of whole lines at a time.
+
+    Why not Arrow's streaming reader: it reads far ahead of the batch it hands out (about the whole
+    of a 60 MB file), so its memory grows with the file. A file the layout accepted has no line
+    break inside a quoted value, so cutting it at line breaks cuts it between records.
+    """
+    with path.open("rb") as handle:
+        handle.seek(body)
+        rest = b""
+        while block := handle.read(size):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            data, rest = data[:cut], data[cut:]
+            if data.strip():
+                yield data
+        if rest.strip():
+            yield rest
+
+
+def _batches(layout: _Layout, size: int) -> Iterator[Columns]:
+    """The records, a block of lines at a time: stripped, blank records dropped, lines attached.
+
+    Raises :class:`NotColumnar` (possibly after yielding some batches) when Arrow finds a ragged
+    record or a value past the named columns, when its records are not the layout's lines, or when
+    the file changed since its layout was checked.
+    """
+    ragged = False
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        nonlocal ragged
+        if (row.text or "").strip(layout.chars):
+            ragged = True
+        return "skip"
+
+    read_options, parse_options, convert_options = _options(layout, on_invalid)
+    done = 0
+    try:
+        for data in _blocks(layout.path, layout.body, size):
+            batch = pa_csv.read_csv(
+                pa.BufferReader(data),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            del data
+            if ragged:
+                raise NotColumnar("ragged record")
+            columns = [_strip(batch.column(i).combine_chunks()) for i in range(layout.width)]
+            del batch
+            if any(pc.any(pc.not_equal(c, "")).as_py() for c in columns[layout.names :]):
+                raise NotColumnar("values past the named columns")  # the row-wise scan words it
+            columns = columns[: layout.names]
+            if layout.may_be_blank and columns:
+                present = functools.reduce(pc.or_, (pc.not_equal(c, "") for c in columns))
+                if not pc.all(present).as_py():
+                    columns = [pc.filter(c, present) for c in columns]
+            count = len(columns[0]) if columns else 0
+            if done + count > len(layout.lines):
+                raise NotColumnar("more records than lines")
+            yield Columns(layout.lines[done : done + count], columns)
+            done += count
+            del columns
+            pa.default_memory_pool().release_unused()  # a batch's memory goes back before the next
+        same = _stamp(layout.path.stat()) == layout.stamp
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+        raise NotColumnar(str(exc)) from None
+    if ragged or not same or done != len(layout.lines):
+        raise NotColumnar("the records are not the lines the layout found")
+
+
+@dataclass(frozen=True)
+class ColumnBatches:
+    """A file the column-wise pass takes, to be parsed a batch of records at a time, as often as needed.
+
+    Why: holding every column of a large file at once costs several times the file; a batch of a
+    few megabytes at a time keeps a pass's memory bounded whatever the file's size.
+    """
+
+    layout: _Layout
+    batch_bytes: int = _BLOCK  # bytes of the file parsed at a time
+
+    @property
+    def lines(self) -> np.ndarray:
+        """The physical line of every record, in file order."""
+        return self.layout.lines
+
+    def __len__(self) -> int:
+        return len(self.layout.lines)
+
+    def __iter__(self) -> Iterator[Columns]:
+        """One pass over the records; raises NotColumnar if the file turns out not to qualify."""
+        return _batches(self.layout, self.batch_bytes)
 
 
 def read_columns(
     path: Path, encoding: str, delimiter: str, header_line: int, header: list[str]
 ) -> Columns | None:
     """The records after the header line, or None when this file needs the row-wise scan."""
+    batches = column_batches(path, encoding, delimiter, header_line, header)
+    if batches is None:
+        return None
+    try:
+        parts = list(batches)
+    except NotColumnar:
+        return None
+    pa.default_memory_pool().release_unused()  # what parsing freed goes back, not only to Arrow
+    names = batches.layout.names
+    columns = [
+        pa.concat_arrays([part.columns[i] for part in parts]) if parts else pa.array([], pa.string())
+        for i in range(names)
+    ]
+    return Columns(batches.lines, columns)
+
+
+def column_batches(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    header_line: int,
+    header: list[str],
+    *,
+    batch_bytes: int = _BLOCK,
+) -> ColumnBatches | None:
+    """The file's layout checked on all its bytes, for passes a batch at a time (None: row-wise)."""
     if not ENABLED or encoding not in ("utf-8", "utf-8-sig"):
         return None
     with path.open("rb") as handle:
-        return _read(path, handle, delimiter, header_line, header)
+        layout = _layout(path, handle, delimiter, header_line, header)
+    return None if layout is None else ColumnBatches(layout, batch_bytes)
 
 
 def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
@@ -184,10 +311,10 @@ def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def _read(
+def _layout(
     path: Path, handle: BinaryIO, delimiter: str, header_line: int, header: list[str]
-) -> Columns | None:
-    """``read_columns`` of an open file: its layout checked on all its bytes, then parsed block-wise.
+) -> _Layout | None:
+    """An open file's layout, checked on all its bytes (None: the row-wise scan reads it).
 
     Why: the bytes are dropped before Arrow reads the body again from the file, so the two never
     take memory at once. A file replaced or changed in between goes to the row-wise scan.
@@ -234,42 +361,10 @@ def _read(
         line_text = data[after[i] : after_ends[i]].decode("utf-8")
         keep[i] = bool(line_text.strip(chars))
         blank_records = blank_records or (not keep[i] and line_text not in ("", "\r"))
-    lines = np.flatnonzero(keep) + header_line + 1
-    ragged = False
-
-    def on_invalid(row: pa_csv.InvalidRow) -> str:
-        nonlocal ragged
-        if (row.text or "").strip(chars):
-            ragged = True
-        return "skip"
-
-    ascii_only = data.isascii()
-    del raw, data
-    try:
-        with pa.OSFile(str(path), "r") as again:
-            again.seek(body)
-            columns = _parsed_columns(again, width, delimiter, on_invalid)
-        same = _stamp(path.stat()) == stamp == _stamp(os.fstat(handle.fileno()))
-    except (pa.ArrowInvalid, UnicodeDecodeError, OSError):  # the row-wise scan words what is wrong
-        return None
-    pa.default_memory_pool().release_unused()  # what parsing freed goes back, not only to Arrow
-    if ragged or not same:
-        return None
-    present = None
+    lines = (np.flatnonzero(keep) + header_line + 1).astype(np.int64)
     # Without blank lines Arrow keeps, quotes or non-ASCII text, every record has a value.
-    may_be_blank = blank_records or quoted or width == 1 or not ascii_only
-    for column in columns if may_be_blank else []:
-        filled = pc.not_equal(column, "")
-        present = filled if present is None else pc.or_(present, filled)
-    for column in columns[len(header) :]:
-        if pc.any(pc.not_equal(column, "")).as_py():
-            return None  # values past the named columns: the row-wise scan words that error
-    columns = columns[: len(header)]
-    if present is not None and not pc.all(present).as_py():
-        columns = [pc.filter(c, present) for c in columns]
-    if len(lines) != (len(columns[0]) if columns else 0):
-        return None
-    return Columns(lines.astype(np.int64), columns)
+    may_be_blank = blank_records or quoted or width == 1 or not data.isascii()
+    return _Layout(path, stamp, body, width, len(header), delimiter, lines, chars, may_be_blank)
 
 
 _BINARY = np.zeros(256, bool)

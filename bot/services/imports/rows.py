@@ -18,7 +18,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.services.imports.values import ModelValues, validation_problems
 from bot.store.models import AccountCreate, CustomerHealthCreate, DealCreate
-from icp_engine.normalize import CANONICAL_ATTRIBUTES, ValueMapping, normalize_frame
+from icp_engine.normalize import CANONICAL_ATTRIBUTES, NormalizationReport, ValueMapping, normalize_frame
 from icp_engine.readers import (
     AccountMatcher,
     AccountRow,
@@ -238,14 +238,6 @@ def prepare_account_table(
     """
     frame = table.frame.reset_index(drop=True)
     count = len(frame)
-    raw = pd.DataFrame(
-        {
-            f: frame[f] if f in frame.columns else pd.Series(np.nan, index=range(count), dtype=object)
-            for f in CANONICAL_ATTRIBUTES
-            if f in table.columns
-        },
-        index=range(count),
-    )
     header: ReadResult[AccountRow] = ReadResult(
         table.file, [], table.errors, table.findings, table.columns, table.encoding, table.delimiter
     )
@@ -254,30 +246,43 @@ def prepare_account_table(
         for start in range(0, count, chunk_rows):
             yield from replace(table, frame=frame.iloc[start : start + chunk_rows]).read_result().rows
 
-    return _prepare_accounts(header, rows, raw, revenue_unit=revenue_unit, read_rows=count)
+    return _prepare_accounts(header, rows, canonical_frame(table), revenue_unit=revenue_unit, read_rows=count)
 
 
-def _prepare_accounts(
-    read: ReadResult[AccountRow],
-    rows_of: Callable[[], Iterator[AccountRow]],
-    raw: pd.DataFrame,
-    *,
-    revenue_unit: float,
-    read_rows: int | None = None,
-) -> Prepared[AccountCreate]:
-    """The accounts ``rows_of`` gives (in file order; ``raw`` holds their canonical attributes), checked."""
-    norm, report = normalize_frame(raw)
-    arrays = {f: _column(norm, f) for f in CANONICAL_ATTRIBUTES}
-    name_column = read.columns.get("name")
-    columns: dict[str, str | None] = {
-        "crm_id": read.columns.get("account_id", name_column),
+def canonical_frame(table: AccountTable) -> pd.DataFrame:
+    """The table's canonical attributes (every one the file maps, missing where a row has none)."""
+    frame = table.frame.reset_index(drop=True)
+    count = len(frame)
+    return pd.DataFrame(
+        {
+            f: frame[f] if f in frame.columns else pd.Series(np.nan, index=range(count), dtype=object)
+            for f in CANONICAL_ATTRIBUTES
+            if f in table.columns
+        },
+        index=range(count),
+    )
+
+
+def account_columns(file_columns: Mapping[str, str]) -> dict[str, str | None]:
+    """Model field -> file column of an accounts file (what error messages name)."""
+    name_column = file_columns.get("name")
+    return {
+        "crm_id": file_columns.get("account_id", name_column),
         "name": name_column,
-        "domain": read.columns.get("domain"),
-        **{f: read.columns.get(f) for f in CANONICAL_ATTRIBUTES},
+        "domain": file_columns.get("domain"),
+        **{f: file_columns.get(f) for f in CANONICAL_ATTRIBUTES},
     }
 
-    def convert_rows() -> Iterator[Converted]:
-        for i, row in enumerate(rows_of()):
+
+def account_converter(
+    raw: pd.DataFrame, *, revenue_unit: float
+) -> tuple[Callable[[Iterable[AccountRow]], Iterator[Converted]], NormalizationReport]:
+    """What turns accounts into model values (``raw``: their canonical attributes, in the same order)."""
+    norm, report = normalize_frame(raw)
+    arrays = {f: _column(norm, f) for f in CANONICAL_ATTRIBUTES}
+
+    def convert_rows(rows: Iterable[AccountRow]) -> Iterator[Converted]:
+        for i, row in enumerate(rows):
             problems: Problems = []
             values: dict[str, Any] = {
                 "crm_id": account_crm_id(row),
@@ -307,24 +312,48 @@ def _prepare_accounts(
                     values["employees"] = count
             yield row.line, values, problems
 
-    def duplicate(crm_id: str, first: int) -> str:
-        if crm_id.startswith(NAME_KEY_PREFIX):
-            return f"duplicate account: the same company as line {first}, and neither row has an account id"
-        return f"duplicate account id '{crm_id}' (first seen on line {first})"
+    return convert_rows, report
 
+
+def duplicate_account(crm_id: str, first: int) -> str:
+    """Why a row whose CRM id an earlier row has is rejected."""
+    if crm_id.startswith(NAME_KEY_PREFIX):
+        return f"duplicate account: the same company as line {first}, and neither row has an account id"
+    return f"duplicate account id '{crm_id}' (first seen on line {first})"
+
+
+def bad_value_findings(report: NormalizationReport) -> list[str]:
+    """One finding per value normalisation could not read."""
+    return [
+        f"{field_name}: {raw_value!r} left unknown in {count:,} rows: {reason}"
+        for field_name, raw_value, count, reason in report.bad_values
+    ]
+
+
+ACCOUNT_LABELS = {"crm_id": "account id", "name": "account name"}
+
+
+def _prepare_accounts(
+    read: ReadResult[AccountRow],
+    rows_of: Callable[[], Iterator[AccountRow]],
+    raw: pd.DataFrame,
+    *,
+    revenue_unit: float,
+    read_rows: int | None = None,
+) -> Prepared[AccountCreate]:
+    """The accounts ``rows_of`` gives (in file order; ``raw`` holds their canonical attributes), checked."""
+    convert_rows, report = account_converter(raw, revenue_unit=revenue_unit)
     prepared = Prepared(
         AccountCreate,
         read.file,
-        columns,
-        lambda: _with_duplicates(convert_rows(), duplicate),
-        findings=list(read.findings),
+        account_columns(read.columns),
+        lambda: _with_duplicates(convert_rows(rows_of()), duplicate_account),
+        findings=[*read.findings, *bad_value_findings(report)],
         mappings=list(report.mappings),
         read=read,
         read_rows=read_rows,
     )
-    for field_name, raw_value, count, reason in report.bad_values:
-        prepared.findings.append(f"{field_name}: {raw_value!r} left unknown in {count:,} rows: {reason}")
-    prepared.check({"crm_id": "account id", "name": "account name"})
+    prepared.check(ACCOUNT_LABELS)
     return prepared
 
 

@@ -2,9 +2,10 @@
 
 A half-imported file would leave statistics that describe no real state of the CRM, so a file
 with any rejected row writes nothing unless the caller asks to skip bad rows, and the write
-(workspace, rows, import run, audit entry) is one transaction. Accounts and health files are
-read and checked in full before anything is written. Deals files (the big ones: millions of
-rows) are streamed instead: read once to check the file as a whole, then read again and written
+(workspace, rows, import run, audit entry) is one transaction. Accounts files are checked in
+passes over batches of a few megabytes, then written a batch at a time (``account_rows``: the
+memory an import needs stays bounded at any file size); health files are read and checked in full
+before anything is written. Deals files (the big ones: millions of rows) are streamed instead: read once to check the file as a whole, then read again and written
 row by row inside the transaction, which is rolled back when a rejected row turns up (writing
 stops at the first one unless bad rows are skipped). Rows are upserted by CRM id, so importing
 the same file again changes nothing and says so, naming the earlier run. Deals and health rows
@@ -25,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from bot.services.imports.account_rows import AccountRows, read_accounts_for_import
 from bot.services.imports.rows import (
     DealRows,
     Prepared,
@@ -58,12 +60,13 @@ from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
 from icp_engine.normalize import ValueMapping
 from icp_engine.readers import (
     AccountRow,
+    AccountStream,
+    AccountTable,
     CsvFormatError,
     DealStream,
     ReadResult,
     RowError,
     join_health,
-    read_account_table,
     read_health,
 )
 
@@ -181,7 +184,9 @@ class _Failed(Exception):
     """The import cannot go on; the message names the file and what to do."""
 
 
-Rows = Prepared[Any] | DealRows  # checked rows held in memory, or a file checked while it is written
+# checked rows held in memory, a file checked in passes and written a batch at a time, or one checked
+# while it is written
+Rows = Prepared[Any] | AccountRows | DealRows
 Reader = Callable[..., Any]  # a ReadResult, or a DealStream for deals
 Preparer = Callable[[Session, int, Any], Rows]
 Upserter = Callable[..., UpsertCounts]
@@ -234,12 +239,18 @@ def import_accounts(
             skip_bad_rows=skip_bad_rows,
             actor=actor,
             chunk_size=chunk_size,
-            read=read_account_table,  # columns, not a row object per account: a fraction of the memory
-            prepare=lambda _session, _ws, table: prepare_account_table(table, revenue_unit=revenue_unit),
+            read=read_accounts_for_import,  # a batch of records at a time: memory bounded at any size
+            prepare=lambda _session, _ws, read: _prepared_accounts(read, revenue_unit),
             upsert=bulk_upsert_accounts,
             on_progress=on_progress,
         )
     )
+
+
+def _prepared_accounts(read: AccountStream | AccountTable, revenue_unit: float) -> Rows:
+    if isinstance(read, AccountStream):
+        return AccountRows(read, revenue_unit=revenue_unit)
+    return prepare_account_table(read, revenue_unit=revenue_unit)
 
 
 def import_deals(
@@ -541,7 +552,7 @@ def _counted(values: Iterator[dict[str, Any]], rows: Rows, report: OnProgress) -
     The total is the rows that passed the check, or (streamed deals, checked while written) the
     records in the file, an upper bound.
     """
-    total = rows.accepted if isinstance(rows, Prepared) else rows.stream.records
+    total = rows.stream.records if isinstance(rows, DealRows) else rows.accepted
     done = 0
     report(0, total)
     for done, row in enumerate(values, start=1):
