@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,35 +36,21 @@ from icp_engine.readers.account_table import (
     table_frame,
 )
 from icp_engine.readers.aliases import ACCOUNT_FIELDS
-from icp_engine.readers.columnar import ColumnBatches, Columns, NotColumnar, column_batches
+from icp_engine.readers.columnar import (
+    BATCH_BYTES,
+    ColumnBatches,
+    Columns,
+    NotColumnar,
+    column_batches,
+    repeating,
+    text_hashes,
+)
 from icp_engine.readers.columns import resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, _CsvSource
 from icp_engine.readers.results import CsvFormatError, RowError
 from icp_engine.readers.values import _custom_columns, _require_rows
 
 __all__ = ["BATCH_BYTES", "AccountStream", "NotColumnar"]
-
-BATCH_BYTES = 1 << 22  # of the file parsed at a time: a batch costs a few times this
-
-
-def _hashes(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each text (equal texts, equal hashes; unequal ones almost never)."""
-    return np.asarray(pd.util.hash_array(values.to_numpy(zero_copy_only=False)), dtype=np.uint64)
-
-
-def _repeating(hashes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The records (within ``mask``) whose hash another record of ``mask`` shares, in file order."""
-    where = np.flatnonzero(mask)
-    if len(where) < 2:
-        return np.zeros(0, np.int64)
-    values = hashes[where]
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    same = ordered[1:] == ordered[:-1]
-    in_group = np.zeros(len(ordered), bool)
-    in_group[1:] |= same
-    in_group[:-1] |= same
-    return np.sort(where[order[in_group]])
 
 
 @dataclass
@@ -152,20 +137,20 @@ class AccountStream:
             first.problems += [(offset + i, order, f, reason) for i, order, f, reason in problems]
             stop = offset + len(fast)
             first.has_id[offset:stop], first.has_name[offset:stop] = has_id, has_name
-            first.ids[offset:stop] = _hashes(column("account_id"))
+            first.ids[offset:stop] = text_hashes(column("account_id"))
             if has_name.any():
                 named = np.flatnonzero(has_name)
                 names = column("name")
                 coarse = _coarse_keys(names if len(named) == len(fast) else pc.take(names, pa.array(named)))
-                first.keys[offset + named] = _hashes(coarse)
+                first.keys[offset + named] = text_hashes(coarse)
         problems = first.problems + self._duplicates(first)
         self.errors = row_errors(self.file, problems, self.batches.lines, self.columns)
         self.accepted[[p[0] for p in problems]] = False
 
     def _duplicates(self, first: _Pass) -> list[Problem]:
         """Ids and names that repeat, compared as text among the records whose hashes repeat."""
-        maybe_ids = _repeating(first.ids, first.has_id)
-        maybe_names = _repeating(first.keys, first.has_name)
+        maybe_ids = repeating(first.ids, first.has_id)
+        maybe_names = repeating(first.keys, first.has_name)
         if not len(maybe_ids) and not len(maybe_names):
             return []
         ids, names = self._texts(maybe_ids, "account_id"), self._texts(maybe_names, "name")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -37,6 +38,7 @@ import pyarrow.csv as pa_csv
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
 _CHUNK = 65_536  # records per batch when rows are handed out one at a time
 _BLOCK = 1 << 22  # bytes scanned at a time (bounds the temporaries of a byte search)
+BATCH_BYTES = 1 << 22  # of a file parsed at a time by a batch pass: a batch costs a few times this
 PLAIN_NUMBER = r"^\d{1,15}(?:\.\d{1,15})?$"  # parse_number reads these as float(text), nothing else
 BOM = b"\xef\xbb\xbf"
 ENABLED = True  # off: every pass is row-wise (the reference the property tests compare with)
@@ -254,7 +256,7 @@ class ColumnBatches:
     """
 
     layout: _Layout
-    batch_bytes: int = _BLOCK  # bytes of the file parsed at a time
+    batch_bytes: int = BATCH_BYTES  # bytes of the file parsed at a time
 
     @property
     def lines(self) -> np.ndarray:
@@ -296,7 +298,7 @@ def column_batches(
     header_line: int,
     header: list[str],
     *,
-    batch_bytes: int = _BLOCK,
+    batch_bytes: int = BATCH_BYTES,
 ) -> ColumnBatches | None:
     """The file's layout checked on all its bytes, for passes a batch at a time (None: row-wise)."""
     if not ENABLED or encoding not in ("utf-8", "utf-8-sig"):
@@ -365,6 +367,26 @@ def _layout(
     # Without blank lines Arrow keeps, quotes or non-ASCII text, every record has a value.
     may_be_blank = blank_records or quoted or width == 1 or not data.isascii()
     return _Layout(path, stamp, body, width, len(header), delimiter, lines, chars, may_be_blank)
+
+
+def text_hashes(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each text (equal texts, equal hashes; unequal ones almost never)."""
+    return np.asarray(pd.util.hash_array(values.to_numpy(zero_copy_only=False)), dtype=np.uint64)
+
+
+def repeating(hashes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The records (within ``mask``) whose hash another record of ``mask`` shares, in file order."""
+    where = np.flatnonzero(mask)
+    if len(where) < 2:
+        return np.zeros(0, np.int64)
+    values = hashes[where]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    in_group = np.zeros(len(ordered), bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    return np.sort(where[order[in_group]])
 
 
 _BINARY = np.zeros(256, bool)

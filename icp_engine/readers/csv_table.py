@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from icp_engine.readers.columnar import Columns, plain_utf8, read_columns
+from icp_engine.readers.columnar import (
+    BATCH_BYTES,
+    ColumnBatches,
+    Columns,
+    column_batches,
+    plain_utf8,
+    read_columns,
+)
 from icp_engine.readers.encodings import SAMPLE_BYTES, LegacyEncoding, choose_legacy_encoding
 from icp_engine.readers.results import CsvFormatError, CsvTable, RowError
 
@@ -411,6 +418,13 @@ class _CsvSource:
         file with ragged rows or quoting the csv module would word an error for goes row-wise.
         """
         return read_columns(self.path, self.encoding, self.delimiter, self.header.line, self.header.names)
+
+    def batches(self, *, batch_bytes: int = BATCH_BYTES) -> ColumnBatches | None:
+        """The data records to be parsed column-wise a batch at a time, or None (row-wise scan)."""
+        header = self.header
+        return column_batches(
+            self.path, self.encoding, self.delimiter, header.line, header.names, batch_bytes=batch_bytes
+        )
 
     @contextmanager
     def records(self, *, strip: bool = True) -> Iterator[Iterator[Record | RowError]]:

@@ -9,9 +9,14 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import _accountless_texts, normalize_company_name
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS, _key
+from icp_engine.readers.columnar import BATCH_BYTES, ColumnBatches, NotColumnar, repeating, text_hashes
 from icp_engine.readers.columns import _columns_text, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, Record, _CsvSource
 from icp_engine.readers.results import (
@@ -204,9 +209,13 @@ class _DealTyper:
         dates: Mapping[str, DateLookup],
         *,
         quick: bool = True,
+        may_repeat: frozenset[str] | None = None,
     ) -> None:
+        """``may_repeat``: the only deal ids that can occur twice, when a first pass found them
+        (only those are remembered: a million remembered ids cost a hundred megabytes)."""
         self.layout, self.extra_columns, self.dates, self.use_quick = layout, extra_columns, dates, quick
         self.ids: dict[str, int] = {}
+        self.may_repeat = may_repeat
         self.stages: dict[tuple[str | None, ...], tuple[Stage | None, str, list[tuple[str | None, str]]]] = {}
         self.findings = _DealFindings("amount" in layout.columns)
         index = layout.index
@@ -250,7 +259,7 @@ class _DealTyper:
             row.error("deal_id", "no deal id")
         elif deal_id in self.ids:
             row.error("deal_id", f"duplicate deal id '{deal_id}' (first seen on line {self.ids[deal_id]})")
-        else:
+        elif self.may_repeat is None or deal_id in self.may_repeat:
             self.ids[deal_id] = line
         stage, stage_raw = self.stage(row)
         amount = row.number("amount", minimum=0)
@@ -302,7 +311,8 @@ class _DealTyper:
             closed = closed_dates.get(text)
             if closed is None or type(closed) is str:
                 return None
-        ids[deal_id] = line
+        if self.may_repeat is None or deal_id in self.may_repeat:
+            ids[deal_id] = line
         custom = {name: value for position, name in self.extra_columns if (value := values[position])}
         deal = _NEW_DEAL(DealRow)  # DealRow(...) without the per-field object.__setattr__ of frozen init
         deal.__dict__.update(
@@ -348,6 +358,7 @@ class DealStream:
         overrides: Mapping[str, str] | None = None,
         max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
         keep: bool = False,
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         source = _CsvSource.open(path, max_field_bytes)
         self._source = source
@@ -374,16 +385,22 @@ class DealStream:
             f: Counter() for f in ("created_date", "close_date") if f in self._layout.index
         }
         positions = [(counts[f], self._layout.index[f]) for f in counts]
-        fast = source.columns()
+        # Held for rows() when asked to keep; else parsed a batch at a time, here and again in rows()
+        # (which sees any change to the file), so the stream's memory does not grow with the file.
+        fast = source.columns() if keep else None
+        self._batches, self._may_repeat = (
+            (None, None) if keep else _counted_batches(source, counts, self._layout, batch_bytes)
+        )
         if fast is not None:  # parsed column-wise: count the date texts per column
-            self.records = len(fast)
             for f, counter in counts.items():
                 counter.update(fast.counts(self._layout.index[f]))
+        column_wise = fast if fast is not None else self._batches
+        if column_wise is not None:
+            self.records = len(column_wise)
             positions = []
-        # held for rows() when asked to keep; else rows() reads the file again (and sees changes)
-        self._columns = fast if keep else None
+        self._columns = fast
         passes: AbstractContextManager[Iterator[Record | RowError]] = (
-            nullcontext(iter(())) if fast is not None else source.records(strip=keep)
+            nullcontext(iter(())) if column_wise is not None else source.records(strip=keep)
         )
         with passes as scan:  # only the date texts are needed: stripped here
             for item in scan:
@@ -403,6 +420,9 @@ class DealStream:
         self._extra_columns = _custom_columns(header, columns, DEAL_FIELDS)
         self._dates = _date_lookups(counts)
         self.findings: list[str] = source.encoding_notes()
+        if fast is not None and not keep:
+            del fast
+            _release_arrow_memory()
 
     @property
     def file(self) -> str:
@@ -423,15 +443,30 @@ class DealStream:
         ``quick=False`` types every record the careful way, as the reference for the quick one
         (same results, slower).
         """
-        typer = _DealTyper(self._layout, self._extra_columns, self._dates, quick=quick)
+        may_repeat = self._may_repeat if self._batches is not None else None
+        typer = _DealTyper(self._layout, self._extra_columns, self._dates, quick=quick, may_repeat=may_repeat)
         if self._columns is not None:
             yield self._typed(self._columns.records(), typer)
             return
         if self._kept is not None:
             yield self._typed(iter(self._kept), typer)
             return
-        with self._source.records() as scan:
-            yield self._typed(scan, typer)
+        if self._batches is not None:
+            yield self._typed(self._batch_records(self._batches), typer)
+            return
+        try:
+            with self._source.records() as scan:
+                yield self._typed(scan, typer)
+        finally:
+            _release_arrow_memory()
+
+    def _batch_records(self, batches: ColumnBatches) -> Iterator[Record]:
+        """The records again, a batch at a time; a file changed since the first pass raises."""
+        try:
+            for part in batches:
+                yield from part.records()
+        except NotColumnar:
+            raise CsvFormatError(f"{self.file} changed while it was being read; import it again") from None
 
     def _typed(self, records: Iterator[Record | RowError], typer: _DealTyper) -> Iterator[TypedDeal]:
         for item in records:
@@ -441,6 +476,44 @@ class DealStream:
             deal, errors = typer(line, values)
             yield line, deal, errors
         self.findings = [*self._source.encoding_notes(), *typer.findings.texts()]
+
+
+def _counted_batches(
+    source: _CsvSource, counts: Mapping[str, Counter[str]], layout: _Layout, batch_bytes: int
+) -> tuple[ColumnBatches | None, frozenset[str] | None]:
+    """The file's batches when the column-wise pass takes it, with its date texts counted on the
+    way, and the deal ids that may occur twice (those whose hash does; usually none)."""
+    batches = source.batches(batch_bytes=batch_bytes)
+    deal_id = layout.index.get("deal_id")
+    if batches is None or deal_id is None:
+        return None, None
+    hashes: list[np.ndarray] = []
+    try:
+        for part in batches:
+            for f, counter in counts.items():
+                counter.update(part.counts(layout.index[f]))
+            hashes.append(text_hashes(part.columns[deal_id]))
+        every = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+        maybe = repeating(every, np.ones(len(every), bool))
+        if not len(maybe):
+            return batches, frozenset()
+        texts: set[str] = set()
+        start = 0
+        for part in batches:
+            here = maybe[(maybe >= start) & (maybe < start + len(part))] - start
+            texts.update(pc.take(part.columns[deal_id], pa.array(here)).to_pylist())
+            start += len(part)
+    except NotColumnar:  # (a ragged record, say): the row-wise scan reads it and words the problem
+        for counter in counts.values():
+            counter.clear()
+        return None, None
+    return batches, frozenset(texts)
+
+
+def _release_arrow_memory() -> None:
+    """Give back what a column-wise pass over a file freed: Arrow's allocator keeps it otherwise,
+    and a million-deal import does other work (writing, statistics) after each pass."""
+    pa.default_memory_pool().release_unused()
 
 
 def read_deals(

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icp_engine.readers import (
+    BATCH_BYTES,
     AccountMatcher,
     AccountRow,
     CsvFormatError,
@@ -124,9 +125,11 @@ def write(tmp_path: Path, text: str, name: str = "deals.csv") -> Path:
     return path
 
 
-def streamed(path: Path, *, quick: bool = True) -> tuple[list[DealRow], list[RowError], list[str]]:
+def streamed(
+    path: Path, *, quick: bool = True, batch_bytes: int = BATCH_BYTES
+) -> tuple[list[DealRow], list[RowError], list[str]]:
     """Rows, errors (ragged rows first, as read_deals lists them) and findings of one pass."""
-    stream = DealStream(path)
+    stream = DealStream(path, batch_bytes=batch_bytes)
     rows: list[DealRow] = []
     errors = list(stream.table_errors)
     with stream.rows(quick=quick) as typed:
@@ -162,6 +165,25 @@ def test_streaming_gives_what_read_deals_gives(tmp_path: Path, text: str) -> Non
 def test_the_quick_path_agrees_with_the_careful_one(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, text)
     assert outcome(lambda: streamed(path, quick=True)) == outcome(lambda: streamed(path, quick=False))
+
+
+@SETTINGS
+@given(text=deal_files(), batch_bytes=st.sampled_from([1, 30, 200]))
+def test_batches_of_any_size_give_the_same_deals(tmp_path: Path, text: str, batch_bytes: int) -> None:
+    """One-byte batches put every record in a batch of its own: a repeated id is found across them."""
+    path = write(tmp_path, text)
+    assert outcome(lambda: streamed(path, batch_bytes=batch_bytes)) == outcome(lambda: streamed(path))
+
+
+def test_a_repeated_id_far_from_the_first_is_found(tmp_path: Path) -> None:
+    rows = [f"D{i},Won,{i}" for i in range(1, 300)]
+    rows[250] = "D17,Lost,5"
+    path = write(tmp_path, "Deal ID,Stage,Amount\n" + "\n".join(rows) + "\n")
+    deals, errors, _ = streamed(path, batch_bytes=128)
+    assert [str(e) for e in errors] == [
+        "deals.csv line 252, column 'Deal ID': duplicate deal id 'D17' (first seen on line 18)"
+    ]
+    assert len(deals) == 298
 
 
 def test_the_quick_path_takes_the_clean_rows(tmp_path: Path) -> None:
