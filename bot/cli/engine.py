@@ -287,17 +287,13 @@ def _score_file(
 ) -> None:
     read = read_account_table(accounts, overrides=split_maps(maps)["accounts"])
     frame, _ = table_frame(read, revenue_unit=revenue_unit)
-    chunks: list[pd.DataFrame] = []
-    step = 100_000
     show = sys.stdout.isatty() and not as_json
+    result = pd.DataFrame(columns=["account_id", "name", "score", "tier"])
     with Progress(console=out, disable=not show, transient=True) as progress:
         task = progress.add_task("Scoring", total=len(frame))
-        for start in range(0, len(frame), step):
-            part = frame.iloc[start : start + step]
-            scored = score_batch(part, icp).to_frame()
-            chunks.append(pd.concat([part[["account_id", "name"]], scored], axis=1))
-            progress.advance(task, len(part))
-    result = pd.concat(chunks) if chunks else pd.DataFrame(columns=["account_id", "name", "score", "tier"])
+        if len(frame):  # in one go: each distinct value of a column is evaluated once, not once a chunk
+            result = pd.concat([frame[["account_id", "name"]], score_batch(frame, icp).to_frame()], axis=1)
+        progress.advance(task, len(frame))
     write_atomically(output, lambda tmp: write_frame(result, tmp, index=False))
     counts = result["tier"].value_counts().to_dict() if len(result) else {}
     tier_counts = {name: int(counts.get(name, 0)) for name in [*icp.tiers, "C"]}

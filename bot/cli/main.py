@@ -17,7 +17,6 @@ import typer
 
 import bot.cli.options  # noqa: F401  (help shows flags without a type, root help included)
 from bot.cli.lazy import LazyGroup
-from bot.cli.state import CliState
 
 # Registration order is the order `icp --help` lists them: name -> "module:command or sub-app".
 COMMANDS = {
@@ -42,9 +41,35 @@ COMMANDS = {
     "reminders": "bot.cli.reminders:reminders_app",
 }
 
+# What `icp --help` lists for each command without importing it: the first paragraph of its help.
+# tests/unit/test_cli_lazy_imports.py checks each against the command's own help.
+SHORT_HELP = {
+    "analyze": "Win rate, deal value, retention, NPS and LTV per segment, with intervals and significance.",
+    "learn": "Learn a scorecard ICP from the data: a few characteristics with centred points.",
+    "score": "Score one account (key=value ...) or a whole accounts CSV (--accounts ... --out ...).",
+    "backtest": "Learn on the first rows and test on the held-out rest, or backtest a given ICP (--icp).",
+    "demo": "Run the whole product on a sample company, offline; print the transcript.",
+    "forget": "Erase everything a person said (answers, follow-up questions, summaries, review check-ins) "
+    "from SQL and vectors.",
+    "reindex": "Rebuild the knowledge store from the database (all workspaces unless --workspace is given).",
+    "draft": "Draft the ICP and buyer personas from CRM data and interview answers; store it as a draft.",
+    "approve": "Approve an ICP version (e.g. v3): scoring uses it from now on; the approver is cli:<you>.",
+    "serve": "Run the Slack bot: --socket for development, --http --port P behind a public URL.",
+    "config": "Show every setting with its default and what it does (never the values of secrets).",
+    "versions": "List the ICP versions (newest first, with what each changed) and the change log.",
+    "show": "Print one ICP version: its status and approval, then the ICP itself as YAML.",
+    "diff": "Compare two ICP versions: criteria added, removed and re-weighted, tiers, disqualifiers.",
+    "export": "Export the ICP as a one-page document (md, html or pdf), written atomically.",
+    "import": "Import CRM exports (accounts first, then deals and customer health) into the store.",
+    "db": "The SQL store's schema.",
+    "llm": "The language model the assistant drafts and chats with.",
+    "reminders": "Review reminders: run the due ones now, or list them.",
+}
+
 
 class IcpGroup(LazyGroup):
     targets = COMMANDS
+    summaries = SHORT_HELP
 
 
 app = typer.Typer(
@@ -85,6 +110,8 @@ def root(
     ] = False,
 ) -> None:
     # No docstring: the app's help above is what `icp --help` shows.
+    from bot.cli.state import CliState  # here, not at the top: `icp --help` then imports no pandas
+
     ctx.obj = CliState()  # settings are read when a command first asks for them
 
 

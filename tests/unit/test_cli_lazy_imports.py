@@ -7,6 +7,7 @@ them costs seconds users wait for, and none is needed to read CSV files and scor
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -14,7 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from bot.cli.lazy import load_command
+from bot.cli.main import COMMANDS, SHORT_HELP, IcpGroup, app
 from icp_engine.sample import generate, write_csv
 
 BOT_STACK = (
@@ -42,18 +46,23 @@ from bot.cli.main import app
 try:
     app(sys.argv[1:], standalone_mode=False)
 finally:
-    print("LOADED " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+    print("LOADED " + json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def loaded_after(*args: str | Path) -> set[str]:
-    """Run `icp ARGS` in a new interpreter; the top-level packages it had imported by the end."""
+def modules_after(*args: str | Path) -> set[str]:
+    """Run `icp ARGS` in a new interpreter; the modules it had imported by the end."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, done.stderr[-2000:]
     line = next(ln for ln in done.stderr.splitlines() if ln.startswith("LOADED "))
     return set(json.loads(line.removeprefix("LOADED ")))
+
+
+def loaded_after(*args: str | Path) -> set[str]:
+    """Run `icp ARGS` in a new interpreter; the top-level packages it had imported by the end."""
+    return {name.split(".")[0] for name in modules_after(*args)}
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +109,34 @@ def test_help_of_a_bot_command_still_works_and_loads_it(files: dict[str, Path]) 
     """The lazy registry is no filter: a command that needs the store gets it when it runs."""
     loaded = loaded_after("versions", "--help")
     assert "sqlalchemy" in loaded
+
+
+# --- `icp --help` lists the commands from SHORT_HELP, without importing them ------------------
+
+
+def test_root_help_imports_no_command_module() -> None:
+    loaded = modules_after("--help")
+    command_modules = {target.partition(":")[0] for target in COMMANDS.values()}
+    assert "bot.cli.main" in loaded  # the probe really ran the CLI
+    assert not loaded & command_modules, loaded & command_modules
+    assert "pandas" not in loaded
+
+
+def test_each_short_help_is_the_first_paragraph_of_the_commands_own_help() -> None:
+    assert list(SHORT_HELP) == list(COMMANDS)
+    for name, target in COMMANDS.items():
+        command = load_command(name, target)
+        own = inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
+        assert SHORT_HELP[name] == own, name
+        # the summary stands for a visible, current command in the default panel
+        assert not (command.hidden or command.deprecated or getattr(command, "rich_help_panel", None)), name
+
+
+def test_root_help_reads_as_it_does_with_every_command_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--help"])
+    monkeypatch.setattr(IcpGroup, "summaries", {})  # no summaries: each command is imported to list it
+    loaded = runner.invoke(app, ["--help"])
+    assert listed.exit_code == loaded.exit_code == 0
+    assert "score" in listed.output
+    assert listed.output == loaded.output

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from icp_engine.safe_csv import FORMULA_STARTS, safe_cell, safe_frame, write_frame
+from icp_engine.csv_columns import csv_bytes
+from icp_engine.safe_csv import FORMULA_STARTS, safe_cell, safe_frame, write_frame, write_frame_rowwise
 from icp_engine.sample import generate, write_csv
 
 HOSTILE = [
@@ -31,11 +32,12 @@ def _runs_as_formula(cell: str) -> bool:
 
 
 def _number(text: str) -> bool:
+    """A number a spreadsheet reads as one: "+NAN" or "-nan" is a name in a formula, not a number."""
     try:
-        float(text)
+        value = float(text)
     except ValueError:
         return False
-    return True
+    return value == value or text.strip().lower() == "nan"
 
 
 @pytest.mark.security
@@ -145,3 +147,82 @@ def test_columnwise_writer_writes_the_bytes_pandas_writes(
         options["quoting"] = csv.QUOTE_NONNUMERIC
     safe.to_csv(folder / "pandas.csv", index=False, **options)
     assert (folder / "fast.csv").read_bytes() == (folder / "pandas.csv").read_bytes()
+
+
+# --- the columnar writer writes the row-by-row writer's bytes ---------------------------------
+
+NAME = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.text(alphabet=st.sampled_from(list("ab ,\"\n\t=+-@'é😀0.5;\x00")), max_size=8),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=6),  # any text Python can encode
+)
+FLOATS = st.sampled_from([0.0, -0.0, 85.8, 1e16, 1e-05, float("nan"), float("inf"), -7.25])
+
+
+@given(rows=st.data(), line_end=st.sampled_from(["\n", "\r\n", None]), width=st.sampled_from([32, 64]))
+def test_columnar_writer_writes_the_rowwise_bytes(
+    tmp_path_factory: pytest.TempPathFactory, rows: st.DataObject, line_end: str | None, width: int
+) -> None:
+    names = rows.draw(st.lists(NAME, max_size=12))
+    n = len(names)
+    ids = rows.draw(st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=n, max_size=n))
+    frame = pd.DataFrame(
+        {
+            # two Arrow chunks, as a column concatenated from parts has
+            "account_id": pd.concat(
+                [pd.Series(ids[: n // 2], dtype="str"), pd.Series(ids[n // 2 :], dtype="str")],
+                ignore_index=True,
+            ),
+            "name": pd.Series(names, dtype=object),
+            "score": pd.Series(
+                rows.draw(st.lists(FLOATS | st.floats(width=width), min_size=n, max_size=n)),
+                dtype=f"float{width}",
+            ),
+            'n, "quoted"': pd.Series(
+                rows.draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n))
+            ),
+            "disqualified": pd.Series(rows.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool),
+            "=tier": pd.Series([v if isinstance(v, str) else None for v in names], dtype="str"),
+        }
+    )
+    options: dict[str, Any] = {"index": False} | ({} if line_end is None else {"lineterminator": line_end})
+    folder = tmp_path_factory.mktemp("w")
+    write_frame(frame, folder / "columns.csv", **options)
+    write_frame_rowwise(frame, folder / "rows.csv", **options)
+    assert (folder / "columns.csv").read_bytes() == (folder / "rows.csv").read_bytes()
+    if not any(isinstance(v, str) and "\r" in v for v in [*names, *ids]):  # a CR: every text cell quoted
+        pieces = csv_bytes(safe_frame(frame), options, rows_per_piece=rows.draw(st.integers(1, 4)))
+        assert pieces is not None  # the columnar writer wrote that file, in pieces of a few lines
+        assert b"".join(bytes(piece) for piece in pieces) == (folder / "rows.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([1, "=a", None], dtype=object),  # not only text
+        pd.Series(pd.to_datetime(["2024-01-02", None, "2025-03-04"])),
+        pd.Series(["a", "b,c", None], dtype="category"),
+    ],
+)
+def test_columns_the_columnar_writer_does_not_take_are_written_row_by_row(
+    tmp_path: Path, column: pd.Series
+) -> None:
+    frame = pd.DataFrame({"name": column, "score": [1.5, -0.0, float("nan")]})
+    assert csv_bytes(safe_frame(frame), {"index": False}) is None
+    write_frame(frame, tmp_path / "out.csv", index=False)
+    write_frame_rowwise(frame, tmp_path / "rows.csv", index=False)
+    assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
+
+
+def test_labels_other_than_text_are_written_by_pandas(tmp_path: Path) -> None:
+    frame = pd.DataFrame({0: ["=a", "b"], float("nan"): [1.5, 2.0]})
+    assert csv_bytes(safe_frame(frame), {"index": False}) is None
+    write_frame(frame, tmp_path / "out.csv", index=False)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "0.0,\n'=a,1.5\nb,2.0\n"  # pandas' labels
+
+
+def test_a_compressed_file_is_still_compressed(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": ["=a", "b,c"], "score": [1.5, 2.0]})
+    write_frame(frame, tmp_path / "out.csv.gz", index=False)
+    assert pd.read_csv(tmp_path / "out.csv.gz")["name"].tolist() == ["'=a", "b,c"]
