@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
-_CHUNK = 65_536  # records per batch when rows are handed out one at a time
+_CHUNK = 16_384  # records turned into Python values at a time when rows are handed out one by one
 _BLOCK = 1 << 22  # bytes scanned at a time (bounds the temporaries of a byte search)
 BATCH_BYTES = 1 << 22  # of a file parsed at a time by a batch pass: a batch costs a few times this
 PLAIN_NUMBER = r"^\d{1,15}(?:\.\d{1,15})?$"  # parse_number reads these as float(text), nothing else

