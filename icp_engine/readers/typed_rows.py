@@ -420,9 +420,6 @@ class DealStream:
         self._extra_columns = _custom_columns(header, columns, DEAL_FIELDS)
         self._dates = _date_lookups(counts)
         self.findings: list[str] = source.encoding_notes()
-        if fast is not None and not keep:
-            del fast
-            _release_arrow_memory()
 
     @property
     def file(self) -> str:

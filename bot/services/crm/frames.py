@@ -7,16 +7,17 @@ go through the engine's own normalisation and join, instead of a second, driftin
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bot.store.db import Session
-from bot.store.models import Account, CustomerHealth, DealStage
+from bot.store.models import CustomerHealth, DealStage
 from bot.store.repo import crm as crm_repo
 from icp_engine.crm import HEALTH_COLUMNS, CrmData, accounts_frame
 from icp_engine.normalize import CANONICAL_ATTRIBUTES, DERIVED_ATTRIBUTES
@@ -39,34 +40,44 @@ def _custom_value(value: Any) -> Any:
     return value
 
 
-def _raw_attributes(account: Account) -> dict[str, Any]:
+def _raw_attributes(values: Sequence[Any]) -> dict[str, Any]:
     """Canonical columns first; a custom attribute that would mean a canonical one is left out
-    (the typed column is the imported, validated value)."""
+    (the typed column is the imported, validated value). ``values``: a row of ``account_values``."""
+    _, _, _, industry, employees, annual_revenue, country, region, tech_stack, custom = values
     raw: dict[str, Any] = {
-        "industry": account.industry,
-        "employees": account.employees,
-        "annual_revenue": account.annual_revenue,
-        "country": account.country,
-        "region": account.region,
-        "tech_stack": list(account.tech_stack) or None,
+        "industry": industry,
+        "employees": employees,
+        "annual_revenue": annual_revenue,
+        "country": country,
+        "region": region,
+        "tech_stack": list(tech_stack) or None,
     }
-    for name, value in (account.custom_attributes or {}).items():
-        if _field_key(str(name)) in _RESERVED or str(name) in _ID_COLUMNS:
-            continue
-        raw[str(name)] = _custom_value(value)
+    custom = custom or {}
+    for name in _kept_names(tuple(custom)):
+        raw[str(name)] = _custom_value(custom[name])
     return raw
 
 
-def _account_rows(accounts: Iterable[Account]) -> list[AccountRow]:
+@functools.lru_cache(maxsize=4096)
+def _kept_names(names: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The custom attribute names that mean no canonical or id column (accounts share their names)."""
+    return tuple(
+        name for name in names if _field_key(str(name)) not in _RESERVED and str(name) not in _ID_COLUMNS
+    )
+
+
+def _account_rows(accounts: Iterable[Sequence[Any]]) -> list[AccountRow]:
+    """Rows of ``account_values`` as the engine's account rows (positions, not names: a
+    million name lookups cost more than the rest)."""
     return [
         AccountRow(
             line=position,
-            account_id=account.crm_id,
-            name=account.name,
-            domain=account.domain,
-            attributes=_raw_attributes(account),
+            account_id=values[0],
+            name=values[1],
+            domain=values[2],
+            attributes=_raw_attributes(values),
         )
-        for position, account in enumerate(accounts, start=1)
+        for position, values in enumerate(accounts, start=1)
     ]
 
 
@@ -110,13 +121,15 @@ def load_crm_frames(*, session: Session, workspace_id: int) -> CrmData:
     ``CrmData.closed`` holds the won and lost deals of accounts that are in the store; open deals
     and deals of unknown accounts are left out, as ``load_crm`` leaves them out of analysis.
     """
-    accounts = crm_repo.list_accounts(session=session, workspace_id=workspace_id)
-    accounts_df, report = accounts_frame(_account_rows(accounts))
+    accounts = crm_repo.account_values(session=session, workspace_id=workspace_id)
+    known = {values[0] for values in accounts}
+    rows = _account_rows(accounts)
+    del accounts  # each step's input is let go once used: the peak is what a workspace can load
+    accounts_df, report = accounts_frame(rows)
+    del rows
     accounts_df["account_id"] = accounts_df["account_id"].astype(object)  # also when there are none
     attributes = [c for c in accounts_df.columns if c not in _ID_COLUMNS]
-    known = {account.crm_id for account in accounts}
-    closed = crm_repo.closed_deal_values(session=session, workspace_id=workspace_id)
-    deals_df = _deal_frame(closed, known)
+    deals_df = _deal_frame(crm_repo.closed_deal_values(session=session, workspace_id=workspace_id), known)
     deals_df = deals_df.merge(accounts_df.drop(columns=["name", "domain"]), on="account_id", how="left")
     health = crm_repo.list_health(session=session, workspace_id=workspace_id)
     if health:
