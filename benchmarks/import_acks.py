@@ -21,7 +21,10 @@ events and ``/icp help`` commands, alternately, ``--rate`` per second) is sent f
 shares the file (``file_shared``) until the summary is posted. Latency is counted from the
 moment each request was due. The worker's peak RSS is its kernel high-water mark (VmHWM), read
 from /proc while it runs; its growth over an idle worker (a spawned process holding the same
-modules, measured first) is what the file costs, and the figure held to the target. The app, the stand-in and the generator share
+modules, measured first) is what the file costs, and the figure held to the target. After the
+import the worker resets that mark and computes the workspace's statistic summaries, which read
+every account and closed deal of the workspace, whatever the file: their peak is reported beside,
+not held to the file. The app, the stand-in and the generator share
 this process (the generator mostly sleeps); the import worker is the app's own child process, as
 in production, and ``freeze_startup_objects`` is called once the app is built, as ``icp serve``
 does.
@@ -135,7 +138,7 @@ def send_stream(env: object, rate: float, stop: threading.Event, out: Stream, *,
 
 
 def worker_peak_rss(stop: threading.Event, found: list[int]) -> None:
-    """The import worker's VmHWM (bytes), polled while it lives."""
+    """The import worker's VmHWM (bytes), polled while it lives (the samples, in order)."""
     while not stop.is_set():
         for child in multiprocessing.active_children():
             if child.name == "icp-import-worker" and child.pid:
@@ -146,6 +149,15 @@ def worker_peak_rss(stop: threading.Event, found: list[int]) -> None:
                 except OSError:
                     pass
         time.sleep(0.05)
+
+
+def split_at_reset(samples: list[int]) -> tuple[int, int]:
+    """(peak during the import, peak during the statistics): the worker resets the kernel's peak
+    between the two steps, so the samples drop there."""
+    for i in range(1, len(samples)):
+        if samples[i] < samples[i - 1]:
+            return max(samples[:i]), max(samples[i:])
+    return max(samples, default=0), 0
 
 
 def _idle_worker(pipe: Connection) -> None:
@@ -244,7 +256,7 @@ def run(kind: str, csv: Path, size: int, args: argparse.Namespace) -> dict[str, 
                 "baseline": baseline,
                 "during": during,
                 "import_s": took,
-                "peak": max(rss, default=0),
+                "peaks": split_at_reset(rss),
                 "outcome": summary.all_text()[:80].replace("\n", " "),
             }
         finally:
@@ -275,20 +287,25 @@ def main() -> None:
     print(f"Ack latency while a CSV of about {args.mb:.0f} MB is imported from Slack ({args.rate:.0f} req/s)")
     print(
         "| file | DB | ack p50 / p99 baseline (ms) | ack p50 / p99 during import (ms) | requests (errors) "
-        "| import (s) | worker peak RSS (× file) | growth over idle worker (× file) | target |"
+        "| import (s) | worker peak RSS (× file) | growth over idle worker (× file) | target "
+        "| then, statistics of the workspace: peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         base, during = r["baseline"], r["during"]
         assert isinstance(base, Stream) and isinstance(during, Stream)
-        peak, size = int(r["peak"]), int(r["size"])  # type: ignore[call-overload]
+        peaks = r["peaks"]
+        assert isinstance(peaks, tuple)
+        peak, statistics = int(peaks[0]), int(peaks[1])
+        size = int(r["size"])  # type: ignore[call-overload]
         growth = (peak - idle) / size
         ok = during.q(99) < P99_TARGET_MS and growth <= RSS_TARGET and during.errors == 0
         print(
             f"| {r['file']}, {size / 1e6:.0f} MB | {r['db']} | {base.q(50):.0f} / {base.q(99):.0f} "
             f"| {during.q(50):.0f} / {during.q(99):.0f} | {len(during.acks)} ({during.errors}) "
             f"| {r['import_s']:.1f} | {peak / 1e6:.0f} MB ({peak / size:.1f}×) "
-            f"| {(peak - idle) / 1e6:.0f} MB ({growth:.1f}×) | {'PASS' if ok else 'FAIL'} |"
+            f"| {(peak - idle) / 1e6:.0f} MB ({growth:.1f}×) | {'PASS' if ok else 'FAIL'} "
+            f"| {statistics / 1e6:.0f} MB |"
         )
         print(f"  outcome: {r['outcome']}")
 

@@ -171,7 +171,9 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
                 kind=order.kind,
                 skip=order.skip_bad_rows,
             )
+            _peak_memory_since_start("import", order.file.id)
             statistics = _statistics(engine, order.team_id, answer)
+            _peak_memory_since_start("statistics", order.file.id)
             try:
                 pipe.send((answer, statistics))
                 pipe.recv()  # ANNOUNCING: the server posts the summary
@@ -185,6 +187,26 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
     finally:
         pipe.close()
         engine.dispose()
+
+
+def _peak_memory_since_start(step: str, file_id: str) -> None:
+    """Log this process's peak memory during a step, then start the count again for the next one.
+
+    Why: the import's memory grows with the file (read a batch at a time, it stays within a few
+    times the file); the statistics that follow read the whole workspace. Told apart in the log
+    (and in ``benchmarks/import_acks.py``, which sees the kernel's peak drop between the steps).
+    """
+    status = Path("/proc/self/status")
+    try:
+        peak = next(
+            int(line.split()[1]) * 1024
+            for line in status.read_text().splitlines()
+            if line.startswith("VmHWM:")
+        )
+        Path("/proc/self/clear_refs").write_text("5")  # the kernel's peak starts again from now
+    except (OSError, StopIteration, ValueError):  # not Linux, or not allowed: nothing to report
+        return
+    log.info("import worker for %s: peak memory during the %s: %d MB", file_id, step, peak // 1_000_000)
 
 
 def _announce_orphaned(order: ImportOrder, client: WebClient, answer: ImportSummary | FileProblem) -> None:
