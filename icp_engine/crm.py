@@ -20,6 +20,7 @@ from icp_engine.normalize import (
     CANONICAL_ATTRIBUTES,
     DERIVED_ATTRIBUTES,
     NormalizationReport,
+    _match_columns,
     normalize_frame,
     parse_number,
 )
@@ -80,7 +81,7 @@ def infer_numeric(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 
     Placeholders such as 'n/a' or '-' are unknown values, not text that makes a column categorical.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: a column replaced below is replaced in ``out`` only
     for name in columns:
         col = out[name]
         if col.dtype.kind in "iufb":
@@ -127,16 +128,21 @@ def accounts_frame(
 
 
 def table_frame(
-    table: AccountTable, *, revenue_unit: float = 1.0
+    table: AccountTable, *, revenue_unit: float = 1.0, only: Iterable[str] | None = None
 ) -> tuple[pd.DataFrame, NormalizationReport]:
-    """``accounts_frame`` of an accounts file read column-wise (the same frame, without row objects)."""
+    """``accounts_frame`` of an accounts file read column-wise (the same frame, without row objects).
+
+    ``only``: the normalised attributes wanted (what an ICP reads); columns none of them is made
+    from are left out, not normalised for nothing. Every column of the frame is the same either way.
+    """
     if not (math.isfinite(revenue_unit) and revenue_unit > 0):
         raise ValueError(f"revenue unit must be a positive number (1e6 for millions), got {revenue_unit:g}")
     frame = table.frame
     if frame.empty:
         return accounts_frame([], revenue_unit=revenue_unit)  # the dtypes pandas gives empty lists
+    attributes = table.attributes if only is None else _sources(table.attributes, only)
     raw: dict[str, pd.Series] = {}
-    for name in table.attributes:
+    for name in attributes:
         key = re.sub(r"[\s\-_]+", "_", name.strip().casefold())
         plain = table.numbers.get(name)
         if plain is not None and (name in ("employees", "annual_revenue") or key not in _NAMED):
@@ -148,12 +154,34 @@ def table_frame(
     names = frame["name"].reset_index(drop=True)
     ids = pd.DataFrame(
         {
-            "account_id": account_ids.fillna("name:" + names),
+            "account_id": account_ids.fillna("name:" + names) if account_ids.hasnans else account_ids,
             "name": _like_a_list(names),
             "domain": _like_a_list(frame["domain"].reset_index(drop=True)),
         }
     )
-    return _normalised(pd.DataFrame(raw, index=range(len(frame))), ids, revenue_unit)
+    # copy=False: columns not stacked into one block (a copy of every value) only to be read apart
+    return _normalised(pd.DataFrame(raw, index=range(len(frame)), copy=False), ids, revenue_unit)
+
+
+_MADE_FROM = {  # a derived attribute and every column it is made from
+    "employee_band": ("employee_band", "employees"),
+    "revenue_band": ("revenue_band", "annual_revenue"),
+    "region": ("region", "country"),
+    "country_region": ("country_region", "country", "region"),
+}
+
+
+def _sources(columns: Sequence[str], wanted: Iterable[str]) -> list[str]:
+    """The columns (in order) whose normalised attributes make up ``wanted`` and the identity ones.
+
+    Columns are matched to attributes as ``normalize_frame`` matches them, on all of them: two
+    columns meaning one attribute are the same error whichever are wanted.
+    """
+    needed = {"account_id", "name", "domain"}  # a column that would stand beside an identity one
+    for name in wanted:
+        needed.update(_MADE_FROM.get(name, (name,)))
+    matched = _match_columns(columns)
+    return [c for c in columns if (matched[c] or c) in needed]
 
 
 def _like_a_list(texts: pd.Series) -> pd.Series:

@@ -394,6 +394,7 @@ class ValueMapping:
         return self.describe()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few words recur across many distinct values
 def _key(text: str) -> str:
     """Match key: casefolded, accents, dots and apostrophes dropped, other punctuation as spaces,
     '&' read as 'and', 'St' as 'Saint', a leading 'the' dropped."""
@@ -922,4 +923,5 @@ def normalize_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, NormalizationReport
             given = out["country_region"].to_numpy()
             from_country = np.where(pd.isna(given), from_country, given)
         out["country_region"] = _object_series(from_country, df.index)
-    return pd.DataFrame(out, index=df.index), build.report()
+    # copy=False: the columns are not stacked into one block, a copy of every value, as pandas would
+    return pd.DataFrame(out, index=df.index, copy=False), build.report()

@@ -282,11 +282,18 @@ def score(
         )
 
 
+def _read_by(icp: ICP) -> set[str]:
+    """Every attribute scoring with this ICP reads (criteria, characteristics, disqualifiers)."""
+    read = {a for c in icp.criteria for a in c.attributes}
+    read.update(a for ch in icp.characteristics for a in ch.attributes)
+    return read | {d.attribute for d in icp.disqualifiers}
+
+
 def _score_file(
     icp: ICP, *, accounts: Path, output: Path, maps: list[str] | None, revenue_unit: float, as_json: bool
 ) -> None:
     read = read_account_table(accounts, overrides=split_maps(maps)["accounts"])
-    frame, _ = table_frame(read, revenue_unit=revenue_unit)
+    frame, _ = table_frame(read, revenue_unit=revenue_unit, only=_read_by(icp))
     show = sys.stdout.isatty() and not as_json
     result = pd.DataFrame(columns=["account_id", "name", "score", "tier"])
     with Progress(console=out, disable=not show, transient=True) as progress:

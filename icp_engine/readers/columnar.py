@@ -37,8 +37,10 @@ import pyarrow.csv as pa_csv
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
 _CHUNK = 16_384  # records turned into Python values at a time when rows are handed out one by one
+_PEEK = 1_024  # records looked at first when a column may not be all numbers
 _BLOCK = 1 << 22  # bytes scanned at a time (bounds the temporaries of a byte search)
 BATCH_BYTES = 1 << 22  # of a file parsed at a time by a batch pass: a batch costs a few times this
+_WHOLE = 1 << 30  # bytes parsed at once when a pass keeps every record anyway
 PLAIN_NUMBER = r"^\d{1,15}(?:\.\d{1,15})?$"  # parse_number reads these as float(text), nothing else
 BOM = b"\xef\xbb\xbf"
 ENABLED = True  # off: every pass is row-wise (the reference the property tests compare with)
@@ -69,9 +71,10 @@ class Columns:
         ``parse_number`` reads as ``float(text)`` without any other rule.
         """
         column = self.columns[position]
+        if not _all_plain(column.slice(0, _PEEK)):  # a text column is told apart by its first values
+            return None
         filled = pc.not_equal(column, "")
-        plain = pc.match_substring_regex(column, PLAIN_NUMBER)
-        if not pc.all(pc.or_(plain, pc.invert(filled))).as_py():
+        if not _all_plain(column):
             return None
         numbers = pc.cast(pc.if_else(filled, column, pa.scalar(None, pa.string())), pa.float64())
         return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -92,10 +95,43 @@ class Columns:
             yield from zip(lines, map(list, zip(*columns, strict=True)), strict=True)
 
 
+def _all_plain(column: pa.Array) -> bool:
+    """Whether every non-empty text of the column is a plain number."""
+    plain = pc.match_substring_regex(column, PLAIN_NUMBER)
+    return bool(pc.all(pc.or_(plain, pc.equal(column, ""))).as_py())
+
+
+_SPACE_BYTES = np.zeros(256, bool)
+_SPACE_BYTES[[ord(c) for c in _ASCII_SPACE]] = True
+
+
+def _ascii_edges(column: pa.Array) -> np.ndarray | None:
+    """The first and last byte of every non-empty text of a column without nulls, None if any
+    text is not ASCII (read from Arrow's buffers: no text is copied)."""
+    if column.type != pa.string() or column.null_count:
+        return None
+    _, offsets_buffer, data_buffer = column.buffers()
+    if offsets_buffer is None or not len(column):
+        return np.zeros(0, np.uint8)
+    offsets = np.frombuffer(offsets_buffer, np.int32)[column.offset : column.offset + len(column) + 1]
+    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    texts = data[offsets[0] : offsets[-1]]
+    if len(texts) and texts.max() >= 0x80:  # (a maximum: no temporary the size of the texts)
+        return None
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    return np.concatenate((data[starts[filled]], data[ends[filled] - 1]))
+
+
 def _strip(column: pa.Array) -> pa.Array:
-    """``str.strip`` of every value: Arrow for ASCII, Python for the distinct non-ASCII values."""
-    if pc.all(pc.string_is_ascii(column)).as_py() is not False:
-        return pc.utf8_trim(column, characters=_ASCII_SPACE)
+    """``str.strip`` of every value: Arrow for ASCII, Python for the distinct non-ASCII values.
+
+    An ASCII column no value of which starts or ends with white space (most of them) is kept as
+    it is: trimming would copy every text for nothing.
+    """
+    edges = _ascii_edges(column)
+    if edges is not None:
+        return pc.utf8_trim(column, characters=_ASCII_SPACE) if _SPACE_BYTES[edges].any() else column
     encoded = pc.dictionary_encode(column)
     stripped = pa.array([v.strip() for v in encoded.dictionary.to_pylist()], pa.string())
     return pc.take(stripped, encoded.indices)
@@ -153,11 +189,11 @@ class _Layout:
 
 
 def _options(
-    layout: _Layout, on_invalid: Callable[[pa_csv.InvalidRow], str]
+    layout: _Layout, on_invalid: Callable[[pa_csv.InvalidRow], str], size: int = _BLOCK
 ) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
     names = [f"c{i}" for i in range(layout.width)]
-    return (
-        pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=_BLOCK),
+    return (  # Arrow's blocks as large as a batch: each column comes in one piece, not to be copied
+        pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=max(_BLOCK, size)),
         pa_csv.ParseOptions(
             delimiter=layout.delimiter,
             quote_char='"',
@@ -190,10 +226,20 @@ def _blocks(path: Path, body: int, size: int) -> Iterator[bytes]:
             data = rest + block
             cut = data.rfind(b"\n") + 1
             data, rest = data[:cut], data[cut:]
-            if data.strip():
+            if _has_text_bytes(data):
                 yield data
-        if rest.strip():
+        if _has_text_bytes(rest):
             yield rest
+
+
+def _has_text_bytes(data: bytes) -> bool:
+    """``bool(data.strip())`` without the copy of a block that ``strip`` makes."""
+    return bool(data) and not data.isspace()
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A parsed column as one array (copied only when Arrow gave it in several pieces)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _batches(layout: _Layout, size: int) -> Iterator[Columns]:
@@ -211,7 +257,7 @@ def _batches(layout: _Layout, size: int) -> Iterator[Columns]:
             ragged = True
         return "skip"
 
-    read_options, parse_options, convert_options = _options(layout, on_invalid)
+    read_options, parse_options, convert_options = _options(layout, on_invalid, size)
     done = 0
     try:
         for data in _blocks(layout.path, layout.body, size):
@@ -224,7 +270,7 @@ def _batches(layout: _Layout, size: int) -> Iterator[Columns]:
             del data
             if ragged:
                 raise NotColumnar("ragged record")
-            columns = [_strip(batch.column(i).combine_chunks()) for i in range(layout.width)]
+            columns = [_strip(_one_array(batch.column(i))) for i in range(layout.width)]
             del batch
             if any(pc.any(pc.not_equal(c, "")).as_py() for c in columns[layout.names :]):
                 raise NotColumnar("values past the named columns")  # the row-wise scan words it
@@ -275,7 +321,8 @@ def read_columns(
     path: Path, encoding: str, delimiter: str, header_line: int, header: list[str]
 ) -> Columns | None:
     """The records after the header line, or None when this file needs the row-wise scan."""
-    batches = column_batches(path, encoding, delimiter, header_line, header)
+    whole = min(max(path.stat().st_size, 1), _WHOLE)  # one batch: no column to be put together again
+    batches = column_batches(path, encoding, delimiter, header_line, header, batch_bytes=whole)
     if batches is None:
         return None
     try:
@@ -284,6 +331,8 @@ def read_columns(
         return None
     pa.default_memory_pool().release_unused()  # what parsing freed goes back, not only to Arrow
     names = batches.layout.names
+    if len(parts) == 1:
+        return Columns(batches.lines, parts[0].columns)
     columns = [
         pa.concat_arrays([part.columns[i] for part in parts]) if parts else pa.array([], pa.string())
         for i in range(names)

@@ -13,8 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_engine.crm import NUMERIC_SHARE, accounts_frame, infer_numeric, load_crm, load_flat_table
-from icp_engine.readers import AccountRow, CsvFormatError, read_accounts
+from icp_engine.crm import (
+    NUMERIC_SHARE,
+    accounts_frame,
+    infer_numeric,
+    load_crm,
+    load_flat_table,
+    table_frame,
+)
+from icp_engine.readers import AccountRow, CsvFormatError, read_account_table, read_accounts
 
 ACCOUNTS = """\
 Record ID,Company name,Industry,Number of Employees,Annual Revenue,Country/Region,Technologies,Lead Source,Seats
@@ -200,6 +207,36 @@ def test_accounts_frame_with_no_rows() -> None:
 
 
 # --- infer_numeric ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("only", "kept"),
+    [
+        ([], set()),
+        (["industry"], {"industry"}),
+        (["employee_band"], {"employees", "employee_band"}),
+        (["region"], {"country", "region", "country_region"}),  # derived from the country
+        (["Seats", "tech_stack"], {"Seats", "tech_stack"}),
+    ],
+)
+def test_table_frame_normalises_only_the_columns_wanted(
+    exports: dict[str, Path], only: list[str], kept: set[str]
+) -> None:
+    table = read_account_table(exports["accounts"])
+    full, _ = table_frame(table)
+    part, _ = table_frame(table, only=only)
+    assert set(part.columns) == {"account_id", "name", "domain", *kept}
+    pd.testing.assert_frame_equal(part, full[list(part.columns)])  # each column as it is in the whole
+
+
+def test_table_frame_two_columns_meaning_one_attribute_fail_whichever_are_wanted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "a.csv", "Record ID,Company name,Plan,Employee Band,employee_band\n1,Acme,gold,1-10,1-10\n"
+    )
+    table = read_account_table(path)
+    for only in (None, ["Plan"]):
+        with pytest.raises(ValueError, match="both mean"):
+            table_frame(table, only=only)
 
 
 def test_infer_numeric_by_hand() -> None:
