@@ -138,11 +138,17 @@ def send_stream(env: object, rate: float, stop: threading.Event, out: Stream, *,
 
 
 def worker_peak_rss(stop: threading.Event, found: list[int]) -> None:
-    """The import worker's VmHWM (bytes), polled while it lives (the samples, in order)."""
+    """The import worker's VmHWM (bytes), polled while it lives (the samples, in order).
+
+    Only once the worker runs its own interpreter: between fork and exec the child is a copy of
+    this process, and its mark then is this process's.
+    """
     while not stop.is_set():
         for child in multiprocessing.active_children():
             if child.name == "icp-import-worker" and child.pid:
                 try:
+                    if b"spawn_main" not in Path(f"/proc/{child.pid}/cmdline").read_bytes():
+                        continue
                     for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             found.append(int(line.split()[1]) * 1024)
