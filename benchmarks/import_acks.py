@@ -24,7 +24,7 @@ from /proc while it runs; its growth over an idle worker (a spawned process hold
 modules, measured first) is what the file costs, and the figure held to the target. After the
 import the worker resets that mark and computes the workspace's statistic summaries, which read
 every account and closed deal of the workspace, whatever the file: their peak is reported beside,
-not held to the file. The app, the stand-in and the generator share
+not held to the file (the worker measures both and the server logs them). The app, the stand-in and the generator share
 this process (the generator mostly sleeps); the import worker is the app's own child process, as
 in production, and ``freeze_startup_objects`` is called once the app is built, as ``icp serve``
 does.
@@ -36,7 +36,9 @@ It is a report: it exits 0 when the run completes, PASS or FAIL.
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
+import re
 import sys
 import tempfile
 import threading
@@ -157,13 +159,19 @@ def worker_peak_rss(stop: threading.Event, found: list[int]) -> None:
         time.sleep(0.05)
 
 
-def split_at_reset(samples: list[int]) -> tuple[int, int]:
-    """(peak during the import, peak during the statistics): the worker resets the kernel's peak
-    between the two steps, so the samples drop there."""
-    for i in range(1, len(samples)):
-        if samples[i] < samples[i - 1]:
-            return max(samples[:i]), max(samples[i:])
-    return max(samples, default=0), 0
+class WorkerPeaks(logging.Handler):
+    """The worker's peak memory during the import and during the statistics, as the server logs them."""
+
+    PATTERN = re.compile(r"peak memory (\d+) MB during the import, (\d+) MB during the statistics")
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.peaks: tuple[int, int] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = self.PATTERN.search(record.getMessage())
+        if found:
+            self.peaks = (int(found[1]) * 1_000_000, int(found[2]) * 1_000_000)
 
 
 def _idle_worker(pipe: Connection) -> None:
@@ -235,6 +243,10 @@ def run(kind: str, csv: Path, size: int, args: argparse.Namespace) -> dict[str, 
             stop, rss = threading.Event(), list[int]()
             watcher = threading.Thread(target=worker_peak_rss, args=(stop, rss), daemon=True)
             watcher.start()
+            peaks = WorkerPeaks()
+            worker_log = logging.getLogger("bot.slack.messaging.import_worker")
+            worker_log.addHandler(peaks)
+            worker_log.setLevel(logging.INFO)
             during = Stream()
             sender = threading.Thread(
                 target=send_stream, args=(env, args.rate, stop, during), kwargs={"limit_s": 3600}
@@ -262,7 +274,7 @@ def run(kind: str, csv: Path, size: int, args: argparse.Namespace) -> dict[str, 
                 "baseline": baseline,
                 "during": during,
                 "import_s": took,
-                "peaks": split_at_reset(rss),
+                "peaks": peaks.peaks or (max(rss, default=0), 0),
                 "outcome": summary.all_text()[:80].replace("\n", " "),
             }
         finally:

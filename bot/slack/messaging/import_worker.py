@@ -129,13 +129,18 @@ def import_in_worker(order: ImportOrder) -> WorkerAnswer:
     process.start()
     theirs.close()  # only the worker's copy stays open: its end means no answer is coming
     try:
-        summary, statistics = mine.recv()
+        summary, statistics, peaks = mine.recv()
     except (EOFError, OSError):
         mine.close()
         process.join(5.0)
         raise WorkerLost(
             f"the import worker ended without an answer (exit code {process.exitcode})"
         ) from None
+    if peaks is not None:
+        log.info(
+            "import worker for %s: peak memory %d MB during the import, %d MB during the statistics",
+            order.file.id, peaks[0] // 1_000_000, peaks[1] // 1_000_000,
+        )  # fmt: skip
     return WorkerAnswer(summary, statistics, mine, process)
 
 
@@ -171,11 +176,12 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
                 kind=order.kind,
                 skip=order.skip_bad_rows,
             )
-            _peak_memory_since_start("import", order.file.id)
+            importing = _peak_memory_since_start()
             statistics = _statistics(engine, order.team_id, answer)
-            _peak_memory_since_start("statistics", order.file.id)
+            summing = _peak_memory_since_start()
+            peaks = None if importing is None or summing is None else (importing, summing)
             try:
-                pipe.send((answer, statistics))
+                pipe.send((answer, statistics, peaks))
                 pipe.recv()  # ANNOUNCING: the server posts the summary
                 orphaned = False
             except (EOFError, OSError):  # the server died before it said so: the person is told here
@@ -189,12 +195,12 @@ def _worker_main(order: ImportOrder, pipe: Connection) -> None:
         engine.dispose()
 
 
-def _peak_memory_since_start(step: str, file_id: str) -> None:
-    """Log this process's peak memory during a step, then start the count again for the next one.
+def _peak_memory_since_start() -> int | None:
+    """This process's peak memory (bytes) since it started or since the last call; None if unknown.
 
     Why: the import's memory grows with the file (read a batch at a time, it stays within a few
-    times the file); the statistics that follow read the whole workspace. Told apart in the log
-    (and in ``benchmarks/import_acks.py``, which sees the kernel's peak drop between the steps).
+    times the file); the statistics that follow read the whole workspace. The server logs the two
+    apart (``benchmarks/import_acks.py`` reads them there).
     """
     status = Path("/proc/self/status")
     try:
@@ -205,8 +211,8 @@ def _peak_memory_since_start(step: str, file_id: str) -> None:
         )
         Path("/proc/self/clear_refs").write_text("5")  # the kernel's peak starts again from now
     except (OSError, StopIteration, ValueError):  # not Linux, or not allowed: nothing to report
-        return
-    log.info("import worker for %s: peak memory during the %s: %d MB", file_id, step, peak // 1_000_000)
+        return None
+    return peak
 
 
 def _announce_orphaned(order: ImportOrder, client: WebClient, answer: ImportSummary | FileProblem) -> None:
