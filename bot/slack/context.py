@@ -28,6 +28,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+HOME_THREADS, HOME_QUEUE = 1, 32  # App Home renders at once, and waiting (one per person)
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -45,6 +48,9 @@ class AppContext:
     # run in the submitting request's context (logs name the request).
     commands: Pool = field(init=False)
     chat: Pool = field(init=False)
+    # App Home renders (on opening the tab) have a pool of their own: one that waits on a slow
+    # store never holds up a command's reply, and a burst of openings is dropped, not queued.
+    home: BoundedExecutor = field(init=False)
     # Replies to response_urls reuse kept-alive connections (bot/slack/respond.py).
     replies: ReplyPool = field(default_factory=ReplyPool)
     # This app's Prometheus registry (bot/metrics.py), shown by GET /metrics.
@@ -63,6 +69,7 @@ class AppContext:
             BoundedExecutor(threads=s.chat_threads, queue=s.chat_queue, name="chat"),
             UserLimiter(Rate(burst=s.chat_user_burst, per_minute=s.chat_user_per_minute)),
         )
+        self.home = BoundedExecutor(threads=HOME_THREADS, queue=HOME_QUEUE, name="home")
         for pool in (self.commands, self.chat):
             self.metrics.track_queue(pool.name, pool.executor.waiting)
 
