@@ -9,12 +9,14 @@ rounding), which is what makes single and batch results identical.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from icp_engine.model import FALLBACK_TIER, ICP, LIST_OPS, NO_TIER, NUMERIC_OPS, Scalar
 from icp_engine.ops import evaluate, is_missing, value_key
@@ -36,16 +38,21 @@ class BatchScores:
     confidence: np.ndarray
     status: np.ndarray
     index: pd.Index = field(default_factory=lambda: pd.RangeIndex(0))
+    tier_codes: tuple[np.ndarray, list[str]] | None = (
+        None  # (code per account, tier names): ``tier`` as codes
+    )
 
     def __len__(self) -> int:
         return len(self.score)
 
     def to_frame(self) -> pd.DataFrame:
+        names, codes = self._tier_codes()
+        labels = [self.icp.tier_label(t) for t in names]
         return pd.DataFrame(
             {
                 "score": self.score,
-                "tier": self.tier,
-                "tier_label": self.tier_labels(),
+                "tier": _texts(names, codes),
+                "tier_label": _texts(labels, codes),
                 "disqualified": self.disqualified,
                 "confidence": self.confidence,
             },
@@ -54,9 +61,23 @@ class BatchScores:
 
     def tier_labels(self) -> np.ndarray:
         """Each account's tier label, looked up once per distinct tier (a handful for a million rows)."""
-        codes, tiers = pd.factorize(self.tier)
-        labels = np.array([self.icp.tier_label(t) for t in tiers], dtype=object)
-        return labels[codes]
+        names, codes = self._tier_codes()
+        labels: np.ndarray = np.array([self.icp.tier_label(t) for t in names], dtype=object)[codes]
+        return labels
+
+    def _tier_codes(self) -> tuple[list[str], np.ndarray]:
+        codes, names = pd.factorize(self.tier) if self.tier_codes is None else self.tier_codes
+        return list(names), np.asarray(codes)
+
+
+def _texts(texts: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``texts[codes]`` as pandas' str column, taken by Arrow: what pandas would make of the
+    objects, without a million Python strings to convert."""
+    taken = pa.array(texts, pa.string()).take(pa.array(codes))
+    column: pd.api.extensions.ExtensionArray = pd.array(
+        taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)
+    )
+    return column
 
 
 def _bool_prone(uniques: list[Any]) -> bool:
@@ -70,6 +91,34 @@ def _bool_prone(uniques: list[Any]) -> bool:
 @dataclass(frozen=True)
 class _BoolKey:
     value: bool
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """``pd.factorize`` of a column of values, booleans kept apart from the numbers 0 and 1.
+
+    An object column is first factorised by the address of each object, then its distinct
+    objects by value. Why: a normalised column holds a few thousand objects, each shared by many
+    rows; their addresses are integers, factorised several times faster than a million values
+    are hashed. Two rows sharing an object share its value, so the codes are the same.
+    """
+    if values.dtype != object or not len(values) or values.itemsize != ctypes.sizeof(ctypes.c_ssize_t):
+        return _factorize_values(values)
+    objects = np.ascontiguousarray(values)
+    addresses = np.ctypeslib.as_array((ctypes.c_ssize_t * len(objects)).from_address(objects.ctypes.data))
+    by_object, _ = pd.factorize(addresses)
+    firsts = np.flatnonzero(by_object > np.maximum.accumulate(np.concatenate(([-1], by_object[:-1]))))
+    codes, uniques = _factorize_values(objects[firsts])
+    return codes[by_object], uniques
+
+
+def _factorize_values(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not _bool_prone(list(uniques)):
+        return codes, list(uniques)
+    # factorize merges True with 1: tag booleans so they stay distinct
+    tagged = [_BoolKey(bool(v)) if isinstance(v, bool | np.bool_) else v for v in values]
+    codes, uniques = pd.factorize(pd.Series(tagged, dtype=object).to_numpy(), use_na_sentinel=True)
+    return codes, [u.value if isinstance(u, _BoolKey) else u for u in uniques]
 
 
 class _Column:
@@ -87,14 +136,7 @@ class _Column:
         else:
             if isinstance(values, pd.Categorical):
                 values = np.asarray(values, dtype=object)
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            if _bool_prone(list(uniques)):
-                # factorize merges True with 1: tag booleans so they stay distinct
-                tagged = [_BoolKey(bool(v)) if isinstance(v, bool | np.bool_) else v for v in values]
-                codes, uniques = pd.factorize(
-                    pd.Series(tagged, dtype=object).to_numpy(), use_na_sentinel=True
-                )
-                uniques = [u.value if isinstance(u, _BoolKey) else u for u in uniques]
+            codes, uniques = _factorize(values)
         self.uniques: list[Any] = [*uniques, None]
         # kept while the batch is scored: 4 bytes a row, not 8 (a million rows, many text columns)
         codes = codes.astype(np.int32 if len(self.uniques) < 2**31 else np.intp, copy=True)
@@ -229,15 +271,17 @@ def score_batch(accounts: pd.DataFrame | Mapping[str, Any], icp: ICP | CompiledI
     else:
         confidence = np.floor(known_weight / comp.total_weight * 100.0 + 0.5) / 100.0
 
-    tier = np.full(n, FALLBACK_TIER, dtype=object)
+    names = [FALLBACK_TIER, NO_TIER, *(name for name, _ in comp.tiers)]
+    tier_code = np.zeros(n, dtype=np.int8 if len(names) < 128 else np.int32)
     assigned = disq.copy()
     thin = ~assigned & (confidence < model.min_confidence)
-    tier[thin] = NO_TIER
+    tier_code[thin] = 1
     assigned |= thin
-    for name, threshold in comp.tiers:
+    for code, (_, threshold) in enumerate(comp.tiers, 2):
         take = ~assigned & (final >= threshold)
-        tier[take] = name
+        tier_code[take] = code
         assigned |= take
+    tier = np.array(names, dtype=object)[tier_code]
     return BatchScores(
         icp=model,
         score=final,
@@ -248,4 +292,5 @@ def score_batch(accounts: pd.DataFrame | Mapping[str, Any], icp: ICP | CompiledI
         confidence=confidence,
         status=status,
         index=index,
+        tier_codes=(tier_code, names),
     )

@@ -26,10 +26,10 @@ from icp_engine.readers.account_table import (
     AccountTable,
     Filled,
     Problem,
-    _coarse_keys,
     _column_of,
     _row_problems,
     attribute_columns,
+    coarse_name_hashes,
     name_duplicates,
     row_errors,
     table_findings,
@@ -43,11 +43,11 @@ from icp_engine.readers.columnar import (
     NotColumnar,
     column_batches,
     repeating,
-    text_hashes,
 )
 from icp_engine.readers.columns import resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, _CsvSource
 from icp_engine.readers.results import CsvFormatError, RowError
+from icp_engine.readers.text_hashing import text_hashes
 from icp_engine.readers.values import _custom_columns, _require_rows
 
 __all__ = ["BATCH_BYTES", "AccountStream", "NotColumnar"]
@@ -138,11 +138,7 @@ class AccountStream:
             stop = offset + len(fast)
             first.has_id[offset:stop], first.has_name[offset:stop] = has_id, has_name
             first.ids[offset:stop] = text_hashes(column("account_id"))
-            if has_name.any():
-                named = np.flatnonzero(has_name)
-                names = column("name")
-                coarse = _coarse_keys(names if len(named) == len(fast) else pc.take(names, pa.array(named)))
-                first.keys[offset + named] = text_hashes(coarse)
+            first.keys[offset:stop] = coarse_name_hashes(column("name"))
         problems = first.problems + self._duplicates(first)
         self.errors = row_errors(self.file, problems, self.batches.lines, self.columns)
         self.accepted[[p[0] for p in problems]] = False

@@ -11,6 +11,7 @@ names whose coarse key repeats) and gives the same accepted accounts, errors and
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,17 +24,16 @@ import pyarrow.compute as pc
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import _LEGAL_SUFFIXES, normalize_company_name
 from icp_engine.readers.aliases import ACCOUNT_FIELDS
-from icp_engine.readers.columnar import PLAIN_NUMBER, Columns
+from icp_engine.readers.columnar import PLAIN_NUMBER, Columns, repeating
 from icp_engine.readers.columns import resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, _CsvSource
 from icp_engine.readers.results import AccountRow, ReadResult, RowError
+from icp_engine.readers.text_hashing import text_hashes, word_key_hashes
 from icp_engine.readers.typed_rows import _ACCOUNT_ATTRIBUTES, read_accounts
 from icp_engine.readers.values import _count, _custom_columns, _require_rows
 
 IDENTITY = ("_line", "account_id", "name", "domain")
-_COARSE_DROP = "|".join(sorted({*_LEGAL_SUFFIXES, "the"}))
-_DROP_WORD = rf"\b(?:{_COARSE_DROP})\b"
-_KEY_SLICE = 65_536  # names given coarse keys at a time
+_COARSE_DROP = frozenset({*_LEGAL_SUFFIXES, "the"})
 
 
 @dataclass
@@ -156,47 +156,34 @@ def _number_problems(texts: pa.Array, *, minimum: float = 0) -> dict[str, str]:
     return problems
 
 
-def _coarse_keys(names: pa.Array) -> pa.Array:
-    """Keys equal for any two names ``normalize_company_name`` makes equal (and for a few more).
+def _name_bytes() -> np.ndarray:
+    """How a name's bytes read for its coarse key: ASCII letters lower case, digits as they are,
+    dots and apostrophes left out (0), any other ASCII byte a space; other bytes as they are."""
+    table = np.full(256, _SPACE, np.uint8)
+    table[0x80:] = np.arange(0x80, 0x100)
+    for chars in (string.ascii_lowercase, string.digits):
+        table[[ord(c) for c in chars]] = [ord(c) for c in chars]
+    table[[ord(c) for c in string.ascii_uppercase]] = [ord(c) for c in string.ascii_lowercase]
+    table[[ord(c) for c in ".'`"]] = 0
+    return table
 
-    The key is the words of the name without any legal suffix or 'the', run together. Keys are
-    made a slice of names at a time: each rewrite copies the texts it is given, and a copy of a
-    slice is small.
+
+_SPACE = 32
+_NAME_BYTES = _name_bytes()
+
+
+def coarse_name_hashes(names: pa.Array) -> np.ndarray:
+    """A hash equal for any two names ``normalize_company_name`` makes equal (and for a few more).
+
+    The key is the name's words without any legal suffix or 'the' anywhere ('&' reads as 'and',
+    itself dropped), hashed on the bytes: no Python string per name. Names that are not ASCII
+    start from their exact key.
     """
-    keys = [_coarse_texts(names.slice(start, _KEY_SLICE)) for start in range(0, len(names), _KEY_SLICE)]
-    return pa.concat_arrays(keys) if keys else pa.array([], pa.string())
-
-
-def _coarse_texts(names: pa.Array) -> pa.Array:
-    """The coarse key of each name: Arrow computes it on ASCII names, the others start from their exact key."""
     non_ascii = pc.invert(pc.string_is_ascii(names))
     if pc.any(non_ascii).as_py():
         exact = [normalize_company_name(t) for t in pc.filter(names, non_ascii).to_pylist()]
         names = pc.replace_with_mask(names, non_ascii, pa.array(exact, pa.string()))
-    text = pc.ascii_lower(names)
-    odd = pc.match_substring_regex(text, r"[^a-z0-9 ]")
-    if pc.any(odd).as_py():  # punctuation in some names: only those go through the rewrites
-        some = pc.filter(text, odd)
-        some = pc.replace_substring(some, "&", " and ")
-        some = pc.replace_substring_regex(some, r"[.'`]", "")
-        some = pc.replace_substring_regex(some, r"[^a-z0-9]+", " ")
-        text = pc.replace_with_mask(text, odd, some)
-    text = _only_where(text, _DROP_WORD, lambda some: pc.replace_substring_regex(some, _DROP_WORD, ""))
-    return pc.replace_substring(text, " ", "")
-
-
-def _only_where(text: pa.Array, pattern: str, rewrite: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """``rewrite`` of the texts ``pattern`` is found in, the others as they are.
-
-    Why: finding a pattern is several times cheaper than replacing it, and a rewrite copies every
-    text it is given.
-    """
-    found = pc.match_substring_regex(text, pattern)
-    if pc.all(found).as_py() is not False:
-        return rewrite(text)
-    if not pc.any(found).as_py():
-        return text
-    return pc.replace_with_mask(text, found, rewrite(pc.filter(text, found)))
+    return word_key_hashes(names, _COARSE_DROP, table=_NAME_BYTES)
 
 
 def _repeats(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,25 +194,6 @@ def _repeats(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seen_max = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
     repeated = codes <= seen_max
     return repeated, np.flatnonzero(~repeated)
-
-
-def _shared(values: pa.Array) -> np.ndarray:
-    """Whether each value occurs more than once in the column, found by sorting.
-
-    Why: hashing a column of half a million distinct texts (``dictionary_encode``) takes ten times
-    the column's memory; sorting it takes a few bytes a row, and most files repeat no value.
-    """
-    found = np.zeros(len(values), bool)
-    if len(values) < 2:
-        return found
-    order = pc.sort_indices(values).to_numpy()
-    ordered = pc.take(values, order)
-    same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)).to_numpy(zero_copy_only=False)
-    in_group = np.zeros(len(values), bool)
-    in_group[1:] |= same
-    in_group[:-1] |= same
-    found[order[in_group]] = True
-    return found
 
 
 def _arrow_codes(values: pa.Array) -> np.ndarray:
@@ -416,13 +384,11 @@ def _typed(
     column = _column_of(fast, columns, position)
     problems, has_id, has_name = _row_problems(column, columns)
     ids, names = column("account_id"), column("name")
-    if (has_id & _shared(ids)).any():  # (numbering every id costs memory: only when one repeats)
+    if len(repeating(text_hashes(ids), has_id)):  # (numbering every id costs memory: only when one repeats)
         problems += id_duplicates(ids, has_id, lines)
     repeated_names: set[str] = set()
     if has_name.any():
-        named = np.flatnonzero(has_name)
-        coarse = _coarse_keys(names if len(named) == n else pc.take(names, pa.array(named)))
-        candidates = named[_shared(coarse)].tolist()
+        candidates = repeating(coarse_name_hashes(names), has_name).tolist()
         found, repeated_names = name_duplicates(
             [(i, int(lines[i]), names[i].as_py()) for i in candidates], columns
         )

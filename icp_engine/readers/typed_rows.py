@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import _accountless_texts, normalize_company_name
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS, _key
-from icp_engine.readers.columnar import BATCH_BYTES, ColumnBatches, NotColumnar, repeating, text_hashes
+from icp_engine.readers.columnar import BATCH_BYTES, ColumnBatches, NotColumnar, repeating
 from icp_engine.readers.columns import _columns_text, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, Record, _CsvSource
 from icp_engine.readers.results import (
@@ -28,6 +28,7 @@ from icp_engine.readers.results import (
     RowError,
     Stage,
 )
+from icp_engine.readers.text_hashing import text_hashes
 from icp_engine.readers.values import (
     _ACTIVE_WORDS,
     _CHURNED_WORDS,

@@ -90,6 +90,29 @@ def test_dict_of_numpy_columns_equals_single_path(icp: ICP, rows: list[dict[str,
     assert_same(score_batch(columns, compile_icp(icp)), [score(r, icp) for r in rows])
 
 
+def _fresh(value: Any) -> Any:
+    """An equal value that is another object (texts and tuples rebuilt), as a CSV reader makes them."""
+    if isinstance(value, str):
+        return "".join(list(value))
+    if isinstance(value, tuple):
+        return tuple(_fresh(v) for v in value)
+    return value
+
+
+@given(icp=scoring_icps(), rows=st.lists(accounts(), min_size=1, max_size=8), repeat=st.integers(1, 4))
+@settings(max_examples=100, deadline=None)
+def test_shared_and_separate_objects_score_alike(icp: ICP, rows: list[dict[str, Any]], repeat: int) -> None:
+    """Rows sharing one object per value (a normalised column) and rows each holding their own."""
+    rows = rows * repeat
+    shared = {c: object_column([r.get(c) for r in rows]) for c in COLUMNS}
+    separate = {c: object_column([_fresh(r.get(c)) for r in rows]) for c in COLUMNS}
+    expected = [score(r, icp) for r in rows]
+    assert_same(score_batch(shared, icp), expected)
+    assert_same(score_batch(separate, icp), expected)
+    tiers = score_batch(separate, icp).to_frame()["tier"]
+    assert tiers.tolist() == [r.tier for r in expected] and tiers.dtype == "str"
+
+
 numeric_values = st.one_of(
     st.just(math.nan),
     st.integers(-5, 3000),
