@@ -24,6 +24,7 @@ import codecs
 import csv
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,29 +220,29 @@ def _options(
     )
 
 
-def _blocks(path: Path, body: int, size: int) -> Iterator[bytes]:
+def _blocks(path: Path, body: int, size: int) -> Iterator[bytes | memoryview]:
     """The file from ``body`` on, a block of whole lines at a time.
 
     Why not Arrow's streaming reader: it reads far ahead of the batch it hands out (about the whole
     of a 60 MB file), so its memory grows with the file. A file the layout accepted has no line
-    break inside a quoted value, so cutting it at line breaks cuts it between records.
+    break inside a quoted value, so cutting it at line breaks cuts it between records. A block is
+    a view of the bytes read, not a copy: for a whole file, a copy is as large as the file.
     """
     with path.open("rb") as handle:
         handle.seek(body)
         rest = b""
         while block := handle.read(size):
-            data = rest + block
+            data = rest + block if rest else block
             cut = data.rfind(b"\n") + 1
-            data, rest = data[:cut], data[cut:]
-            if _has_text_bytes(data):
-                yield data
-        if _has_text_bytes(rest):
+            rest = data[cut:]
+            if _TEXT_BYTE.search(data, 0, cut):
+                yield memoryview(data)[:cut]
+            del data, block
+        if _TEXT_BYTE.search(rest):
             yield rest
 
 
-def _has_text_bytes(data: bytes) -> bool:
-    """``bool(data.strip())`` without the copy of a block that ``strip`` makes."""
-    return bool(data) and not data.isspace()
+_TEXT_BYTE = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # a byte ``bytes.isspace`` does not take for blank
 
 
 def _one_array(column: pa.ChunkedArray) -> pa.Array:
