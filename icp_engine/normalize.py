@@ -30,8 +30,6 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 import yaml
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 __all__ = [
     "CANONICAL_ATTRIBUTES",
@@ -486,6 +484,9 @@ def _fuzzy(key: str, lookup: _Lookup) -> tuple[str, float] | None:
     """
     if len(key) < 4:
         return None
+    from rapidfuzz import fuzz, process  # here: values found in the tables never load it
+    from rapidfuzz.distance import OSA
+
     found = process.extract(key, lookup.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=5)
     if found:
         best = found[0][1]

@@ -9,8 +9,6 @@ one clear sentence and exit with code 1; usage errors exit with 2.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from typing import Annotated
 
 import typer
@@ -88,6 +86,10 @@ def _print_version(value: bool) -> None:
     """`icp --version`: the installed package's version, read from its metadata (never hard-coded)."""
     if not value:
         return
+    # Imported here: the metadata machinery (email, zipfile, ...) is no cost to every other command.
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
     try:
         number = package_version(PACKAGE)
     except PackageNotFoundError:  # run from a source tree that was never installed

@@ -9,18 +9,21 @@ A sub-app run on its own (``python -m bot.cli.knowledge``, tests) gets a fresh s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import typer
 from pydantic import SecretStr, ValidationError
 
 from bot.cli.errors import fail
-from bot.llm.tracing import apply_tracing_setting
-from bot.settings import Settings
+
+if TYPE_CHECKING:  # imported on first use: the engine commands never read settings (pydantic-settings, .env)
+    from bot.settings import Settings
 
 
 def _setting_problems(exc: ValidationError) -> str:
     """``LOG_FORMAT: Input should be 'text' or 'json' (got 'xml')``, one per bad setting; secrets unquoted."""
+    from bot.settings import Settings
+
     problems = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else "settings"
@@ -40,6 +43,9 @@ class CliState:
     def settings(self) -> Settings:
         """Read from the environment (and .env) on first use; the same object afterwards."""
         if self._settings is None:
+            from bot.llm.tracing import apply_tracing_setting
+            from bot.settings import Settings
+
             try:
                 self._settings = Settings()
             except ValidationError as exc:

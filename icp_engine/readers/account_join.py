@@ -8,8 +8,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from rapidfuzz import fuzz, process
-
 from icp_engine.readers.results import AccountRow, DealRow, HealthRow, JoinResult, ReadResult, RowError
 from icp_engine.readers.values import _count, _lines
 
@@ -122,6 +120,8 @@ class _AccountIndex:
                 "name",
             )
         reason = f"unknown account '{account_name}'"
+        from rapidfuzz import fuzz, process  # here: files whose deals all match never load it
+
         # fuzz.ratio scores like difflib's ratio (2 * common characters / total length) with the
         # cutoff difflib.get_close_matches had, in C: about 1 ms per miss at 20,000 accounts, not 50+.
         close = process.extractOne(

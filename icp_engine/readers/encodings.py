@@ -23,9 +23,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from charset_normalizer import from_bytes
-from charset_normalizer.md import mess_ratio
-
 from icp_engine.readers.results import CsvFormatError
 
 SAMPLE_BYTES = 64 * 2**10  # the detector reads the file's head and its non-UTF-8 lines, this much at most
@@ -122,6 +119,10 @@ def choose_legacy_encoding(name: str, sample: bytes, where: str) -> LegacyEncodi
     ``where`` locates the first bad byte for the refusal message. Raises CsvFormatError naming the
     file when no reading is sensible or the plausible ones disagree.
     """
+    # Imported here: UTF-8 files, nearly all of them, never load the detector.
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
     # Only the words with non-ASCII bytes count: ASCII ids and amounts would dilute the mess ratios.
     sample = b" ".join(word for word in _WORD_BREAKS.split(sample) if not word.isascii())
     western_codec, western_mess = "cp1252", None

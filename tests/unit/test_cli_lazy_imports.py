@@ -39,6 +39,7 @@ BOT_STACK = (
     "alembic",
 )
 SQL_STACK = ("sqlalchemy", "sqlmodel")
+SETTINGS_STACK = ("pydantic_settings", "dotenv")  # read by the commands that need a configuration
 
 PROBE = """
 import json, sys
@@ -103,6 +104,21 @@ def test_analyze_and_learn_load_no_bot_stack(files: dict[str, Path], command: st
         args += ["--output", files["folder"] / "learned.yaml"]
     loaded = loaded_after(*args)
     assert not loaded & set(BOT_STACK), loaded & set(BOT_STACK)
+
+
+@pytest.mark.parametrize("command", ["score", "analyze"])
+def test_engine_commands_read_no_settings_and_detect_no_encoding(
+    files: dict[str, Path], command: str
+) -> None:
+    """They need no configuration, and UTF-8 files need no encoding detector."""
+    args: list[str | Path] = [command, "--accounts", files["accounts"]]
+    args += ["--icp", files["icp"], "--out", files["folder"] / "scores.csv"] if command == "score" else []
+    args += ["--deals", files["deals"]] if command == "analyze" else []
+    loaded = modules_after(*args)
+    assert "bot.cli.engine" in loaded  # the command really ran
+    unwanted = loaded & {"bot.settings", "bot.llm.tracing"}
+    unwanted |= {name.split(".")[0] for name in loaded} & {*SETTINGS_STACK, "charset_normalizer"}
+    assert not unwanted, unwanted
 
 
 def test_help_of_a_bot_command_still_works_and_loads_it(files: dict[str, Path]) -> None:
