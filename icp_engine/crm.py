@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from icp_engine.normalize import (
     CANONICAL_ATTRIBUTES,
@@ -64,8 +65,15 @@ class CrmData:
     @property
     def closed(self) -> pd.DataFrame:
         """Won and lost deals with an account: what analysis and learning use."""
+        return self.deals[self._closed_rows()].reset_index(drop=True)
+
+    def has_closed(self) -> bool:
+        """``not closed.empty``, without making the frame (a copy of every closed deal)."""
+        return bool(self._closed_rows().any())
+
+    def _closed_rows(self) -> pd.Series:
         d = self.deals
-        return d[d["stage"].isin(["won", "lost"]) & d["account_id"].notna()].reset_index(drop=True)
+        return d["stage"].isin(["won", "lost"]) & d["account_id"].notna()
 
 
 def _says_no_value(text: str) -> bool:
@@ -222,6 +230,15 @@ def _account_keys(keys: pd.Series, account_of: np.ndarray) -> np.ndarray | pd.ap
     return per_deal
 
 
+def _texts_column(texts: pa.Array) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Arrow texts as the column pandas makes of the same values as ``str`` objects, without making
+    them (a ``str`` column; of no values, an object one)."""
+    if not len(texts):
+        return np.empty(0, dtype=object)
+    column: pd.api.extensions.ExtensionArray = pd.array(texts, dtype="str")
+    return column
+
+
 def _with_accounts(deals: pd.DataFrame, accounts: pd.DataFrame, account_of: np.ndarray) -> pd.DataFrame:
     """``deals.merge(accounts, on="account_id", how="left")``, each deal's row taken by its position
     (``account_of``, -1: none) when every account id is one row: no hash join of a million ids."""
@@ -255,10 +272,10 @@ def load_crm(
     findings += [f for f in dict.fromkeys([*dls.findings, *join_findings])]
     deals_df = pd.DataFrame(
         {
-            "deal_id": dls.deal_id,
+            "deal_id": _texts_column(dls.texts.deal_id),
             "account_id": _account_keys(accounts_df["account_id"], account_of),
-            "stage": dls.stage,
-            "won": dls.stage == "won",
+            "stage": _texts_column(dls.texts.stage),
+            "won": dls.is_won,
             "amount": dls.amount,
             "created_date": dls.created_date,
             "close_date": dls.close_date,

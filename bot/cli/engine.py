@@ -55,7 +55,7 @@ def _load(
     accounts: Path, deals: Path, health: Path | None, maps: list[str] | None, revenue_unit: float
 ) -> CrmData:
     crm = load_crm(accounts, deals, health, overrides=split_maps(maps), revenue_unit=revenue_unit)
-    if crm.closed.empty:
+    if not crm.has_closed():
         fail(f"{deals}: no closed (won or lost) deal is joined to an account; nothing to analyse")
     return crm
 
@@ -163,10 +163,11 @@ def learn(
         with steps("learn", show=wanted(as_json)) as on_step:
             announce(on_step, "reading the CSV files")
             crm = _load(accounts, deals, health, maps, revenue_unit)
-            chosen, left_out = _learn_attributes(crm, attributes)
+            closed = crm.closed  # made once: a copy of every closed deal
+            chosen, left_out = _learn_attributes(crm, closed, attributes)
             announce(on_step, "learning")
             result = run_learn(
-                crm.closed,
+                closed,
                 crm.accounts,
                 attributes=chosen,
                 name=name,
@@ -178,7 +179,7 @@ def learn(
         for note in _left_out_notes(left_out):
             err.print(render.labelled("note:", "yellow", note), highlight=False)
         if as_json:
-            taught = retention_outcomes(crm.accounts) if result.icp.target == "retention" else crm.closed
+            taught = retention_outcomes(crm.accounts) if result.icp.target == "retention" else closed
             print_json(
                 {
                     "icp": result.icp.to_dict(),
@@ -196,13 +197,16 @@ def learn(
         out.print(render.plain(f"Wrote {output}"), highlight=False, soft_wrap=True)  # a path never wraps
 
 
-def _learn_attributes(crm: CrmData, attributes: str | None) -> tuple[list[str], list[Leak]]:
+def _learn_attributes(
+    crm: CrmData, closed: pd.DataFrame, attributes: str | None
+) -> tuple[list[str], list[Leak]]:
     """The attributes `learn` uses: those asked for (refusing the outcome or what is derived from
-    it), or all of them without the ones that leak the outcome (left out, with a note)."""
+    it), or all of them without the ones that leak the outcome (left out, with a note).
+    ``closed``: ``crm.closed``, made once by the caller (each making copies every closed deal)."""
     from icp_engine.stats.leakage import find_leaks, refuse_leaks
 
     if attributes is None:
-        leaks = find_leaks(crm.closed, crm.attributes, "won")
+        leaks = find_leaks(closed, crm.attributes, "won")
         dropped = {leak.column for leak in leaks}
         return [a for a in crm.attributes if a not in dropped], leaks
     by_key = {a.casefold().replace(" ", "_"): a for a in crm.attributes}
@@ -216,7 +220,7 @@ def _learn_attributes(crm: CrmData, attributes: str | None) -> tuple[list[str], 
         chosen.append(found)
     if not chosen:
         fail("--attributes: name at least one attribute", 2)
-    refuse_leaks(crm.closed, chosen, "won", option="--attributes")
+    refuse_leaks(closed, chosen, "won", option="--attributes")
     return chosen, []
 
 

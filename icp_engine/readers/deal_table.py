@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,19 +32,28 @@ from icp_engine.readers.typed_rows import DealStream, _DealTyper, deals_row_by_r
 from icp_engine.readers.values import DateLookup, _count, _lines, _Row
 
 
+class DealTexts(NamedTuple):
+    """The deal id, account id, account name and stage of each accepted deal as Arrow texts (null: empty)."""
+
+    deal_id: pa.Array
+    account_id: pa.Array
+    account_name: pa.Array
+    stage: pa.Array
+
+
 @dataclass
 class DealTable:
     """The accepted deals of a file as columns (file order), with the file's errors and findings.
 
-    Texts are object arrays holding ``str`` or ``None`` (empty); ``amount`` is float (NaN when
-    unknown); dates hold :class:`datetime.date` or ``None``.
+    Texts are kept as Arrow arrays (``texts``): a million deal and account ids made into ``str``
+    objects cost more than the rest of the typing. ``deal_id``, ``account_id`` and ``account_name``
+    give them as object arrays of ``str`` or ``None`` (empty) when asked; ``stage`` is an object
+    array of stages; ``amount`` is float (NaN when unknown); dates hold :class:`datetime.date` or ``None``.
     """
 
     file: str
     lines: np.ndarray
-    deal_id: np.ndarray
-    account_id: np.ndarray
-    account_name: np.ndarray
+    texts: DealTexts
     stage: np.ndarray
     amount: np.ndarray
     created_date: np.ndarray
@@ -56,6 +66,43 @@ class DealTable:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    @cached_property
+    def deal_id(self) -> np.ndarray:
+        return _objects_of(self.texts.deal_id)
+
+    @cached_property
+    def account_id(self) -> np.ndarray:
+        return _objects_of(self.texts.account_id)
+
+    @cached_property
+    def account_name(self) -> np.ndarray:
+        return _objects_of(self.texts.account_name)
+
+    @cached_property
+    def is_open(self) -> np.ndarray:
+        return _equal(self.texts.stage, "open")
+
+    @cached_property
+    def is_won(self) -> np.ndarray:
+        return _equal(self.texts.stage, "won")
+
+    @cached_property
+    def accountless(self) -> np.ndarray:
+        """Deals naming no account (neither an id nor a name)."""
+        named = pc.or_(pc.is_valid(self.texts.account_id), pc.is_valid(self.texts.account_name))
+        return ~np.asarray(named.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _equal(texts: pa.Array, text: str) -> np.ndarray:
+    """Which texts are ``text`` (a null is not), as a bool array."""
+    return np.asarray(pc.equal(texts, text).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _objects_of(texts: pa.Array) -> np.ndarray:
+    """Arrow texts as an object array of ``str`` (``None`` for a null)."""
+    out: np.ndarray = texts.to_numpy(zero_copy_only=False)
+    return out
 
 
 def read_deal_table(
@@ -80,12 +127,16 @@ def _objects(values: Sequence[object]) -> np.ndarray:
 
 def _from_rows(read: ReadResult[DealRow]) -> DealTable:
     rows = read.rows
+    texts = DealTexts(
+        pa.array([r.deal_id for r in rows], pa.string()),
+        pa.array([r.account_id or None for r in rows], pa.string()),
+        pa.array([r.account_name or None for r in rows], pa.string()),
+        pa.array([r.stage for r in rows], pa.string()),
+    )
     return DealTable(
         read.file,
         np.array([r.line for r in rows], dtype=np.int64),
-        _objects([r.deal_id for r in rows]),
-        _objects([r.account_id for r in rows]),
-        _objects([r.account_name for r in rows]),
+        texts,
         _objects([r.stage for r in rows]),
         np.array([np.nan if r.amount is None else r.amount for r in rows], dtype=np.float64),
         _objects([r.created_date for r in rows]),
@@ -99,10 +150,16 @@ def _from_rows(read: ReadResult[DealRow]) -> DealTable:
 
 
 class _PerDistinct(NamedTuple):
-    """A column's values and which records it rejects, worked out once per distinct text."""
+    """A column's values and which records it rejects, worked out once per distinct text.
+
+    ``days``: for dates, each record's day number (-1: none), what the findings compare;
+    ``texts``: for stages, the values as Arrow texts (what the deals frame is made of).
+    """
 
     values: np.ndarray
     bad: np.ndarray
+    days: np.ndarray | None = None
+    texts: pa.Array | None = None
 
 
 class _TypedColumns:
@@ -133,44 +190,43 @@ class _TypedColumns:
         """One record's texts (for the few records typed row-wise: no column made whole for them)."""
         return [column[i].as_py() for column in self.records.columns]
 
+    def column(self, field: str) -> pa.Array | None:
+        """A column as Arrow parsed it (None: the file has no such column)."""
+        position = self.layout.index.get(field)
+        return None if position is None else self.records.columns[position]
+
     def table(self) -> DealTable:
         lines = self.records.lines
-        ids = self.texts("deal_id")
-        assert ids is not None  # a deals file has a deal id column (resolve_columns required it)
-        no_id = ids == ""
-        id_column = self.records.columns[self.layout.index["deal_id"]]
+        id_column = self.column("deal_id")
+        assert id_column is not None  # a deals file has a deal id column (resolve_columns required it)
+        no_id = np.asarray(pc.equal(id_column, "").to_numpy(zero_copy_only=False), dtype=bool)
         if _ascending(id_column) or len(pc.unique(id_column)) == self.n:  # every id once: the common case
             dup = np.zeros(self.n, dtype=bool)
         else:
-            dup = pd.Series(ids).duplicated(keep="first").to_numpy() & ~no_id
+            dup = pd.Series(self.texts("deal_id")).duplicated(keep="first").to_numpy() & ~no_id
         stage = self._stages()
         amount = self._amounts()
         created, closed = self._dates("created_date"), self._dates("close_date")
         good = ~(no_id | dup | stage.bad | amount.bad | created.bad | closed.bad)
-        errors: list[RowError] = []
-        bad = np.flatnonzero(~good)
-        if len(bad):
-            first_line = self._first_lines(ids, dup)
-            for i in bad.tolist():
-                deal_id = ids[i]
-                self.typer.ids = {deal_id: first_line[deal_id]} if dup[i] else {}
-                deal, row_errors = self.typer.checked(int(lines[i]), self.values_of(i))
-                if deal is None:
-                    errors.extend(row_errors)
-                else:  # typed row-wise after all (never expected): the columns agree on its values
-                    good[i] = True
-        keep = np.flatnonzero(good)
-        account_id, account_name = self._optional("account_id", keep), self._optional("account_name", keep)
+        errors = self._row_errors(good, dup)
+        keep = None if good.all() else np.flatnonzero(good)
+
+        def kept(values: np.ndarray) -> np.ndarray:
+            return values if keep is None else values[keep]
+
         table = DealTable(
             self.stream.file,
-            lines[keep],
-            ids[keep],
-            account_id,
-            account_name,
-            stage.values[keep],
-            amount.values[keep],
-            created.values[keep],
-            closed.values[keep],
+            kept(lines),
+            DealTexts(
+                self._names("deal_id", keep),
+                self._names("account_id", keep),
+                self._names("account_name", keep),
+                _kept_texts(stage.texts, keep),
+            ),
+            kept(stage.values),
+            kept(amount.values),
+            kept(created.values),
+            kept(closed.values),
             [*self.stream.table_errors, *errors],
             [],
             self.stream.columns,
@@ -178,16 +234,41 @@ class _TypedColumns:
             self.stream.delimiter,
         )
         has_amount = "amount" in self.layout.index
-        table.findings = [*self.stream._source.encoding_notes(), *_deal_findings(table, has_amount)]
+        backwards = _backwards(created.days, closed.days)
+        table.findings = [
+            *self.stream._source.encoding_notes(),
+            *_deal_findings(table, has_amount, None if backwards is None else kept(backwards)),
+        ]
         return table
 
-    def _optional(self, field: str, keep: np.ndarray) -> np.ndarray:
-        texts = self.texts(field)
-        if texts is None:
-            return np.full(len(keep), None, dtype=object)
-        kept: np.ndarray = texts[keep]  # a copy (the column's own array stays as it is)
-        kept[kept == ""] = None
-        return kept
+    def _row_errors(self, good: np.ndarray, dup: np.ndarray) -> list[RowError]:
+        """The errors of the records a column rejects, each worded by the row-wise typer (in file
+        order); a record it takes after all is marked good again (never expected)."""
+        errors: list[RowError] = []
+        bad = np.flatnonzero(~good)
+        if not len(bad):
+            return errors
+        ids = self.texts("deal_id")
+        assert ids is not None
+        lines = self.records.lines
+        first_line = self._first_lines(ids, dup)
+        for i in bad.tolist():
+            deal_id = ids[i]
+            self.typer.ids = {deal_id: first_line[deal_id]} if dup[i] else {}
+            deal, row_errors = self.typer.checked(int(lines[i]), self.values_of(i))
+            if deal is None:
+                errors.extend(row_errors)
+            else:  # typed row-wise after all (never expected): the columns agree on its values
+                good[i] = True
+        return errors
+
+    def _names(self, field: str, keep: np.ndarray | None) -> pa.Array:
+        """A text column of the accepted deals, empty texts as nulls (no ``str`` per record)."""
+        column = self.column(field)
+        if column is None:
+            return pa.nulls(self.n if keep is None else len(keep), pa.string())
+        column = _kept_texts(column, keep)
+        return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
 
     def _first_lines(self, ids: np.ndarray, dup: np.ndarray) -> dict[str, int]:
         """The first line of each deal id that repeats (what the duplicate error names)."""
@@ -199,11 +280,13 @@ class _TypedColumns:
     def _stages(self) -> _PerDistinct:
         """Stage per record from its (IsWon, IsClosed, stage) texts, each distinct triple typed once."""
         codes = np.zeros(self.n, dtype=np.int64)
+        size = 1
         for field in ("is_won", "is_closed", "stage"):
             if (found := self.distinct(field)) is not None:
                 part, uniques = found
                 codes = codes * len(uniques) + part
-        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+                size *= len(uniques)
+        first, inverse = _first_of_each(codes, size)
         values = np.empty(len(first), dtype=object)
         bad = np.zeros(len(first), dtype=bool)
         for k, i in enumerate(first.tolist()):
@@ -211,7 +294,8 @@ class _TypedColumns:
             stage, _raw = self.typer.stage(row)
             values[k] = stage
             bad[k] = bool(row.errors) or stage is None
-        return _PerDistinct(values[inverse], bad[inverse])
+        texts = pa.array(values, pa.string()).take(pa.array(inverse))
+        return _PerDistinct(values[inverse], bad[inverse], texts=texts)
 
     def _amounts(self) -> _PerDistinct:
         """Amounts >= 0 (NaN when empty or 'n/a'); plain numbers read at once, others per distinct text."""
@@ -248,6 +332,7 @@ class _TypedColumns:
         codes, uniques = found
         values = np.full(len(uniques), None, dtype=object)
         bad = np.zeros(len(uniques), dtype=bool)
+        days = np.full(len(uniques), -1, dtype=np.int64)
         for k, text in enumerate(uniques):
             if not text:
                 continue
@@ -258,7 +343,37 @@ class _TypedColumns:
                 bad[k] = True
             else:
                 values[k] = value
-        return _PerDistinct(values[codes], bad[codes])
+                days[k] = value.toordinal()
+        return _PerDistinct(values[codes], bad[codes], days[codes])
+
+
+def _kept_texts(texts: pa.Array | None, keep: np.ndarray | None) -> pa.Array:
+    """The texts of the accepted records (``keep`` None: every record is)."""
+    assert texts is not None  # the stages' texts, which _stages always makes
+    return texts if keep is None else texts.take(pa.array(keep))
+
+
+def _first_of_each(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_index=True, return_inverse=True)`` without its sort of every
+    record, for codes below ``size``: (first record of each distinct code, each record's number)."""
+    n = len(codes)
+    if size > 2 * n + 1024:  # codes too sparse for a table of them
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return first, inverse
+    first = np.full(size, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+    present = np.flatnonzero(first < n)
+    number = np.zeros(size, dtype=np.int64)
+    number[present] = np.arange(len(present))
+    return first[present], number[codes]
+
+
+def _backwards(created: np.ndarray | None, closed: np.ndarray | None) -> np.ndarray | None:
+    """Records with both dates whose close date is before their created date (None: no such column)."""
+    if created is None or closed is None:
+        return None
+    backwards: np.ndarray = (created >= 0) & (closed >= 0) & (closed < created)
+    return backwards
 
 
 def _ascending(column: pa.Array | pa.ChunkedArray) -> bool:
@@ -269,16 +384,17 @@ def _ascending(column: pa.Array | pa.ChunkedArray) -> bool:
     return pc.all(later, skip_nulls=False).as_py() is True
 
 
-def _deal_findings(table: DealTable, has_amount: bool) -> list[str]:
-    """``_DealFindings`` of the accepted deals: accountless deals, deals closing before created."""
-    lone = (table.account_id == None) & (table.account_name == None)  # noqa: E711 (element-wise)
-    is_open = table.stage == "open"
-    findings = _accountless_texts(int((lone & is_open).sum()), table.lines[lone & ~is_open].tolist())
-    both = (table.created_date != None) & (table.close_date != None)  # noqa: E711
-    backwards = np.zeros(len(table), dtype=bool)
-    if both.any():
-        backwards[both] = table.close_date[both] < table.created_date[both]
-    if backwards.any():
+def _accountless(deals: DealTable) -> list[str]:
+    """The findings on deals naming no account: open ones counted, closed ones listed."""
+    lone, is_open = deals.accountless, deals.is_open
+    return _accountless_texts(int((lone & is_open).sum()), deals.lines[lone & ~is_open].tolist())
+
+
+def _deal_findings(table: DealTable, has_amount: bool, backwards: np.ndarray | None) -> list[str]:
+    """``_DealFindings`` of the accepted deals: accountless deals, deals closing before created
+    (``backwards``: which close before, from the day numbers; None without both date columns)."""
+    findings = _accountless(table)
+    if backwards is not None and backwards.any():
         lines = table.lines[backwards].tolist()
         findings.append(
             f"{_count(len(lines), 'deal', ('closes', 'close'))} before they were created (lines {_lines(lines)})"
@@ -296,6 +412,19 @@ class _DealRef(NamedTuple):
     account_name: str | None
 
 
+def _direct_ids(ids: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """The account ids looked up directly (one id, no ';': texts are stripped already, as the
+    matcher reads them) and their rows, the last row of an id first (a dict of them keeps that one)."""
+    if not ids.notna().any():
+        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
+    texts = pa.array(ids.array, from_pandas=True)
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    direct = pc.and_(pc.is_valid(texts), pc.invert(pc.match_substring(texts, ";"))).fill_null(False)
+    rows = np.flatnonzero(np.asarray(direct.to_numpy(zero_copy_only=False), dtype=bool))[::-1]
+    return texts.take(pa.array(rows)).cast(pa.string()), rows
+
+
 def join_deal_table(accounts: AccountTable, deals: DealTable) -> tuple[np.ndarray, list[RowError], list[str]]:
     """Each deal's account as a row of ``accounts.frame`` (-1: none), with ``join_deals``'s errors and findings.
 
@@ -303,42 +432,31 @@ def join_deal_table(accounts: AccountTable, deals: DealTable) -> tuple[np.ndarra
     others that name an account (several ids, unknown ids, names) go through the same matcher as
     ``join_deals``, whose account rows are only made when there is such a deal.
     """
-    ids = accounts.frame["account_id"]
-    # Only an id without ';' is looked up directly (texts are stripped already), as the matcher does.
-    direct_ids = ids.notna() & ~ids.str.contains(";", regex=False).fillna(False)
-    by_id = dict(
-        zip(ids[direct_ids].tolist(), np.flatnonzero(direct_ids.to_numpy(dtype=bool)).tolist(), strict=True)
-    )
+    value_set, rows_of = _direct_ids(accounts.frame["account_id"])
     index = np.full(len(deals), -1, dtype=np.int64)
-    if by_id:
-        # Arrow's hash lookup: several times quicker than an object Index on a million ids.
-        found = (
-            pc.index_in(
-                pa.array(deals.account_id, type=pa.string()), value_set=pa.array(list(by_id), pa.string())
-            )
-            .fill_null(-1)
-            .to_numpy()
-        )
-        index = np.where(found >= 0, np.array(list(by_id.values()), dtype=np.int64)[found], -1)
+    account_ids, account_names = deals.texts.account_id, deals.texts.account_name
+    if len(value_set):
+        # Arrow's hash lookup on the Arrow texts: no str object per deal.
+        found = pc.index_in(account_ids, value_set=value_set).fill_null(-1).to_numpy()
+        index = np.where(found >= 0, rows_of[found], -1)
     direct = index >= 0
-    names_one = (deals.account_id != None) | (deals.account_name != None)  # noqa: E711 (element-wise)
-    others = np.flatnonzero(~direct & names_one)
+    others = np.flatnonzero(~direct & ~deals.accountless)
     rows = accounts.read_result(attributes=False).rows if len(others) else []
     matcher = AccountMatcher(rows, file=deals.file, columns=deals.columns)
     matcher.how["id"] += int(direct.sum())
     position = {id(account): k for k, account in enumerate(rows)}
     errors: list[RowError] = []
-    for i in others.tolist():
-        ref = _DealRef(int(deals.lines[i]), deals.account_id[i], deals.account_name[i])
-        account, error = matcher.match(ref)
+    picked = pa.array(others, pa.int64())
+    refs = zip(
+        deals.lines[others].tolist(),
+        account_ids.take(picked).to_pylist(),
+        account_names.take(picked).to_pylist(),
+        strict=True,
+    )
+    for i, ref in zip(others.tolist(), refs, strict=True):
+        account, error = matcher.match(_DealRef(*ref))
         if error is not None:
             errors.append(error)
         if account is not None:
             index[i] = position[id(account)]
-    lone = (deals.account_id == None) & (deals.account_name == None)  # noqa: E711 (element-wise)
-    is_open = deals.stage == "open"
-    findings = [
-        matcher.joined_finding("deal"),
-        *_accountless_texts(int((lone & is_open).sum()), deals.lines[lone & ~is_open].tolist()),
-    ]
-    return index, errors, findings
+    return index, errors, [matcher.joined_finding("deal"), *_accountless(deals)]

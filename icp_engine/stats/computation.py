@@ -98,14 +98,22 @@ def _prepare_deals(deals: pd.DataFrame) -> _Deals:
     return _Deals(frame, won, amount, codes, len(uniques), n_clusters, icc)
 
 
-def _account_means(members: _Members, metrics: _Metrics | None, k: int) -> dict[str, np.ndarray]:
-    if metrics is None:
+def _account_means(members: _Members | None, metrics: _Metrics | None, k: int) -> dict[str, np.ndarray]:
+    """Retention, NPS and LTV per segment (``members`` None: no account has any of them)."""
+    if metrics is None or members is None:
         nan = np.full(k, np.nan)
         return {"retention": nan, "nps": nan, "ltv": nan}
     churn, _ = _group_mean_median(members.seg, metrics.churned[members.rows], k)
     nps, _ = _group_mean_median(members.seg, metrics.nps[members.rows], k)
     ltv, _ = _group_mean_median(members.seg, metrics.ltv[members.rows], k)
     return {"retention": 1.0 - churn, "nps": nps, "ltv": ltv}
+
+
+def _any_health(metrics: _Metrics | None) -> bool:
+    """Whether some account has a known churn status, NPS or lifetime value."""
+    return metrics is not None and any(
+        bool(np.isfinite(values).any()) for values in (metrics.churned, metrics.nps, metrics.ltv)
+    )
 
 
 def _segment_stats(
@@ -142,7 +150,9 @@ def _segment_stats(
     mean_v, median_v = _group_mean_median(m.seg[won_rows], d.amount[m.rows][won_rows], k)
     deff_k = np.array([design_effect(sq_k[i], deals_k[i], d.icc) for i in range(k)])
     lo, hi = _wilson_arrays(wins_k / deff_k, deals_k / deff_k)
-    health = _account_means(_members(accounts, plan), metrics, k) if accounts is not None else None
+    health = None
+    if accounts is not None:  # without any known measure every mean is NaN: no membership to work out
+        health = _account_means(_members(accounts, plan) if _any_health(metrics) else None, metrics, k)
     out = []
     for i, seg in enumerate(plan.segments):
         n, w = int(deals_k[i]), int(wins_k[i])

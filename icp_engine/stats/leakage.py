@@ -115,17 +115,33 @@ def _shown(value: object) -> str:
     return "empty" if value is None else repr(value)
 
 
+def _factorized(values: pd.Series) -> tuple[np.ndarray, np.ndarray | pd.Index]:
+    try:
+        return pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # list cells (JSON imports) are not hashable
+        return pd.factorize(values.map(_hashable), use_na_sentinel=True)
+
+
+def _mixed(codes: np.ndarray, n_uniques: int, won: np.ndarray) -> bool:
+    """Whether a raw value (or the missing cells, code -1) has both won and lost deals."""
+    raw_n = np.bincount(codes + 1, minlength=n_uniques + 1)
+    raw_wins = np.bincount(codes + 1, weights=won.astype(float), minlength=n_uniques + 1)
+    return not ((raw_wins == 0) | (raw_wins == raw_n)).all()
+
+
+_HEAD = 1_024
+
+
 def _categorical_leak(values: pd.Series, won: np.ndarray, min_deals: int) -> str | None:
     """Every value (empty counts as one) pure won or pure lost, with a big pure value on each side."""
-    try:
-        raw_codes, raw_uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError:  # list cells (JSON imports) are not hashable
-        raw_codes, raw_uniques = pd.factorize(values.map(_hashable), use_na_sentinel=True)
     # A key's group joins raw values (and empty joins the missing cells): one mixed raw value (or
     # mixed missing cells) makes a mixed group, so the common answer needs no key per distinct value.
-    raw_n = np.bincount(raw_codes + 1, minlength=len(raw_uniques) + 1)
-    raw_wins = np.bincount(raw_codes + 1, weights=won.astype(float), minlength=len(raw_uniques) + 1)
-    if not ((raw_wins == 0) | (raw_wins == raw_n)).all():
+    # Mixed among the first rows is mixed in the whole column: most columns need no more reading.
+    head_codes, head_uniques = _factorized(values.iloc[:_HEAD])
+    if _mixed(head_codes, len(head_uniques), won[:_HEAD]):
+        return None
+    raw_codes, raw_uniques = _factorized(values)
+    if _mixed(raw_codes, len(raw_uniques), won):
         return None
     # Group by the comparison key (case and spacing do not split a value); empty is a group too.
     index: dict[str | None, int] = {}
