@@ -62,6 +62,15 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return factory()
 
 
+@pytest.fixture
+def upgraded_engine(empty_db_url: str) -> Iterator[Engine]:
+    """A brand-new migrated store of its own, once per backend (for tests that change its schema or rows)."""
+    created = make_engine(empty_db_url)
+    upgrade(created)
+    yield created
+    created.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def store_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

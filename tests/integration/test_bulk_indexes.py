@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, inspect
 
-from bot.store import make_engine, session_scope, upgrade
+from bot.store import session_scope
 from bot.store.models import DealCreate, DealStage
 from bot.store.repo import _bulk
 from bot.store.repo import crm as crm_repo
@@ -23,11 +23,8 @@ ACCOUNT_INDEX = "ix_deal_workspace_id_account_crm_id"
 
 
 @pytest.fixture
-def engine(empty_db_url: str) -> Iterator[Engine]:
-    created = make_engine(empty_db_url)
-    upgrade(created)
-    yield created
-    created.dispose()
+def engine(upgraded_engine: Engine) -> Engine:
+    return upgraded_engine
 
 
 @pytest.fixture

@@ -111,11 +111,12 @@ def _chunks(rows: Iterable[RowT], size: int) -> Iterator[list[RowT]]:
 
 
 Processor = Callable[[Any], Any]
-Writer = Callable[[list[dict[str, Any]], dict[str, Any]], None]
+Entry = tuple[Mapping[str, Any], str]  # a row's field values and its content digest
+Writer = Callable[[list[Entry], dict[str, Any]], None]
 
 
 def _memoized(process: Processor) -> Processor:
-    """A bind processor remembered per value, for columns whose values repeat (dates, stages)."""
+    """A bind or result processor remembered per value, for columns whose values repeat (dates, stages)."""
     memo: dict[Any, Any] = {}
 
     def run(value: Any) -> Any:
@@ -161,27 +162,33 @@ def _processors(table: Table, names: Sequence[str], dialect: sa.Dialect) -> dict
     return found
 
 
-def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
-    """The values of ``names`` from a row, as a list in that order."""
-    if len(names) == 1:
-        return lambda row: [row[names[0]]]
-    get = itemgetter(*names)
-    return lambda row: list(get(row))
+RowMaker = Callable[[list[Entry], Mapping[str, Any]], list[tuple[Any, ...]]]
 
 
-def _row_tuples(
-    rows: list[dict[str, Any]], names: Sequence[str], processors: Mapping[str, Processor | None]
-) -> Iterator[list[Any]]:
-    """Each row's values in ``names`` order, bind-processed (None is never processed)."""
-    get = _getter(names)
-    processed = [(i, process) for i, name in enumerate(names) if (process := processors[name]) is not None]
-    for row in rows:
-        values = get(row)
-        for i, process in processed:
-            value = values[i]
-            if value is not None:
-                values[i] = process(value)
-        yield values
+def _row_maker(names: Sequence[str], processors: Mapping[str, Processor | None]) -> RowMaker:
+    """What turns entries into parameter tuples in ``names`` order, bind-processed (None never is).
+
+    A name of ``_CONSTANTS`` takes its (already converted) value from the call's constants,
+    ``content_hash`` the entry's digest. Written out as one function, as dataclasses build their
+    __init__: per value, a loop over the columns costs several times the tuple it fills.
+    Only indexed names go into the source; names and processors are passed in as globals.
+    """
+    env: dict[str, Any] = {}
+    items = []
+    for i, name in enumerate(names):
+        process = processors.get(name)
+        env[f"name{i}"], env[f"process{i}"] = name, process
+        if name in _CONSTANTS:
+            items.append(f"fixed[name{i}]")
+        elif name == "content_hash":
+            items.append("digest")
+        elif process is None:
+            items.append(f"row[name{i}]")
+        else:
+            items.append(f"(None if (v{i} := row[name{i}]) is None else process{i}(v{i}))")
+    source = "def make(entries, fixed):\n    return [(" + ", ".join(items) + ",) for row, digest in entries]"
+    exec(source, env)
+    return env["make"]  # type: ignore[no-any-return]
 
 
 def _executemany_upsert(session: Session, table: Table, columns: Sequence[str]) -> Writer:
@@ -201,13 +208,11 @@ def _executemany_upsert(session: Session, table: Table, columns: Sequence[str]) 
     compiled = upsert.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
     names: list[str] = list(compiled.positiontup or []) if compiled.positional else list(columns)
     processors = _processors(table, names, dialect)
-    row_processors = {name: None if name in _CONSTANTS else processors[name] for name in names}
+    make = _row_maker(names, processors)
 
-    def write(rows: list[dict[str, Any]], common: dict[str, Any]) -> None:
+    def write(rows: list[Entry], common: dict[str, Any]) -> None:
         fixed = {name: _process(processors[name], common[name]) for name in _CONSTANTS}
-        for row in rows:  # the constants join each row (our own copies), already converted
-            row.update(fixed)
-        params: list[Any] = list(map(tuple, _row_tuples(rows, names, row_processors)))  # tuples, please
+        params: list[Any] = make(rows, fixed)
         if not compiled.positional:
             params = [dict(zip(names, item, strict=True)) for item in params]
         conn.exec_driver_sql(compiled.string, params)
@@ -252,11 +257,13 @@ def _copy_upsert(session: Session, table: Table, columns: Sequence[str]) -> Writ
     )
     copy_sql = f"COPY {preparer.quote(staging)} ({quoted}) FROM STDIN"
 
-    def write(rows: list[dict[str, Any]], common: dict[str, Any]) -> None:
+    make = _row_maker(row_names, processors)
+
+    def write(rows: list[Entry], common: dict[str, Any]) -> None:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             with cursor.copy(copy_sql) as copy:
-                for values in _row_tuples(rows, row_names, processors):
+                for values in make(rows, {}):
                     copy.write_row(values)
         finally:
             cursor.close()
@@ -361,28 +368,31 @@ def _classified(
     fields: Sequence[str],
     digest: Callable[[Mapping[str, Any]], str],
     stored_digests: Callable[[list[str]], dict[str, str]],
-) -> tuple[UpsertCounts, list[dict[str, Any]]]:
-    """A chunk's rows digested and counted (added, updated, unchanged), and those to write."""
-    entries: list[dict[str, Any]] = []
+) -> tuple[UpsertCounts, list[Entry]]:
+    """A chunk's rows digested and counted (added, updated, unchanged), and those to write.
+
+    Validated values are read, never changed nor copied: the digest goes alongside them.
+    """
+    entries: list[Entry] = []
+    values: Mapping[str, Any]
     for row in chunk:
-        # validated values are copied (a digest and the constants are added), never changed
-        values = row.copy() if type(row) is dict else _field_values(row, fields)
-        values["content_hash"] = digest(values)
-        entries.append(values)
-    pending = {values["crm_id"]: values for values in entries}  # a later duplicate wins
+        values = row if type(row) is dict else _field_values(row, fields)
+        entries.append((values, digest(values)))
+    pending = {values["crm_id"]: (values, content) for values, content in entries}  # a later duplicate wins
     stored = stored_digests(list(pending))
     added = updated = unchanged = 0
     seen = dict(stored)
-    for values in entries:
-        previous = seen.get(values["crm_id"])
+    for values, content in entries:
+        crm_id = values["crm_id"]
+        previous = seen.get(crm_id)
         if previous is None:
             added += 1
-        elif previous == values["content_hash"]:
+        elif previous == content:
             unchanged += 1
         else:
             updated += 1
-        seen[values["crm_id"]] = values["content_hash"]
-    to_write = [values for crm_id, values in pending.items() if stored.get(crm_id) != values["content_hash"]]
+        seen[crm_id] = content
+    to_write = [entry for crm_id, entry in pending.items() if stored.get(crm_id) != entry[1]]
     return UpsertCounts(added, updated, unchanged), to_write
 
 

@@ -25,7 +25,7 @@ from bot.store.models import (
     DealStage,
     ImportRun,
 )
-from bot.store.repo._bulk import DEFAULT_CHUNK_SIZE, UpsertCounts, bulk_upsert
+from bot.store.repo._bulk import DEFAULT_CHUNK_SIZE, UpsertCounts, _memoized, bulk_upsert
 from bot.store.repo._sql import dialect_name, get_scoped, table_of
 
 ACCOUNT_FIELDS: tuple[str, ...] = tuple(AccountCreate.model_fields)
@@ -158,6 +158,7 @@ ACCOUNT_VALUE_COLUMNS = (
     "custom_attributes",
 )
 _ACCOUNT_VALUES = sa_select(*[_ACCOUNTS.c[name] for name in ACCOUNT_VALUE_COLUMNS])
+_JSON_VALUE_COLUMNS = ("tech_stack", "custom_attributes")  # the last two of ACCOUNT_VALUE_COLUMNS
 
 
 def account_values(*, session: Session, workspace_id: int) -> list[Sequence[Any]]:
@@ -165,9 +166,30 @@ def account_values(*, session: Session, workspace_id: int) -> list[Sequence[Any]
 
     Not ORM objects: building one per account costs more than the query, and several times the
     memory, when a workspace holds hundreds of thousands of accounts (the statistics read them all).
+    Where the driver hands JSON over as text (SQLite), each distinct text is decoded once: accounts
+    share a few tech stacks and custom attribute sets, so equal values come back as one shared
+    object, to be read, not changed.
     """
-    query = _ACCOUNT_VALUES.where(_whole_workspace(session, _ACCOUNTS.c.workspace_id, workspace_id))
-    return list(session.connection().execute(query.order_by(_ACCOUNTS.c.id)))
+    where = _whole_workspace(session, _ACCOUNTS.c.workspace_id, workspace_id)
+    conn = session.connection()
+    stack, custom = (_json_decoder(conn, name) for name in _JSON_VALUE_COLUMNS)
+    if stack is None or custom is None:  # decoded by the driver already
+        return list(conn.execute(_ACCOUNT_VALUES.where(where).order_by(_ACCOUNTS.c.id)))
+    texts = sa_select(
+        *[
+            type_coerce(_ACCOUNTS.c[name], String) if name in _JSON_VALUE_COLUMNS else _ACCOUNTS.c[name]
+            for name in ACCOUNT_VALUE_COLUMNS
+        ]
+    )
+    rows = conn.execute(texts.where(where).order_by(_ACCOUNTS.c.id))
+    return [(*row[:-2], stack(row[-2]), custom(row[-1])) for row in rows]
+
+
+def _json_decoder(conn: Connection, name: str) -> Callable[[Any], Any] | None:
+    """The JSON column's own result processor, remembered per stored text; None if it has none."""
+    column_type = _ACCOUNTS.c[name].type
+    process = column_type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    return None if process is None else _memoized(process)
 
 
 def get_deal(*, session: Session, workspace_id: int, crm_id: str) -> Deal | None:
