@@ -23,7 +23,16 @@ from bot.cli.progress import counted, wanted
 from bot.cli.state import cli_settings
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
 from bot.settings import Settings
-from bot.store.db import Engine, connect, current_revision, display_url, head_revision, make_engine, upgrade
+from bot.store.db import (
+    HEAD_REVISION,
+    Engine,
+    connect,
+    current_revision,
+    display_url,
+    make_engine,
+    stored_revision,
+    upgrade,
+)
 from icp_engine.readers import parse_map_options
 
 import_app = typer.Typer(
@@ -51,7 +60,7 @@ def _actor() -> str:
 def _open_store(settings: Settings) -> Engine:
     """The configured store; SQLite upgrades itself, PostgreSQL must already be at head."""
     engine = connect(settings.resolved_database_url)
-    current, head = current_revision(engine), head_revision()
+    current, head = stored_revision(engine), HEAD_REVISION
     if current != head:
         engine.dispose()
         fail(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # The types other layers name (they import them from here, never from sqlalchemy or sqlmodel).
 __all__ = [
     "DEFAULT_URL",
+    "HEAD_REVISION",
     "Engine",
     "SQLAlchemyError",
     "Session",
@@ -44,6 +45,7 @@ __all__ = [
     "read_scope",
     "resolve_url",
     "session_scope",
+    "stored_revision",
     "upgrade",
 ]
 
@@ -247,6 +249,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+#: The newest migration's revision. Kept here so that a store at head is recognised without
+#: importing Alembic and reading every migration (about a second per command); a test holds it
+#: to Alembic's own head.
+HEAD_REVISION = "0007"
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the database records (None when it has none), read with plain SQL."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        versions: list[str] = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return versions[0] if len(versions) == 1 else None
+
+
 def head_revision() -> str | None:
     """The newest revision shipped with this code."""
     from alembic.script import ScriptDirectory
@@ -263,6 +280,6 @@ def connect(url: str | None = None, *, auto_upgrade: bool | None = None) -> Engi
     engine = make_engine(url)
     if auto_upgrade is None:
         auto_upgrade = engine.dialect.name == "sqlite"
-    if auto_upgrade:
+    if auto_upgrade and stored_revision(engine) != HEAD_REVISION:
         upgrade(engine)
     return engine

@@ -8,6 +8,8 @@ workspaces, which is itself the tenancy rule under test.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -27,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, select
 
 from bot.store import connect, current_revision, downgrade, head_revision, make_engine, session_scope, upgrade
-from bot.store.db import resolve_url
+from bot.store.db import HEAD_REVISION, resolve_url, stored_revision
 from bot.store.models import (
     AccountCreate,
     Answer,
@@ -123,20 +125,40 @@ def test_migrations_match_models_and_downgrade_to_base(empty_db_url: str) -> Non
             diffs_before = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diffs_before, "an empty database must differ from the models (the comparison works)"
 
+        assert stored_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == _newest_migration_file()
+        assert current_revision(engine) == head_revision() == _newest_migration_file() == HEAD_REVISION
+        assert stored_revision(engine) == HEAD_REVISION
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, metadata) == []
 
         downgrade(engine, "base")
-        assert current_revision(engine) is None
+        assert current_revision(engine) is None and stored_revision(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
         upgrade(engine)  # and back up again from base
         assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_an_embedded_store_behind_head_upgrades_itself_and_one_at_head_loads_no_alembic(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0006")
+    engine = connect(url)  # behind: upgraded on connect
+    try:
+        assert stored_revision(engine) == current_revision(engine) == HEAD_REVISION
+    finally:
+        engine.dispose()
+    probe = "import sys; from bot.store import connect; connect(sys.argv[1]).dispose(); print('alembic' in sys.modules)"
+    at_head = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True)
+    assert at_head.stdout.strip() == "False"  # at head: the check is one query, no migration run
+    behind = f"sqlite:///{tmp_path / 'new.db'}"
+    fresh = subprocess.run([sys.executable, "-c", probe, behind], capture_output=True, text=True, check=True)
+    assert fresh.stdout.strip() == "True"  # (the probe sees a migration when there is one)
 
 
 def test_autogenerate_renders_plain_sqlalchemy_types() -> None:
