@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -427,12 +426,18 @@ def _layout(
 
 
 def repeating(hashes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The records (within ``mask``) whose hash another record of ``mask`` shares, in file order."""
+    """The records (within ``mask``) whose hash another record of ``mask`` shares, in file order.
+
+    The hashes are sorted once (most files repeat none, and then nothing more is done); the few
+    that repeat are then looked up among all of them.
+    """
     where = np.flatnonzero(mask)
-    if len(where) < 2:
+    values = hashes[where]
+    ordered = np.sort(values)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(twice):
         return np.zeros(0, np.int64)
-    shared = pd.Series(hashes[where]).duplicated(keep=False).to_numpy()  # hashing: no sort of n values
-    return where[shared]
+    return where[np.isin(values, twice)]
 
 
 _BINARY = np.zeros(256, bool)

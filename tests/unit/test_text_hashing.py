@@ -11,10 +11,28 @@ from hypothesis import strategies as st
 from icp_engine.readers import text_hashing
 from icp_engine.readers.account_join import _LEGAL_SUFFIXES, normalize_company_name
 from icp_engine.readers.account_table import coarse_name_hashes
+from icp_engine.readers.columnar import repeating
 from icp_engine.readers.text_hashing import text_hashes, word_key_hashes
 
 WORDS = st.sampled_from(
-    ["acme", "the", "ltd", "Inc.", "co", "&", "and", "Zeta", "o'neil", "ONeil", "inc", "A.B", "ab", "x1", "ÄB", "Café"]
+    [
+        "acme",
+        "the",
+        "ltd",
+        "Inc.",
+        "co",
+        "&",
+        "and",
+        "Zeta",
+        "o'neil",
+        "ONeil",
+        "inc",
+        "A.B",
+        "ab",
+        "x1",
+        "ÄB",
+        "Café",
+    ]
 )
 NAMES = (
     st.lists(WORDS, min_size=0, max_size=5)
@@ -75,3 +93,14 @@ def test_distinct_companies_get_distinct_coarse_keys() -> None:
     assert "ltd" in _LEGAL_SUFFIXES  # (the key leaves it out: 'Company 1 Ltd' and 'Company 1' are one)
     pair = coarse_name_hashes(pa.array(["Company 1 Ltd", "company 1", "The Company 1, Inc."]))
     assert pair[0] == pair[1] == pair[2]
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=40))
+def test_repeating_finds_every_record_whose_hash_another_masked_record_shares(
+    records: list[tuple[int, bool]],
+) -> None:
+    hashes = np.array([h for h, _ in records], np.uint64)
+    mask = np.array([m for _, m in records], bool)
+    masked = [h for h, m in records if m]
+    expected = [i for i, (h, m) in enumerate(records) if m and masked.count(h) > 1]
+    assert repeating(hashes, mask).tolist() == expected
