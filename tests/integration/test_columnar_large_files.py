@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from icp_engine.readers import columnar, read_account_table, read_accounts
-from icp_engine.readers.account_table import _KEY_SLICE, from_rows
+from icp_engine.readers.account_table import from_rows
 from icp_engine.readers.csv_table import _CsvSource
+from icp_engine.readers.text_hashing import _SLICE as _KEY_SLICE
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = ["Acme", "Acme Inc", "ACME, Inc.", "The Acme Co", "Globex & Sons", "Zoë AG", "Müller GmbH", ""]
