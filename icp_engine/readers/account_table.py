@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import _LEGAL_SUFFIXES, normalize_company_name
 from icp_engine.readers.aliases import ACCOUNT_FIELDS
-from icp_engine.readers.columnar import PLAIN_NUMBER, Columns, repeating
+from icp_engine.readers.columnar import PLAIN_NUMBER, Columns, empty_as_null, repeating
 from icp_engine.readers.columns import resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, _CsvSource
 from icp_engine.readers.results import AccountRow, ReadResult, RowError
@@ -208,10 +208,7 @@ def _text_series(values: pa.Array) -> pd.Series:
 
     A column with no empty value is taken as it is: pandas then shares its texts, not a copy.
     """
-    empty = pc.equal(values, "")
-    if pc.any(empty).as_py():
-        values = pc.if_else(empty, pa.scalar(None, pa.string()), values)
-    return pd.Series(pd.array(values, dtype=_EMPTY_AS_MISSING))
+    return pd.Series(pd.array(empty_as_null(values), dtype=_EMPTY_AS_MISSING))
 
 
 Problem = tuple[int, int, str | None, str]  # (record, order in the row, field, reason)

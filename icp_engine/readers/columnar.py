@@ -35,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from icp_engine.readers.text_hashing import string_bytes
+
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes from ASCII text
 _CHUNK = 16_384  # records turned into Python values at a time when rows are handed out one by one
 _PEEK = 1_024  # records looked at first when a column may not be all numbers
@@ -111,17 +113,20 @@ def _ascii_edges(column: pa.Array) -> np.ndarray | None:
     text is not ASCII (read from Arrow's buffers: no text is copied)."""
     if column.type != pa.string() or column.null_count:
         return None
-    _, offsets_buffer, data_buffer = column.buffers()
-    if offsets_buffer is None or not len(column):
-        return np.zeros(0, np.uint8)
-    offsets = np.frombuffer(offsets_buffer, np.int32)[column.offset : column.offset + len(column) + 1]
-    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    texts = data[offsets[0] : offsets[-1]]
+    texts, offsets = string_bytes(column)
     if len(texts) and texts.max() >= 0x80:  # (a maximum: no temporary the size of the texts)
         return None
     starts, ends = offsets[:-1], offsets[1:]
     filled = ends > starts
-    return np.concatenate((data[starts[filled]], data[ends[filled] - 1]))
+    return np.concatenate((texts[starts[filled]], texts[ends[filled] - 1]))
+
+
+def empty_as_null(texts: pa.Array) -> pa.Array:
+    """Empty texts as nulls, the way the readers mean a blank cell (a column with none is kept)."""
+    empty = pc.equal(texts, "")
+    if not pc.any(empty).as_py():
+        return texts
+    return pc.if_else(empty, pa.scalar(None, texts.type), texts)
 
 
 def _strip(column: pa.Array) -> pa.Array:

@@ -49,8 +49,9 @@ def _segments(symbols: np.ndarray, starts: np.ndarray) -> np.ndarray:
         return _mix(sums ^ (lengths.astype(np.uint64) * _MIX))
 
 
-def _bytes_of(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of a string array without nulls and its offsets (from 0), as numpy views."""
+def string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string array without nulls and its offsets (from 0): the bytes a view
+    of Arrow's buffer, no text copied."""
     if values.type == pa.large_string():
         offset_type: type[np.signedinteger] = np.int64
     elif values.type == pa.string():
@@ -74,7 +75,7 @@ def _sliced(values: pa.Array, hashes: Callable[[pa.Array], np.ndarray]) -> np.nd
 
 
 def _text_slice(values: pa.Array) -> np.ndarray:
-    data, offsets = _bytes_of(values)
+    data, offsets = string_bytes(values)
     filled = np.diff(offsets) > 0
     out = np.full(len(values), _EMPTY, np.uint64)
     out[filled] = _segments(data.astype(np.uint64) + np.uint64(1), offsets[:-1][filled])
@@ -82,7 +83,7 @@ def _text_slice(values: pa.Array) -> np.ndarray:
 
 
 def _word_key_slice(values: pa.Array, dropped: np.ndarray, table: np.ndarray | None) -> np.ndarray:
-    data, offsets = _bytes_of(values)
+    data, offsets = string_bytes(values)
     if table is not None:
         data, offsets = _translated(data, offsets, table)
     out = np.full(len(values), _EMPTY, np.uint64)
