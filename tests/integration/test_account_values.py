@@ -1,7 +1,7 @@
-"""``account_values`` gives each account's stored values as the ORM reads them, on both backends.
+"""``account_values`` gives the stored accounts' columns as the ORM reads them, on both backends.
 
 Why: on SQLite it decodes the JSON columns itself, each distinct text once (the statistics read
-every account of a workspace), so its rows must still equal what the models hold.
+every account of a workspace), so its columns must still hold what the models hold.
 """
 
 from __future__ import annotations
@@ -43,11 +43,12 @@ def test_account_values_are_the_stored_accounts(engine: Engine) -> None:
         workspace_id = ws.id
         crm_repo.bulk_upsert_accounts(session=session, workspace_id=workspace_id, rows=_accounts())
     with read_scope(engine) as session:
-        rows = crm_repo.account_values(session=session, workspace_id=workspace_id)
+        columns = crm_repo.account_values(session=session, workspace_id=workspace_id)
         stored = crm_repo.list_accounts(session=session, workspace_id=workspace_id)
-        expected = [
-            tuple(getattr(account, name) for name in crm_repo.ACCOUNT_VALUE_COLUMNS) for account in stored
-        ]
-    assert [tuple(row) for row in rows] == expected
-    assert [row[-2] for row in rows][:3] == [["salesforce", "stripe"], [], ["hubspot"]]
-    assert rows[2][-1] == {"plan": "pro", "visits": 3, "tags": ["a"]}
+        expected = {
+            name: [getattr(account, name) for account in stored] for name in crm_repo.ACCOUNT_VALUE_COLUMNS
+        }
+    assert columns == expected
+    assert list(columns) == list(crm_repo.ACCOUNT_VALUE_COLUMNS)
+    assert columns["tech_stack"][:3] == [["salesforce", "stripe"], [], ["hubspot"]]
+    assert columns["custom_attributes"][2] == {"plan": "pro", "visits": 3, "tags": ["a"]}

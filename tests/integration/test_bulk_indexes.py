@@ -126,4 +126,4 @@ def test_whole_workspace_reads_scan_the_table_only_when_it_is_that_workspaces_al
     with session_scope(engine) as session:
         shared = crm_repo.closed_deal_values(session=session, workspace_id=workspace_id)
     assert not [s for s in statements if "workspace_id + " in s]
-    assert shared == alone and len(alone) == 6
+    assert shared == alone and len(alone["crm_id"]) == 6
