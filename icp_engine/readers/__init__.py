@@ -37,7 +37,14 @@ from icp_engine.readers.account_table import AccountTable, read_account_table
 from icp_engine.readers.aliases import ACCOUNT_FIELDS, DEAL_FIELDS, HEALTH_FIELDS
 from icp_engine.readers.columns import parse_map_options, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, read_table
-from icp_engine.readers.deal_table import DealTable, join_deal_table, read_deal_table
+from icp_engine.readers.deal_table import (
+    DealBatch,
+    DealTable,
+    clean_deal_batches,
+    clean_deal_findings,
+    join_deal_table,
+    read_deal_table,
+)
 from icp_engine.readers.results import (
     AccountRow,
     CsvFormatError,
@@ -66,6 +73,7 @@ __all__ = [
     "AccountTable",
     "CsvFormatError",
     "CsvTable",
+    "DealBatch",
     "DealRow",
     "DealStream",
     "DealTable",
@@ -74,6 +82,8 @@ __all__ = [
     "NotColumnar",
     "ReadResult",
     "RowError",
+    "clean_deal_batches",
+    "clean_deal_findings",
     "join_deal_table",
     "join_deals",
     "join_health",

@@ -11,7 +11,7 @@ columnar pass does not take (see ``columnar``) is typed row by row, as ``read_de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import AccountMatcher, _accountless_texts
 from icp_engine.readers.account_table import AccountTable
+from icp_engine.readers.columnar import Columns, NotColumnar
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES
 from icp_engine.readers.results import CsvFormatError, DealRow, ReadResult, RowError
 from icp_engine.readers.typed_rows import DealStream, _DealTyper, deals_row_by_row
@@ -277,8 +278,8 @@ class _TypedColumns:
             first.setdefault(ids[i], int(self.records.lines[i]))
         return first
 
-    def _stages(self) -> _PerDistinct:
-        """Stage per record from its (IsWon, IsClosed, stage) texts, each distinct triple typed once."""
+    def _stage_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first record of each distinct (IsWon, IsClosed, stage) triple, and each record's triple."""
         codes = np.zeros(self.n, dtype=np.int64)
         size = 1
         for field in ("is_won", "is_closed", "stage"):
@@ -286,7 +287,11 @@ class _TypedColumns:
                 part, uniques = found
                 codes = codes * len(uniques) + part
                 size *= len(uniques)
-        first, inverse = _first_of_each(codes, size)
+        return _first_of_each(codes, size)
+
+    def _stages(self) -> _PerDistinct:
+        """Stage per record from its (IsWon, IsClosed, stage) texts, each distinct triple typed once."""
+        first, inverse = self._stage_keys()
         values = np.empty(len(first), dtype=object)
         bad = np.zeros(len(first), dtype=bool)
         for k, i in enumerate(first.tolist()):
@@ -460,3 +465,131 @@ def join_deal_table(accounts: AccountTable, deals: DealTable) -> tuple[np.ndarra
         if account is not None:
             index[i] = position[id(account)]
     return index, errors, [matcher.joined_finding("deal"), *_accountless(deals)]
+
+
+class DealBatch(NamedTuple):
+    """One batch of a streamed deals file, every record of it a good deal, typed column-wise.
+
+    Texts are the batch's stripped texts as Arrow arrays ("" for an empty cell). Stages are typed once per distinct (IsWon, IsClosed, stage) texts:
+    ``stage_codes`` index ``stages`` and ``stage_raws`` (the CRM's wording, as ``DealRow.stage_raw``).
+    Dates hold :class:`datetime.date` or None, amounts NaN when unknown.
+    """
+
+    lines: np.ndarray
+    deal_id: pa.Array
+    account_id: pa.Array | None  # None: the file has no such column
+    account_name: pa.Array | None
+    custom: list[tuple[str, pa.Array]]  # (attribute name, texts) of each unmapped column, in file order
+    stage_codes: np.ndarray
+    stages: list[str]
+    stage_raws: list[str]
+    amount: np.ndarray
+    created_date: np.ndarray
+    close_date: np.ndarray
+    accountless_open: int  # open deals naming no account (what read_deals' findings count)
+    accountless_closed: list[int]  # lines of closed deals naming no account
+    backwards: list[int]  # lines of deals closing before they were created
+
+
+def clean_deal_batches(stream: DealStream) -> Generator[DealBatch | None, None, None]:
+    """The batches of a stream read batch-wise (``DealStream(keep=False)``), typed column-wise,
+    as long as the row-wise typer would accept every record: yields None and stops at the first
+    batch where it would not (a missing or repeated deal id, a bad stage, amount or date, a ragged
+    record, a file changed since it was opened), or at once when the file is not read batch-wise.
+
+    Why: a file without any problem (the usual export) needs none of the row-wise typer's
+    bookkeeping; a file with one goes through ``DealStream.rows``, which words every problem.
+    """
+    batches = stream._batches
+    if batches is None or stream.table_errors or stream._may_repeat:
+        yield None
+        return
+    typer = _DealTyper(stream._layout, stream._extra_columns, stream._dates, quick=False)
+    try:
+        for part in batches:
+            batch = _BatchColumns(stream, part, typer).clean()
+            yield batch
+            if batch is None:
+                return
+    except (NotColumnar, CsvFormatError):
+        yield None
+    finally:
+        pa.default_memory_pool().release_unused()
+
+
+def clean_deal_findings(stream: DealStream, batches: Sequence[DealBatch]) -> list[str]:
+    """What ``stream.findings`` says after a row-wise pass over the records of ``batches``."""
+    closed = [line for batch in batches for line in batch.accountless_closed]
+    findings = _accountless_texts(sum(batch.accountless_open for batch in batches), closed)
+    backwards = [line for batch in batches for line in batch.backwards]
+    if backwards:
+        findings.append(
+            f"{_count(len(backwards), 'deal', ('closes', 'close'))} before they were created (lines {_lines(backwards)})"
+        )
+    if "amount" not in stream._layout.index:
+        findings.append("no amount column: deal values are unknown")
+    return [*stream._source.encoding_notes(), *findings]
+
+
+class _BatchColumns(_TypedColumns):
+    """The columnar typing of one batch of a stream read batch-wise (one typer for every batch)."""
+
+    def __init__(self, stream: DealStream, records: Columns, typer: _DealTyper) -> None:
+        self.stream = stream
+        self.records = records
+        self.layout = stream._layout
+        self.typer = typer
+        self.n = len(records)
+
+    def clean(self) -> DealBatch | None:
+        """The batch typed, or None when any record of it has a problem."""
+        ids = self.column("deal_id")
+        if ids is None or pc.any(pc.equal(ids, "")).as_py():
+            return None
+        codes, stages, raws = self._stages_with_raw()
+        if codes is None:
+            return None
+        amount, created, closed = self._amounts(), self._dates("created_date"), self._dates("close_date")
+        if amount.bad.any() or created.bad.any() or closed.bad.any():
+            return None
+        lines = self.records.lines
+        lone = ~(self._filled("account_id") | self._filled("account_name"))
+        is_open = np.array([stage == "open" for stage in stages], dtype=bool)[codes]
+        backwards = _backwards(created.days, closed.days)
+        texts = self.records.columns
+        return DealBatch(
+            lines,
+            ids,
+            self.column("account_id"),
+            self.column("account_name"),
+            [(name, texts[position]) for position, name in self.stream._extra_columns],
+            codes,
+            stages,
+            raws,
+            amount.values,
+            created.values,
+            closed.values,
+            int((lone & is_open).sum()),
+            lines[lone & ~is_open].tolist(),
+            [] if backwards is None else lines[backwards].tolist(),
+        )
+
+    def _filled(self, field: str) -> np.ndarray:
+        column = self.column(field)
+        if column is None:
+            return np.zeros(self.n, dtype=bool)
+        return np.asarray(pc.not_equal(column, "").to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _stages_with_raw(self) -> tuple[np.ndarray | None, list[str], list[str]]:
+        """Each record's code into the distinct stages and their raw texts (None: a bad stage)."""
+        first, inverse = self._stage_keys()
+        stages: list[str] = []
+        raws: list[str] = []
+        for i in first.tolist():
+            row = _Row(self.layout, int(self.records.lines[i]), self.values_of(i))
+            stage, raw = self.typer.stage(row)
+            if row.errors or stage is None:
+                return None, [], []
+            stages.append(stage)
+            raws.append(raw)
+        return inverse, stages, raws

@@ -18,7 +18,6 @@ from bot.services.imports.service import AUDIT_ACTION
 from bot.store import head_revision, make_engine, session_scope
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo
-from bot.store.repo.workspaces import get_workspace
 from tests.support.import_support import (
     ACCOUNTS_CSV,
     cli_root,
@@ -26,6 +25,7 @@ from tests.support.import_support import (
     new_team,
     run_cli,
     table_counts,
+    workspace_id,
     write,
 )
 
@@ -61,13 +61,6 @@ def url(store_engine: Engine) -> str:
 @pytest.fixture
 def accounts_file(tmp_path: Path) -> Path:
     return write(tmp_path / "companies.csv", ACCOUNTS_CSV)
-
-
-def workspace_id(engine: Engine, team: str) -> int:
-    with session_scope(engine) as session:
-        found = get_workspace(session=session, slack_team_id=team)
-        assert found is not None and found.id is not None
-        return found.id
 
 
 def test_the_import_commands_are_mounted() -> None:

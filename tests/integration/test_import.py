@@ -28,8 +28,7 @@ from bot.store.models import Account, DealStage, ImportKind, ImportStatus
 from bot.store.repo import audit as audit_repo
 from bot.store.repo import crm as crm_repo
 from bot.store.repo import imports as imports_repo
-from bot.store.repo.workspaces import get_workspace
-from tests.support.import_support import ACCOUNTS_CSV, MAVEN, new_team, table_counts, write
+from tests.support.import_support import ACCOUNTS_CSV, MAVEN, new_team, table_counts, workspace_id, write
 
 DB_SETTINGS = settings(
     max_examples=10,
@@ -53,13 +52,6 @@ def run(
     options.setdefault("skip_bad_rows", False)
     options.setdefault("actor", "tester")
     return service(engine=engine, workspace=team, path=path, **options)
-
-
-def workspace_id(engine: Engine, team: str) -> int:
-    with session_scope(engine) as session:
-        found = get_workspace(session=session, slack_team_id=team)
-        assert found is not None and found.id is not None
-        return found.id
 
 
 def accounts_of(engine: Engine, team: str) -> dict[str, Account]:

@@ -29,9 +29,9 @@ from bot.store.models import DealCreate
 from bot.store.repo import content_hash
 from bot.store.repo import crm as crm_repo
 from bot.store.repo.crm import DEAL_FIELDS
-from bot.store.repo.workspaces import get_or_create_workspace, get_workspace
+from bot.store.repo.workspaces import get_or_create_workspace
 from icp_engine.readers import CsvFormatError, join_deals, read_deals
-from tests.support.import_support import ACCOUNTS_CSV, new_team, table_counts, write
+from tests.support.import_support import ACCOUNTS_CSV, new_team, table_counts, workspace_id, write
 
 DB_SETTINGS = settings(
     max_examples=12,
@@ -107,13 +107,6 @@ def with_accounts(engine: Engine, folder: Path) -> str:
     accounts = write(folder / f"accounts-{team}.csv", ACCOUNTS_CSV)
     assert import_accounts(engine=engine, workspace=team, path=accounts).ok
     return team
-
-
-def workspace_id(engine: Engine, team: str) -> int:
-    with session_scope(engine) as session:
-        found = get_workspace(session=session, slack_team_id=team)
-        assert found is not None and found.id is not None
-        return found.id
 
 
 def stored_deals(engine: Engine, team: str) -> dict[str, tuple[Any, ...]]:

@@ -11,6 +11,9 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select, table
 from typer.testing import CliRunner
 
+from bot.store.db import session_scope
+from bot.store.repo.workspaces import get_workspace
+
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MAVEN = SHARED_DATA / "maven_crm"
 STORE_TABLES = ("workspace", "account", "deal", "customer_health", "import_run", "audit_log")
@@ -26,6 +29,14 @@ ACCOUNTS_CSV = (
 def new_team() -> str:
     """A fresh workspace (Slack team id), so tests sharing a database never see each other's rows."""
     return f"T{uuid.uuid4().hex[:12]}"
+
+
+def workspace_id(engine: Engine, team: str) -> int:
+    """The store id of an existing workspace (Slack team id ``team``)."""
+    with session_scope(engine) as session:
+        found = get_workspace(session=session, slack_team_id=team)
+        assert found is not None and found.id is not None
+        return found.id
 
 
 def table_counts(engine: Engine) -> dict[str, int]:

@@ -307,6 +307,17 @@ def _stored_digests(
     return fetch
 
 
+def _has_rows(conn: Connection, table: Table, workspace_id: int) -> bool:
+    """Whether the table holds any row of the workspace (one index look-up)."""
+    query = select(table.c.crm_id).where(table.c.workspace_id == workspace_id).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def _nothing_stored(crm_ids: list[str]) -> dict[str, str]:
+    """The stored digests of a workspace without rows in the table: none."""
+    return {}
+
+
 @contextmanager
 def _sqlite_cache(conn: Connection) -> Iterator[None]:
     """A bigger SQLite page cache for the duration of a bulk write (other databases: nothing)."""
@@ -378,6 +389,8 @@ def _classified(
     for row in chunk:
         values = row if type(row) is dict else _field_values(row, fields)
         entries.append((values, digest(values)))
+    if stored_digests is _nothing_stored:  # distinct ids, none stored: every row is new
+        return UpsertCounts(added=len(entries)), entries
     pending = {values["crm_id"]: (values, content) for values, content in entries}  # a later duplicate wins
     stored = stored_digests(list(pending))
     added = updated = unchanged = 0
@@ -406,18 +419,25 @@ def bulk_upsert(
     import_run_id: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     defer_indexes: bool = False,
+    distinct_ids: bool = False,
 ) -> UpsertCounts:
     """Upsert ``rows`` into ``table``: models carrying ``fields``, or validated field -> value dicts.
 
     One of the fields is ``crm_id``. Dicts are taken as they are (the caller validated them, see
     ``bot.services.imports.values``), so the database's own constraints are the last check.
     ``defer_indexes``: build secondary indexes after a big write instead of row by row (SQLite;
-    see :class:`_DeferredIndexes`).
+    see :class:`_DeferredIndexes`). ``distinct_ids``: the caller knows that no CRM id occurs twice
+    in ``rows``; then, when the workspace has no row in the table yet, every row is added and no
+    stored digest is looked up (a SELECT per chunk that could only find nothing).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     conn = session.connection()
-    stored_digests = _stored_digests(session, table, workspace_id)
+    stored_digests = (
+        _nothing_stored
+        if distinct_ids and not _has_rows(conn, table, workspace_id)
+        else _stored_digests(session, table, workspace_id)
+    )
     columns = [*fields, "content_hash", *_CONSTANTS]
     if conn.dialect.name == "postgresql":
         write = _copy_upsert(session, table, columns)

@@ -76,6 +76,7 @@ def _upsert(
     chunk_size: int,
     *,
     defer_indexes: bool = False,
+    distinct_ids: bool = False,
 ) -> UpsertCounts:
     _check_run(session, workspace_id, import_run_id)
     return bulk_upsert(
@@ -87,6 +88,7 @@ def _upsert(
         import_run_id=import_run_id,
         chunk_size=chunk_size,
         defer_indexes=defer_indexes,
+        distinct_ids=distinct_ids,
     )
 
 
@@ -109,14 +111,23 @@ def bulk_upsert_deals(
     rows: Iterable[DealCreate | Mapping[str, Any]],
     import_run_id: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    distinct_ids: bool = False,
 ) -> UpsertCounts:
     """Insert new deals, update changed ones, skip identical ones (matched by CRM id).
 
     Deals come by the million, each with an account in no particular order: SQLite builds the
-    account index after a big write instead of deal by deal.
+    account index after a big write instead of deal by deal. ``distinct_ids``: see ``bulk_upsert``.
     """
     return _upsert(
-        session, Deal, DEAL_FIELDS, workspace_id, rows, import_run_id, chunk_size, defer_indexes=True
+        session,
+        Deal,
+        DEAL_FIELDS,
+        workspace_id,
+        rows,
+        import_run_id,
+        chunk_size,
+        defer_indexes=True,
+        distinct_ids=distinct_ids,
     )
 
 
