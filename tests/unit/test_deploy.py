@@ -103,6 +103,10 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck_and_no_downloads_at_run_
     # Installed from the lock (hashes checked) plus the wheel, whose package data holds the prompts.
     assert "uv export --frozen" in text and "--require-hashes" in text
     assert "--no-deps /dist/*.whl" in text
+    # Bytecode compiled at build time: the runtime user cannot write it, and every import worker
+    # would compile each module it loads again.
+    installs = [line for line in text.splitlines() if "uv pip install" in line]
+    assert installs and all("--compile-bytecode" in line for line in installs)
     assert "prompts" not in final_stage  # nothing copied beside the wheel that the code would not read
 
 
