@@ -39,6 +39,7 @@ from icp_engine.readers.columns import parse_map_options, resolve_columns
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES, read_table
 from icp_engine.readers.deal_table import (
     DealBatch,
+    DealNotes,
     DealTable,
     clean_deal_batches,
     clean_deal_findings,
@@ -74,6 +75,7 @@ __all__ = [
     "CsvFormatError",
     "CsvTable",
     "DealBatch",
+    "DealNotes",
     "DealRow",
     "DealStream",
     "DealTable",

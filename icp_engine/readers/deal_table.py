@@ -467,6 +467,14 @@ def join_deal_table(accounts: AccountTable, deals: DealTable) -> tuple[np.ndarra
     return index, errors, [matcher.joined_finding("deal"), *_accountless(deals)]
 
 
+class DealNotes(NamedTuple):
+    """What a streamed deals file's findings say of one batch: a few numbers, kept between passes."""
+
+    accountless_open: int  # open deals naming no account (what read_deals' findings count)
+    accountless_closed: list[int]  # lines of closed deals naming no account
+    backwards: list[int]  # lines of deals closing before they were created
+
+
 class DealBatch(NamedTuple):
     """One batch of a streamed deals file, every record of it a good deal, typed column-wise.
 
@@ -486,9 +494,7 @@ class DealBatch(NamedTuple):
     amount: np.ndarray
     created_date: np.ndarray
     close_date: np.ndarray
-    accountless_open: int  # open deals naming no account (what read_deals' findings count)
-    accountless_closed: list[int]  # lines of closed deals naming no account
-    backwards: list[int]  # lines of deals closing before they were created
+    notes: DealNotes  # what the findings say of the batch
 
 
 def clean_deal_batches(stream: DealStream) -> Generator[DealBatch | None, None, None]:
@@ -517,11 +523,11 @@ def clean_deal_batches(stream: DealStream) -> Generator[DealBatch | None, None, 
         pa.default_memory_pool().release_unused()
 
 
-def clean_deal_findings(stream: DealStream, batches: Sequence[DealBatch]) -> list[str]:
-    """What ``stream.findings`` says after a row-wise pass over the records of ``batches``."""
-    closed = [line for batch in batches for line in batch.accountless_closed]
-    findings = _accountless_texts(sum(batch.accountless_open for batch in batches), closed)
-    backwards = [line for batch in batches for line in batch.backwards]
+def clean_deal_findings(stream: DealStream, notes: Sequence[DealNotes]) -> list[str]:
+    """What ``stream.findings`` says after a row-wise pass over the batches these notes are of."""
+    closed = [line for note in notes for line in note.accountless_closed]
+    findings = _accountless_texts(sum(note.accountless_open for note in notes), closed)
+    backwards = [line for note in notes for line in note.backwards]
     if backwards:
         findings.append(
             f"{_count(len(backwards), 'deal', ('closes', 'close'))} before they were created (lines {_lines(backwards)})"
@@ -569,9 +575,11 @@ class _BatchColumns(_TypedColumns):
             amount.values,
             created.values,
             closed.values,
-            int((lone & is_open).sum()),
-            lines[lone & ~is_open].tolist(),
-            [] if backwards is None else lines[backwards].tolist(),
+            DealNotes(
+                int((lone & is_open).sum()),
+                lines[lone & ~is_open].tolist(),
+                [] if backwards is None else lines[backwards].tolist(),
+            ),
         )
 
     def _filled(self, field: str) -> np.ndarray:

@@ -27,7 +27,7 @@ from bot.services.imports.rows import DealRows
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals
 from bot.store import session_scope
 from bot.store.repo.crm import list_account_names
-from icp_engine.readers import DealStream
+from icp_engine.readers import CsvFormatError, DealStream
 from tests.support.import_support import new_team, workspace_id, write
 
 ACCOUNTS = "Account ID,Account Name,Industry\nA1,Acme,software\nA2,Globex GmbH,retail\nA3,Zürich AG,finance\n"
@@ -283,3 +283,20 @@ def test_a_workspace_without_deals_is_written_without_digest_lookups(
     assert (fast.added, rows.added) == (120, 120)
     assert (fast_lookups, row_lookups) == (0, 3)  # the row path looks each chunk's digests up
     assert (again.status, again.unchanged, again_lookups) == ("unchanged", 120, 3)  # deals stored now
+
+
+def test_a_file_changed_after_its_check_is_refused_while_written(
+    upgraded_engine: Engine, scratch: Path
+) -> None:
+    """The lane reads the file twice, keeping nothing of it between the reads (what an import
+    holds does not grow with the file): a file changed in between must not be written."""
+    team = with_accounts(upgraded_engine, scratch)
+    path = write(scratch / f"changed-{team}.csv", deals_csv(30))
+    with session_scope(upgraded_engine) as session:
+        accounts = list_account_names(session, workspace_id=workspace_id(upgraded_engine, team))
+    rows = deal_rows(DealStream(path), accounts)
+    assert isinstance(rows, DealColumns) and rows.tally().rows == 30
+    assert len(list(rows.values())) == 30  # the second read, of the same file, gives every deal
+    path.write_text(deals_csv(30).replace("D00007", ""), encoding="utf-8")  # now a deal has no id
+    with pytest.raises(CsvFormatError, match=r"changed while it was being read; import it again$"):
+        list(rows.values())

@@ -3,9 +3,9 @@
 Why: :class:`~bot.services.imports.rows.DealRows` types, joins, converts and validates each deal
 on its own (tens of microseconds a deal: most of a million-deal import). The usual export has no
 problem at all, and then every one of those steps can be done on whole columns once the file is
-known to be clean: the stream's batches are typed column-wise (``clean_deal_batches``), each
-deal's account id is looked up among the stored ones in one Arrow call, lengths are checked per
-column, and the rows' values are made by one generated loop, a chunk of rows at a time.
+known to be clean: the stream's batches are typed column-wise (``clean_deal_batches``), the
+deals' account ids are looked up among the stored ones by Arrow, lengths are checked per column,
+and the rows' values are made by one generated loop, a chunk of rows at a time.
 
 The lane only takes a file on which it provably gives what the row path gives, the same values
 (and so the same content digests), counts, findings and summary: no row error, no repeated deal
@@ -38,7 +38,9 @@ from bot.store.models import DealCreate
 from bot.store.models.base import CRM_ID, NAME
 from icp_engine.readers import (
     AccountMatcher,
+    CsvFormatError,
     DealBatch,
+    DealNotes,
     DealStream,
     clean_deal_batches,
     clean_deal_findings,
@@ -192,17 +194,18 @@ def _maker(has_name: bool, has_currency: bool, custom: Sequence[str], raw: Seque
 class DealColumns:
     """A deals file without any problem, typed and joined column-wise, its values made a chunk at a time.
 
-    What :class:`DealRows` gives for such a file (values in file order, tally), built from the
-    batches of the stream's column-wise typing held in memory (Arrow texts and arrays: about the
-    file's size). ``checked``: every row is known to be good before anything is written.
+    What :class:`DealRows` gives for such a file (values in file order, tally). Like the row path,
+    it reads the file twice: a first pass checks every batch and keeps only what the findings
+    need (a few numbers a batch), and :meth:`values` types each batch again as it is written, so
+    what an import holds does not grow with the file. ``checked``: every row is known to be good
+    before anything is written.
     """
 
     checked = True
 
-    def __init__(self, stream: DealStream, batches: list[DealBatch], plan: _Plan) -> None:
-        self.stream, self.batches, self.plan = stream, batches, plan
+    def __init__(self, stream: DealStream, plan: _Plan, notes: list[DealNotes], accepted: int) -> None:
+        self.stream, self.plan, self.notes, self.accepted = stream, plan, notes, accepted
         self.file = stream.file
-        self.accepted = sum(len(batch.lines) for batch in batches)
 
     @classmethod
     def of(cls, stream: DealStream, stored: Sequence[tuple[str, str]]) -> DealColumns | None:
@@ -211,42 +214,53 @@ class DealColumns:
         ids = pa.array(
             [crm_id for crm_id, _ in stored if not crm_id.startswith(NAME_KEY_PREFIX)], pa.string()
         )
-        batches: list[DealBatch] = []
+        notes: list[DealNotes] = []
+        accepted = 0
         with closing(clean_deal_batches(stream)) as typed:
             for batch in typed:
                 if batch is None:
                     return None
                 if plan is None:
                     plan = _Plan(stream.columns, [name for name, _ in batch.custom])
-                if not plan.usable or plan.too_long(batch) or plan.stage_problems(batch):
+                if (
+                    not plan.usable
+                    or plan.too_long(batch)
+                    or plan.stage_problems(batch)
+                    or not _joined_by_id(batch, ids)
+                ):
                     return None
-                batches.append(batch)
-        if plan is None or not _joined_by_id(batches, ids):
+                notes.append(batch.notes)
+                accepted += len(batch.lines)
+        if plan is None:
             return None
-        return cls(stream, batches, plan)
+        return cls(stream, plan, notes, accepted)
 
     def values(self, *, stop_at_rejected: bool = False) -> Generator[dict[str, Any], None, None]:
-        """The deals' values in file order (``stop_at_rejected`` changes nothing: no row is rejected)."""
-        for batch in self.batches:
-            for start in range(0, len(batch.lines), _CHUNK):
-                yield from self.plan.rows(batch, start, start + _CHUNK)
+        """The deals' values in file order (``stop_at_rejected`` changes nothing: no row is rejected).
+
+        A batch that no longer passes means the file changed since the first pass: that raises,
+        and the import's transaction is rolled back, as on the row path.
+        """
+        with closing(clean_deal_batches(self.stream)) as typed:
+            for batch in typed:
+                if batch is None:
+                    raise CsvFormatError(f"{self.file} changed while it was being read; import it again")
+                for start in range(0, len(batch.lines), _CHUNK):
+                    yield from self.plan.rows(batch, start, start + _CHUNK)
 
     def tally(self) -> Tally:
         """What :meth:`DealRows.tally` says after a pass over the same file: no error, all joined by id."""
         joined = AccountMatcher([], file=self.file, columns={})
         joined.how = Counter({"id": self.accepted})
-        findings = [*clean_deal_findings(self.stream, self.batches), joined.joined_finding("deal")]
+        findings = [*clean_deal_findings(self.stream, self.notes), joined.joined_finding("deal")]
         return Tally(self.accepted, [], list(dict.fromkeys(findings)), [])
 
 
-def _joined_by_id(batches: Sequence[DealBatch], ids: pa.Array) -> bool:
-    """Whether every deal names one account id, stored as it is (what DealRows joins by a lookup).
-
-    Looked up in one call for the whole file: the stored ids are hashed once, not once per batch.
-    """
-    if any(batch.account_id is None for batch in batches):
+def _joined_by_id(batch: DealBatch, ids: pa.Array) -> bool:
+    """Whether every deal of the batch names one account id, stored as it is (what DealRows joins
+    by a lookup)."""
+    if batch.account_id is None:
         return False
-    account_ids = pa.chunked_array([batch.account_id for batch in batches], pa.string())
-    if not pc.all(pc.is_in(account_ids, value_set=ids)).as_py():
+    if not pc.all(pc.is_in(batch.account_id, value_set=ids)).as_py():
         return False
-    return not pc.any(pc.match_substring(account_ids, ";")).as_py()
+    return not pc.any(pc.match_substring(batch.account_id, ";")).as_py()
