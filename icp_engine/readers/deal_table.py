@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from icp_engine.normalize import parse_number
 from icp_engine.readers.account_join import AccountMatcher, _accountless_texts
 from icp_engine.readers.account_table import AccountTable
-from icp_engine.readers.columnar import Columns, NotColumnar
+from icp_engine.readers.columnar import Columns, NotColumnar, empty_as_null
 from icp_engine.readers.csv_table import DEFAULT_MAX_FIELD_BYTES
 from icp_engine.readers.results import CsvFormatError, DealRow, ReadResult, RowError
 from icp_engine.readers.typed_rows import DealStream, _DealTyper, deals_row_by_row
@@ -268,8 +268,7 @@ class _TypedColumns:
         column = self.column(field)
         if column is None:
             return pa.nulls(self.n if keep is None else len(keep), pa.string())
-        column = _kept_texts(column, keep)
-        return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        return empty_as_null(_kept_texts(column, keep))
 
     def _first_lines(self, ids: np.ndarray, dup: np.ndarray) -> dict[str, int]:
         """The first line of each deal id that repeats (what the duplicate error names)."""
