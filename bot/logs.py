@@ -49,6 +49,8 @@ SECRET_PATTERNS = re.compile(
     r"\bxox[a-z]-[A-Za-z0-9-]+"
     r"|\bxapp-[A-Za-z0-9-]+"
     r"|\bsk-[A-Za-z0-9_-]{6,}"
+    r"|\bpat-[a-z0-9]+-[A-Za-z0-9-]{6,}"  # a HubSpot private app token
+    r"|\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{20,}"  # a Salesforce session / access token
     r"|\b(?P<scheme>Bearer)\s+[A-Za-z0-9._~+/=-]+"
     r"|(?P<userinfo>://[^/\s:@]+:)[^@\s/]+@",  # the password in a database URL
     re.IGNORECASE,

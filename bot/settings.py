@@ -96,9 +96,36 @@ class Settings(BaseSettings):
     )
     token_encryption_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key that encrypts stored OAuth bot, user and refresh tokens (make one with "
-        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`); unset "
-        "stores them in plain text and logs a warning at start.",
+        description="Fernet key that encrypts stored OAuth bot, user and refresh tokens, and CRM credentials (make one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`); unset, "
+        "Slack tokens are stored in plain text (with a warning at start) and CRM credentials under a key "
+        "kept in DATA_DIR/secret.key (SQLite only: a shared database needs this key set).",
+    )
+    hubspot_api_url: str = Field(
+        default="https://api.hubapi.com", description="HubSpot API base URL (`icp connect hubspot`)."
+    )
+    crm_ca_bundle: Path | None = Field(
+        default=None,
+        description="A CA bundle to trust for the CRM APIs (e.g. behind a TLS-inspecting proxy); unset: the "
+        "system's CAs.",
+    )
+    crm_sync_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="Hours between scheduled syncs of a connected CRM (`icp serve` runs them); 0 turns the "
+        "schedule off (`/icp sync` and `icp sync` still work).",
+    )
+    crm_sync_claim_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Lease on a workspace's running CRM sync, renewed while it runs, so only one sync of a "
+        "workspace runs at a time; after a crash the next sync can start once this has passed.",
+    )
+    crm_call_deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long one CRM API call may keep retrying rate limits, 5xx answers and timeouts "
+        "before the sync stops and says why.",
     )
     interview_reminder_hours: float = Field(
         default=48.0, gt=0, description="Quiet time before an unfinished interview gets a gentle reminder DM."

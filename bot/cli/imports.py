@@ -50,14 +50,14 @@ MAX_SHOWN_FINDINGS = 40
 _DETAILED_METHODS = ("fuzzy", "synonym", "unknown", "parsed")
 
 
-def _actor() -> str:
+def cli_user() -> str:
     try:
         return getpass.getuser() or "cli"
     except (OSError, KeyError):
         return "cli"
 
 
-def _open_store(settings: Settings) -> Engine:
+def open_store(settings: Settings) -> Engine:
     """The configured store; SQLite upgrades itself, PostgreSQL must already be at head."""
     engine = connect(settings.resolved_database_url)
     current, head = stored_revision(engine), HEAD_REVISION
@@ -148,7 +148,7 @@ def _run(
     with user_errors():
         overrides = parse_map_options(request.maps or [])
         settings = cli_settings(ctx)
-        engine = _open_store(settings)
+        engine = open_store(settings)
         workspace = request.workspace or settings.default_workspace
         name = request.file.name
         try:
@@ -161,17 +161,19 @@ def _run(
                     path=request.file,
                     overrides=overrides,
                     skip_bad_rows=request.skip_bad_rows,
-                    actor=_actor(),
+                    actor=cli_user(),
                     on_progress=on_progress,
                     **extra,
                 )
-            indexed = _sync_statistics(settings, engine, workspace) if summary.status == "imported" else None
+            indexed = (
+                refresh_statistics(settings, engine, workspace) if summary.status == "imported" else None
+            )
         finally:
             engine.dispose()
     _report(summary, request.as_json, indexed)
 
 
-def _sync_statistics(settings: Settings, engine: Engine, workspace: str) -> int | str:
+def refresh_statistics(settings: Settings, engine: Engine, workspace: str) -> int | str:
     """Regenerate the workspace's statistic summaries in the knowledge store after a write.
 
     Returns how many there are now, or why it failed: the import itself is committed either way,

@@ -37,6 +37,8 @@ COMMANDS = {
     "db": "bot.cli.imports:db_app",
     "llm": "bot.cli.llm:llm_app",
     "reminders": "bot.cli.reminders:reminders_app",
+    "connect": "bot.cli.crm:connect_app",
+    "sync": "bot.cli.crm:sync",
 }
 
 # What `icp --help` lists for each command without importing it: the first paragraph of its help.
@@ -62,6 +64,8 @@ SHORT_HELP = {
     "db": "The SQL store's schema.",
     "llm": "The language model the assistant drafts and chats with.",
     "reminders": "Review reminders: run the due ones now, or list them.",
+    "connect": "Connect the workspace to HubSpot or Salesforce (credentials checked, then stored encrypted).",
+    "sync": "Sync the connected CRM now: accounts and deals in (all or nothing), ICP scores back out.",
 }
 
 

@@ -16,15 +16,15 @@ other LangChain chat model are treated alike and no optional provider package is
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.exceptions import OutputParserException
 from pydantic import ValidationError
+
+from bot.retry_after import retry_after_seconds
 
 
 @dataclass(frozen=True)
@@ -57,21 +57,11 @@ def _headers(exc: BaseException) -> Mapping[str, str]:
 
 def retry_after(exc: BaseException) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms`` or ``retry-after``), if it said."""
-    headers = _headers(exc)
-    lowered = {str(k).lower(): v for k, v in headers.items()}
-    try:
-        if "retry-after-ms" in lowered:
-            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
-        value = lowered.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
+    lowered = {str(k).lower(): v for k, v in _headers(exc).items()}
+    if "retry-after-ms" in lowered:
+        millis = retry_after_seconds(lowered["retry-after-ms"])
+        return None if millis is None else millis / 1000
+    return retry_after_seconds(lowered.get("retry-after"))
 
 
 def _detail(exc: BaseException) -> str:

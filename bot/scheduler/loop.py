@@ -18,6 +18,7 @@ from bot.scheduler.runner import TickReport, run_due, worker_id
 if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.scheduler.clients import ClientFor
+    from bot.scheduler.crm_syncs import CrmSyncLoop
     from bot.settings import Settings
     from bot.slack.context import AppContext
     from bot.store.db import Engine
@@ -46,6 +47,7 @@ class SchedulerLoop:
         self.totals = {"sent": 0, "failed": 0, "skipped": 0}  # review reminders, since start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.crm_syncs: CrmSyncLoop | None = None  # scheduled CRM syncs, on their own thread
 
     def tick(self) -> TickReport | None:
         """One pass now (also what tests call); None if it failed (logged)."""
@@ -77,6 +79,8 @@ class SchedulerLoop:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to end and wait for the pass in progress (if any) to finish."""
+        if self.crm_syncs is not None:
+            self.crm_syncs.stop(timeout)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -112,4 +116,8 @@ def start_in_server(
                 default_for_token_mode(settings, engine, client)
             except Exception:  # the bot must start even if the default cannot be written now
                 log.exception("could not set the default review reminder")
-    return SchedulerLoop(ctx, clients, poll_seconds=settings.scheduler_poll_seconds).start()
+    loop = SchedulerLoop(ctx, clients, poll_seconds=settings.scheduler_poll_seconds)
+    from bot.scheduler.crm_syncs import CrmSyncLoop
+
+    loop.crm_syncs = CrmSyncLoop(settings, engine, clients, clock=loop.clock, worker=loop.worker).start()
+    return loop.start()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.services.crm_sync.connect import ConnectionStatus, connection_status
 from bot.services.icp.export.document import ExportDocument, document_in
 from bot.store.db import Engine, Session, read_scope
 from bot.store.models import IcpStatus, IcpVersion, ImportKind, InterviewState
@@ -86,6 +87,7 @@ class HomeData:
     next_reminder: ReminderSummary | None = None
     # The one-page ICP of each version shown (by version id), as `/icp show` and the export have it.
     documents: dict[int, ExportDocument] = field(default_factory=dict)
+    crm: ConnectionStatus | None = None  # the live CRM sync's connection, when one is connected
 
 
 def _icp_summary(row: IcpVersion) -> IcpSummary:
@@ -174,6 +176,7 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
     Only reads, so no SQLite write lock: a home tab opened during a long write (an import) is
     published at once instead of holding one of Bolt's threads until the write ends.
     """
+    crm = connection_status(engine=engine, workspace=team_id)  # its own read, before ours opens
     with read_scope(engine) as session:
         workspace = get_workspace(session=session, slack_team_id=team_id)
         if workspace is None or workspace.id is None:
@@ -208,6 +211,7 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
             last_review=last_review,
             next_reminder=next_reminder,
             documents=documents,
+            crm=crm,
         )
 
 

@@ -1,4 +1,5 @@
-"""When a workspace loses the app (``app_uninstalled``, bot ``tokens_revoked``) its reminders stop.
+"""When a workspace loses the app (``app_uninstalled``, bot ``tokens_revoked``) its reminders and
+scheduled CRM syncs stop.
 
 Review reminders are *disabled*, not deleted: their schedule is kept, and after a new install an
 owner turns them back on with ``/icp remind``. Interview nudges are skipped for as long as the
@@ -12,6 +13,7 @@ from bot.store.models import ReminderUpdate
 from bot.store.repo import reminders as reminders_repo
 from bot.store.repo import uninstalls as repo
 from bot.store.repo.audit import append_audit
+from bot.store.repo.sync import pause_schedule
 from bot.store.repo.workspaces import get_workspace
 
 
@@ -45,6 +47,8 @@ def stop_workspace(engine: Engine, *, team_id: str, reason: str) -> int:
                 target_id=row.id,
                 details={"reason": reason},
             )
+        if pause_schedule(session=session, workspace_id=workspace.id):  # nobody left to read its outcome
+            append_audit(session=session, workspace_id=workspace.id, actor="system", action="crm.sync.off")
         append_audit(session=session, workspace_id=workspace.id, actor="system", action=f"app.{reason}")
         return disabled
 

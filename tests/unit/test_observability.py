@@ -39,6 +39,16 @@ TOKENS = st.one_of(
     st.builds(lambda s: f"xapp-{s}", SECRET_CHARS),
     st.builds(lambda s: f"sk-{s}", SECRET_CHARS),
     st.builds(lambda s: f"sk-proj-{s}", SECRET_CHARS),
+    st.builds(lambda r, s: f"pat-{r}-{s}", st.sampled_from(["na1", "eu1", "na2"]), SECRET_CHARS),  # HubSpot
+    st.builds(  # a Salesforce session id: org id, '!', the session part
+        lambda org, s: f"00D{org}!{s}",
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=12, max_size=15),
+        st.text(
+            alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._",
+            min_size=20,
+            max_size=90,
+        ),
+    ),
 )
 # Surrounding prose: anything but characters that could extend a token.
 PROSE = st.text(

@@ -20,8 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.slack.views as views_pkg
+from bot.connectors.records import Provider
 from bot.services.chat.answer import ChatReply
 from bot.services.chat.evidence import Evidence, Figure
+from bot.services.crm_sync.connect import ConnectionStatus, ConnectOutcome
+from bot.services.crm_sync.sync import SyncSummary
+from bot.services.crm_sync.write_back import WriteBackSummary
 from bot.services.home import HomeData, IcpSummary, PersonaSummary
 from bot.services.home import ImportSummary as HomeImport
 from bot.services.icp.export.document import ExportDocument, backtest_doc, persona_doc
@@ -38,6 +42,7 @@ from bot.services.scoring.service import IcpInUse, PersonaBrief, ScoreOutcome, S
 from bot.slack.views import (
     assistant,
     chat,
+    crm_sync,
     draft,
     help,
     home,
@@ -53,7 +58,7 @@ from bot.slack.views import (
     score_card,
 )
 from bot.slack.views.blocks_text import escape
-from bot.store.models import IcpStatus, ImportKind, InterviewState
+from bot.store.models import IcpStatus, ImportKind, InterviewState, SyncStatus
 from icp_engine.card import Gap
 from icp_engine.diff import diff_icps as diff
 from icp_engine.model import ICP
@@ -317,10 +322,48 @@ class _Help:
         self.name, self.summary, self.usage, self.examples, self.owner_only = "x", t, t, (t,), False
 
 
+def _crm_status(t: str) -> ConnectionStatus:
+    """A connection whose CRM-given label and last sync message are hostile."""
+    return ConnectionStatus(
+        provider=Provider.salesforce,
+        label=t,
+        connected_by="U0OWNER",
+        connected_at=NOW,
+        last_sync_at=NOW,
+        last_sync_status=SyncStatus.failed,
+        last_sync_message=t,
+        next_sync_at=NOW,
+        token_refused=True,
+        runs=2,
+    )
+
+
+def _sync_summary(t: str) -> SyncSummary:
+    return SyncSummary(
+        workspace=t,
+        provider="hubspot",
+        status="synced",
+        message=t,
+        accounts=_import(t, "imported"),
+        deals=_import(t, "imported"),
+        write_back=WriteBackSummary(status="written", icp_version=2, written=1, refused=[(t, t)], message=t),
+        notes=[t],
+    )
+
+
 TARGET = import_summary.ImportTarget("F0ABC", "accounts", False, "1.2")
 ROW = interview.StatusRow
 
 CASES: dict[str, Callable[[str], object]] = {
+    "crm_sync.connect_outcome_message[ok]": lambda t: crm_sync.connect_outcome_message(
+        ConnectOutcome(True, t, Provider.hubspot, t)
+    ),
+    "crm_sync.connect_outcome_message[refused]": lambda t: crm_sync.connect_outcome_message(
+        ConnectOutcome(False, t, Provider.salesforce)
+    ),
+    "crm_sync.sync_message": lambda t: crm_sync.sync_message(_sync_summary(t)),
+    "crm_sync.status_message": lambda t: crm_sync.status_message(_crm_status(t)),
+    "crm_sync.home_crm_blocks": lambda t: crm_sync.home_crm_blocks(_crm_status(t), is_owner=True),
     "assistant.thread_title": lambda t: assistant.thread_title(f"Which {t} deals win?"),
     "chat.chat_message[llm]": _chat("llm"),
     "chat.chat_message[offline]": _chat("offline"),
@@ -472,6 +515,10 @@ CASES: dict[str, Callable[[str], object]] = {
 
 #: Public functions that build no Slack text from user data, and why.
 NOT_BUILDERS = {
+    "crm_sync.connect_usage": "fixed text, no user text",
+    "crm_sync.connect_modal": "fixed labels and hints; its inputs start empty (no secret is sent back)",
+    "crm_sync.provider_from_metadata": "reads a modal's metadata, builds no Slack text",
+    "crm_sync.read_credentials": "reads a modal submission, builds no Slack text",
     "blocks_text.escape": "the escaping helper itself (tested below)",
     "score_modal.score_modal": "fixed labels and hints, no user text",
     "score_modal.read_score_ask": "reads a modal submission, builds no Slack text",
@@ -546,7 +593,7 @@ def strings_in(node: Any) -> list[str]:
     parsed for mentions, so they are not checked (escaping them would show ``&lt;`` to people)."""
     if hasattr(node, "to_dict"):
         node = node.to_dict()
-    if isinstance(node, interview.SlackMessage):
+    if isinstance(node, interview.SlackMessage | crm_sync.CrmMessage):
         return [node.text, *strings_in(list(node.blocks))]
     if isinstance(node, str):
         return [node]

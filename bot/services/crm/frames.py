@@ -234,3 +234,9 @@ def load_crm_frames(*, session: Session, workspace_id: int) -> CrmData:
         findings=report.lines(),
         normalization=report,
     )
+
+
+def load_account_frame(*, session: Session, workspace_id: int) -> pd.DataFrame:
+    """The stored accounts alone as the engine's normalised frame: what scoring all of them needs."""
+    frame, _ = _accounts_frame(crm_repo.account_values(session=session, workspace_id=workspace_id))
+    return frame

@@ -27,11 +27,13 @@ from bot.services.icp.drafting.persist import draft_payload
 from bot.services.knowledge.documents import icp_document, persona_document
 from bot.store import session_scope
 from bot.store.db import Engine, Session
-from bot.store.models import IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
+from bot.store.models import DEFAULT_SEGMENT, IcpStatus, IcpVersion, IcpVersionCreate, PersonaCreate
 from bot.store.repo import icp as icp_repo
 from bot.store.repo.audit import append_audit, list_audit
 from bot.store.repo.errors import ConflictError, InvalidTransitionError, NotFoundError
+from bot.store.repo.sync import sync_soon
 from bot.store.repo.workspaces import get_workspace
+from bot.store.types import utcnow
 from icp_engine.backtest import backtest
 from icp_engine.model import ICP, ICPError
 
@@ -172,6 +174,8 @@ def approve(
             )
         except (InvalidTransitionError, ConflictError) as exc:
             raise ReviewError(f"ICP v{row.version} cannot be approved: {exc}.") from None
+        if row.segment == DEFAULT_SEGMENT:  # the CRM carries the primary segment's score: write it back soon
+            sync_soon(session=session, workspace_id=workspace_id, at=utcnow())
     changed = [version_id] + ([previous.id] if previous is not None and previous.id is not None else [])
     _reindex(knowledge, team_id, engine, changed)
     return load_review(engine, team_id=team_id, version_id=version_id)

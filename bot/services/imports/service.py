@@ -201,7 +201,9 @@ class ImportJob:
     """One file to import and how: what each entry point hands to the steps they share.
 
     ``read`` parses the file, ``prepare`` checks its rows against what the workspace stores and
-    ``upsert`` writes them; the rest is what the caller asked for.
+    ``upsert`` writes them; the rest is what the caller asked for. ``within``: a caller's open unit
+    of work (a CRM sync applies several staged files in one transaction); the import then checks
+    and writes inside it, in a savepoint, and the caller commits.
     """
 
     kind: ImportKind
@@ -216,6 +218,7 @@ class ImportJob:
     prepare: Preparer
     upsert: Upserter
     on_progress: OnProgress | None = None
+    within: Session | None = None
 
 
 def import_accounts(
@@ -229,6 +232,7 @@ def import_accounts(
     revenue_unit: float = 1.0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: OnProgress | None = None,
+    within: Session | None = None,
 ) -> ImportSummary:
     """Import an accounts file; ``revenue_unit`` scales revenue given in, e.g., millions (1e6)."""
     return _import(
@@ -245,6 +249,7 @@ def import_accounts(
             prepare=lambda _session, _ws, read: _prepared_accounts(read, revenue_unit),
             upsert=bulk_upsert_accounts,
             on_progress=on_progress,
+            within=within,
         )
     )
 
@@ -266,6 +271,7 @@ def import_deals(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: OnProgress | None = None,
     columnwise: bool = True,
+    within: Session | None = None,
 ) -> ImportSummary:
     """Import a deals file, each deal joined to a stored account of the workspace (or to none).
 
@@ -295,6 +301,7 @@ def import_deals(
             prepare=prepare,
             upsert=bulk_upsert_deals,
             on_progress=on_progress,
+            within=within,
         )
     )
 
@@ -309,6 +316,7 @@ def import_health(
     actor: str = "cli",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: OnProgress | None = None,
+    within: Session | None = None,
 ) -> ImportSummary:
     """Import customer health, one row per stored account of the workspace."""
 
@@ -330,6 +338,7 @@ def import_health(
             prepare=prepare,
             upsert=bulk_upsert_health,
             on_progress=on_progress,
+            within=within,
         )
     )
 
@@ -407,7 +416,7 @@ def _import_file(summary: ImportSummary, job: ImportJob) -> ImportSummary:
     try:
         # Checked first in a read-only transaction (no SQLite write lock while rows are checked:
         # other writers, such as the delivery ledger, go on meanwhile), then written in one.
-        with read_scope(job.engine) as reading:
+        with _reading(job) as reading:
             found = (
                 None
                 if job.kind == ImportKind.accounts
@@ -416,7 +425,7 @@ def _import_file(summary: ImportSummary, job: ImportJob) -> ImportSummary:
             rows = job.prepare(reading, found or 0, result)
             if rows.checked and _rejects(summary, rows.tally(), job.skip_bad_rows):
                 raise _Stop
-        with session_scope(job.engine) as session:
+        with _writing(job) as session:
             workspace_id = _resolve_workspace(session, job.kind, job.workspace, path.name)
             _write(session, summary, job, workspace_id, rows)
     except _Stop:
@@ -438,6 +447,26 @@ def _import_file(summary: ImportSummary, job: ImportJob) -> ImportSummary:
         _rolled_back(summary)
         summary.status, summary.message = "failed", f"{path.name}: {exc}; nothing was imported"
     return summary
+
+
+@contextmanager
+def _reading(job: ImportJob) -> Iterator[Session]:
+    if job.within is not None:
+        yield job.within
+        return
+    with read_scope(job.engine) as session:
+        yield session
+
+
+@contextmanager
+def _writing(job: ImportJob) -> Iterator[Session]:
+    """The import's own transaction, or a savepoint of the caller's: rolled back alike on error."""
+    if job.within is None:
+        with session_scope(job.engine) as session:
+            yield session
+        return
+    with job.within.begin_nested():
+        yield job.within
 
 
 def _rolled_back(summary: ImportSummary) -> None:

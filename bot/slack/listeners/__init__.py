@@ -23,6 +23,7 @@ from bot.slack.listeners.events import app_home, app_mention, assistant, file_sh
 from bot.slack.listeners.messages import checkin, file_upload, open_question, other
 from bot.slack.listeners.messages import interview as interview_messages
 from bot.slack.listeners.shortcuts import score as score_shortcuts
+from bot.slack.listeners.views import crm_connect as crm_connect_views
 from bot.slack.listeners.views import draft as draft_views
 
 Register = Callable[[App, AppContext], None]
@@ -44,6 +45,7 @@ REGISTRATIONS: tuple[Register, ...] = (
     review_actions.register,
     score_actions.register,
     score_shortcuts.register,
+    crm_connect_views.register,
     draft_views.register,
     file_upload.register,
     interview_messages.register,

@@ -1,4 +1,5 @@
-"""The App Home tab: the ICP, personas, interview progress, data freshness and the review cycle.
+"""The App Home tab: the ICP, personas, interview progress, data freshness, the CRM connection
+and the review cycle.
 
 Pure: HomeData in, a ``View`` out. ICP owners see the version being worked on (the draft when
 there is one) and buttons for the main actions; everyone else sees the approved ICP only, read
@@ -34,6 +35,7 @@ from bot.slack.views.blocks_text import (
     section,
     truncate,
 )
+from bot.slack.views.crm_sync import home_crm_blocks
 from bot.slack.views.icp_page import page_blocks
 from bot.store.models import InterviewState
 from icp_engine.model import FALLBACK_TIER, ICP, NO_TIER, Characteristic, format_value
@@ -254,6 +256,8 @@ def home_view(data: HomeData, *, is_owner: bool, owners_hint: str = "") -> View:
         section(_interviews_text(data)),
         _header("Data loaded"),
         section(_data_text(data)),
+        _header("CRM"),
+        *home_crm_blocks(data.crm, is_owner=is_owner),
         _header("Review cycle"),
         section(_review_text(data)),
         context(f"Updated {_stamp(data.now)}. Score any company with `/icp score <name or domain>`."),

@@ -42,6 +42,7 @@ from bot.store.models.ops import (
 )
 from bot.store.models.owners import IcpOwner, WorkspaceInstaller, WorkspaceUninstalled
 from bot.store.models.privacy import PostedQuote
+from bot.store.models.sync import CrmConnection, CrmScoreWritten, CrmSyncRun, SyncStatus
 from bot.store.models.tenancy import (
     GtmRole,
     Stakeholder,
@@ -61,6 +62,9 @@ __all__ = [
     "AnswerCreate",
     "AuditEntry",
     "Cadence",
+    "CrmConnection",
+    "CrmScoreWritten",
+    "CrmSyncRun",
     "CustomerHealth",
     "CustomerHealthCreate",
     "Deal",
@@ -90,6 +94,7 @@ __all__ = [
     "Stakeholder",
     "StakeholderCreate",
     "StakeholderUpdate",
+    "SyncStatus",
     "Workspace",
     "WorkspaceCreate",
     "WorkspaceInstaller",

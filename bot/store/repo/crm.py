@@ -13,7 +13,9 @@ from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, String, bindparam, func, type_coerce
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.store.models import (
@@ -392,3 +394,47 @@ def recently_changed_workspaces(session: Session | Connection, *, limit: int) ->
         .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+_DELETE_BATCH = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def delete_crm_records(
+    *, session: Session, workspace_id: int, accounts: Sequence[str] = (), deals: Sequence[str] = ()
+) -> tuple[int, int]:
+    """Delete accounts (their health rows too) and deals by CRM id: (accounts, deals) deleted."""
+    removed = [0, 0]
+    for slot, model, ids in ((0, Account, accounts), (1, Deal, deals)):
+        for start in range(0, len(ids), _DELETE_BATCH):
+            batch = list(ids[start : start + _DELETE_BATCH])
+            if model is Account:
+                session.exec(
+                    sa_delete(CustomerHealth).where(
+                        col(CustomerHealth.workspace_id) == workspace_id,
+                        col(CustomerHealth.crm_id).in_(batch),
+                    )
+                )
+            result = session.exec(
+                sa_delete(model).where(col(model.workspace_id) == workspace_id, col(model.crm_id).in_(batch))
+            )
+            removed[slot] += int(result.rowcount or 0)
+    return removed[0], removed[1]
+
+
+def repoint_deals(*, session: Session, workspace_id: int, merged: Mapping[str, str]) -> int:
+    """Deals of accounts merged away now belong to the surviving account: the deals moved."""
+    moved = 0
+    for old, survivor in merged.items():
+        result = session.exec(
+            sa_update(Deal)
+            .where(col(Deal.workspace_id) == workspace_id, col(Deal.account_crm_id) == old)
+            .values(account_crm_id=survivor)
+        )
+        moved += int(result.rowcount or 0)
+    return moved
+
+
+def list_crm_ids(*, session: Session, workspace_id: int, kind: str) -> list[str]:
+    """Every stored CRM id of ``kind`` ("accounts" or "deals") in the workspace."""
+    model: type[Account] | type[Deal] = Account if kind == "accounts" else Deal
+    return list(session.exec(select(model.crm_id).where(model.workspace_id == workspace_id)))

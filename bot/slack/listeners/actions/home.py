@@ -3,22 +3,29 @@
 Going through the slash router keeps one set of rules: owner-only subcommands are refused
 politely to non-owners (the buttons are shown to owners only, but a click payload can be
 forged), and a failing subcommand is answered with an apology, never a trace (anything else
-failing is only logged: an App Home click has no response_url to apologise through).
+failing is only logged: an App Home click has no response_url to apologise through). The CRM
+section's "Sync now" runs `/icp sync` the same way, on the commands pool after the ack: a sync
+can take minutes, far longer than a Bolt listener thread may be held.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack.context import AppContext
-from bot.slack.failures import reported
+from bot.slack.failures import reported, submit_safely
 from bot.slack.listeners.commands.icp.dispatch import route
 from bot.slack.messaging.dm import dm_channel
 from bot.slack.payload import first_action, team_id_of, user_id_of
+from bot.slack.views.crm_sync import CRM_HOME_ACTIONS
 from bot.slack.views.home import HOME_ACTIONS
+
+# Every App Home button: action id -> (label, the /icp subcommand it runs).
+ALL_HOME_ACTIONS: dict[str, tuple[str, str]] = {**HOME_ACTIONS, **CRM_HOME_ACTIONS}
 
 
 def dm_respond(client: WebClient, channel: str) -> Any:
@@ -34,7 +41,7 @@ def dm_respond(client: WebClient, channel: str) -> Any:
 
 def run_home_action(body: dict[str, Any], *, ctx: AppContext, client: WebClient) -> None:
     action_id, _ = first_action(body)
-    spec = HOME_ACTIONS.get(action_id)
+    spec = ALL_HOME_ACTIONS.get(action_id)
     user_id, team_id = user_id_of(body), team_id_of(body)
     if spec is None or not user_id:
         return
@@ -51,3 +58,13 @@ def register(app: App, ctx: AppContext) -> None:
         def on_home_action(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             run_home_action(body, ctx=ctx, client=client)
+
+    for action_id in CRM_HOME_ACTIONS:
+
+        @app.action(action_id)
+        @reported
+        def on_crm_action(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            submit_safely(
+                ctx.work, partial(run_home_action, body, ctx=ctx, client=client), what="App Home CRM button"
+            )

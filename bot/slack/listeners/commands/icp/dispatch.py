@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from bot.slack.context import AppContext
 from bot.slack.failures import privately, report_failure, submit_safely
 from bot.slack.listeners.commands.icp import (
+    connect,
     diff,
     draft,
     export,
@@ -36,6 +37,7 @@ from bot.slack.listeners.commands.icp import (
     score,
     show,
     status,
+    sync,
 )
 from bot.slack.listeners.commands.icp.args import mrkdwn_escape
 from bot.slack.listeners.commands.icp.registry import REGISTRY, Respond, SlashRequest, Subcommand, split_args
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000  # Slack caps command text far below this; longer input is not a command
 
 SUBCOMMAND_MODULES = (
+    connect,
     diff,
     draft,
     export,
@@ -64,6 +67,7 @@ SUBCOMMAND_MODULES = (
     score,
     show,
     status,
+    sync,
 )
 
 

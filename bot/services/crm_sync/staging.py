@@ -1,0 +1,73 @@
+"""Synced records staged as CSV files the importer reads as it reads an export.
+
+Records arrive one page at a time and a CRM's custom fields are only known once every record is
+seen, so each record is first appended to a JSON-lines file (memory stays one page, whatever the
+CRM's size); the CSV is then written with the canonical columns first, the custom ones after, in
+the order they first appeared. Both files live in a private temporary folder that is removed
+when the sync ends, applied or not.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from bot.connectors.records import CrmRecord
+
+__all__ = ["StagedFile", "stage_records"]
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One staged CSV: where it is, how many records it holds, the ids, the newest modified time."""
+
+    path: Path
+    rows: int
+    ids: frozenset[str]
+    newest: datetime | None
+
+
+def stage_records(
+    records: Iterable[CrmRecord], *, folder: Path, name: str, id_field: str, canonical: Sequence[str]
+) -> StagedFile:
+    """Write ``records`` to ``folder/name`` as CSV (``id_field`` holds each record's CRM id).
+
+    A record that comes twice (a CRM's pages may overlap while records change) is kept once, the
+    last copy.
+    """
+    lines = folder / f"{name}.jsonl"
+    columns: dict[str, None] = dict.fromkeys([id_field, *canonical])
+    ids: dict[str, int] = {}
+    newest: datetime | None = None
+    count = 0
+    with lines.open("w", encoding="utf-8") as out:
+        for record in records:
+            ids[record.crm_id] = count
+            count += 1
+            for key in record.fields:
+                if key not in columns:
+                    columns[key] = None
+            if newest is None or record.modified_at > newest:
+                newest = record.modified_at
+            out.write(json.dumps({**record.fields, id_field: record.crm_id}, ensure_ascii=False))
+            out.write("\n")
+    path = folder / name
+    keep = set(ids.values())
+    with lines.open(encoding="utf-8") as source, path.open("w", encoding="utf-8", newline="") as target:
+        _write_csv(source, target, list(columns), keep)
+    lines.unlink()
+    return StagedFile(path=path, rows=len(keep), ids=frozenset(ids), newest=newest)
+
+
+def _write_csv(source: IO[str], target: IO[str], header: list[str], keep: set[int]) -> None:
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(header)
+    for position, line in enumerate(source):
+        if position in keep:
+            values = json.loads(line)
+            writer.writerow([values.get(column, "") for column in header])
