@@ -21,23 +21,9 @@ from bot.connectors.hubspot import HubSpotConnector, HubSpotOptions
 from bot.connectors.records import Removal, ScoreUpdate
 from bot.connectors.retry import RetryPolicy
 from tests.support.crm.hubspot_api import PipelineStage, StandInHubSpot
+from tests.support.fake_time import FakeTime
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
-
-
-class FakeTime:
-    """A clock that only moves when the connector sleeps; records every wait."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

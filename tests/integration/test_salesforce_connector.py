@@ -23,24 +23,10 @@ from bot.connectors.records import Removal, ScoreUpdate
 from bot.connectors.retry import RetryPolicy
 from bot.connectors.salesforce import SalesforceConnector, SalesforceOptions
 from tests.support.crm.salesforce_api import StandInSalesforce
+from tests.support.fake_time import FakeTime
 
 TOKEN = "00D000000000001!test-secret-token"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-class FakeTime:
-    """A clock that only moves when the connector sleeps; records every wait."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from bot.connectors.records import CrmRecord
+from bot.connectors.records import ACCOUNT_FIELDS, DEAL_FIELDS, CrmConnector, CrmRecord, Removal
 
-__all__ = ["StagedFile", "stage_records"]
+__all__ = ["StagedChanges", "StagedFile", "stage_changes", "stage_records"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,46 @@ def _write_csv(source: IO[str], target: IO[str], header: list[str], keep: set[in
         if position in keep:
             values = json.loads(line)
             writer.writerow([values.get(column, "") for column in header])
+
+
+@dataclass(frozen=True)
+class StagedChanges:
+    """What one sync read: the staged accounts and deals, and the removals since the cursors."""
+
+    accounts: StagedFile
+    deals: StagedFile
+    removed_accounts: tuple[Removal, ...]
+    removed_deals: tuple[Removal, ...]
+    since: tuple[datetime | None, datetime | None] = (None, None)
+
+    @property
+    def full(self) -> bool:
+        """Every record was read (no cursor): what the store holds beyond them was removed."""
+        return self.since == (None, None)
+
+
+def stage_changes(
+    connector: CrmConnector, *, since: tuple[datetime | None, datetime | None], folder: Path
+) -> StagedChanges:
+    """Read the records modified since the (accounts, deals) cursors, every one where a cursor is
+    None, into ``folder/accounts.csv`` and ``folder/deals.csv``; then list the removals."""
+    accounts_since, deals_since = since
+    accounts = stage_records(
+        connector.accounts(since=accounts_since),
+        folder=folder,
+        name="accounts.csv",
+        id_field="account_id",
+        canonical=ACCOUNT_FIELDS[1:],
+    )
+    deals = stage_records(
+        connector.deals(since=deals_since),
+        folder=folder,
+        name="deals.csv",
+        id_field="deal_id",
+        canonical=DEAL_FIELDS[1:],
+    )
+    removed_accounts = (
+        () if accounts_since is None else tuple(connector.removed_accounts(since=accounts_since))
+    )
+    removed_deals = () if deals_since is None else tuple(connector.removed_deals(since=deals_since))
+    return StagedChanges(accounts, deals, removed_accounts, removed_deals, since)

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.connectors.errors import CrmAuthError, CrmError
-from bot.connectors.records import ACCOUNT_FIELDS, DEAL_FIELDS, CrmConnector, Provider, Removal
+from bot.connectors.records import ACCOUNT_FIELDS, Provider
 from bot.services.crm_sync.connectors import ConnectorFactory, open_connector
 from bot.services.crm_sync.credentials import CrmCredentials
-from bot.services.crm_sync.staging import StagedFile, stage_records
+from bot.services.crm_sync.staging import StagedChanges, stage_changes
 from bot.services.crm_sync.write_back import WriteBackJob, WriteBackSummary, write_back
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals
 from bot.settings import Settings
@@ -253,7 +253,9 @@ def _sync(ctx: SyncContext, request: SyncRequest, connection: CrmConnection, sum
         credentials = CrmCredentials.from_json(open_secret(cipher_for(ctx.settings), connection.credentials))
         connector = ctx.factory(credentials, ctx.settings)
         with tempfile.TemporaryDirectory(prefix="icp-sync-") as folder:
-            staged = _stage(connector, connection, summary.mode == "full", Path(folder))
+            full = summary.mode == "full"
+            since = (None, None) if full else (connection.accounts_cursor, connection.deals_cursor)
+            staged = stage_changes(connector, since=since, folder=Path(folder))
             summary.accounts_read, summary.deals_read = staged.accounts.rows, staged.deals.rows
             applied = _apply(ctx, request, connection, staged, summary)
         if not applied:
@@ -295,43 +297,12 @@ def _sync(ctx: SyncContext, request: SyncRequest, connection: CrmConnection, sum
     summary.message = _message(summary, provider)
 
 
-@dataclass(frozen=True)
-class _Staged:
-    accounts: StagedFile
-    deals: StagedFile
-    removed_accounts: tuple[Removal, ...]
-    removed_deals: tuple[Removal, ...]
-    full: bool
-
-
-def _stage(connector: CrmConnector, connection: CrmConnection, full: bool, folder: Path) -> _Staged:
-    accounts_since = None if full else connection.accounts_cursor
-    deals_since = None if full else connection.deals_cursor
-    accounts = stage_records(
-        connector.accounts(since=accounts_since),
-        folder=folder,
-        name="accounts.csv",
-        id_field="account_id",
-        canonical=ACCOUNT_FIELDS[1:],
-    )
-    deals = stage_records(
-        connector.deals(since=deals_since),
-        folder=folder,
-        name="deals.csv",
-        id_field="deal_id",
-        canonical=DEAL_FIELDS[1:],
-    )
-    removed_accounts: tuple[Removal, ...] = ()
-    removed_deals: tuple[Removal, ...] = ()
-    if accounts_since is not None:
-        removed_accounts = tuple(connector.removed_accounts(since=accounts_since))
-    if deals_since is not None:
-        removed_deals = tuple(connector.removed_deals(since=deals_since))
-    return _Staged(accounts, deals, removed_accounts, removed_deals, full)
-
-
 def _apply(
-    ctx: SyncContext, request: SyncRequest, connection: CrmConnection, staged: _Staged, summary: SyncSummary
+    ctx: SyncContext,
+    request: SyncRequest,
+    connection: CrmConnection,
+    staged: StagedChanges,
+    summary: SyncSummary,
 ) -> bool:
     """Everything the sync changes in the store, in one transaction (rolled back for a dry run).
 
@@ -405,7 +376,7 @@ def _kept(result: ImportSummary) -> None:
 
 
 def _removals(
-    session: Any, workspace_id: int, staged: _Staged
+    session: Any, workspace_id: int, staged: StagedChanges
 ) -> tuple[list[str], list[str], dict[str, str]]:
     """Ids to delete (accounts, deals) and merged-away accounts with their survivors."""
     if staged.full:

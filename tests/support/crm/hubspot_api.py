@@ -25,9 +25,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.crm.serving import LocalServer
 
 __all__ = ["PipelineStage", "RecordedCall", "StandInHubSpot", "StoredObject"]
 
@@ -226,49 +228,20 @@ class StandInHubSpot:
         self._expired = False
         self._drops = 0
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self._handle, name="stand-in-hubspot")
         self.add_pipeline(id="default", label="Sales Pipeline", stages=DEFAULT_STAGES)
 
     # lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> StandInHubSpot:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_GET(self) -> None:
-                stand_in._handle(self)
-
-            def do_POST(self) -> None:
-                stand_in._handle(self)
-
-            def do_PATCH(self) -> None:
-                stand_in._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._http.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._http.stop()
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "enter the stand-in first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._http.port}"
 
     # seeding and scripting ---------------------------------------------------------------
     @property
@@ -417,9 +390,19 @@ class StandInHubSpot:
         return owner_id
 
     def seed(
-        self, *, companies: int = 0, deals: int = 0, modified: datetime | None = None
+        self,
+        *,
+        companies: int = 0,
+        deals: int = 0,
+        modified: datetime | None = None,
+        spread: timedelta = timedelta(0),
     ) -> tuple[list[str], list[str]]:
-        """Bulk records with plausible values, fast enough for a benchmark's hundreds of thousands."""
+        """Bulk records with plausible values, fast enough for a benchmark's hundreds of thousands.
+
+        With a ``spread``, record n of each kind was last modified n × spread before ``modified``
+        (records edited over time rather than in one import), so an incremental sync reads only
+        those changed since its cursor.
+        """
         industries = ("Software", "Manufacturing", "Retail", "Healthcare", "Finance")
         countries = ("United States", "Germany", "France", "United Kingdom", "Japan")
         stage_ids = [s.id for s in DEFAULT_STAGES]
@@ -428,7 +411,9 @@ class StandInHubSpot:
             close = _iso(at)
             company_store, deal_store = self.companies, self.deals
             company_ids = [str(next(self._ids)) for _ in range(companies)]
+            step = int(spread.total_seconds() * 1000)
             for n, crm_id in enumerate(company_ids):
+                stamp = at - step * (companies - n)
                 company_store[crm_id] = StoredObject(
                     crm_id,
                     {
@@ -439,8 +424,8 @@ class StandInHubSpot:
                         "annualrevenue": str(100_000 * (1 + n % 900)),
                         "country": countries[n % 5],
                     },
-                    at,
-                    at,
+                    stamp,
+                    stamp,
                     None,
                 )
             pool = company_ids or list(company_store)
@@ -455,8 +440,9 @@ class StandInHubSpot:
                 }
                 if stage.startswith("closed"):
                     props["closedate"] = close
+                stamp = at - step * (deals - n)
                 deal_store[crm_id] = StoredObject(
-                    crm_id, props, at, at, pool[n % len(pool)] if pool else None
+                    crm_id, props, stamp, stamp, pool[n % len(pool)] if pool else None
                 )
             self._touch("companies")
             self._touch("deals")

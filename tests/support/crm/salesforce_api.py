@@ -16,16 +16,16 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import ssl
 import threading
 import xml.dom.minidom
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.crm.serving import LocalServer
 from tests.support.crm.tls import self_signed_cert
 
 __all__ = ["COLLECTION_LIMIT", "RecordedCall", "StandInSalesforce", "sf_datetime"]
@@ -104,6 +104,13 @@ def sf_datetime(moment: datetime) -> str:
     """A datetime as Salesforce's JSON writes it: ``2024-01-05T10:00:00.000+0000`` (UTC)."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def _stamps(now: datetime, spread: timedelta, count: int) -> list[str]:
+    """``count`` SystemModstamps, oldest first, ``spread`` apart and ending at ``now``."""
+    if not spread:
+        return [sf_datetime(now)] * count
+    return [sf_datetime(now - spread * (count - n)) for n in range(count)]
 
 
 def _literal_datetime(text: str) -> str:
@@ -198,8 +205,7 @@ class StandInSalesforce:
         self._cursors: dict[str, _Cursor] = {}
         self._failures: list[_Failure] = []
         self._expired = False
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LocalServer | None = None
 
     # lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> StandInSalesforce:
@@ -209,51 +215,18 @@ class StandInSalesforce:
         self.stop()
 
     def start(self) -> StandInSalesforce:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes
-
-            def do_GET(self) -> None:
-                stand_in._serve(self)
-
-            def do_POST(self) -> None:
-                stand_in._serve(self)
-
-            def do_PATCH(self) -> None:
-                stand_in._serve(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        cert, key = self_signed_cert()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="stand-in-salesforce",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http = LocalServer(self._serve, name="stand-in-salesforce", tls=self_signed_cert())
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     @property
     def instance_url(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        assert self._http is not None, "start() the stand-in first"
+        return f"https://127.0.0.1:{self._http.port}"
 
     base_url = instance_url
 
@@ -288,12 +261,20 @@ class StandInSalesforce:
         fields.setdefault("CloseDate", self.now.date().isoformat())
         return self._add("Opportunity", {"Name": name, "AccountId": account_id, **fields})
 
-    def seed(self, *, accounts: int = 0, opportunities: int = 0) -> tuple[list[str], list[str]]:
-        """Many plain records fast (benchmarks); opportunities spread over the accounts."""
-        stamp = sf_datetime(self.now)
+    def seed(
+        self, *, accounts: int = 0, opportunities: int = 0, spread: timedelta = timedelta(0)
+    ) -> tuple[list[str], list[str]]:
+        """Many plain records fast (benchmarks); opportunities spread over the accounts.
+
+        With a ``spread``, record n of each kind was last modified n × spread before ``now`` (as
+        records edited over time, not all in one import): an incremental sync then reads only
+        those modified since, instead of every record sharing the cursor's instant.
+        """
         with self._lock:
             account_ids = [self._new_id("Account") for _ in range(accounts)]
+            stamps = _stamps(self.now, spread, accounts)
             for n, record_id in enumerate(account_ids):
+                stamp = stamps[n]
                 self.accounts[record_id] = {
                     "Id": record_id,
                     "IsDeleted": False,
@@ -309,7 +290,9 @@ class StandInSalesforce:
                     "BillingCountry": ("Germany", "France", "United States")[n % 3],
                 }
             opportunity_ids = [self._new_id("Opportunity") for _ in range(opportunities)]
+            stamps = _stamps(self.now, spread, opportunities)
             for n, record_id in enumerate(opportunity_ids):
+                stamp = stamps[n]
                 stage = ("Closed Won", "Closed Lost", "Negotiation")[n % 3]
                 self.opportunities[record_id] = {
                     "Id": record_id,
