@@ -21,6 +21,8 @@ from bot.cli.state import cli_settings
 if TYPE_CHECKING:  # imported when a command runs: `icp --help` stays light
     from bot.services.crm_sync.credentials import CrmCredentials
 
+SKIPPED_SHOWN = 20
+
 connect_app = typer.Typer(
     help="Connect the workspace to HubSpot or Salesforce (credentials checked, then stored encrypted).",
     no_args_is_help=True,
@@ -258,10 +260,13 @@ def sync(
     if not summary.ok:
         fail(summary.message)
     typer.echo(summary.message)
-    for result in (summary.accounts, summary.deals):
-        if result is not None and result.errors:
-            typer.echo(f"Skipped {result.kind} ({result.rejected:,}):")
-            for error in result.errors[:20]:
-                typer.echo(f"  {error}")
+    if summary.skipped:
+        typer.echo(
+            f"Skipped records ({len(summary.skipped):,}; fix them in the CRM, the next sync reads them again):"
+        )
+        for record in summary.skipped[:SKIPPED_SHOWN]:
+            typer.echo(f"  {record}")
+        if len(summary.skipped) > SKIPPED_SHOWN:
+            typer.echo(f"  ... and {len(summary.skipped) - SKIPPED_SHOWN:,} more (--json lists them)")
     for note in summary.notes:
         typer.echo(f"note: {note}")

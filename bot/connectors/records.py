@@ -11,6 +11,7 @@ from typing import Protocol
 __all__ = [
     "ACCOUNT_FIELDS",
     "DEAL_FIELDS",
+    "RECORD_NOUNS",
     "SCORE_FIELDS",
     "CrmConnector",
     "CrmRecord",
@@ -56,6 +57,11 @@ DEAL_FIELDS = (
     "close_date",
     "owner",
 )
+# What each CRM calls its records, for messages: (an account, a deal).
+RECORD_NOUNS: Mapping[Provider, tuple[str, str]] = {
+    Provider.hubspot: ("company", "deal"),
+    Provider.salesforce: ("account", "opportunity"),
+}
 # What is written back onto a company/account, by provider: (score, tier, ICP version).
 SCORE_FIELDS: Mapping[Provider, tuple[str, str, str]] = {
     Provider.hubspot: ("icp_score", "icp_tier", "icp_version"),

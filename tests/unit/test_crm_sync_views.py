@@ -10,7 +10,7 @@ import pytest
 from bot.connectors.records import Provider
 from bot.services.crm_sync.connect import ConnectionStatus, ConnectOutcome
 from bot.services.crm_sync.credentials import CrmCredentials
-from bot.services.crm_sync.sync import SyncSummary
+from bot.services.crm_sync.sync import SkippedRecord, SyncSummary
 from bot.services.crm_sync.write_back import WriteBackSummary
 from bot.services.home import HomeData
 from bot.services.imports.service import ImportSummary
@@ -165,6 +165,7 @@ def test_a_synced_summary_counts_lists_five_skipped_records_and_the_notes() -> N
         accounts_removed=2,
         deals_removed=1,
         write_back=WriteBackSummary(status="written", written=3, message="3 scores written"),
+        skipped=[SkippedRecord(f"HubSpot company {n}", "employees", f"'-{n}' is negative") for n in range(7)],
         notes=[f"statistics not refreshed: {HOSTILE}"],
     )
     text = all_text(message_dicts(sync_message(summary)))
@@ -173,6 +174,7 @@ def test_a_synced_summary_counts_lists_five_skipped_records_and_the_notes() -> N
     assert "4 added, 0 updated, 0 unchanged, 0 skipped" in text
     assert "2 accounts, 1 deal" in text and "Scores written to the CRM*: 3" in text
     assert text.count("is negative") == 5 and "…and 2 more" in text
+    assert "HubSpot company 0: employees: '-0' is negative" in text
     assert ESCAPED in text and "<!channel>" not in text
 
 

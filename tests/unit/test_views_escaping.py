@@ -24,7 +24,7 @@ from bot.connectors.records import Provider
 from bot.services.chat.answer import ChatReply
 from bot.services.chat.evidence import Evidence, Figure
 from bot.services.crm_sync.connect import ConnectionStatus, ConnectOutcome
-from bot.services.crm_sync.sync import SyncSummary
+from bot.services.crm_sync.sync import SkippedRecord, SyncSummary
 from bot.services.crm_sync.write_back import WriteBackSummary
 from bot.services.home import HomeData, IcpSummary, PersonaSummary
 from bot.services.home import ImportSummary as HomeImport
@@ -347,6 +347,7 @@ def _sync_summary(t: str) -> SyncSummary:
         accounts=_import(t, "imported"),
         deals=_import(t, "imported"),
         write_back=WriteBackSummary(status="written", icp_version=2, written=1, refused=[(t, t)], message=t),
+        skipped=[SkippedRecord(f"HubSpot company {t}", t, t)],
         notes=[t],
     )
 

@@ -19,7 +19,7 @@ from typing import IO
 
 from bot.connectors.records import ACCOUNT_FIELDS, DEAL_FIELDS, CrmConnector, CrmRecord, Removal
 
-__all__ = ["StagedChanges", "StagedFile", "stage_changes", "stage_records"]
+__all__ = ["StagedChanges", "StagedFile", "ids_at_lines", "stage_changes", "stage_records"]
 
 
 @dataclass(frozen=True)
@@ -114,3 +114,20 @@ def stage_changes(
     )
     removed_deals = () if deals_since is None else tuple(connector.removed_deals(since=deals_since))
     return StagedChanges(accounts, deals, removed_accounts, removed_deals, since)
+
+
+def ids_at_lines(path: Path, *, id_field: str, lines: set[int]) -> dict[int, str]:
+    """The CRM ids of the records that start on ``lines`` of a staged file (the importer names a
+    bad record by its physical line; a synced record is better named by its id). A value with
+    line breaks makes a record span several lines, so the file is read, not counted."""
+    found: dict[int, str] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        position = header.index(id_field) if id_field in header else 0
+        start = reader.line_num + 1
+        for row in reader:
+            if start in lines and row:
+                found[start] = row[position]
+            start = reader.line_num + 1
+    return found

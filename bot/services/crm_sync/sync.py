@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.connectors.errors import CrmAuthError, CrmError
-from bot.connectors.records import ACCOUNT_FIELDS, Provider
+from bot.connectors.records import ACCOUNT_FIELDS, RECORD_NOUNS, Provider
 from bot.services.crm_sync.connectors import ConnectorFactory, open_connector
 from bot.services.crm_sync.credentials import CrmCredentials
-from bot.services.crm_sync.staging import StagedChanges, stage_changes
+from bot.services.crm_sync.staging import StagedChanges, ids_at_lines, stage_changes
 from bot.services.crm_sync.write_back import WriteBackJob, WriteBackSummary, write_back
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals
 from bot.settings import Settings
@@ -59,6 +59,7 @@ from bot.store.types import utcnow
 __all__ = ["SyncRequest", "SyncSummary", "run_sync"]
 
 log = logging.getLogger(__name__)
+MAX_SKIPPED_LISTED = 1_000  # in the JSON document; the count always covers every one
 Trigger = Literal["cli", "slack", "schedule"]
 Status = Literal["synced", "dry_run", "failed", "auth_failed", "busy", "not_connected"]
 # Importer fields a staged file pins to its own columns (and the ones it switches off), so a
@@ -84,6 +85,20 @@ class SyncRequest:
     write_back: bool = True
 
 
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A CRM record the importer refused (a negative headcount...), named as the CRM names it."""
+
+    record: str  # "HubSpot company 102"
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.record}: {self.field}: {self.reason}" if self.field else f"{self.record}: {self.reason}"
+        )
+
+
 @dataclass
 class SyncSummary:
     """What one sync did; ``message`` is the line people read, ``to_dict`` the JSON document."""
@@ -103,6 +118,7 @@ class SyncSummary:
     accounts_merged: int = 0
     deals_moved: int = 0
     write_back: WriteBackSummary | None = None
+    skipped: list[SkippedRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -128,6 +144,11 @@ class SyncSummary:
                 "deals_moved": self.deals_moved,
             },
             "write_back": None if self.write_back is None else self.write_back.to_dict(),
+            "skipped": [
+                {"record": s.record, "field": s.field, "reason": s.reason}
+                for s in self.skipped[:MAX_SKIPPED_LISTED]
+            ],
+            "skipped_count": len(self.skipped),
             "notes": list(self.notes),
         }
 
@@ -309,6 +330,7 @@ def _apply(
     False when nothing could be applied (the summary says why).
     """
     workspace_id = connection.workspace_id
+    provider = Provider(connection.provider)
     try:
         with session_scope(ctx.engine) as session:
             common: dict[str, Any] = {
@@ -318,14 +340,19 @@ def _apply(
                 "actor": request.actor,
                 "within": session,
             }
+            accounts_noun, deals_noun = (f"{provider.label} {noun}" for noun in RECORD_NOUNS[provider])
             if staged.accounts.rows:
                 summary.accounts = import_accounts(
                     path=staged.accounts.path, overrides=_ACCOUNT_MAP, **common
                 )
                 _kept(summary.accounts)
+                summary.skipped += _skipped(
+                    summary.accounts, staged.accounts.path, "account_id", accounts_noun
+                )
             if staged.deals.rows:
                 summary.deals = import_deals(path=staged.deals.path, overrides=_DEAL_MAP, **common)
                 _kept(summary.deals)
+                summary.skipped += _skipped(summary.deals, staged.deals.path, "deal_id", deals_noun)
             accounts_gone, deals_gone, merged = _removals(session, workspace_id, staged)
             summary.accounts_merged = len(merged)
             summary.deals_moved = repoint_deals(session=session, workspace_id=workspace_id, merged=merged)
@@ -366,6 +393,17 @@ def _apply(
 
 class _Refused(Exception):
     """The importer refused a staged file as a whole; its message says why."""
+
+
+def _skipped(result: ImportSummary, path: Path, id_field: str, noun: str) -> list[SkippedRecord]:
+    """The importer's rejected rows, each named by its record's CRM id instead of a staged line."""
+    if not result.errors:
+        return []
+    ids = ids_at_lines(path, id_field=id_field, lines={e.line for e in result.errors})
+    return [
+        SkippedRecord(f"{noun} {ids[e.line]}" if e.line in ids else noun, e.column, e.reason)
+        for e in result.errors
+    ]
 
 
 def _kept(result: ImportSummary) -> None:
@@ -424,12 +462,17 @@ def _message(summary: SyncSummary, provider: Provider) -> str:
             )
     if summary.accounts_removed or summary.deals_removed or summary.accounts_merged:
         merged = f" ({summary.accounts_merged:,} merged into others)" if summary.accounts_merged else ""
-        parts.append(
-            f"removed: {summary.accounts_removed:,} accounts{merged}, {summary.deals_removed:,} deals"
+        removed = (
+            f"{_count(summary.accounts_removed, 'account')}{merged}, {_count(summary.deals_removed, 'deal')}"
         )
+        parts.append(f"removed: {removed}")
     if summary.write_back is not None and summary.write_back.message:
         parts.append(f"write-back: {summary.write_back.message}")
     return parts[0] + " " + "; ".join(parts[1:])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _finish(ctx: SyncContext, request: SyncRequest, workspace_id: int, summary: SyncSummary) -> None:

@@ -250,10 +250,10 @@ def _counts(noun: str, result: ImportSummary | None, read: int) -> str:
 
 
 def _skipped(summary: SyncSummary) -> list[str]:
-    errors = [e for part in (summary.accounts, summary.deals) if part is not None for e in part.errors]
-    lines = [f"• {escape(truncate(str(error), 300))}" for error in errors[:SKIPPED_SHOWN]]
-    if len(errors) > SKIPPED_SHOWN:
-        lines.append(f"…and {plural(len(errors) - SKIPPED_SHOWN, 'more')}")
+    skipped = summary.skipped
+    lines = [f"• {escape(truncate(str(record), 300))}" for record in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"…and {plural(len(skipped) - SKIPPED_SHOWN, 'more')}")
     return lines
 
 

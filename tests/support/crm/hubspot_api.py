@@ -462,6 +462,11 @@ class StandInHubSpot:
         """From now on every request is refused as HubSpot refuses an expired OAuth token."""
         self._expired = True
 
+    def renew_token(self) -> None:
+        """The owner reconnected with a fresh token: requests are accepted again."""
+        with self._lock:
+            self._expired = False
+
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
