@@ -95,6 +95,7 @@ def run(args: list[str], env: dict[str, str]) -> Run:
 @contextmanager
 def hubspot(companies: int, deals: int) -> Iterator[Crm]:
     with StandInHubSpot(token="pat-na1-bench") as stand_in:
+        stand_in.live_clock = True  # writes spread over real time, as HubSpot stamps them
         stand_in.seed(companies=companies, deals=deals, spread=timedelta(seconds=1))
         yield Crm(
             Provider.hubspot,
@@ -106,6 +107,7 @@ def hubspot(companies: int, deals: int) -> Iterator[Crm]:
 @contextmanager
 def salesforce(companies: int, deals: int) -> Iterator[Crm]:
     with StandInSalesforce(access_token="00D000000000001!bench") as org:
+        org.live_clock = True
         org.seed(accounts=companies, opportunities=deals, spread=timedelta(seconds=1))
         yield Crm(
             Provider.salesforce,

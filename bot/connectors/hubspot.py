@@ -3,7 +3,9 @@
 Reading. A full sync lists ``/crm/v3/objects/{companies,deals}`` by ``paging.next.after``; deals
 ask for their company associations in the same call. An incremental sync searches
 ``hs_lastmodifieddate >= since`` sorted ascending (restarting at HubSpot's 10,000-result cap, see
-:mod:`bot.connectors.hubspot_transport`). Search results carry no associations, so each page's
+:mod:`bot.connectors.hubspot_transport`); when more than 10,000 records share one modified instant
+(a bulk import or mass update) the search cannot page past them, and the records are listed
+instead (the sync finds those that did not change unchanged). Search results carry no associations, so each page's
 deals get their primary company from the v4 batch associations read.
 
 Removals. Deleted (archived) records are listed with ``archived=true`` and kept when
@@ -22,6 +24,7 @@ without them. Either way those ids go to ``WriteReport.refused`` and the others 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,11 +41,13 @@ from bot.connectors.hubspot_fields import (
     deal_record,
     parse_time,
 )
-from bot.connectors.hubspot_transport import LIST_MAX, Answer, HubSpotTransport
+from bot.connectors.hubspot_transport import LIST_MAX, Answer, HubSpotTransport, SearchCapExceeded
 from bot.connectors.records import SCORE_FIELDS, CrmRecord, Provider, Removal, ScoreUpdate, WriteReport
 from bot.connectors.retry import RetryPolicy
 
 __all__ = ["HubSpotConnector", "HubSpotOptions"]
+
+log = logging.getLogger(__name__)
 
 BATCH_UPDATE_MAX = 100
 ASSOCIATIONS_BATCH_MAX = 1000
@@ -113,27 +118,36 @@ class HubSpotConnector:
     def accounts(self, *, since: datetime | None) -> Iterator[CrmRecord]:
         custom = self.custom_company_properties()
         properties = [*COMPANY_PROPERTIES, MODIFIED, *custom]
-        if since is None:
-            objects = self._api.list(
-                "companies", "listing companies", properties=properties, archived="false"
-            )
-        else:
-            objects = self._api.search("companies", since=since, properties=properties)
-        for obj in objects:
+        if since is not None:
+            try:
+                for obj in self._api.search("companies", since=since, properties=properties):
+                    yield company_record(obj, custom=custom)
+                return
+            except SearchCapExceeded as exc:
+                log.warning("%s; listing every company instead", exc)
+        for obj in self._api.list("companies", "listing companies", properties=properties, archived="false"):
             yield company_record(obj, custom=custom)
 
     def deals(self, *, since: datetime | None) -> Iterator[CrmRecord]:
         stages, owners = self._stages(), self._owner_names()
-        if since is None:
-            for obj in self._api.list(
-                "deals",
-                "listing deals",
-                properties=list(DEAL_PROPERTIES),
-                associations=["companies"],
-                archived="false",
-            ):
-                yield deal_record(obj, account_id=_primary_from_list(obj), stages=stages, owners=owners)
-            return
+        if since is not None:
+            try:
+                yield from self._searched_deals(since, stages, owners)
+                return
+            except SearchCapExceeded as exc:
+                log.warning("%s; listing every deal instead", exc)
+        for obj in self._api.list(
+            "deals",
+            "listing deals",
+            properties=list(DEAL_PROPERTIES),
+            associations=["companies"],
+            archived="false",
+        ):
+            yield deal_record(obj, account_id=_primary_from_list(obj), stages=stages, owners=owners)
+
+    def _searched_deals(
+        self, since: datetime, stages: Mapping[str, Stage], owners: Mapping[str, str]
+    ) -> Iterator[CrmRecord]:
         page: list[dict[str, Any]] = []
         for obj in self._api.search("deals", since=since, properties=DEAL_PROPERTIES):
             page.append(obj)
@@ -310,9 +324,20 @@ class HubSpotConnector:
             if archived_at is None or archived_at >= since:
                 yield Removal(str(obj["id"]))
         has_merges = [{"propertyName": MERGED, "operator": "HAS_PROPERTY"}]
-        for obj in self._api.search(
-            object_type, since=since, properties=[MERGED, MODIFIED], extra=has_merges
-        ):
+        try:
+            survivors = list(
+                self._api.search(object_type, since=since, properties=[MERGED, MODIFIED], extra=has_merges)
+            )
+        except SearchCapExceeded as exc:
+            log.warning("%s; listing every one of the %s instead", exc, object_type)
+            survivors = [
+                obj
+                for obj in self._api.list(
+                    object_type, f"listing {object_type}", properties=[MERGED, MODIFIED], archived="false"
+                )
+                if (obj.get("properties") or {}).get(MERGED)
+            ]
+        for obj in survivors:
             for old in str((obj.get("properties") or {}).get(MERGED) or "").split(";"):
                 if old.strip() and old.strip() != str(obj["id"]):
                     yield Removal(old.strip(), merged_into=str(obj["id"]))

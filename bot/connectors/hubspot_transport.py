@@ -144,13 +144,18 @@ class HubSpotTransport:
                 if int(after) >= self._search_cap:
                     break
             if last == start and at_last == done_at_start:
-                raise CrmRequestError(
+                raise SearchCapExceeded(
                     PROVIDER,
                     f"searching {object_type}: more than {self._search_cap} records share the modified time "
                     f"{datetime.fromtimestamp(start / 1000, tz=UTC).isoformat()}; HubSpot's search cannot page "
-                    "past them — run a full sync instead",
+                    "past them",
                 )
             start, done_at_start = last, at_last
+
+
+class SearchCapExceeded(CrmRequestError):
+    """More records share one modified instant than HubSpot's search can page through (10,000):
+    a bulk import or a mass update. The connector lists every record instead."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,13 +233,23 @@ def test_incremental_sync_crosses_the_search_cap_without_losing_or_repeating() -
         assert all(c.body["limit"] == 4 for c in searches)
 
 
-def test_search_cap_full_of_one_instant_is_reported_not_looped() -> None:
+def test_more_records_in_one_instant_than_search_can_page_are_listed_instead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with StandInHubSpot(token=TOKEN, search_cap=10) as hs:
-        for n in range(12):
-            hs.add_company(properties={"name": f"C{n}"})
+        old = hs.add_company(properties={"name": "older"}, modified=hs.now - timedelta(days=1))
+        same = [hs.add_company(properties={"name": f"C{n}"}) for n in range(12)]  # one bulk update
+        deals = [hs.add_deal(properties={"dealname": f"D{n}"}, company_id=same[n]) for n in range(12)]
+        connector = connect(hs.base_url, page_size=5, search_cap=10)
 
-        with pytest.raises(CrmRequestError, match="share the modified time"):
-            list(connect(hs.base_url, page_size=5, search_cap=10).accounts(since=hs.now))
+        companies = list(connector.accounts(since=hs.now))
+        found_deals = list(connector.deals(since=hs.now))
+
+    assert {r.crm_id for r in companies} == {old, *same}  # a superset: the sync finds `old` unchanged
+    assert {r.crm_id: r.fields.get("account_id") for r in found_deals} == dict(zip(deals, same, strict=True))
+    assert "listing every company instead" in caplog.text and "listing every deal instead" in caplog.text
+    searches = [c for c in hs.calls if c.path.endswith("/search")]
+    assert all(c.status == 200 for c in searches)  # never asked past the cap, never looped
 
 
 def test_archived_and_merged_records_come_as_removals(hs: StandInHubSpot) -> None:

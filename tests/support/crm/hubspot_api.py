@@ -210,7 +210,8 @@ class StandInHubSpot:
         self.portal_id = portal_id
         self.search_cap = search_cap
         self.missing_in_batch = missing_in_batch  # "207" (partial success) or "400" (whole batch refused)
-        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self._now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        self.live_clock = False  # True: ``now`` is the wall clock (a benchmark's writes spread in time)
         self.calls: list[RecordedCall] = []
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.owners: dict[str, dict[str, Any]] = {}
@@ -230,6 +231,16 @@ class StandInHubSpot:
         self._lock = threading.RLock()
         self._http = LocalServer(self._handle, name="stand-in-hubspot")
         self.add_pipeline(id="default", label="Sales Pipeline", stages=DEFAULT_STAGES)
+
+    @property
+    def now(self) -> datetime:
+        """The stand-in's clock: fixed (tests move it with ``advance`` or by setting it) unless
+        ``live_clock`` is set."""
+        return datetime.now(UTC) if self.live_clock else self._now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self._now = moment
 
     # lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> StandInHubSpot:

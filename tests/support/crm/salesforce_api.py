@@ -190,7 +190,8 @@ class StandInSalesforce:
         self.api_version = api_version
         self.org_name = org_name
         self.username, self.password, self.security_token = username, password, security_token
-        self.now = datetime(2024, 1, 1, tzinfo=UTC)
+        self._now = datetime(2024, 1, 1, tzinfo=UTC)
+        self.live_clock = False  # True: ``now`` is the wall clock (a benchmark's writes spread in time)
         self.accounts: dict[str, dict[str, Any]] = {}
         self.opportunities: dict[str, dict[str, Any]] = {}
         self.custom_fields: dict[str, dict[str, dict[str, Any]]] = {"Account": {}, "Opportunity": {}}
@@ -206,6 +207,16 @@ class StandInSalesforce:
         self._failures: list[_Failure] = []
         self._expired = False
         self._http: LocalServer | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The stand-in's clock: fixed (tests move it with ``advance`` or by setting it) unless
+        ``live_clock`` is set."""
+        return datetime.now(UTC) if self.live_clock else self._now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self._now = moment
 
     # lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> StandInSalesforce:
