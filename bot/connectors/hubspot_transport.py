@@ -102,7 +102,14 @@ class HubSpotTransport:
         properties: Sequence[str],
         extra: Sequence[dict[str, str]] = (),
     ) -> Iterator[dict[str, Any]]:
-        """Records modified at/after ``since``, ascending, restarting the search at the cap."""
+        """Records modified at/after ``since``, ascending.
+
+        Each page after the first is a new search from the newest modified time seen (skipping the
+        ids already yielded at that instant), not the next offset: a record modified while the
+        sync pages moves to the end of the order, and offset paging would then skip the record
+        after it (and the cursor would move past it for good). Offsets (``after``) are used only
+        within one instant, up to HubSpot's 10,000-result cap.
+        """
         search = self.objects[object_type][1]
         limit = max(1, min(self._page_size, SEARCH_MAX))
         start = to_ms(since)
@@ -141,8 +148,8 @@ class HubSpotTransport:
                 after = ((page.get("paging") or {}).get("next") or {}).get("after")
                 if not after:
                     return
-                if int(after) >= self._search_cap:
-                    break
+                if last != start or int(after) >= self._search_cap:
+                    break  # search again from the newest instant seen
             if last == start and at_last == done_at_start:
                 raise SearchCapExceeded(
                     PROVIDER,

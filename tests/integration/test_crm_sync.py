@@ -330,3 +330,26 @@ def test_scores_are_written_back_only_where_they_changed(
     fourth = _sync(store_engine, settings, team)
     assert fourth.write_back is not None and fourth.write_back.written == 1
     assert int(hubspot.companies["102"].properties["icp_score"]) > before
+
+
+def test_approving_an_icp_brings_the_next_sync_forward(
+    store_engine: Engine, settings: Settings, hubspot: StandInHubSpot
+) -> None:
+    from bot.services.icp.review import approve
+
+    team = new_team()
+    _connect(store_engine, settings, team)
+    assert _sync(store_engine, settings, team, write_back=False).ok
+    next_at = _connection(store_engine, team).next_sync_at
+    assert next_at is not None and next_at > utcnow() + timedelta(hours=23)
+    with session_scope(store_engine) as session:
+        row = create_icp_draft(
+            session=session,
+            workspace_id=workspace_id(store_engine, team),
+            data=IcpVersionCreate(name="v1", icp_json=ICP_DOC, author="U0OWNER"),
+        )
+    assert row.id is not None
+    approve(store_engine, knowledge=None, team_id=team, version_id=row.id, actor="U0OWNER")
+    due_at = _connection(store_engine, team).next_sync_at
+    assert due_at is not None and due_at <= utcnow()
+    assert team in due_workspaces(engine=store_engine, now=utcnow())

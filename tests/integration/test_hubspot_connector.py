@@ -474,3 +474,17 @@ def test_any_companies_round_trip_through_a_full_sync(companies: list[dict[str, 
         assert Decimal(got["annual_revenue"]) == Decimal(sent["annualrevenue"])
         assert "E" not in got["annual_revenue"] and "," not in got["annual_revenue"]
         assert got["tech_stack"] == sent["web_technologies"]
+
+
+def test_a_record_modified_while_the_sync_pages_does_not_make_another_one_skipped(hs: StandInHubSpot) -> None:
+    start = hs.now
+    ids = [
+        hs.add_company(properties={"name": f"C{n}"}, modified=start + timedelta(minutes=n)) for n in range(12)
+    ]
+    hs.now = start + timedelta(hours=1)
+    records = connect(hs.base_url, page_size=5).accounts(since=start)
+    seen = [next(records).crm_id for _ in range(5)]  # the first page
+    hs.update_company(ids[0], {"name": "C0 renamed"})  # moves to the end of the modified order
+    seen += [r.crm_id for r in records]
+    assert set(seen) == set(ids)  # with offset paging, C5 would have been skipped
+    assert seen[-1] == ids[0]  # the renamed one comes again, with its new modified time

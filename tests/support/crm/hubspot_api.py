@@ -53,6 +53,22 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _modified_since_only(groups: list[dict[str, Any]], sorts: list[dict[str, Any]]) -> int | None:
+    """The ms of a search that is only ``hs_lastmodifieddate GTE ms`` sorted by it ascending."""
+    if len(groups) != 1 or len(sorts) != 1:
+        return None
+    filters = groups[0].get("filters") or []
+    sort = sorts[0]
+    if len(filters) != 1 or sort.get("propertyName") != "hs_lastmodifieddate":
+        return None
+    if str(sort.get("direction", "ASCENDING")).upper() != "ASCENDING":
+        return None
+    only = filters[0]
+    if only.get("propertyName") != "hs_lastmodifieddate" or only.get("operator") != "GTE":
+        return None
+    return _value_ms(str(only.get("value")))
+
+
 @functools.lru_cache(maxsize=65_536)  # seeded records share timestamps; rendering is the hot path
 def _iso(ms: int) -> str:
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
@@ -193,6 +209,8 @@ class _Store:
     archived: dict[str, StoredObject] = field(default_factory=dict)
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
     sorted_ids: dict[bool, list[int]] = field(default_factory=dict)  # cache: archived? → ids ascending
+    # cache: active records in (modified, id) order and their modified times, for the sync's search
+    by_modified: tuple[list[StoredObject], list[int]] | None = None
 
 
 class StandInHubSpot:
@@ -266,6 +284,7 @@ class StandInHubSpot:
     def _touch(self, object_type: str) -> None:
         self._version += 1
         self._stores[object_type].sorted_ids.clear()
+        self._stores[object_type].by_modified = None
 
     def _add(
         self,
@@ -700,6 +719,11 @@ class StandInHubSpot:
                     raise _HttpError(
                         400, f"Property {condition.get('propertyName')!r} does not exist", "VALIDATION_ERROR"
                     )
+        since = _modified_since_only(groups, body.get("sorts") or [])
+        if since is not None:  # the incremental sync's query: answered from an index, as HubSpot does
+            records, stamps = self._by_modified(object_type)
+            first = bisect.bisect_left(stamps, since)
+            return self._search_page(records[first:], after, limit, list(body.get("properties") or []))
         key = (object_type, json.dumps([groups, body.get("sorts") or []], sort_keys=True))
         cached = self._search_cache.get(key)
         if cached is None or cached[0] != self._version:
@@ -715,9 +739,19 @@ class StandInHubSpot:
             matches.sort(key=lambda r: (self._sort_key(r, name), int(r.id)), reverse=descending)
             cached = (self._version, matches)
             self._search_cache = {key: cached}
-        matches = cached[1]
+        return self._search_page(cached[1], after, limit, list(body.get("properties") or []))
+
+    def _by_modified(self, object_type: str) -> tuple[list[StoredObject], list[int]]:
+        store = self._stores[object_type]
+        if store.by_modified is None:
+            ordered = sorted(store.active.values(), key=lambda r: (r.modified, int(r.id)))
+            store.by_modified = (ordered, [r.modified for r in ordered])
+        return store.by_modified
+
+    def _search_page(
+        self, matches: list[StoredObject], after: int, limit: int, properties: list[str]
+    ) -> dict[str, Any]:
         end = min(after + limit, self.search_cap)
-        properties = list(body.get("properties") or [])
         answer: dict[str, Any] = {
             "total": len(matches),
             "results": [self._render(r, properties) for r in matches[after:end]],
