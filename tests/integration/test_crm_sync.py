@@ -183,8 +183,12 @@ def test_a_first_sync_imports_everything_and_a_repeat_changes_nothing(
     )
     assert lost is not None and lost.stage.value == "lost"
     assert open_deal is not None and open_deal.stage.value == "open"
+    connected = connection_status(engine=store_engine, workspace=team)
     second = _sync(store_engine, settings, team, write_back=False)
     assert second.status == "synced" and second.mode == "incremental", second.message
+    after = connection_status(engine=store_engine, workspace=team)
+    assert connected is not None and after is not None
+    assert after.connected_at == connected.connected_at  # a sync is not a (re)connect
     for result in (second.accounts, second.deals):
         assert result is None or result.added == result.updated == 0
     with read_scope(store_engine) as session:

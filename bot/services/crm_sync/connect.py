@@ -133,7 +133,7 @@ def connection_status(*, engine: Engine, workspace: str) -> ConnectionStatus | N
             provider=Provider(row.provider),
             label=row.label,
             connected_by=row.connected_by,
-            connected_at=row.updated_at,
+            connected_at=row.connected_at,
             last_sync_at=row.last_sync_at,
             last_sync_status=row.last_sync_status,
             last_sync_message=row.last_sync_message,

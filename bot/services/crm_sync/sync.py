@@ -168,7 +168,7 @@ class SyncContext:
 
 
 class _Rollback(Exception):
-    """Ends the apply transaction without keeping anything (a dry run, or a refused file)."""
+    """Ends a dry run's apply transaction without keeping anything."""
 
 
 def run_sync(ctx: SyncContext, request: SyncRequest) -> SyncSummary:

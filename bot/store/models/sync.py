@@ -51,6 +51,7 @@ class CrmConnection(Timestamped, table=True):
     credentials: str = Field(sa_type=sa.Text, description="Fernet ciphertext of the credentials' JSON.")
     label: str = Field(default="", max_length=255, description="The portal or org, as the CRM names it.")
     connected_by: str = Field(max_length=SLACK_ID)
+    connected_at: datetime = created_at_field()  # the last connect (a reconnect moves it)
     accounts_cursor: datetime | None = timestamp_field()
     deals_cursor: datetime | None = timestamp_field()
     fields_ready: bool = Field(default=False, description="The write-back fields exist in the CRM.")

@@ -60,7 +60,7 @@ def save_connection(
         row = CrmConnection(
             workspace_id=workspace_id, provider=provider, credentials=credentials, connected_by=actor
         )
-    row.credentials, row.label, row.connected_by = credentials, label[:255], actor
+    row.credentials, row.label, row.connected_by, row.connected_at = credentials, label[:255], actor, now
     row.auth_failed_at = row.auth_reported_at = None
     row.next_sync_at = next_sync_at
     row.updated_at = now

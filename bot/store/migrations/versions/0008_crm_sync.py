@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("credentials", sa.Text(), nullable=False),
         sa.Column("label", sa.String(length=255), nullable=False),
         sa.Column("connected_by", sa.String(length=32), nullable=False),
+        sa.Column("connected_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("accounts_cursor", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deals_cursor", sa.DateTime(timezone=True), nullable=True),
         sa.Column("fields_ready", sa.Boolean(), nullable=False),
