@@ -8,7 +8,9 @@ Why: the engine alone scores a prepared frame fast, but users run ``icp score --
 is where they wait. Each command runs as its own process (``.venv/bin/icp …``) on generated files,
 and so does its baseline:
 
-* score: ``icp score --icp … --accounts A --out …`` vs a process doing ``pandas.read_csv(A)``;
+* score: ``icp score --icp … --accounts A --out …`` vs a process doing ``pandas.read_csv(A)``,
+  with the floor beside them: ``benchmarks/score_floor.py`` reads, scores and writes the same file
+  with nothing checked (how low any implementation could go on the machine of the run);
 * analyze / learn: accounts (a quarter of the size) + deals vs ``pandas.read_csv`` of both files;
 * import deals: ``icp import deals`` into a store that already holds the accounts (SQLite file;
   PostgreSQL at 127.0.0.1:5432 in a database created for the run and dropped after) vs a process
@@ -192,7 +194,7 @@ def drop_postgres_database(name: str) -> None:
 
 # --- cases ------------------------------------------------------------------------------------
 
-Row = tuple[str, int, Run, Run, Run, float]  # command, rows, run, time baseline, memory baseline, bar
+Row = tuple[str, int, Run, Run, Run, float | None]  # command, rows, run, time and memory baselines, bar
 
 
 def measure_size(folder: Path, rows: int, only: set[str]) -> list[Row]:
@@ -224,6 +226,13 @@ def measure_size(folder: Path, rows: int, only: set[str]) -> list[Row]:
             str(folder / "scores.csv"),
         ]
         out.append(("icp score --accounts", rows, run("score", cmd), base, base, BARS["score"]))
+        floor = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "score_floor.py"),
+            str(accounts),
+            str(folder / "f.csv"),
+        ]
+        out.append(("floor: read, score, write; no checks", rows, run("floor", floor), base, base, None))
     both = None
     for command in ("analyze", "learn"):
         if command not in only:
@@ -282,7 +291,7 @@ def report(rows: list[Row]) -> None:
                 base.label,
                 f"{base.seconds:,.2f}",
                 fmt_ratio(t_ratio),
-                f"≤ {bar:g}× {mark(t_ratio <= bar)}",
+                mark(None) if bar is None else f"≤ {bar:g}× {mark(t_ratio <= bar)}",
                 f"{done.peak_mb:,.0f}",
                 f"{memory_base.peak_mb:,.0f}",
                 fmt_ratio(m_ratio),
@@ -307,7 +316,8 @@ def report(rows: list[Row]) -> None:
         table,
         left=1,
         caption="rows: accounts for score, deals for analyze/learn/import (accounts: a quarter); "
-        "× MB: peak RSS relative to the process holding the pandas frames of the same files.",
+        "× MB: peak RSS relative to the process holding the pandas frames of the same files; "
+        "floor: benchmarks/score_floor.py, the same ICP with no check, line number or normalisation.",
     )
 
 

@@ -83,6 +83,7 @@ class AccountRows:
     """A streamed accounts file's rows, checked for the store; values handed out a batch at a time."""
 
     checked = True
+    distinct_ids = False
 
     def __init__(self, stream: AccountStream, *, revenue_unit: float = 1.0) -> None:
         self.stream, self.revenue_unit = stream, revenue_unit

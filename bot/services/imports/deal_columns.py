@@ -26,13 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bot.services.imports.rows import (
-    _CURRENCY_KEYS,
-    _DEAL_NAME_KEYS,
+    CURRENCY_KEYS,
+    DEAL_NAME_KEYS,
     NAME_KEY_PREFIX,
     DealRows,
     Tally,
-    _key,
-    _stage_problem,
+    column_key,
+    stage_problem,
 )
 from bot.store.models import DealCreate
 from bot.store.models.base import CRM_ID, NAME
@@ -74,8 +74,8 @@ class _Plan:
     """
 
     def __init__(self, columns: Mapping[str, str], custom: Sequence[str]) -> None:
-        names = [name for name in custom if _key(name) in _DEAL_NAME_KEYS]
-        currencies = [name for name in custom if _key(name) in _CURRENCY_KEYS]
+        names = [name for name in custom if column_key(name) in DEAL_NAME_KEYS]
+        currencies = [name for name in custom if column_key(name) in CURRENCY_KEYS]
         self.usable = "account_id" in columns and len(names) <= 1 and len(currencies) <= 1
         self.name = names[0] if names else None
         self.currency = currencies[0] if currencies else None
@@ -92,7 +92,7 @@ class _Plan:
     def stage_problems(self, batch: DealBatch) -> bool:
         """Whether a stage the readers took for 'open' is not a stage name (what the row path rejects)."""
         return self.stage_from_text and any(
-            stage == "open" and _stage_problem(raw) is not None
+            stage == "open" and stage_problem(raw) is not None
             for stage, raw in zip(batch.stages, batch.stage_raws, strict=True)
         )
 
@@ -202,6 +202,7 @@ class DealColumns:
     """
 
     checked = True
+    distinct_ids = True  # the lane takes only files without a repeated deal id
 
     def __init__(self, stream: DealStream, plan: _Plan, notes: list[DealNotes], accepted: int) -> None:
         self.stream, self.plan, self.notes, self.accepted = stream, plan, notes, accepted

@@ -52,8 +52,8 @@ INT_MAX = 2**31 - 1  # INTEGER columns (employees, nps, referrals) on PostgreSQL
 
 TABLE_CHUNK_ROWS = 20_000  # accounts turned into row objects at a time (a few tens of MB)
 
-_DEAL_NAME_KEYS = frozenset({"dealname", "opportunityname", "name"})
-_CURRENCY_KEYS = frozenset({"currency", "currencycode", "currencyisocode", "dealcurrencycode"})
+DEAL_NAME_KEYS = frozenset({"dealname", "opportunityname", "name"})
+CURRENCY_KEYS = frozenset({"currency", "currencycode", "currencyisocode", "dealcurrencycode"})
 _CLOSED_WORDS = frozenset({"closed", "close", "won", "win", "lost", "loss", "lose"})
 _NUMERIC_STAGE = re.compile(r"[\d\s.,:/-]+")
 
@@ -62,7 +62,7 @@ Converted = tuple[int, dict[str, Any], Problems]  # (line, model field values, p
 
 
 @functools.lru_cache(maxsize=4096)
-def _key(text: str) -> str:
+def column_key(text: str) -> str:
     """Matching key for column names (the same few names come back on every row)."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
@@ -110,6 +110,7 @@ class Prepared(Generic[ModelT]):
     read: ReadResult[Any] | None = None
     read_rows: int | None = None  # rows the reader accepted, when ``read`` does not hold them
     checked: bool = True  # every row error is known before values() runs
+    distinct_ids: bool = False  # every CRM id known to occur once (a new workspace then looks none up)
 
     def check(self, labels: Mapping[str, str]) -> None:
         """First pass: record every row problem and value too long for its column."""
@@ -399,7 +400,7 @@ def _joined_crm_id(account: AccountRow | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _stage_problem(raw: str) -> str | None:
+def stage_problem(raw: str) -> str | None:
     """Stage text that the readers took for 'open' but that is not a pipeline stage name."""
     if _NUMERIC_STAGE.fullmatch(raw):
         return f"unknown deal stage '{raw}': a number, not a stage name (export stage labels, not stage ids)"
@@ -414,7 +415,7 @@ def _stage_problem(raw: str) -> str | None:
 
 def _keyed(names: Sequence[str], keys: frozenset[str]) -> tuple[str, ...]:
     """The attribute names that mean one of ``keys`` ('Deal Name', 'dealname'...), in order."""
-    return tuple(name for name in names if _key(name) in keys)
+    return tuple(name for name in names if column_key(name) in keys)
 
 
 def _pop_first(attributes: dict[str, str], candidates: Sequence[str], max_length: int) -> str | None:
@@ -450,7 +451,7 @@ class _DealValues:
     def stage_problem(self, raw: str) -> str | None:
         if raw in self.stage_problems:
             return self.stage_problems[raw]
-        problem = _stage_problem(raw)
+        problem = stage_problem(raw)
         if len(self.stage_problems) < _CACHE_SIZE:
             self.stage_problems[raw] = problem
         return problem
@@ -464,7 +465,7 @@ class _DealValues:
         names = tuple(custom)
         candidates = self.candidates.get(names)
         if candidates is None:
-            candidates = (_keyed(names, _DEAL_NAME_KEYS), _keyed(names, _CURRENCY_KEYS))
+            candidates = (_keyed(names, DEAL_NAME_KEYS), _keyed(names, CURRENCY_KEYS))
             if len(self.candidates) < _CACHE_SIZE:
                 self.candidates[names] = candidates
         name = _pop_first(custom, candidates[0], 512)
@@ -535,6 +536,7 @@ class DealRows:
     """
 
     checked = False
+    distinct_ids = False
 
     def __init__(self, stream: DealStream, stored: Sequence[tuple[str, str]]) -> None:
         """``stored``: (crm_id, name) of the workspace's accounts, in the order they were stored."""

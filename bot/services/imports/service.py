@@ -522,8 +522,8 @@ def _write(session: Session, summary: ImportSummary, job: ImportJob, workspace_i
     )
     assert run.id is not None
     values = rows.values(stop_at_rejected=not job.skip_bad_rows)
-    # the fast lane's deal ids are distinct: a workspace without stored deals needs no digest looked up
-    upsert = functools.partial(job.upsert, distinct_ids=True) if isinstance(rows, DealColumns) else job.upsert
+    # distinct ids: a workspace without stored rows of the kind needs no digest looked up
+    upsert = functools.partial(job.upsert, distinct_ids=True) if rows.distinct_ids else job.upsert
     try:
         counts = upsert(
             session=session,

@@ -313,11 +313,6 @@ def _has_rows(conn: Connection, table: Table, workspace_id: int) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _nothing_stored(crm_ids: list[str]) -> dict[str, str]:
-    """The stored digests of a workspace without rows in the table: none."""
-    return {}
-
-
 @contextmanager
 def _sqlite_cache(conn: Connection) -> Iterator[None]:
     """A bigger SQLite page cache for the duration of a bulk write (other databases: nothing)."""
@@ -378,18 +373,19 @@ def _classified(
     chunk: list[SQLModel | Mapping[str, Any]],
     fields: Sequence[str],
     digest: Callable[[Mapping[str, Any]], str],
-    stored_digests: Callable[[list[str]], dict[str, str]],
+    stored_digests: Callable[[list[str]], dict[str, str]] | None,
 ) -> tuple[UpsertCounts, list[Entry]]:
     """A chunk's rows digested and counted (added, updated, unchanged), and those to write.
 
     Validated values are read, never changed nor copied: the digest goes alongside them.
+    ``stored_digests`` None: the ids are distinct and none is stored, so every row is added.
     """
     entries: list[Entry] = []
     values: Mapping[str, Any]
     for row in chunk:
         values = row if type(row) is dict else _field_values(row, fields)
         entries.append((values, digest(values)))
-    if stored_digests is _nothing_stored:  # distinct ids, none stored: every row is new
+    if stored_digests is None:
         return UpsertCounts(added=len(entries)), entries
     pending = {values["crm_id"]: (values, content) for values, content in entries}  # a later duplicate wins
     stored = stored_digests(list(pending))
@@ -434,7 +430,7 @@ def bulk_upsert(
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     conn = session.connection()
     stored_digests = (
-        _nothing_stored
+        None
         if distinct_ids and not _has_rows(conn, table, workspace_id)
         else _stored_digests(session, table, workspace_id)
     )
