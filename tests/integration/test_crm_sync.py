@@ -276,6 +276,35 @@ def test_a_refused_token_stops_the_schedule_and_is_told_once(
     assert status is not None and status.token_refused
 
 
+def test_a_token_refused_at_the_write_back_keeps_what_was_synced_and_says_so(
+    store_engine: Engine, settings: Settings, hubspot: StandInHubSpot
+) -> None:
+    team = new_team()
+    _seed(hubspot)
+    _connect(store_engine, settings, team)
+    _approve(store_engine, team)
+    # the reads all pass; the token expires at the write-back's first write (creating the score fields)
+    hubspot.expire_token(at=lambda call: call.method == "POST" and "/properties/" in call.path)
+
+    summary = _sync(store_engine, settings, team)
+
+    assert summary.status == "auth_failed" and TOKEN not in summary.message
+    assert summary.accounts is not None and summary.accounts.added == 3
+    assert summary.message.startswith("HubSpot full sync of workspace")
+    assert "accounts: 3 added" in summary.message and "deals: 3 added" in summary.message
+    assert "write-back stopped: HubSpot refused the token" in summary.message
+    assert "nothing was changed" not in summary.message and "connect again" in summary.message.lower()
+    with read_scope(store_engine) as session:  # the synced records and the cursors stay
+        assert (
+            len(list_crm_ids(session=session, workspace_id=workspace_id(store_engine, team), kind="accounts"))
+            == 3
+        )
+    assert _connection(store_engine, team).accounts_cursor is not None
+    status = connection_status(engine=store_engine, workspace=team)
+    assert status is not None and status.token_refused
+    assert "icp_score" not in hubspot.companies["101"].properties
+
+
 def test_a_second_sync_while_one_runs_is_refused(
     store_engine: Engine, settings: Settings, hubspot: StandInHubSpot
 ) -> None:

@@ -281,31 +281,14 @@ def _sync(ctx: SyncContext, request: SyncRequest, connection: CrmConnection, sum
             applied = _apply(ctx, request, connection, staged, summary)
         if not applied:
             return
-        if request.write_back:
-            summary.write_back = write_back(
-                WriteBackJob(
-                    engine=ctx.engine,
-                    workspace_id=connection.workspace_id,
-                    connector=connector,
-                    fields_ready=connection.fields_ready,
-                    dry_run=request.dry_run,
-                    clock=ctx.clock,
-                )
-            )
     except CrmAuthError as exc:
-        summary.status = "auth_failed"
-        summary.message = (
-            f"{provider.label} refused the token ({exc.reason}); nothing was changed. Connect again with "
-            f"`/icp connect {provider.value}` or `icp connect {provider.value}`"
+        _token_refused(
+            ctx,
+            request,
+            connection,
+            summary,
+            f"{provider.label} refused the token ({exc.reason}); nothing was changed",
         )
-        if not request.dry_run:
-            with session_scope(ctx.engine) as session:
-                mark_auth_failed(
-                    session=session,
-                    workspace_id=connection.workspace_id,
-                    at=ctx.clock(),
-                    message=summary.message,
-                )
         return
     except CrmError as exc:
         summary.status = "failed"
@@ -315,7 +298,39 @@ def _sync(ctx: SyncContext, request: SyncRequest, connection: CrmConnection, sum
         summary.status = "failed"
         summary.message = str(exc)
         return
+    if request.write_back:
+        job = WriteBackJob(
+            engine=ctx.engine,
+            workspace_id=connection.workspace_id,
+            connector=connector,
+            fields_ready=connection.fields_ready,
+            dry_run=request.dry_run,
+            clock=ctx.clock,
+        )
+        try:
+            summary.write_back = write_back(job)
+        except CrmAuthError as exc:  # the synced records stay: only the scores were not written
+            synced = _message(summary, provider)
+            refused = f"{provider.label} refused the token ({exc.reason})"
+            _token_refused(ctx, request, connection, summary, f"{synced}; write-back stopped: {refused}")
+            return
     summary.message = _message(summary, provider)
+
+
+def _token_refused(
+    ctx: SyncContext, request: SyncRequest, connection: CrmConnection, summary: SyncSummary, outcome: str
+) -> None:
+    """The CRM refused the token: ``outcome`` says what the sync did all the same; the message adds
+    how to resume. Scheduled syncs stop (one DM to whoever connected the CRM) until someone
+    connects again."""
+    provider = Provider(connection.provider).value
+    summary.status = "auth_failed"
+    summary.message = f"{outcome}. Connect again with `/icp connect {provider}` or `icp connect {provider}`"
+    if not request.dry_run:
+        with session_scope(ctx.engine) as session:
+            mark_auth_failed(
+                session=session, workspace_id=connection.workspace_id, at=ctx.clock(), message=summary.message
+            )
 
 
 def _apply(
@@ -496,6 +511,5 @@ def _finish(ctx: SyncContext, request: SyncRequest, workspace_id: int, summary: 
                 message=summary.message,
                 at=now,
                 next_sync_at=now + timedelta(hours=hours) if hours > 0 else None,
-                fields_ready=True if summary.write_back and summary.write_back.status == "written" else None,
             )
         release_sync(session=session, workspace_id=workspace_id, worker=ctx.worker)

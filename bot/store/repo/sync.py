@@ -139,7 +139,6 @@ def record_sync_outcome(
     at: datetime,
     cursors: tuple[datetime | None, datetime | None] | None = None,
     next_sync_at: datetime | None = None,
-    fields_ready: bool | None = None,
 ) -> None:
     """What the last sync did (for App Home and `icp sync`), and the cursors it reached."""
     row = require_connection(session=session, workspace_id=workspace_id)
@@ -148,8 +147,6 @@ def record_sync_outcome(
         row.accounts_cursor, row.deals_cursor = cursors
     if next_sync_at is not None:
         row.next_sync_at = next_sync_at
-    if fields_ready is not None:
-        row.fields_ready = fields_ready
     row.updated_at = at
     session.add(row)
     session.flush()

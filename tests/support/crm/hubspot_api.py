@@ -245,6 +245,7 @@ class StandInHubSpot:
         self._search_cache: dict[tuple[str, str], tuple[int, list[StoredObject]]] = {}
         self._failures: list[_Failure] = []
         self._expired = False
+        self._expires_at: Callable[[RecordedCall], bool] | None = None
         self._drops = 0
         self._lock = threading.RLock()
         self._http = LocalServer(self._handle, name="stand-in-hubspot")
@@ -488,14 +489,19 @@ class StandInHubSpot:
         with self._lock:
             self._drops += times
 
-    def expire_token(self) -> None:
-        """From now on every request is refused as HubSpot refuses an expired OAuth token."""
-        self._expired = True
+    def expire_token(self, *, at: Callable[[RecordedCall], bool] | None = None) -> None:
+        """From now on every request is refused as HubSpot refuses an expired OAuth token; with
+        ``at``, from the first request for which it is true (that one refused too) on."""
+        with self._lock:
+            if at is None:
+                self._expired = True
+            else:
+                self._expires_at = at
 
     def renew_token(self) -> None:
         """The owner reconnected with a fresh token: requests are accepted again."""
         with self._lock:
-            self._expired = False
+            self._expired, self._expires_at = False, None
 
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
@@ -560,6 +566,8 @@ class StandInHubSpot:
                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION",
             )
+        if self._expires_at is not None and self._expires_at(call):
+            self._expired, self._expires_at = True, None
         if self._expired:
             raise _HttpError(
                 401, "The OAuth token used to make this call expired 1 hour(s) ago.", "EXPIRED_AUTHENTICATION"
