@@ -32,8 +32,12 @@ def __getattr__(name: str) -> Any:
         from bot.scheduler.loop import SchedulerLoop
 
         return SchedulerLoop
-    if name in ("TickReport", "run_due", "worker_id"):
+    if name in ("TickReport", "run_due"):
         from bot.scheduler import runner
 
         return getattr(runner, name)
+    if name == "worker_id":  # the claims are the store's; the CRM sync takes them too
+        from bot.store.claims import worker_id
+
+        return worker_id
     raise AttributeError(f"module 'bot.scheduler' has no attribute {name!r}")

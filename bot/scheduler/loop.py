@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.scheduler.runner import TickReport, run_due, worker_id
+from bot.scheduler.runner import TickReport, run_due
+from bot.store.claims import worker_id
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics

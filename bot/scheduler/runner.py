@@ -7,9 +7,6 @@ See the package docstring for why an atomic row claim. ``run_due`` is what both 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,11 +39,6 @@ RETRY_DELAY = timedelta(minutes=15)
 CHART_FILENAME = "icp-review.png"
 #: Errors after which the review kit goes to the reminder's owner instead of its channel.
 UNREACHABLE_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-
-
-def worker_id() -> str:
-    """Who holds a claim: host, process and a random part (two loops in one process differ)."""
-    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True, slots=True)

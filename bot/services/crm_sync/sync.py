@@ -19,11 +19,8 @@ hold up the rest.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +35,7 @@ from bot.services.crm_sync.staging import StagedChanges, ids_at_lines, stage_cha
 from bot.services.crm_sync.write_back import WriteBackJob, WriteBackSummary, write_back
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals
 from bot.settings import Settings
+from bot.store.claims import worker_id
 from bot.store.db import Engine, SQLAlchemyError, driver_message, read_scope, session_scope
 from bot.store.models import CrmConnection, SyncStatus
 from bot.store.repo.crm import delete_crm_records, list_crm_ids, repoint_deals
@@ -162,9 +160,7 @@ class SyncContext:
     factory: ConnectorFactory = open_connector
     clock: Callable[[], datetime] = utcnow
     refresh_statistics: Callable[[str], object] | None = None  # after a sync changed the store
-    worker: str = field(
-        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    )
+    worker: str = field(default_factory=worker_id)
 
 
 class _Rollback(Exception):
