@@ -23,7 +23,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,15 +68,6 @@ def copy_db(template: Path, folder: Path) -> Path:
     target = folder / "icp.db"
     shutil.copyfile(template, target)
     return target
-
-
-@pytest.fixture(scope="module")
-def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    parent = Zygote(tmp_path_factory.mktemp("zygote"))
-    try:
-        yield parent
-    finally:
-        parent.close()
 
 
 # -- interview --------------------------------------------------------------------------------

@@ -40,15 +40,6 @@ NO_CHROMA = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"}  # statistics refre
 
 
 @pytest.fixture(scope="module")
-def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    parent = Zygote(tmp_path_factory.mktemp("zygote"))
-    try:
-        yield parent
-    finally:
-        parent.close()
-
-
-@pytest.fixture(scope="module")
 def hubspot() -> Iterator[StandInHubSpot]:
     with StandInHubSpot(token=TOKEN) as stand_in:
         stand_in.seed(companies=COMPANIES, deals=DEALS)
