@@ -2,11 +2,13 @@
 
 Each row's content is digested; per chunk, one indexed SELECT fetches the stored digests of the
 chunk's CRM ids, so rows are sorted into added / updated / unchanged without comparing columns.
-Only added and changed rows are written with ``INSERT ... ON CONFLICT (workspace_id, crm_id) DO
-UPDATE`` (safe if another writer got there first): on SQLite as one executemany, on PostgreSQL
-by COPY into a temporary table and one INSERT ... SELECT from it (per-row statements cost the
-server far more than the rows themselves). Unchanged rows cost one index lookup, so re-importing
-the same file is cheap.
+Only added and changed rows are written. On SQLite, as executemany: the added ones with a plain
+``INSERT`` (the write transaction holds the database's write lock, so they are still not stored),
+the changed ones with ``INSERT ... ON CONFLICT (workspace_id, crm_id) DO UPDATE``. On PostgreSQL,
+both by COPY into a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` from
+it (safe if another transaction stored a row meanwhile; per-row statements cost the server far
+more than the rows themselves). Unchanged rows cost one index lookup, so re-importing the same
+file is cheap.
 """
 
 from __future__ import annotations
