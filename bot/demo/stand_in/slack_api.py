@@ -18,11 +18,12 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.demo.stand_in.blockkit import assert_valid_blocks, assert_valid_view
+from bot.demo.stand_in.local_server import LocalServer
 
 TEAM_ID = "T0E2E"
 TEAM_DOMAIN = "e2e-test"
@@ -142,50 +143,19 @@ class StandInSlack:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self._handle, name="stand-in-slack")
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> StandInSlack:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes; without this a kept-alive client
-            # waits ~40 ms per reply (Nagle vs delayed ACK), a stall Slack's servers don't add.
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                stand_in._handle(self)
-
-            def do_GET(self) -> None:
-                stand_in._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="stand-in-slack",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._http.stop()
 
     @property
     def base(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._http.port}"
 
     @property
     def api_url(self) -> str:

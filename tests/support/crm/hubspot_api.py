@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.crm.serving import LocalServer
+from bot.demo.stand_in.local_server import LocalServer
 
 __all__ = ["PipelineStage", "RecordedCall", "StandInHubSpot", "StoredObject"]
 

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.crm.serving import LocalServer
+from bot.demo.stand_in.local_server import LocalServer
 from tests.support.crm.tls import self_signed_cert
 
 __all__ = ["COLLECTION_LIMIT", "RecordedCall", "StandInSalesforce", "sf_datetime"]

@@ -1,4 +1,5 @@
-"""The HTTP server both CRM stand-ins run on: 127.0.0.1, a free port, a thread, TLS when asked."""
+"""The HTTP server the stand-ins run on (Slack for the demo and the tests, the CRMs for the tests):
+127.0.0.1, a free port, a thread, TLS when asked."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes
+            # Headers and body go out in separate writes; without this a kept-alive client
+            # waits ~40 ms per reply (Nagle vs delayed ACK), a stall real servers don't add.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 handle(self)
 
             do_POST = do_PATCH = do_GET
 
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 return
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
