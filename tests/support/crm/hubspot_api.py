@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.demo.stand_in.local_server import LocalServer
+from tests.support.crm.clock import StandInClock
 
 __all__ = ["PipelineStage", "RecordedCall", "StandInHubSpot", "StoredObject"]
 
@@ -213,7 +214,7 @@ class _Store:
     by_modified: tuple[list[StoredObject], list[int]] | None = None
 
 
-class StandInHubSpot:
+class StandInHubSpot(StandInClock):
     """A local HubSpot API; use as a context manager (``with StandInHubSpot() as hs: hs.base_url``)."""
 
     def __init__(
@@ -228,8 +229,7 @@ class StandInHubSpot:
         self.portal_id = portal_id
         self.search_cap = search_cap
         self.missing_in_batch = missing_in_batch  # "207" (partial success) or "400" (whole batch refused)
-        self._now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        self.live_clock = False  # True: ``now`` is the wall clock (a benchmark's writes spread in time)
+        super().__init__(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self.calls: list[RecordedCall] = []
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.owners: dict[str, dict[str, Any]] = {}
@@ -250,16 +250,6 @@ class StandInHubSpot:
         self._lock = threading.RLock()
         self._http = LocalServer(self._handle, name="stand-in-hubspot")
         self.add_pipeline(id="default", label="Sales Pipeline", stages=DEFAULT_STAGES)
-
-    @property
-    def now(self) -> datetime:
-        """The stand-in's clock: fixed (tests move it with ``advance`` or by setting it) unless
-        ``live_clock`` is set."""
-        return datetime.now(UTC) if self.live_clock else self._now
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self._now = moment
 
     # lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> StandInHubSpot:
@@ -502,10 +492,6 @@ class StandInHubSpot:
         """The owner reconnected with a fresh token: requests are accepted again."""
         with self._lock:
             self._expired, self._expires_at = False, None
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
     # HTTP -------------------------------------------------------------------------------
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:

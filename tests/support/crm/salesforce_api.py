@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.demo.stand_in.local_server import LocalServer
+from tests.support.crm.clock import StandInClock
 from tests.support.crm.tls import self_signed_cert
 
 __all__ = ["COLLECTION_LIMIT", "RecordedCall", "StandInSalesforce", "sf_datetime"]
@@ -172,7 +173,7 @@ class _Answer:
     content_type: str = "application/json;charset=UTF-8"
 
 
-class StandInSalesforce:
+class StandInSalesforce(StandInClock):
     """A local org: accounts, opportunities, describe metadata, and programmable failures."""
 
     def __init__(
@@ -190,8 +191,7 @@ class StandInSalesforce:
         self.api_version = api_version
         self.org_name = org_name
         self.username, self.password, self.security_token = username, password, security_token
-        self._now = datetime(2024, 1, 1, tzinfo=UTC)
-        self.live_clock = False  # True: ``now`` is the wall clock (a benchmark's writes spread in time)
+        super().__init__(datetime(2024, 1, 1, tzinfo=UTC))
         self.accounts: dict[str, dict[str, Any]] = {}
         self.opportunities: dict[str, dict[str, Any]] = {}
         self.custom_fields: dict[str, dict[str, dict[str, Any]]] = {"Account": {}, "Opportunity": {}}
@@ -207,16 +207,6 @@ class StandInSalesforce:
         self._failures: list[_Failure] = []
         self._expired = False
         self._http: LocalServer | None = None
-
-    @property
-    def now(self) -> datetime:
-        """The stand-in's clock: fixed (tests move it with ``advance`` or by setting it) unless
-        ``live_clock`` is set."""
-        return datetime.now(UTC) if self.live_clock else self._now
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self._now = moment
 
     # lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> StandInSalesforce:
