@@ -15,6 +15,7 @@ from typing import Any
 import urllib3.exceptions
 
 from bot.connectors.retry import Attempt, Outcome
+from bot.retry_after import retry_after_seconds
 
 __all__ = ["api_error_body", "classifier", "is_api_exception"]
 
@@ -47,14 +48,7 @@ def _header(exc: BaseException, name: str) -> str | None:
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    value = _header(exc, "Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return max(seconds, 0.0)
+    return retry_after_seconds(_header(exc, "Retry-After"))
 
 
 def _missing_scopes(body: Mapping[str, Any]) -> list[str]:

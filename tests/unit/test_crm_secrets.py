@@ -100,6 +100,12 @@ def test_credentials_round_trip_and_never_show_their_secrets() -> None:
             CrmCredentials(Provider.salesforce, instance_url="https://acme.my.salesforce.com", username="a"),
             "password",
         ),
+        (  # what the connector needs too: without it connect_crm failed with a bare ValueError
+            CrmCredentials(
+                Provider.salesforce, instance_url="https://acme.my.salesforce.com", username="a", password="b"
+            ),
+            "security token",
+        ),
     ],
 )
 def test_incomplete_credentials_say_what_is_missing(creds: CrmCredentials, problem: str) -> None:

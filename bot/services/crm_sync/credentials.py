@@ -48,7 +48,7 @@ class CrmCredentials:
             )
         if self.token:
             return self
-        if self.username and self.password:
+        if self.username and self.password and self.security_token:
             return self
         raise CredentialsError(
             "Salesforce needs an access token (a connected app's), or a username, password and security token"
