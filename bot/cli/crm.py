@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.errors import fail, user_errors
-from bot.cli.imports import cli_user, open_store, refresh_statistics
 from bot.cli.options import JsonOpt, WorkspaceOpt
 from bot.cli.state import cli_settings
+from bot.cli.store import cli_user, open_store, refresh_statistics
 
 if TYPE_CHECKING:  # imported when a command runs: `icp --help` stays light
     from bot.services.crm_sync.credentials import CrmCredentials

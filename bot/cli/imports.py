@@ -7,7 +7,6 @@ when there are some) and exits 1. Never a traceback, unless ICP_DEBUG is set.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -21,16 +20,12 @@ from bot.cli.errors import fail, user_errors
 from bot.cli.options import CsvFileArg, ImportMapOpt, JsonOpt, RevenueUnitOpt, SkipBadRowsOpt, WorkspaceOpt
 from bot.cli.progress import counted, wanted
 from bot.cli.state import cli_settings
+from bot.cli.store import cli_user, open_store, refresh_statistics
 from bot.services.imports.service import ImportSummary, import_accounts, import_deals, import_health
-from bot.settings import Settings
 from bot.store.db import (
-    HEAD_REVISION,
-    Engine,
-    connect,
     current_revision,
     display_url,
     make_engine,
-    stored_revision,
     upgrade,
 )
 from icp_engine.readers import parse_map_options
@@ -48,25 +43,6 @@ db_app = typer.Typer(
 MAX_SHOWN_ERRORS = 50
 MAX_SHOWN_FINDINGS = 40
 _DETAILED_METHODS = ("fuzzy", "synonym", "unknown", "parsed")
-
-
-def cli_user() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except (OSError, KeyError):
-        return "cli"
-
-
-def open_store(settings: Settings) -> Engine:
-    """The configured store; SQLite upgrades itself, PostgreSQL must already be at head."""
-    engine = connect(settings.resolved_database_url)
-    current, head = stored_revision(engine), HEAD_REVISION
-    if current != head:
-        engine.dispose()
-        fail(
-            f"the database schema is at {current or 'nothing'}, this version needs {head}: run `icp db upgrade`"
-        )
-    return engine
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -171,22 +147,6 @@ def _run(
         finally:
             engine.dispose()
     _report(summary, request.as_json, indexed)
-
-
-def refresh_statistics(settings: Settings, engine: Engine, workspace: str) -> int | str:
-    """Regenerate the workspace's statistic summaries in the knowledge store after a write.
-
-    Returns how many there are now, or why it failed: the import itself is committed either way,
-    and `icp reindex` rebuilds the summaries from SQL later.
-    """
-    from bot.knowledge.store import knowledge_store_from
-    from bot.services.knowledge.sync import sync_statistics
-
-    try:
-        return sync_statistics(engine=engine, knowledge=knowledge_store_from(settings), workspace=workspace)
-    except Exception as exc:  # reported, never a traceback: the data is safely in SQL
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return f"{reason}; run `icp reindex --workspace {workspace}` to rebuild them"
 
 
 @import_app.command("accounts")

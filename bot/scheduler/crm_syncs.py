@@ -40,14 +40,11 @@ class SyncPass:
 def _refresh(settings: Settings, engine: Engine) -> Callable[[str], object]:
     def refresh(workspace: str) -> object:
         from bot.knowledge.store import knowledge_store_from
-        from bot.services.knowledge.sync import sync_statistics
+        from bot.services.knowledge.sync import refresh_statistics
 
-        try:
-            return sync_statistics(
-                engine=engine, knowledge=knowledge_store_from(settings), workspace=workspace
-            )
-        except Exception as exc:  # the synced data is committed; the summaries are rebuilt later
-            return f"{type(exc).__name__}: {exc}"
+        return refresh_statistics(
+            engine=engine, knowledge=lambda: knowledge_store_from(settings), workspace=workspace
+        )
 
     return refresh
 

@@ -101,6 +101,22 @@ def sync_statistics(*, engine: Engine, knowledge: KnowledgeStore, workspace: str
     )
 
 
+def refresh_statistics(
+    *, engine: Engine, knowledge: Callable[[], KnowledgeStore | None], workspace: str
+) -> int | str:
+    """``sync_statistics`` after a write (an import, a CRM sync): how many summaries there are now,
+    or why they could not be regenerated. Never raises: the write is committed either way, and
+    ``icp reindex`` rebuilds the summaries from SQL later."""
+    try:
+        store = knowledge()
+        if store is None:
+            return "no knowledge store is configured"
+        return sync_statistics(engine=engine, knowledge=store, workspace=workspace)
+    except Exception as exc:  # reported by the caller, never a traceback: the data is safely in SQL
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        return f"{reason}; run `icp reindex --workspace {workspace}` to rebuild them"
+
+
 def workspace_statistics(*, engine: Engine, workspace: str) -> list[Document]:
     """The workspace's statistic documents, computed from SQL alone (so another process can do it)."""
     return _statistics_of(engine, workspace)

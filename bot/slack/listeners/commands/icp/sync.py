@@ -32,16 +32,12 @@ def statistics_refresher(ctx: AppContext) -> Callable[[str], object]:
     """Rebuild a workspace's statistic summaries after a sync: how many, or why not (a string)."""
 
     def refresh(workspace: str) -> object:
-        from bot.services.knowledge.sync import sync_statistics
+        from bot.services.knowledge.sync import refresh_statistics
 
-        try:
-            knowledge = ctx.knowledge
-            if knowledge is None:
-                return "no knowledge store is configured"
-            return sync_statistics(engine=ctx.engine, knowledge=knowledge, workspace=workspace)
-        except Exception as exc:  # the synced data is committed; `icp reindex` rebuilds the summaries
-            log.exception("statistics for team %s not refreshed after a CRM sync", workspace)
-            return " ".join(str(exc).split())[:200] or type(exc).__name__
+        outcome = refresh_statistics(engine=ctx.engine, knowledge=lambda: ctx.knowledge, workspace=workspace)
+        if isinstance(outcome, str):
+            log.warning("statistics for team %s not refreshed after a CRM sync: %s", workspace, outcome)
+        return outcome
 
     return refresh
 
