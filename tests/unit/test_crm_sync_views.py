@@ -19,6 +19,7 @@ from bot.slack.views.crm_sync import (
     CRM_SYNC_ACTION,
     HUBSPOT_TOKEN_BLOCK,
     SF_PASSWORD_BLOCK,
+    SF_SECURITY_BLOCK,
     SF_TOKEN_BLOCK,
     SF_URL_BLOCK,
     SF_USERNAME_BLOCK,
@@ -133,8 +134,16 @@ def test_salesforce_errors_land_next_to_the_field_at_fault() -> None:
         Provider.salesforce, values(**{SF_URL_BLOCK: url, SF_USERNAME_BLOCK: "me"})
     )
     assert isinstance(no_password, dict) and list(no_password) == [SF_PASSWORD_BLOCK]
-    signed_in = read_credentials(
+    no_security = read_credentials(
         Provider.salesforce, values(**{SF_URL_BLOCK: url, SF_USERNAME_BLOCK: "me", SF_PASSWORD_BLOCK: "pw"})
+    )  # the connector logs in with all three (it used to fail there with a bare ValueError)
+    assert isinstance(no_security, dict) and list(no_security) == [SF_SECURITY_BLOCK]
+    assert "security token" in no_security[SF_SECURITY_BLOCK]
+    signed_in = read_credentials(
+        Provider.salesforce,
+        values(
+            **{SF_URL_BLOCK: url, SF_USERNAME_BLOCK: "me", SF_PASSWORD_BLOCK: "pw", SF_SECURITY_BLOCK: "st"}
+        ),
     )
     assert isinstance(signed_in, CrmCredentials) and signed_in.username == "me" and signed_in.token is None
 

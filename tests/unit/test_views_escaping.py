@@ -521,6 +521,7 @@ NOT_BUILDERS = {
     "crm_sync.provider_from_metadata": "reads a modal's metadata, builds no Slack text",
     "crm_sync.read_credentials": "reads a modal submission, builds no Slack text",
     "blocks_text.escape": "the escaping helper itself (tested below)",
+    "blocks_text.slack_time": "formats a datetime, no user text",
     "score_modal.score_modal": "fixed labels and hints, no user text",
     "score_modal.read_score_ask": "reads a modal submission, builds no Slack text",
     "score_modal.domains_in": "finds domains in a message, builds no Slack text",

@@ -8,6 +8,7 @@ whatever still does not fit is dropped with a note saying how much was left out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
@@ -78,6 +79,11 @@ def line_sections(
     if current:
         blocks.append(section(current))
     return blocks, len(lines) - placed
+
+
+def slack_time(moment: datetime) -> str:
+    """A date and time Slack shows in the reader's time zone (UTC where a client cannot)."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -28,7 +27,15 @@ from bot.services.crm_sync.connect import ConnectionStatus, ConnectOutcome
 from bot.services.crm_sync.credentials import CredentialsError, CrmCredentials
 from bot.services.crm_sync.sync import SyncSummary
 from bot.services.imports.service import ImportSummary
-from bot.slack.views.blocks_text import FALLBACK_TEXT_MAX, context, escape, plural, section, truncate
+from bot.slack.views.blocks_text import (
+    FALLBACK_TEXT_MAX,
+    context,
+    escape,
+    plural,
+    section,
+    slack_time,
+    truncate,
+)
 from bot.store.models import SyncStatus
 
 __all__ = [
@@ -222,6 +229,8 @@ def _block_at_fault(credentials: CrmCredentials) -> str:
         return SF_URL_BLOCK
     if credentials.username and not credentials.password:
         return SF_PASSWORD_BLOCK
+    if credentials.username and not credentials.security_token:
+        return SF_SECURITY_BLOCK
     return SF_TOKEN_BLOCK
 
 
@@ -297,18 +306,13 @@ def sync_message(summary: SyncSummary) -> CrmMessage:
 # --- where the connection stands --------------------------------------------------------------------
 
 
-def _stamp(moment: datetime) -> str:
-    """A date and time Slack shows in the reader's time zone."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
-
-
 def _status_lines(status: ConnectionStatus) -> list[str]:
     lines = [f"*{status.provider.label}* · {escape(truncate(status.label, 200))}"]
     if status.last_sync_at is None:
         lines.append("Last sync: none yet.")
     else:
         how = "succeeded" if status.last_sync_status is SyncStatus.succeeded else "failed"
-        lines.append(f"Last sync: {_stamp(status.last_sync_at)}, {how}.")
+        lines.append(f"Last sync: {slack_time(status.last_sync_at)}, {how}.")
         if status.last_sync_message:
             lines.append(f"> {escape(truncate(' '.join(status.last_sync_message.split()), MESSAGE_MAX))}")
     if status.token_refused:
@@ -317,7 +321,7 @@ def _status_lines(status: ConnectionStatus) -> list[str]:
             f"connects again with `/icp connect {status.provider.value}`."
         )
     elif status.next_sync_at is not None:
-        lines.append(f"Next sync: {_stamp(status.next_sync_at)}.")
+        lines.append(f"Next sync: {slack_time(status.next_sync_at)}.")
     else:
         lines.append("Scheduled syncs are off; owners sync with `/icp sync`.")
     return lines
@@ -335,7 +339,7 @@ def status_message(status: ConnectionStatus | None) -> CrmMessage:
         if _SLACK_USER.fullmatch(status.connected_by)
         else escape(status.connected_by)
     )
-    footer = f"Connected by {by} on {_stamp(status.connected_at)} · {plural(status.runs, 'sync run')}"
+    footer = f"Connected by {by} on {slack_time(status.connected_at)} · {plural(status.runs, 'sync run')}"
     return CrmMessage(
         text=truncate("\n".join(lines), FALLBACK_TEXT_MAX),
         blocks=[section("\n".join(lines)), context(footer)],

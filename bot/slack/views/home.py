@@ -33,6 +33,7 @@ from bot.slack.views.blocks_text import (
     line_sections,
     plural,
     section,
+    slack_time,
     truncate,
 )
 from bot.slack.views.crm_sync import home_crm_blocks
@@ -88,12 +89,6 @@ def when(moment: datetime, now: datetime) -> str:
     """A date Slack shows in the reader's time zone, and how long ago (or until) it is."""
     stamp = int(moment.timestamp())
     return f"<!date^{stamp}^{{date_short_pretty}}|{moment:%Y-%m-%d}> ({ago(moment, now)})"
-
-
-def _stamp(moment: datetime) -> str:
-    """Date and time in the reader's time zone."""
-    stamp = int(moment.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 # --- the ICP -----------------------------------------------------------------------------------
@@ -260,7 +255,7 @@ def home_view(data: HomeData, *, is_owner: bool, owners_hint: str = "") -> View:
         *home_crm_blocks(data.crm, is_owner=is_owner),
         _header("Review cycle"),
         section(_review_text(data)),
-        context(f"Updated {_stamp(data.now)}. Score any company with `/icp score <name or domain>`."),
+        context(f"Updated {slack_time(data.now)}. Score any company with `/icp score <name or domain>`."),
     ]
     icp_blocks: list[Block] = [DividerBlock()]
     doc = data.documents.get(shown.version_id) if shown is not None else None
