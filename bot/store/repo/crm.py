@@ -403,22 +403,24 @@ def delete_crm_records(
     *, session: Session, workspace_id: int, accounts: Sequence[str] = (), deals: Sequence[str] = ()
 ) -> tuple[int, int]:
     """Delete accounts (their health rows too) and deals by CRM id: (accounts, deals) deleted."""
-    removed = [0, 0]
-    for slot, model, ids in ((0, Account, accounts), (1, Deal, deals)):
-        for start in range(0, len(ids), _DELETE_BATCH):
-            batch = list(ids[start : start + _DELETE_BATCH])
-            if model is Account:
-                session.exec(
-                    sa_delete(CustomerHealth).where(
-                        col(CustomerHealth.workspace_id) == workspace_id,
-                        col(CustomerHealth.crm_id).in_(batch),
-                    )
-                )
-            result = session.exec(
-                sa_delete(model).where(col(model.workspace_id) == workspace_id, col(model.crm_id).in_(batch))
-            )
-            removed[slot] += int(result.rowcount or 0)
-    return removed[0], removed[1]
+    delete_by_crm_ids(session=session, model=CustomerHealth, workspace_id=workspace_id, crm_ids=accounts)
+    return (
+        delete_by_crm_ids(session=session, model=Account, workspace_id=workspace_id, crm_ids=accounts),
+        delete_by_crm_ids(session=session, model=Deal, workspace_id=workspace_id, crm_ids=deals),
+    )
+
+
+def delete_by_crm_ids(*, session: Session, model: Any, workspace_id: int, crm_ids: Sequence[str]) -> int:
+    """Delete the workspace's rows of ``model`` (a table keyed by workspace and CRM id) with these
+    ids, a batch of ids per statement: how many were deleted."""
+    removed = 0
+    for start in range(0, len(crm_ids), _DELETE_BATCH):
+        batch = list(crm_ids[start : start + _DELETE_BATCH])
+        result = session.exec(
+            sa_delete(model).where(col(model.workspace_id) == workspace_id, col(model.crm_id).in_(batch))
+        )
+        removed += int(result.rowcount or 0)
+    return removed
 
 
 def repoint_deals(*, session: Session, workspace_id: int, merged: Mapping[str, str]) -> int:

@@ -8,7 +8,7 @@ hears it once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import CrmConnection, CrmScoreWritten, CrmSyncRun, SyncStatus, Workspace
 from bot.store.repo._sql import get_scoped, insert_for, table_of
+from bot.store.repo.crm import delete_by_crm_ids
 from bot.store.repo.errors import InvalidTransitionError, NotFoundError
 from bot.store.types import utcnow
 
@@ -267,12 +268,6 @@ def record_written_scores(
     return len(rows)
 
 
-def forget_written_scores(*, session: Session, workspace_id: int, crm_ids: Iterable[str]) -> None:
-    ids = list(crm_ids)
-    for start in range(0, len(ids), 500):
-        session.exec(
-            delete(CrmScoreWritten).where(
-                col(CrmScoreWritten.workspace_id) == workspace_id,
-                col(CrmScoreWritten.crm_id).in_(ids[start : start + 500]),
-            )
-        )
+def forget_written_scores(*, session: Session, workspace_id: int, crm_ids: Sequence[str]) -> None:
+    """What was written back for these accounts (removed from the store) is forgotten."""
+    delete_by_crm_ids(session=session, model=CrmScoreWritten, workspace_id=workspace_id, crm_ids=crm_ids)
