@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.services.crm_sync.connect import ConnectionStatus, connection_status
+from bot.services.crm_sync.connect import ConnectionStatus, stored_status
 from bot.services.icp.export.document import ExportDocument, document_in
 from bot.store.db import Engine, Session, read_scope
 from bot.store.models import IcpStatus, IcpVersion, ImportKind, InterviewState
@@ -176,7 +176,6 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
     Only reads, so no SQLite write lock: a home tab opened during a long write (an import) is
     published at once instead of holding one of Bolt's threads until the write ends.
     """
-    crm = connection_status(engine=engine, workspace=team_id)  # its own read, before ours opens
     with read_scope(engine) as session:
         workspace = get_workspace(session=session, slack_team_id=team_id)
         if workspace is None or workspace.id is None:
@@ -211,7 +210,7 @@ def load_home_data(engine: Engine, *, team_id: str, now: datetime) -> HomeData:
             last_review=last_review,
             next_reminder=next_reminder,
             documents=documents,
-            crm=crm,
+            crm=stored_status(session=session, workspace_id=wid),
         )
 
 

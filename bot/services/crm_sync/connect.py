@@ -14,7 +14,7 @@ from bot.connectors.records import Provider
 from bot.services.crm_sync.connectors import ConnectorFactory, open_connector
 from bot.services.crm_sync.credentials import CredentialsError, CrmCredentials
 from bot.settings import Settings
-from bot.store.db import Engine, read_scope, session_scope
+from bot.store.db import Engine, Session, read_scope, session_scope
 from bot.store.models import SyncStatus
 from bot.store.repo.audit import append_audit
 from bot.store.repo.sync import count_sync_runs, delete_connection, get_connection, save_connection
@@ -125,19 +125,24 @@ def connection_status(*, engine: Engine, workspace: str) -> ConnectionStatus | N
         found = get_workspace(session=session, slack_team_id=workspace)
         if found is None or found.id is None:
             return None
-        row = get_connection(session=session, workspace_id=found.id)
-        if row is None:
-            return None
-        runs = count_sync_runs(session=session, workspace_id=found.id)
-        return ConnectionStatus(
-            provider=Provider(row.provider),
-            label=row.label,
-            connected_by=row.connected_by,
-            connected_at=row.connected_at,
-            last_sync_at=row.last_sync_at,
-            last_sync_status=row.last_sync_status,
-            last_sync_message=row.last_sync_message,
-            next_sync_at=row.next_sync_at,
-            token_refused=row.auth_failed_at is not None,
-            runs=runs,
-        )
+        return stored_status(session=session, workspace_id=found.id)
+
+
+def stored_status(*, session: Session, workspace_id: int) -> ConnectionStatus | None:
+    """The workspace's connection as ``connection_status`` gives it, read in the caller's session."""
+    row = get_connection(session=session, workspace_id=workspace_id)
+    if row is None:
+        return None
+    runs = count_sync_runs(session=session, workspace_id=workspace_id)
+    return ConnectionStatus(
+        provider=Provider(row.provider),
+        label=row.label,
+        connected_by=row.connected_by,
+        connected_at=row.connected_at,
+        last_sync_at=row.last_sync_at,
+        last_sync_status=row.last_sync_status,
+        last_sync_message=row.last_sync_message,
+        next_sync_at=row.next_sync_at,
+        token_refused=row.auth_failed_at is not None,
+        runs=runs,
+    )
