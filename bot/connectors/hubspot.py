@@ -273,22 +273,13 @@ class HubSpotConnector:
     def _owner_names(self) -> dict[str, str]:
         names: dict[str, str] = {}
         for archived in ("true", "false"):  # deals of people who left keep their owner's name
-            after: str | None = None
-            while True:
-                _, page = self._api.call(
-                    "listing owners",
-                    self._api.owners.get_page,
-                    limit=LIST_MAX,
-                    after=after,
-                    archived=archived,
-                )
-                for owner in page.get("results") or []:
-                    full = " ".join(p for p in (owner.get("firstName"), owner.get("lastName")) if p).strip()
-                    if name := full or str(owner.get("email") or ""):
-                        names[str(owner["id"])] = name
-                after = ((page.get("paging") or {}).get("next") or {}).get("after")
-                if not after:
-                    break
+            owners = self._api.pages(
+                "listing owners", self._api.owners.get_page, limit=LIST_MAX, archived=archived
+            )
+            for owner in owners:
+                full = " ".join(p for p in (owner.get("firstName"), owner.get("lastName")) if p).strip()
+                if name := full or str(owner.get("email") or ""):
+                    names[str(owner["id"])] = name
         return names
 
     def _with_companies(

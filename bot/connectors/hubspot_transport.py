@@ -86,9 +86,13 @@ class HubSpotTransport:
 
     def list(self, object_type: str, what: str, **params: Any) -> Iterator[dict[str, Any]]:
         basic = self.objects[object_type][0]
+        return self.pages(what, basic.get_page, limit=self._list_limit(), **params)
+
+    def pages(self, what: str, get_page: Callable[..., Any], **params: Any) -> Iterator[dict[str, Any]]:
+        """Every result of a listing endpoint, following ``paging.next.after`` page by page."""
         after: str | None = None
         while True:
-            _, page = self.call(what, basic.get_page, limit=self._list_limit(), after=after, **params)
+            _, page = self.call(what, get_page, after=after, **params)
             yield from page.get("results") or []
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
