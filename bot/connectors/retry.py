@@ -27,6 +27,7 @@ class Outcome(Enum):
     rate_limited = "rate_limited"  # 429 (or the API's own limit answer): wait Retry-After
     transient = "transient"  # 5xx, timeout, connection refused: back off
     refused = "refused"  # any other 4xx: the request is wrong, retrying cannot help
+    exhausted = "exhausted"  # a limit no wait within the deadline frees (a daily quota): never retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ def call(
                 raise CrmAuthError(provider, f"{what}: {attempt.message}") from exc
             if attempt.outcome is Outcome.refused:
                 raise CrmRequestError(provider, f"{what}: {attempt.message}") from exc
+            if attempt.outcome is Outcome.exhausted:
+                raise CrmRateLimited(provider, f"{what}: {attempt.message}") from exc
             if attempt.outcome is Outcome.rate_limited and attempt.retry_after is not None:
                 wait = attempt.retry_after
             else:

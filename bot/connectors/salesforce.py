@@ -87,6 +87,7 @@ class SalesforceConnector:
             self._session.verify = options.ca_bundle
         self._session.hooks["response"].append(self._remember_retry_after)
         self._retry_after: float | None = None
+        self._classify = classifier(retry_after=lambda: self._retry_after)
         self._client: Salesforce | None = None
 
     # CrmConnector ------------------------------------------------------------------------
@@ -216,7 +217,7 @@ class SalesforceConnector:
             attempt,
             provider=self.provider.label,
             what=what,
-            classify=classifier(what=what, retry_after=lambda: self._retry_after),
+            classify=self._classify,
             policy=self._options.retry,
         )
 

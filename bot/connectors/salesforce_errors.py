@@ -24,14 +24,11 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from bot.connectors.errors import CrmRateLimited
-from bot.connectors.records import Provider
 from bot.connectors.retry import Attempt, Outcome
 
 __all__ = ["DAILY_LIMIT", "classifier", "salesforce_error"]
 
 DAILY_LIMIT = "REQUEST_LIMIT_EXCEEDED"
-_PROVIDER = Provider.salesforce.label
 
 
 def salesforce_error(content: Any) -> tuple[str, str]:
@@ -54,9 +51,7 @@ def _said(exc: SalesforceError) -> str:
     return code or message or f"HTTP {exc.status}"
 
 
-def classifier(
-    *, what: str, retry_after: Callable[[], float | None]
-) -> Callable[[BaseException], Attempt | None]:
+def classifier(*, retry_after: Callable[[], float | None]) -> Callable[[BaseException], Attempt | None]:
     """The ``classify`` for :func:`bot.connectors.retry.call`; ``retry_after`` reads the last
     response's Retry-After (the exceptions do not carry headers)."""
 
@@ -69,13 +64,11 @@ def classifier(
             )
         if isinstance(exc, SalesforceRefusedRequest):
             code, _ = salesforce_error(exc.content)
-            if code == DAILY_LIMIT:
-                # Not worth waiting for: retry.call would back off until its deadline.
-                raise CrmRateLimited(
-                    _PROVIDER,
-                    f"{what}: the org's daily API request limit is spent ({_said(exc)}); "
-                    "it frees up over the next 24 hours",
-                ) from exc
+            if code == DAILY_LIMIT:  # not worth waiting for: backing off would last until the deadline
+                return Attempt(
+                    Outcome.exhausted,
+                    f"the org's daily API request limit is spent ({_said(exc)}); it frees up over the next 24 hours",
+                )
             return Attempt(Outcome.auth, f"the Salesforce user lacks access ({_said(exc)})")
         if isinstance(exc, SalesforceMalformedRequest | SalesforceResourceNotFound):
             return Attempt(Outcome.refused, f"Salesforce refused the request ({_said(exc)})")
